@@ -1,0 +1,24 @@
+public import Foundation
+
+/// ISO-8601 formatting and parsing of dates, the one way Max writes and reads them.
+///
+/// Output is UTC with milliseconds (`2026-11-23T19:26:00.000Z`). Input accepts that, the same
+/// without fractional seconds, any offset (`+02:00`), and a bare date (`2026-11-23`, midnight UTC).
+public enum ISO8601 {
+    /// Formats `date` as UTC with milliseconds.
+    public static func format(_ date: Date) -> String {
+        date.formatted(withFractionalSeconds)
+    }
+
+    /// Parses an ISO-8601 date-time or date; `nil` when `text` is neither.
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? withFractionalSeconds.parse(text) { return date }
+        if let date = try? withoutFractionalSeconds.parse(text) { return date }
+        if let date = try? dateOnly.parse(text) { return date }
+        return nil
+    }
+
+    private static let withFractionalSeconds = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let withoutFractionalSeconds = Date.ISO8601FormatStyle()
+    private static let dateOnly = Date.ISO8601FormatStyle().year().month().day()
+}
