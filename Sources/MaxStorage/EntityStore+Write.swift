@@ -1,0 +1,40 @@
+public import Foundation
+public import MaxCore
+
+extension EntityStore {
+    /// Merges `inputs` into the store in one transaction.
+    ///
+    /// Each input writes only the fields it carries; other fields keep their stored values. An input
+    /// for a tombstoned entity brings it back. A collection field given as
+    /// ``FieldValue/refs(_:)`` replaces that collection's members.
+    ///
+    /// - Parameters:
+    ///   - inputs: The entities to store.
+    ///   - date: The time recorded as their `_synced_at`.
+    /// - Throws: `schema.unknown_entity_type`, `storage.unknown_field` or `storage.type_mismatch` for
+    ///   a bad input, in which case nothing is written.
+    public func upsert(_ inputs: [EntityInput], at date: Date = Date()) async throws {
+        try await write(EntityWriteBatch(upserts: inputs), at: date)
+    }
+
+    /// Applies a whole batch (upserts, links, deletions) in one transaction.
+    ///
+    /// - Throws: as ``upsert(_:at:)``; nothing is written when anything fails.
+    public func write(_ batch: EntityWriteBatch, at date: Date = Date()) async throws {
+        let writer = entityWriter
+        _ = try await write("storing entities") { db in try writer.apply(batch, in: db, at: date) }
+    }
+
+    /// Tombstones the entities: they stay stored but are hidden from queries unless deleted entities
+    /// are asked for. Storing an entity again brings it back.
+    public func markDeleted(_ refs: [Ref], at date: Date = Date()) async throws {
+        try await write(EntityWriteBatch(deletions: refs), at: date)
+    }
+
+    /// Adds members to a collection, keeping the ones it has.
+    public func link(_ owner: Ref, _ field: String, to targets: [Ref]) async throws {
+        try await write(EntityWriteBatch(links: [.init(owner: owner, field: field, targets: targets)]))
+    }
+
+    var entityWriter: EntityWriter { EntityWriter(definitions: definitions, schema: schema) }
+}

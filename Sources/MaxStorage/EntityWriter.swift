@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+import MaxCore
+
+/// Applies ``EntityWriteBatch``es inside a write transaction.
+///
+/// Inputs are validated against the schema (every field declared, every value of the field's
+/// type) before anything is written; a bad input fails the whole transaction. Consecutive inputs
+/// of one type with the same fields share one prepared statement.
+struct EntityWriter {
+    let definitions: [EntityType: EntityDef]
+    let schema: Schema
+
+    /// Applies `batch` and returns how many entities it upserted or tombstoned.
+    @discardableResult
+    func apply(_ batch: EntityWriteBatch, in db: Database, at date: Date) throws -> Int {
+        let now = date.storedMilliseconds.databaseValue
+        try upsert(batch.upserts, in: db, now: now)
+        for links in batch.links {
+            try addLinks(links, in: db)
+        }
+        for ref in batch.deletions {
+            let def = try definition(of: ref.type)
+            try db.cachedStatement(
+                sql: "UPDATE \(def.name.quoted) SET \"_deleted_at\" = ? WHERE \"_id\" = ? AND \"_deleted_at\" IS NULL"
+            ).execute(arguments: [now, ref.id])
+        }
+        return batch.upserts.count + batch.deletions.count
+    }
+
+    private func definition(of type: EntityType) throws -> EntityDef {
+        if let def = definitions[type] { return def }
+        return try schema.requireDefinition(of: type)
+    }
+
+    /// The statement shared by a run of inputs: their type and the row fields they set, in order.
+    private struct Group {
+        let def: EntityDef
+        let fields: [Field]
+        let statement: Statement
+    }
+
+    private func upsert(_ inputs: [EntityInput], in db: Database, now: DatabaseValue) throws {
+        var group: Group?
+        var values: [DatabaseValue] = []
+        for input in inputs {
+            let def = try definition(of: input.ref.type)
+            if let current = group, current.def.type == def.type, matches(input, current.fields, def) {
+                // Same shape as the previous input: reuse its statement.
+            } else {
+                group = try makeGroup(for: input, def: def, in: db)
+            }
+            guard let group else { continue }
+            values.removeAll(keepingCapacity: true)
+            values.append(input.ref.id.databaseValue)
+            for field in group.fields {
+                guard let value = input.fields[field.name] else { continue }
+                guard value.fits(field.type) else { throw mismatch(input, field, value) }
+                values.append(value.databaseValue)
+            }
+            values.append(now)
+            group.statement.setUncheckedArguments(StatementArguments(values))
+            try group.statement.execute()
+            if !def.collectionFields.isEmpty {
+                try replaceCollections(of: input, def: def, in: db)
+            }
+        }
+    }
+
+    /// Whether `input` sets exactly the row fields of `fields`, plus any of `def`'s collections.
+    private func matches(_ input: EntityInput, _ fields: [Field], _ def: EntityDef) -> Bool {
+        var rowFieldCount = 0
+        for (name, value) in input.fields {
+            if case .refs = value, def.field(named: name)?.type.isStoredInRow == false { continue }
+            rowFieldCount += 1
+        }
+        return rowFieldCount == fields.count && fields.allSatisfy { input.fields[$0.name] != nil }
+    }
+
+    private func makeGroup(for input: EntityInput, def: EntityDef, in db: Database) throws -> Group {
+        var fields: [Field] = []
+        for name in input.fields.keys.sorted() {
+            guard let field = def.field(named: name) else {
+                throw MaxError(
+                    .storageUnknownField, "\(def.name) has no field '\(name)' (entity \(input.ref.id))",
+                    hint: "the connector produced a field its schema does not declare",
+                    context: ["entityType": def.name, "field": name])
+            }
+            if field.type.isStoredInRow { fields.append(field) }
+        }
+        let columns = [MetaField.id.rawValue] + fields.map(\.name) + [MetaField.syncedAt.rawValue]
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        let updates = (fields.map(\.name) + [MetaField.syncedAt.rawValue]).map { "\($0.quoted) = excluded.\($0.quoted)" }
+            + ["\(MetaField.deletedAt.rawValue.quoted) = NULL"]
+        let sql = """
+            INSERT INTO \(def.name.quoted) (\(columns.map(\.quoted).joined(separator: ", "))) VALUES (\(placeholders)) \
+            ON CONFLICT(\(MetaField.id.rawValue.quoted)) DO UPDATE SET \(updates.joined(separator: ", "))
+            """
+        return Group(def: def, fields: fields, statement: try db.cachedStatement(sql: sql))
+    }
+
+    private func replaceCollections(of input: EntityInput, def: EntityDef, in db: Database) throws {
+        for field in def.collectionFields {
+            guard let value = input.fields[field.name] else { continue }
+            guard case .refs(let refs) = value, value.fits(field.type) else { throw mismatch(input, field, value) }
+            try db.cachedStatement(sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?")
+                .execute(arguments: [def.name, field.name, input.ref.id])
+            try insertLinks(owner: input.ref, field: field.name, targets: refs, in: db)
+        }
+    }
+
+    private func addLinks(_ links: EntityWriteBatch.Links, in db: Database) throws {
+        let def = try definition(of: links.owner.type)
+        guard let field = def.field(named: links.field), case .collection(let target) = field.type else {
+            throw MaxError(
+                .storageUnknownField, "\(def.name) has no collection field '\(links.field)'",
+                context: ["entityType": def.name, "field": links.field])
+        }
+        if let wrong = links.targets.first(where: { $0.type != target }) {
+            throw MaxError(
+                .storageTypeMismatch,
+                "\(def.name).\(links.field) holds \(target) entities, not \(wrong.type) (\(wrong.id))",
+                context: ["entityType": def.name, "field": links.field])
+        }
+        try insertLinks(owner: links.owner, field: links.field, targets: links.targets, in: db)
+    }
+
+    private func insertLinks(owner: Ref, field: String, targets: [Ref], in db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO _max_links (owner_type, field, owner_id, target_id) VALUES (?, ?, ?, ?)")
+        for target in targets {
+            statement.setUncheckedArguments([owner.type.name, field, owner.id, target.id])
+            try statement.execute()
+        }
+    }
+
+    private func mismatch(_ input: EntityInput, _ field: Field, _ value: FieldValue) -> MaxError {
+        MaxError(
+            .storageTypeMismatch,
+            "\(input.ref.type).\(field.name) is a \(field.type.displayName) field, but entity \(input.ref.id) gives it a \(value.kindName)",
+            hint: "the connector produced a value its schema does not declare",
+            context: ["entityType": input.ref.type.name, "field": field.name])
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import MaxCore
+
+/// Creates and evolves the entity tables for a schema.
+///
+/// - A new entity type gets a table: `_id` primary key, a typed column per row field,
+///   `_synced_at`, `_deleted_at`.
+/// - A new field gets a column (`ALTER TABLE … ADD COLUMN`); rows keep their data and read null.
+/// - A field whose type changed keeps its old column under a new name (`title__was_integer`), so no
+///   data is lost, and gets a fresh column.
+/// - Removed fields keep their columns.
+/// - Ref fields, fields declared `indexed`, and composite indexes get indexes.
+enum StoreTables {
+    static func prepare(_ schema: Schema, in db: Database) throws {
+        let now = Date().storedMilliseconds
+        for def in schema.entities {
+            let previous = try storedDefinition(of: def.type, in: db)
+            if try db.tableExists(def.name) {
+                try evolve(def, previous: previous, in: db)
+            } else {
+                try create(def, in: db)
+            }
+            try createIndexes(for: def, in: db)
+            let definition = try String(decoding: JSONEncoder().encode(def), as: UTF8.self)
+            try db.execute(
+                sql: """
+                    INSERT INTO _max_entity_types (name, definition, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at
+                    """,
+                arguments: [def.name, definition, now])
+        }
+    }
+
+    private static func storedDefinition(of type: EntityType, in db: Database) throws -> EntityDef? {
+        guard let text = try String.fetchOne(
+            db, sql: "SELECT definition FROM _max_entity_types WHERE name = ?", arguments: [type.name])
+        else { return nil }
+        return try? JSONDecoder().decode(EntityDef.self, from: Data(text.utf8))
+    }
+
+    private static func create(_ def: EntityDef, in db: Database) throws {
+        var columns = ["\(MetaField.id.rawValue.quoted) TEXT PRIMARY KEY NOT NULL"]
+        columns += def.rowFields.map { "\($0.name.quoted) \($0.type.columnType)" }
+        columns.append("\(MetaField.syncedAt.rawValue.quoted) INTEGER")
+        columns.append("\(MetaField.deletedAt.rawValue.quoted) INTEGER")
+        try db.execute(sql: "CREATE TABLE \(def.name.quoted) (\(columns.joined(separator: ", ")))")
+    }
+
+    private static func evolve(_ def: EntityDef, previous: EntityDef?, in db: Database) throws {
+        var existing = Set(try db.columns(in: def.name).map { $0.name.lowercased() })
+        var droppedIndexes = false
+        for field in def.rowFields {
+            let name = field.name.lowercased()
+            if existing.contains(name), let old = previous?.field(named: field.name),
+                old.type.columnType != field.type.columnType || old.type.target != field.type.target
+            {
+                if !droppedIndexes {
+                    try dropMaxIndexes(on: def, in: db)
+                    droppedIndexes = true
+                }
+                var kept = "\(field.name)__was_\(old.type.columnType.lowercased())"
+                var suffix = 2
+                while existing.contains(kept.lowercased()) {
+                    kept = "\(field.name)__was_\(old.type.columnType.lowercased())_\(suffix)"
+                    suffix += 1
+                }
+                try db.execute(sql: "ALTER TABLE \(def.name.quoted) RENAME COLUMN \(field.name.quoted) TO \(kept.quoted)")
+                existing.insert(kept.lowercased())
+                existing.remove(name)
+            }
+            if !existing.contains(name) {
+                try db.execute(
+                    sql: "ALTER TABLE \(def.name.quoted) ADD COLUMN \(field.name.quoted) \(field.type.columnType)")
+                existing.insert(name)
+            }
+        }
+    }
+
+    static func indexName(_ def: EntityDef, _ columns: [String]) -> String {
+        "\(def.name)__\(columns.joined(separator: "__"))"
+    }
+
+    private static func dropMaxIndexes(on def: EntityDef, in db: Database) throws {
+        let names = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ? ESCAPE '\\'",
+            arguments: [def.name, def.name.replacingOccurrences(of: "_", with: "\\_") + "\\_\\_%"])
+        for name in names {
+            try db.execute(sql: "DROP INDEX IF EXISTS \(name.quoted)")
+        }
+    }
+
+    private static func createIndexes(for def: EntityDef, in db: Database) throws {
+        var indexes = def.rowFields.filter { $0.isIndexed || $0.type.target != nil }.map { [$0.name] }
+        indexes += def.indexes
+        for columns in indexes {
+            let list = columns.map(\.quoted).joined(separator: ", ")
+            try db.execute(
+                sql: "CREATE INDEX IF NOT EXISTS \(indexName(def, columns).quoted) ON \(def.name.quoted) (\(list))")
+        }
+    }
+}
