@@ -1,0 +1,105 @@
+public import Foundation
+
+/// One sync of one installation, as recorded in its database.
+public struct SyncRun: Sendable, Hashable {
+    /// Where a run stands.
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        /// Started and not finished (or interrupted: a run left running by a killed process).
+        case running
+        /// Every task completed.
+        case completed
+        /// Finished with some tasks failed: `--resume` retries them.
+        case partial
+        /// Could not run at all (the seeder failed, the source was unreachable).
+        case failed
+        /// Stopped by the user.
+        case cancelled
+    }
+
+    /// The run's id.
+    public let id: String
+    /// What kind of sync this was (`full`, `incremental`, `resume`…), as the sync engine names it.
+    public let kind: String
+    /// Where it stands.
+    public let status: Status
+    /// When it started.
+    public let startedAt: Date
+    /// When it finished, if it has.
+    public let finishedAt: Date?
+    /// How many entities its tasks wrote.
+    public let entitiesWritten: Int
+    /// Why it failed, if it did.
+    public let error: String?
+}
+
+/// One unit of sync work, persisted so a sync can be resumed after a crash.
+///
+/// Storage treats ``payload`` as opaque JSON that the sync engine owns; the other columns are the
+/// ones it queries by.
+public struct SyncTask: Sendable, Hashable {
+    /// Where a task stands.
+    public enum State: String, Sendable, Hashable, CaseIterable {
+        /// Waiting to be claimed (possibly not before ``SyncTask/notBefore``).
+        case pending
+        /// Claimed by a worker.
+        case running
+        /// Done; its writes are committed.
+        case completed
+        /// Given up on; its error says why.
+        case failed
+    }
+
+    /// The task's id, increasing in creation order.
+    public let id: Int64
+    /// The run it belongs to.
+    public let runID: String
+    /// The task that created it, if any.
+    public let parentID: Int64?
+    /// What the task does, as the sync engine names it (`load_fields`, `load_collection`…).
+    public let kind: String
+    /// The entity type it works on, if any.
+    public let entityType: String?
+    /// The entity it works on, if any.
+    public let entityID: String?
+    /// The field it loads, if any.
+    public let field: String?
+    /// The engine's description of the work, as JSON text.
+    public let payload: String
+    /// Where it stands.
+    public let state: State
+    /// How many times it has been claimed.
+    public let attempts: Int
+    /// The earliest time it may be claimed again (after a retryable failure).
+    public let notBefore: Date?
+    /// How far a paginated load got: the cursor of the next page to load.
+    public let pageCursor: String?
+    /// How many entities it has written so far.
+    public let entitiesWritten: Int
+    /// The code of its last error.
+    public let errorCode: String?
+    /// The message of its last error.
+    public let errorMessage: String?
+}
+
+/// A task to add to a run.
+public struct NewSyncTask: Sendable, Hashable {
+    /// What the task does.
+    public var kind: String
+    /// The entity type it works on, if any.
+    public var entityType: String?
+    /// The entity it works on, if any.
+    public var entityID: String?
+    /// The field it loads, if any.
+    public var field: String?
+    /// The engine's description of the work, as JSON text.
+    public var payload: String
+
+    /// Creates a task description.
+    public init(kind: String, entityType: String? = nil, entityID: String? = nil, field: String? = nil, payload: String = "{}") {
+        self.kind = kind
+        self.entityType = entityType
+        self.entityID = entityID
+        self.field = field
+        self.payload = payload
+    }
+}
