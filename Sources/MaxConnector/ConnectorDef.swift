@@ -1,0 +1,109 @@
+public import MaxCore
+
+/// The static description of a connector: identity, schema, onboarding, and the sync pieces
+/// (seeder and resolvers). Pure data, available without initialising anything.
+///
+/// `Context` is the connector's own context type: the services and config its loaders use, built by
+/// ``ConnectorModule/initialise(_:credentials:)``.
+public struct ConnectorDef<Context: Sendable>: Sendable {
+    /// The registry name, such as `acme`.
+    public let name: String
+    /// The name people see, such as `Acme`.
+    public let displayName: String
+    /// One sentence on what it syncs.
+    public let description: String
+    /// An icon URL.
+    public let icon: String
+    /// The connector's version (semantic versioning).
+    public let version: String
+    /// The permissions it needs from the source.
+    public let scopes: [String]
+    /// Its data model.
+    public let schema: Schema
+    /// How a user connects it.
+    public let onboarding: OnboardingFlow
+    /// How a sync starts.
+    public let seeder: Seeder<Context>
+    /// How each entity type's fields and collections are loaded.
+    public let resolvers: [Resolver<Context>]
+
+    /// Creates a definition.
+    public init(
+        name: String, displayName: String, description: String, icon: String = "", version: String,
+        scopes: [String] = [], schema: Schema, onboarding: OnboardingFlow, seeder: Seeder<Context>,
+        resolvers: [Resolver<Context>]
+    ) {
+        self.name = name
+        self.displayName = displayName
+        self.description = description
+        self.icon = icon
+        self.version = version
+        self.scopes = scopes
+        self.schema = schema
+        self.onboarding = onboarding
+        self.seeder = seeder
+        self.resolvers = resolvers
+    }
+
+    /// The identity and schema, without the sync pieces.
+    public var info: ConnectorInfo {
+        ConnectorInfo(
+            name: name, displayName: displayName, description: description, icon: icon, version: version,
+            scopes: scopes, schema: schema)
+    }
+
+    /// Checks that the definition hangs together: a valid schema, and resolvers and loaders that
+    /// name only types and fields the schema declares.
+    ///
+    /// - Throws: `schema.invalid` or `connector.invalid_definition`, naming every problem.
+    public func validate() throws {
+        try schema.validate()
+        var problems: [String] = []
+        for resolver in resolvers {
+            guard let def = schema.definition(of: resolver.entityType) else {
+                problems.append("a resolver is declared for '\(resolver.entityType)', which is not in the schema")
+                continue
+            }
+            for (field, loader) in resolver.fieldLoaders {
+                if def.field(named: field)?.type.isStoredInRow != true {
+                    problems.append("resolver of \(def.name) loads '\(field)', which is not a row field of it")
+                }
+                if loader.entityType != def.type {
+                    problems.append("loader '\(loader.name)' loads \(loader.entityType), not \(def.name)")
+                }
+            }
+            for (field, loader) in resolver.collectionLoaders {
+                guard case .collection(let target) = def.field(named: field)?.type else {
+                    problems.append("resolver of \(def.name) lists '\(field)', which is not a collection of it")
+                    continue
+                }
+                if loader.target != target || loader.owner != def.type {
+                    problems.append("collection loader '\(loader.name)' does not match \(def.name).\(field)")
+                }
+            }
+        }
+        guard problems.isEmpty else {
+            throw MaxError(
+                .invalidConnector, "the \(name) connector is inconsistent: " + problems.joined(separator: "; "),
+                context: ["connector": name])
+        }
+    }
+}
+
+/// A connector's identity and schema: what `max connectors` and `max schema` show.
+public struct ConnectorInfo: Sendable, Hashable, Codable {
+    /// The registry name.
+    public let name: String
+    /// The name people see.
+    public let displayName: String
+    /// One sentence on what it syncs.
+    public let description: String
+    /// An icon URL.
+    public let icon: String
+    /// The version.
+    public let version: String
+    /// The permissions it needs.
+    public let scopes: [String]
+    /// The data model.
+    public let schema: Schema
+}

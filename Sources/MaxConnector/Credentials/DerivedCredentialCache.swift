@@ -1,0 +1,66 @@
+import MaxCore
+
+/// Caches derived credentials and refreshes them when they expire, one refresh at a time.
+///
+/// When several tasks ask for a stale value at once, the first refreshes and the others wait for
+/// its result, so a rotating refresh token is never spent twice. Time comes from the clock given
+/// at creation, so tests control expiry.
+public actor DerivedCredentialCache {
+    private struct Entry {
+        let text: String
+        let expiresAt: Duration?
+    }
+
+    private var entries: [String: Entry] = [:]
+    private var waiters: [String: [CheckedContinuation<String, any Error>]] = [:]
+    private let elapsed: @Sendable () -> Duration
+
+    /// Creates a cache that measures expiry with `clock`.
+    public init<C: Clock>(clock: C) where C.Duration == Duration {
+        let origin = clock.now
+        self.elapsed = { origin.duration(to: clock.now) }
+    }
+
+    /// Creates a cache on the continuous clock.
+    public init() {
+        self.init(clock: ContinuousClock())
+    }
+
+    func value<Value>(of key: DerivedCredential<Value>, from store: any CredentialStore) async throws -> Value {
+        if let entry = entries[key.name], entry.expiresAt.map({ elapsed() < $0 }) ?? true {
+            return try Value(credentialText: entry.text)
+        }
+        if waiters[key.name] != nil {
+            let text = try await withCheckedThrowingContinuation { continuation in
+                waiters[key.name, default: []].append(continuation)
+            }
+            return try Value(credentialText: text)
+        }
+        waiters[key.name] = []
+        do {
+            let value = try await key.refresh(store)
+            let text = value.credentialText
+            entries[key.name] = Entry(text: text, expiresAt: key.expiresIn.map { elapsed() + $0 })
+            resumeWaiters(for: key.name, with: .success(text))
+            return value
+        } catch {
+            let failure = MaxError(
+                .credentialRefreshFailed, "refreshing the credential '\(key.name)' failed",
+                hint: "if this keeps failing, connect the installation again",
+                context: ["credential": key.name], cause: (error as? MaxError) ?? MaxError(.internalError, String(describing: error)))
+            resumeWaiters(for: key.name, with: .failure(failure))
+            throw failure
+        }
+    }
+
+    func invalidate(_ name: String) {
+        entries[name] = nil
+    }
+
+    private func resumeWaiters(for name: String, with result: Result<String, any Error>) {
+        let pending = waiters.removeValue(forKey: name) ?? []
+        for continuation in pending {
+            continuation.resume(with: result)
+        }
+    }
+}

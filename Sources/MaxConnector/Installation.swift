@@ -1,0 +1,70 @@
+/// A live, configured instance of a connector: its context, and its lifecycle.
+///
+/// ``ConnectorModule/initialise(_:credentials:)`` builds one without side effects; ``start()`` does
+/// the I/O (opening connections, checking the token) and ``stop()`` releases it.
+///
+/// ```swift
+/// return Installation(context: context, start: { try await client.ping() }, stop: { await client.shutdown() })
+/// ```
+public struct Installation<Context: Sendable>: Sendable {
+    /// What the connector's loaders receive.
+    public let context: Context
+    private let onStart: @Sendable () async throws -> Void
+    private let onStop: @Sendable () async -> Void
+    private let onHealth: @Sendable () async -> HealthStatus
+
+    /// Creates an installation.
+    ///
+    /// - Parameters:
+    ///   - context: The connector's context.
+    ///   - start: Does the I/O the installation needs before loaders run.
+    ///   - stop: Releases what `start` acquired.
+    ///   - health: Reports whether the source is reachable and the credentials accepted.
+    public init(
+        context: Context,
+        start: @escaping @Sendable () async throws -> Void = {},
+        stop: @escaping @Sendable () async -> Void = {},
+        health: @escaping @Sendable () async -> HealthStatus = { .healthy }
+    ) {
+        self.context = context
+        self.onStart = start
+        self.onStop = stop
+        self.onHealth = health
+    }
+
+    /// Starts the installation.
+    public func start() async throws { try await onStart() }
+
+    /// Stops the installation.
+    public func stop() async { await onStop() }
+
+    /// Checks the installation's health.
+    public func health() async -> HealthStatus { await onHealth() }
+}
+
+/// How an installation is doing.
+public enum HealthStatus: Sendable, Hashable, Codable {
+    /// Working.
+    case healthy
+    /// Working with a problem (slow, close to a rate limit, token about to expire).
+    case degraded(String)
+    /// Not working.
+    case unhealthy(String)
+
+    /// `healthy`, `degraded` or `unhealthy`.
+    public var name: String {
+        switch self {
+        case .healthy: "healthy"
+        case .degraded: "degraded"
+        case .unhealthy: "unhealthy"
+        }
+    }
+
+    /// Why it is not healthy, if it is not.
+    public var reason: String? {
+        switch self {
+        case .healthy: nil
+        case .degraded(let reason), .unhealthy(let reason): reason
+        }
+    }
+}

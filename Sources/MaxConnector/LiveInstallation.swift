@@ -1,0 +1,122 @@
+public import MaxCore
+
+/// An installation with the connector's types erased: what the platform holds and syncs.
+///
+/// It pairs the definition's seeder and resolvers with the installation's context, so the sync
+/// engine can call loaders without knowing the connector's context type.
+public struct LiveInstallation: Sendable {
+    /// The connector's identity and schema.
+    public let info: ConnectorInfo
+    private let onStart: @Sendable () async throws -> Void
+    private let onStop: @Sendable () async -> Void
+    private let onHealth: @Sendable () async -> HealthStatus
+    private let seedFunction: @Sendable () async throws -> Seed
+    private let entityLoaders: [EntityType: [String: BoundEntityLoader]]
+    private let collectionLoaders: [EntityType: [String: BoundCollectionLoader]]
+
+    init<Context: Sendable>(def: ConnectorDef<Context>, installation: Installation<Context>) {
+        let context = installation.context
+        self.info = def.info
+        self.onStart = { try await installation.start() }
+        self.onStop = { await installation.stop() }
+        self.onHealth = { await installation.health() }
+        let seeder = def.seeder
+        self.seedFunction = { try await seeder.seed(context) }
+        var entityLoaders: [EntityType: [String: BoundEntityLoader]] = [:]
+        var collectionLoaders: [EntityType: [String: BoundCollectionLoader]] = [:]
+        for resolver in def.resolvers {
+            for (field, loader) in resolver.fieldLoaders {
+                entityLoaders[resolver.entityType, default: [:]][field] = BoundEntityLoader(
+                    name: loader.name, entityType: loader.entityType, batchSize: loader.batchSize
+                ) { refs in try await loader.load(refs, context) }
+            }
+            for (field, loader) in resolver.collectionLoaders {
+                collectionLoaders[resolver.entityType, default: [:]][field] = BoundCollectionLoader(
+                    name: loader.name, owner: loader.owner, field: loader.field, target: loader.target,
+                    pageSize: loader.pageSize
+                ) { owner, page in try await loader.load(owner, page, context) }
+            }
+        }
+        self.entityLoaders = entityLoaders
+        self.collectionLoaders = collectionLoaders
+    }
+
+    /// The connector's schema.
+    public var schema: Schema { info.schema }
+
+    /// Starts the installation.
+    public func start() async throws { try await onStart() }
+
+    /// Stops the installation.
+    public func stop() async { await onStop() }
+
+    /// Checks the installation's health.
+    public func health() async -> HealthStatus { await onHealth() }
+
+    /// Runs the seeder.
+    public func seed() async throws -> Seed { try await seedFunction() }
+
+    /// The loaders that provide `fields` of `type`, each with the fields it provides, in the order
+    /// the fields were asked for.
+    ///
+    /// - Throws: `sync.no_loader` naming the fields no resolver provides.
+    public func loaders(for type: EntityType, fields: [String]) throws -> [(loader: BoundEntityLoader, fields: [String])] {
+        let available = entityLoaders[type] ?? [:]
+        let missing = fields.filter { available[$0] == nil }
+        guard missing.isEmpty else {
+            throw MaxError(
+                .noLoader, "no resolver of the \(info.name) connector loads \(type).\(missing.joined(separator: ", "))",
+                context: ["connector": info.name, "entityType": type.name])
+        }
+        var groups: [(loader: BoundEntityLoader, fields: [String])] = []
+        for field in fields {
+            guard let loader = available[field] else { continue }
+            if let index = groups.firstIndex(where: { $0.loader.name == loader.name }) {
+                groups[index].fields.append(field)
+            } else {
+                groups.append((loader, [field]))
+            }
+        }
+        return groups
+    }
+
+    /// The loader of the collection `field` of `type`.
+    ///
+    /// - Throws: `sync.no_loader` when no resolver lists it.
+    public func collectionLoader(for type: EntityType, field: String) throws -> BoundCollectionLoader {
+        guard let loader = collectionLoaders[type]?[field] else {
+            throw MaxError(
+                .noLoader, "no resolver of the \(info.name) connector lists \(type).\(field)",
+                context: ["connector": info.name, "entityType": type.name, "field": field])
+        }
+        return loader
+    }
+}
+
+/// An entity loader bound to an installation's context.
+public struct BoundEntityLoader: Sendable {
+    /// The loader's name.
+    public let name: String
+    /// The entity type it loads.
+    public let entityType: EntityType
+    /// How many refs one call takes at most.
+    public let batchSize: Int
+    /// Loads the entities.
+    public let load: @Sendable ([Ref]) async throws -> [EntityInput]
+}
+
+/// A collection loader bound to an installation's context.
+public struct BoundCollectionLoader: Sendable {
+    /// The loader's name.
+    public let name: String
+    /// The owner's entity type.
+    public let owner: EntityType
+    /// The collection field.
+    public let field: String
+    /// The members' entity type.
+    public let target: EntityType
+    /// The page size to ask for.
+    public let pageSize: Int
+    /// Loads one page of members.
+    public let load: @Sendable (Ref, PageRequest) async throws -> Page<EntityInput>
+}

@@ -1,0 +1,25 @@
+public import MaxCore
+
+extension MaxError.Code {
+    /// No connector of that name is registered.
+    public static let connectorNotFound = Self(domain: "connector", name: "not_found", category: .notFound)
+    /// A connector's definition is inconsistent (resolvers for unknown types or fields).
+    public static let invalidConnector = Self(domain: "connector", name: "invalid_definition", category: .internal)
+    /// An installation's config does not decode into the connector's config type.
+    public static let invalidConfig = Self(domain: "connector", name: "invalid_config", category: .validationError)
+    /// An installation was used in a way its lifecycle does not allow.
+    public static let installationNotStarted = Self(domain: "connector", name: "not_started", category: .internal)
+    /// A credential the connector needs is not in the store.
+    public static let credentialMissing = Self(domain: "credentials", name: "missing", category: .permanent)
+    /// A stored credential cannot be read as the type its key declares.
+    public static let credentialInvalid = Self(domain: "credentials", name: "invalid_value", category: .permanent)
+    /// Refreshing a derived credential failed.
+    public static let credentialRefreshFailed = Self(domain: "credentials", name: "refresh_failed", category: .transient)
+    /// An onboarding input is missing or malformed.
+    public static let onboardingInvalidInput = Self(domain: "onboarding", name: "invalid_input", category: .validationError)
+    /// An onboarding validation step rejected what was entered.
+    public static let onboardingValidationFailed = Self(
+        domain: "onboarding", name: "validation_failed", category: .validationError)
+    /// No resolver provides what a sync plan asks for.
+    public static let noLoader = Self(domain: "sync", name: "no_loader", category: .internal)
+}
