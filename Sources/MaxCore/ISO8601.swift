@@ -7,7 +7,18 @@ public import Foundation
 public enum ISO8601 {
     /// Formats `date` as UTC with milliseconds.
     public static func format(_ date: Date) -> String {
-        date.formatted(withFractionalSeconds)
+        // Round to the millisecond first: formatting a double truncates, so a date read back from
+        // milliseconds (…00.123) would print as …00.122.
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var seconds = milliseconds / 1000
+        var fraction = milliseconds % 1000
+        if fraction < 0 {
+            seconds -= 1
+            fraction += 1000
+        }
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(withoutFractionalSeconds)
+        let digits = String(fraction)
+        return whole.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
 
     /// Parses an ISO-8601 date-time or date; `nil` when `text` is neither.

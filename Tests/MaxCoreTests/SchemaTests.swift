@@ -1,0 +1,61 @@
+import MaxCore
+import MaxTestSupport
+import Testing
+
+struct SchemaTests {
+    @Test func sampleSchemaIsValid() throws {
+        try SampleSchema.schema.validate()
+    }
+
+    @Test func derivesRelationshipsWithCardinality() {
+        let relationships = SampleSchema.schema.relationships.map(\.description)
+        #expect(
+            relationships == [
+                "Project.owner -> Person (one)",
+                "Project.tasks -> Item (many)",
+                "Item.assignee -> Person (one)",
+                "Item.project -> Project (one)",
+            ])
+    }
+
+    @Test func findsDefinitionsAndListsTypes() throws {
+        let schema = SampleSchema.schema
+        #expect(schema.entityTypes == ["Person", "Project", "Item"])
+        #expect(schema.definition(named: "Item")?.fields.count == 9)
+        #expect(schema.definition(named: "Nope") == nil)
+        let error = try #require(throws: MaxError.self) { try schema.requireDefinition(of: "Nope") }
+        #expect(error.code == .unknownEntityType)
+        #expect(error.hint == "entity types: Person, Project, Item")
+    }
+
+    @Test func rootsAreEntities() {
+        let root = EntityDef("Root", fields: [.collection("people", of: "Person")])
+        let schema = Schema(namespace: "sample", entities: [SampleSchema.person], roots: [root])
+        #expect(schema.entityTypes == ["Person", "Root"])
+        #expect(schema.roots == ["Root"])
+    }
+
+    @Test(arguments: [
+        (Schema(namespace: "Bad Name", entities: []), "namespace 'Bad Name'"),
+        (Schema(namespace: "s", entities: [EntityDef("1Type", fields: [])]), "'1Type' is not an identifier"),
+        (Schema(namespace: "s", entities: [EntityDef("A", fields: []), EntityDef("A", fields: [])]), "declared twice"),
+        (Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("_id")])]), "does not start with '_'"),
+        (Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("x"), .int("X")])]), "'A.X' is declared twice"),
+        (Schema(namespace: "s", entities: [EntityDef("A", fields: [.ref("b", to: "B")])]), "points at 'B'"),
+        (Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("x")], indexes: [["y"]])]), "names 'y'"),
+        (Schema(namespace: "s", entities: [EntityDef("_max_x", fields: [])]), "reserved prefix"),
+        (Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("a-b")])]), "'A.a-b' must be an identifier"),
+    ])
+    func rejectsInvalidSchemas(_ schema: Schema, _ problem: String) throws {
+        let error = try #require(throws: MaxError.self) { try schema.validate() }
+        #expect(error.code == .invalidSchema)
+        #expect(error.message.contains(problem), "\(error.message)")
+    }
+
+    @Test func schemaRoundTripsThroughJSON() throws {
+        let data = try JSONEncoder().encode(SampleSchema.schema)
+        #expect(try JSONDecoder().decode(Schema.self, from: data) == SampleSchema.schema)
+    }
+}
+
+import Foundation

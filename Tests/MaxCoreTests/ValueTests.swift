@@ -1,0 +1,61 @@
+import Foundation
+import MaxCore
+import Testing
+
+struct ValueTests {
+    @Test func jsonValueKeepsIntegersApartFromDoubles() throws {
+        let value = try JSONValue(parsing: #"{"a": 1, "b": 1.5, "c": [true, null, "x"], "d": {"e": -2}}"#)
+        #expect(value["a"] == .int(1))
+        #expect(value["b"] == .double(1.5))
+        #expect(value["c"] == [true, nil, "x"])
+        #expect(value["d"]?["e"]?.intValue == -2)
+        #expect(value.jsonText == #"{"a":1,"b":1.5,"c":[true,null,"x"],"d":{"e":-2}}"#)
+        #expect(try JSONValue(parsing: value.jsonText) == value)
+    }
+
+    @Test func invalidJSONIsAMaxError() {
+        let error = #expect(throws: MaxError.self) { try JSONValue(parsing: "{nope") }
+        #expect(error?.code == .invalidJSON)
+    }
+
+    @Test func fieldValuesFitTheirTypes() {
+        #expect(FieldValue.int(1).fits(.double))
+        #expect(!FieldValue.double(1).fits(.int))
+        #expect(FieldValue.null.fits(.string))
+        #expect(!FieldValue.null.fits(.collection("A")))
+        #expect(FieldValue.ref(Ref("A", "1")).fits(.ref("A")))
+        #expect(!FieldValue.ref(Ref("B", "1")).fits(.ref("A")))
+        #expect(FieldValue.refs([Ref("A", "1")]).fits(.collection("A")))
+        #expect(!FieldValue.string("1").fits(.int))
+    }
+
+    @Test func fieldValuesPrintAsPlainJSON() {
+        let date = Date(timeIntervalSince1970: 1_767_225_600.123)
+        #expect(FieldValue.date(date).jsonValue == "2026-01-01T00:00:00.123Z")
+        #expect(FieldValue.ref(Ref("Person", "per_1")).jsonValue == "per_1")
+        #expect(FieldValue.refs([Ref("A", "1"), Ref("A", "2")]).jsonValue == ["1", "2"])
+    }
+
+    @Test(arguments: [
+        ("2026-01-31", 1_769_817_600.0),
+        ("2026-01-31T09:00:00Z", 1_769_850_000.0),
+        ("2026-01-31T09:00:00.250Z", 1_769_850_000.25),
+        ("2026-01-31T11:00:00+02:00", 1_769_850_000.0),
+    ])
+    func parsesISO8601(_ text: String, _ seconds: Double) throws {
+        let date = try #require(ISO8601.parse(text))
+        #expect(date.timeIntervalSince1970 == seconds)
+    }
+
+    @Test func rejectsNonDates() {
+        #expect(ISO8601.parse("tomorrow") == nil)
+        #expect(ISO8601.parse("2026-13-45") == nil)
+    }
+
+    @Test func recordJSONOmitsNulls() {
+        let record = EntityRecord(ref: Ref("A", "1"), values: [("_id", "1"), ("name", "x"), ("gone", .null)])
+        #expect(record.jsonObject == ["_id": "1", "name": "x"])
+        #expect(record["name"] == "x")
+        #expect(record["missing"] == nil)
+    }
+}
