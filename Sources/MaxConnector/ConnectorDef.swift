@@ -1,7 +1,8 @@
 public import MaxCore
 
-/// The static description of a connector: identity, schema, onboarding, and the sync pieces
-/// (seeder and resolvers). Pure data, available without initialising anything.
+/// The static description of a connector: identity, schema, onboarding, and the sync pieces (seeder and resolvers).
+///
+/// Pure data, available without initialising anything.
 ///
 /// `Context` is the connector's own context type: the services and config its loaders use, built by
 /// ``ConnectorModule/initialise(_:credentials:)``.

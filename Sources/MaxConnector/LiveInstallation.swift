@@ -60,7 +60,9 @@ public struct LiveInstallation: Sendable {
     /// the fields were asked for.
     ///
     /// - Throws: `sync.no_loader` naming the fields no resolver provides.
-    public func loaders(for type: EntityType, fields: [String]) throws -> [(loader: BoundEntityLoader, fields: [String])] {
+    public func loaders(for type: EntityType, fields: [String]) throws -> [(
+        loader: BoundEntityLoader, fields: [String]
+    )] {
         let available = entityLoaders[type] ?? [:]
         let missing = fields.filter { available[$0] == nil }
         guard missing.isEmpty else {

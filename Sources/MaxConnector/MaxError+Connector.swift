@@ -14,9 +14,11 @@ extension MaxError.Code {
     /// A stored credential cannot be read as the type its key declares.
     public static let credentialInvalid = Self(domain: "credentials", name: "invalid_value", category: .permanent)
     /// Refreshing a derived credential failed.
-    public static let credentialRefreshFailed = Self(domain: "credentials", name: "refresh_failed", category: .transient)
+    public static let credentialRefreshFailed = Self(
+        domain: "credentials", name: "refresh_failed", category: .transient)
     /// An onboarding input is missing or malformed.
-    public static let onboardingInvalidInput = Self(domain: "onboarding", name: "invalid_input", category: .validationError)
+    public static let onboardingInvalidInput = Self(
+        domain: "onboarding", name: "invalid_input", category: .validationError)
     /// An onboarding validation step rejected what was entered.
     public static let onboardingValidationFailed = Self(
         domain: "onboarding", name: "validation_failed", category: .validationError)

@@ -2,7 +2,9 @@
 public struct EntityRecord: Sendable, Hashable {
     /// The entity.
     public let ref: Ref
-    /// The selected fields and their values, in selection order. Meta fields use their `_` names.
+    /// The selected fields and their values, in selection order.
+    ///
+    /// Meta fields use their `_` names.
     public let values: [(name: String, value: FieldValue)]
 
     /// Creates a record.

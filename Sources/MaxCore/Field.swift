@@ -58,7 +58,9 @@ public struct Field: Sendable, Hashable, Codable {
         Field(name, .json, summary: summary)
     }
 
-    /// A reference to one entity of type `target`. Always indexed.
+    /// A reference to one entity of type `target`.
+    ///
+    /// Always indexed.
     public static func ref(_ name: String, to target: EntityType, summary: String? = nil) -> Field {
         Field(name, .ref(target), indexed: true, summary: summary)
     }

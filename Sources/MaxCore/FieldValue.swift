@@ -40,7 +40,7 @@ public enum FieldValue: Sendable, Hashable {
         }
     }
 
-    /// The name of this value's kind, for messages: `string`, `int`, `ref<AcmeUser>`…
+    /// The name of this value's kind, for messages (`string`, `int`, `ref<AcmeUser>`…).
     public var kindName: String {
         switch self {
         case .null: "null"

@@ -23,8 +23,9 @@ extension MaxError: Codable {
         )
     }
 
-    /// Encodes the code, category, message, hint, context and cause chain. A cause that is not a
-    /// `MaxError` is encoded as an internal error carrying its description.
+    /// Encodes the code, category, message, hint, context and cause chain.
+    ///
+    /// A cause that is not a `MaxError` is encoded as an internal error carrying its description.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code.description, forKey: .code)

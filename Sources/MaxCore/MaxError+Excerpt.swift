@@ -7,7 +7,7 @@ extension MaxError {
         public static let column = "column"
     }
 
-    /// The expression and a caret under the column the error is about, when the error has both:
+    /// The expression and a caret under the column the error is about, when the error has both.
     ///
     /// ```
     ///   status = "todo" AND priority >=

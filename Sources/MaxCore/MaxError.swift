@@ -20,7 +20,9 @@ public struct MaxError: Error, Sendable {
     public var message: String
     /// What to do next, when there is something useful to say.
     public var hint: String?
-    /// Structured details (the field, the column, the path). Never secrets.
+    /// Structured details (the field, the column, the path).
+    ///
+    /// Never secrets.
     public var context: [String: String]
     /// The underlying error this one was converted from, if any.
     public var cause: (any Error & Sendable)?

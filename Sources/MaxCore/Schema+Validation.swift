@@ -9,13 +9,16 @@ extension Schema {
     /// - Throws: `schema.invalid`, naming every problem found.
     public func validate() throws {
         var problems: [String] = []
-        if namespace.isEmpty || !namespace.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }) {
+        if namespace.isEmpty
+            || !namespace.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") })
+        {
             problems.append("namespace '\(namespace)' must be lowercase letters, digits, '-' or '_'")
         }
         var seenTypes: Set<EntityType> = []
         for def in entities {
             if !Self.isIdentifier(def.name) {
-                problems.append("entity type '\(def.name)' is not an identifier (a letter, then letters, digits or '_')")
+                problems.append(
+                    "entity type '\(def.name)' is not an identifier (a letter, then letters, digits or '_')")
             }
             if def.name.lowercased().hasPrefix("_max") || def.name.lowercased().hasPrefix("sqlite_") {
                 problems.append("entity type '\(def.name)' uses a reserved prefix")
@@ -54,7 +57,8 @@ extension Schema {
         }
         for index in def.indexes {
             if index.isEmpty { problems.append("an index of '\(def.name)' has no fields") }
-            for name in index where def.field(named: name)?.type.isStoredInRow != true && name != MetaField.id.rawValue {
+            for name in index where def.field(named: name)?.type.isStoredInRow != true && name != MetaField.id.rawValue
+            {
                 problems.append("index of '\(def.name)' names '\(name)', which is not a field stored in its row")
             }
         }

@@ -17,7 +17,9 @@ public struct Schema: Sendable, Hashable, Codable {
     /// The root entity types: where a sync starts.
     public let roots: [EntityType]
 
-    /// Creates a schema. Roots are entity types too; a root missing from `entities` is added.
+    /// Creates a schema.
+    ///
+    /// Roots are entity types too; a root missing from `entities` is added.
     public init(namespace: String, entities: [EntityDef], roots: [EntityDef] = []) {
         self.namespace = namespace
         let declared = Set(entities.map(\.type))

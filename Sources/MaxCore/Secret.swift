@@ -15,7 +15,9 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
         self.value = value
     }
 
-    /// The raw value. Every call site is a place a secret leaves Max's keeping: keep them few.
+    /// The raw value.
+    ///
+    /// Every call site is a place a secret leaves Max's keeping: keep them few.
     public var revealed: String { value }
 
     /// `<redacted>`.

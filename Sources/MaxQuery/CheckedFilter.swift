@@ -1,7 +1,8 @@
 public import MaxCore
 
-/// A filter checked against an entity type: every field resolved, every value converted to the
-/// field's type. This is what storage compiles to SQL.
+/// A filter checked against an entity type: every field resolved, every value converted to the field's type.
+///
+/// This is what storage compiles to SQL.
 public indirect enum CheckedFilter: Sendable, Hashable {
     /// Every operand holds.
     case and([CheckedFilter])
@@ -38,6 +39,7 @@ extension Filter {
     /// - Parameters:
     ///   - entity: The entity type being searched.
     ///   - expression: The text the filter was parsed from, so errors can point into it.
+    /// - Returns: The filter with resolved fields and typed values.
     /// - Throws: `search.unknown_field` (listing the valid fields) or `search.type_mismatch` (saying
     ///   what the field takes).
     public func checked(against entity: EntityDef, expression: String? = nil) throws -> CheckedFilter {

@@ -72,7 +72,8 @@ struct FilterLexer {
         case ("=", _): op = .equal
         case ("!", "="): op = .notEqual
         case ("!", _):
-            throw fail("unexpected character '!'", at: start, hint: "use '!=' for 'not equal', or NOT before a condition")
+            throw fail(
+                "unexpected character '!'", at: start, hint: "use '!=' for 'not equal', or NOT before a condition")
         case (">", "="): op = .greaterOrEqual
         case (">", _): op = .greater
         case ("<", "="): op = .lessOrEqual
@@ -146,8 +147,10 @@ struct FilterLexer {
             throw fail("expected a digit after '-'", at: start)
         }
         var isInteger = true
-        while let character = peek(), character.isASCII, character.isNumber || character == "." || character == "e"
-            || character == "E" || ((character == "+" || character == "-") && (text.last == "e" || text.last == "E"))
+        while let character = peek(), character.isASCII,
+            character.isNumber || character == "." || character == "e"
+                || character == "E"
+                || ((character == "+" || character == "-") && (text.last == "e" || text.last == "E"))
         {
             if !character.isNumber { isInteger = false }
             text.append(character)

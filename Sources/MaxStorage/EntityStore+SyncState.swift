@@ -24,8 +24,10 @@ extension EntityStore {
         }
     }
 
-    /// Claims up to `limit` pending tasks of a run that are due at `date`, oldest first, marking them
-    /// running and counting the attempt. Two workers never claim the same task.
+    /// Claims up to `limit` pending tasks of a run that are due at `date`, oldest first, marking them running and
+    /// counting the attempt.
+    ///
+    /// Two workers never claim the same task.
     public func claimTasks(in runID: String, limit: Int, at date: Date = Date()) async throws -> [SyncTask] {
         try await write("claiming sync tasks") { db in
             let now = date.storedMilliseconds
@@ -45,6 +47,7 @@ extension EntityStore {
     }
 
     /// Commits one page of a task's work: its entities and how far it got, in one transaction.
+    ///
     /// The task stays running.
     public func checkpointTask(
         _ taskID: Int64, writing batch: EntityWriteBatch, pageCursor: String?, at date: Date = Date()

@@ -25,8 +25,9 @@ extension EntityStore {
         _ = try await write("storing entities") { db in try writer.apply(batch, in: db, at: date) }
     }
 
-    /// Tombstones the entities: they stay stored but are hidden from queries unless deleted entities
-    /// are asked for. Storing an entity again brings it back.
+    /// Tombstones the entities: they stay stored but are hidden from queries unless deleted entities are asked for.
+    ///
+    /// Storing an entity again brings it back.
     public func markDeleted(_ refs: [Ref], at date: Date = Date()) async throws {
         try await write(EntityWriteBatch(deletions: refs), at: date)
     }

@@ -1,7 +1,9 @@
 public import MaxCore
 
-/// Everything one unit of sync work writes: entities to merge, collection links to add, and
-/// entities found deleted upstream. Storage applies a batch in one transaction.
+/// Everything one unit of sync work writes: entities to merge, collection links to add, and entities found deleted
+/// upstream.
+///
+/// Storage applies a batch in one transaction.
 public struct EntityWriteBatch: Sendable, Hashable {
     /// Links to add to a collection (existing links are kept).
     public struct Links: Sendable, Hashable {
@@ -20,8 +22,9 @@ public struct EntityWriteBatch: Sendable, Hashable {
         }
     }
 
-    /// Entities to merge into what is stored: only the given fields are written. A collection field
-    /// given as ``FieldValue/refs(_:)`` replaces that collection's members.
+    /// Entities to merge into what is stored: only the given fields are written.
+    ///
+    /// A collection field given as ``FieldValue/refs(_:)`` replaces that collection's members.
     public var upserts: [EntityInput]
     /// Members to add to collections.
     public var links: [Links]

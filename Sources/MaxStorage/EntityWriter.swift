@@ -90,7 +90,8 @@ struct EntityWriter {
         }
         let columns = [MetaField.id.rawValue] + fields.map(\.name) + [MetaField.syncedAt.rawValue]
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        let updates = (fields.map(\.name) + [MetaField.syncedAt.rawValue]).map { "\($0.quoted) = excluded.\($0.quoted)" }
+        let updates =
+            (fields.map(\.name) + [MetaField.syncedAt.rawValue]).map { "\($0.quoted) = excluded.\($0.quoted)" }
             + ["\(MetaField.deletedAt.rawValue.quoted) = NULL"]
         let sql = """
             INSERT INTO \(def.name.quoted) (\(columns.map(\.quoted).joined(separator: ", "))) VALUES (\(placeholders)) \

@@ -44,7 +44,8 @@ package struct QueryCompiler: Sendable {
         let owner: SQLFragment = .value(query.entity.name.databaseValue)
         let name: SQLFragment = .value(field.name.databaseValue)
         let members = "SELECT target_id FROM _max_links WHERE owner_type = " + owner + " AND field = " + name
-        return "(SELECT json_group_array(target_id) FROM (" + members + " AND owner_id = \(table).\"_id\" ORDER BY target_id))"
+        return "(SELECT json_group_array(target_id) FROM (" + members
+            + " AND owner_id = \(table).\"_id\" ORDER BY target_id))"
     }
 
     func whereClause(after cursor: QueryCursor?) -> SQLFragment {

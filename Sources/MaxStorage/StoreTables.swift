@@ -33,8 +33,9 @@ enum StoreTables {
     }
 
     private static func storedDefinition(of type: EntityType, in db: Database) throws -> EntityDef? {
-        guard let text = try String.fetchOne(
-            db, sql: "SELECT definition FROM _max_entity_types WHERE name = ?", arguments: [type.name])
+        guard
+            let text = try String.fetchOne(
+                db, sql: "SELECT definition FROM _max_entity_types WHERE name = ?", arguments: [type.name])
         else { return nil }
         return try? JSONDecoder().decode(EntityDef.self, from: Data(text.utf8))
     }
@@ -65,7 +66,8 @@ enum StoreTables {
                     kept = "\(field.name)__was_\(old.type.columnType.lowercased())_\(suffix)"
                     suffix += 1
                 }
-                try db.execute(sql: "ALTER TABLE \(def.name.quoted) RENAME COLUMN \(field.name.quoted) TO \(kept.quoted)")
+                try db.execute(
+                    sql: "ALTER TABLE \(def.name.quoted) RENAME COLUMN \(field.name.quoted) TO \(kept.quoted)")
                 existing.insert(kept.lowercased())
                 existing.remove(name)
             }

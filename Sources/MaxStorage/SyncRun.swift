@@ -95,7 +95,9 @@ public struct NewSyncTask: Sendable, Hashable {
     public var payload: String
 
     /// Creates a task description.
-    public init(kind: String, entityType: String? = nil, entityID: String? = nil, field: String? = nil, payload: String = "{}") {
+    public init(
+        kind: String, entityType: String? = nil, entityID: String? = nil, field: String? = nil, payload: String = "{}"
+    ) {
         self.kind = kind
         self.entityType = entityType
         self.entityID = entityID

@@ -42,7 +42,8 @@ public enum SampleSchema {
         input["priority"] = index % 7 == 0 ? .null : .int(index % 5)
         input["estimate"] = .double(Double(index % 13) / 2)
         input["done"] = .bool(index % 4 == 2)
-        input["dueDate"] = index % 3 == 0 ? .null : .date(Date(timeIntervalSince1970: 1_767_225_600 + Double(index % 50) * 86_400))
+        input["dueDate"] =
+            index % 3 == 0 ? .null : .date(Date(timeIntervalSince1970: 1_767_225_600 + Double(index % 50) * 86_400))
         input["tags"] = .json(.array(index % 2 == 0 ? ["even"] : ["odd", "urgent"]))
         input["assignee"] = index % 5 == 0 ? .null : .ref(Ref("Person", "per_\(index % 10)"))
         return input

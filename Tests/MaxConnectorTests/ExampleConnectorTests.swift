@@ -3,10 +3,12 @@ import MaxConnector
 import MaxCore
 import Testing
 
-/// Drives an onboarding flow with fixed answers: enough to show the flow's contract. The real
-/// runner, with prompts and non-interactive sources, lives in the runtime.
+/// Drives an onboarding flow with fixed answers: enough to show the flow's contract.
+///
+/// The real runner, with prompts and non-interactive sources, lives in the runtime.
 private func onboard(
-    _ flow: OnboardingFlow, answers: [String: String], secrets: [String: String], choose: (([SelectOption]) -> String)? = nil,
+    _ flow: OnboardingFlow, answers: [String: String], secrets: [String: String],
+    choose: (([SelectOption]) -> String)? = nil,
     store: any CredentialStore
 ) async throws -> OnboardingState {
     var state: OnboardingState = [:]
@@ -44,7 +46,11 @@ private func walk(_ installation: LiveInstallation) async throws -> [Ref: Entity
     for step in seed.plan.leafSteps {
         guard let (type, operation) = step.target else { continue }
         let owners: [Ref]
-        if case .forRoot(let ref, _) = step { owners = [ref] } else { owners = stored.keys.filter { $0.type == type }.sorted { $0.id < $1.id } }
+        if case .forRoot(let ref, _) = step {
+            owners = [ref]
+        } else {
+            owners = stored.keys.filter { $0.type == type }.sorted { $0.id < $1.id }
+        }
         for owner in owners {
             switch operation {
             case .loadCollection(let field):
@@ -85,7 +91,9 @@ struct ExampleConnectorTests {
         #expect(state == ["baseURL": "https://notes.example.com", "notebookID": "nb_work"])
         #expect(!JSONValue.object(state).jsonText.contains("notes-token-1"))
         #expect(try await store.get(Notes.apiToken) == "notes-token-1")
-        #expect(try module.decodeConfig(.object(state)) == Notes.Config(baseURL: "https://notes.example.com", notebookID: "nb_work"))
+        #expect(
+            try module.decodeConfig(.object(state))
+                == Notes.Config(baseURL: "https://notes.example.com", notebookID: "nb_work"))
     }
 
     @Test func aWrongTokenIsRejectedByTheValidationStep() async throws {
@@ -125,14 +133,17 @@ struct ExampleConnectorTests {
 
     @Test func loadersAreFoundByField() async throws {
         let installation = try module.initialise(
-            config: ["baseURL": "https://x.example", "notebookID": "nb_home"], credentials: .testing(["api_token": "notes-token-1"]))
+            config: ["baseURL": "https://x.example", "notebookID": "nb_home"],
+            credentials: .testing(["api_token": "notes-token-1"]))
         let groups = try installation.loaders(for: "Note", fields: ["text", "stars"])
         #expect(groups.map(\.loader.name) == ["note"])
         #expect(groups.first?.fields == ["text", "stars"])
         let loaded = try await groups[0].loader.load([Ref("Note", "nb_home_note_003"), Ref("Note", "missing")])
         #expect(loaded.map(\.ref.id) == ["nb_home_note_003"])
 
-        let missing = #expect(throws: MaxError.self) { try installation.loaders(for: "Note", fields: ["text", "colour"]) }
+        let missing = #expect(throws: MaxError.self) {
+            try installation.loaders(for: "Note", fields: ["text", "colour"])
+        }
         #expect(missing?.code == .noLoader)
         let noCollection = #expect(throws: MaxError.self) { try installation.collectionLoader(for: "Note", field: "x") }
         #expect(noCollection?.code == .noLoader)
@@ -140,15 +151,17 @@ struct ExampleConnectorTests {
 
     @Test func aWrongTokenMakesTheInstallationUnhealthy() async throws {
         let installation = try module.initialise(
-            config: ["baseURL": "https://x.example", "notebookID": "nb_home"], credentials: .testing(["api_token": "old"]))
+            config: ["baseURL": "https://x.example", "notebookID": "nb_home"],
+            credentials: .testing(["api_token": "old"]))
         #expect(await installation.health() == .unhealthy("the token was rejected"))
     }
 
-    @Test(arguments: [
-        (["baseURL": "https://x"], "missing 'notebookID'"),
-        (["baseURL": "https://x", "notebookID": 3], "'notebookID' has the wrong type"),
-        ("just a string", "the config has the wrong type"),
-    ] as [(JSONValue, String)])
+    @Test(
+        arguments: [
+            (["baseURL": "https://x"], "missing 'notebookID'"),
+            (["baseURL": "https://x", "notebookID": 3], "'notebookID' has the wrong type"),
+            ("just a string", "the config has the wrong type"),
+        ] as [(JSONValue, String)])
     func badConfigIsAClearError(_ config: JSONValue, _ message: String) throws {
         let error = #expect(throws: MaxError.self) { try module.decodeConfig(config) }
         #expect(error?.code == .invalidConfig)

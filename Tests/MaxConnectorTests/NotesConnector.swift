@@ -8,7 +8,12 @@ import MaxCore
 
 /// The source the example connector reads: notebooks of notes, behind a token.
 actor NotesBackend {
-    struct Note: Sendable { let id: String; let notebook: String; let text: String; let stars: Int }
+    struct Note: Sendable {
+        let id: String
+        let notebook: String
+        let text: String
+        let stars: Int
+    }
 
     let token: String
     private(set) var requests = 0
@@ -19,7 +24,9 @@ actor NotesBackend {
         self.token = token
         notes = ["nb_home", "nb_work"].flatMap { notebook in
             (0..<notesPerNotebook).map { index in
-                Note(id: "\(notebook)_note_\(String(format: "%03d", index))", notebook: notebook, text: "Note \(index)", stars: index % 5)
+                Note(
+                    id: "\(notebook)_note_\(String(format: "%03d", index))", notebook: notebook, text: "Note \(index)",
+                    stars: index % 5)
             }
         }
     }
@@ -27,7 +34,8 @@ actor NotesBackend {
     private func authorise(_ presented: String) throws {
         requests += 1
         guard presented == token else {
-            throw MaxError(.onboardingValidationFailed, "the API token was rejected", hint: "create a new token and try again")
+            throw MaxError(
+                .onboardingValidationFailed, "the API token was rejected", hint: "create a new token and try again")
         }
     }
 
@@ -72,7 +80,9 @@ enum Notes {
     static func input(_ note: NotesBackend.Note) -> EntityInput {
         EntityInput(
             "Note", id: note.id,
-            fields: ["text": .string(note.text), "stars": .int(note.stars), "notebook": .ref(Ref("Notebook", note.notebook))])
+            fields: [
+                "text": .string(note.text), "stars": .int(note.stars), "notebook": .ref(Ref("Notebook", note.notebook)),
+            ])
     }
 
     static let notebookNotes = CollectionLoader<Context>(

@@ -25,7 +25,9 @@ struct RegistryTests {
     }
 
     @Test func anUnknownNameListsTheKnownOnes() async throws {
-        let registry = ConnectorRegistry(local: ["notes": { Notes.Module(backend: NotesBackend(token: "t", notesPerNotebook: 0)) }])
+        let registry = ConnectorRegistry(local: [
+            "notes": { Notes.Module(backend: NotesBackend(token: "t", notesPerNotebook: 0)) }
+        ])
         let error = try await #require(throws: MaxError.self) { try await registry.resolve("linear") }
         #expect(error.code == .connectorNotFound)
         #expect(error.category == .notFound)
@@ -40,7 +42,9 @@ struct RegistryTests {
                     name: "broken", displayName: "Broken", description: "", version: "0.0.1", schema: Notes.schema,
                     onboarding: OnboardingFlow([]), seeder: Seeder { _ in Seed(entities: [], plan: SyncPlan([])) },
                     resolvers: [
-                        Resolver(for: "Note", loading: ["colour"], with: .batched("x", for: "Note", batchSize: 5) { _, _ in [] }),
+                        Resolver(
+                            for: "Note", loading: ["colour"],
+                            with: .batched("x", for: "Note", batchSize: 5) { _, _ in [] }),
                         Resolver(for: "Ghost"),
                     ])
             }

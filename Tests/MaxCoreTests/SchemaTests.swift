@@ -1,3 +1,4 @@
+import Foundation
 import MaxCore
 import MaxTestSupport
 import Testing
@@ -40,7 +41,10 @@ struct SchemaTests {
         (Schema(namespace: "s", entities: [EntityDef("1Type", fields: [])]), "'1Type' is not an identifier"),
         (Schema(namespace: "s", entities: [EntityDef("A", fields: []), EntityDef("A", fields: [])]), "declared twice"),
         (Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("_id")])]), "does not start with '_'"),
-        (Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("x"), .int("X")])]), "'A.X' is declared twice"),
+        (
+            Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("x"), .int("X")])]),
+            "'A.X' is declared twice"
+        ),
         (Schema(namespace: "s", entities: [EntityDef("A", fields: [.ref("b", to: "B")])]), "points at 'B'"),
         (Schema(namespace: "s", entities: [EntityDef("A", fields: [.string("x")], indexes: [["y"]])]), "names 'y'"),
         (Schema(namespace: "s", entities: [EntityDef("_max_x", fields: [])]), "reserved prefix"),
@@ -57,5 +61,3 @@ struct SchemaTests {
         #expect(try JSONDecoder().decode(Schema.self, from: data) == SampleSchema.schema)
     }
 }
-
-import Foundation

@@ -24,7 +24,8 @@ struct FilterCheckerTests {
         #expect(try check(#"assignee = "per_1""#) == .compare(assignee, .equal, .ref(Ref("Person", "per_1"))))
         #expect(try check(#"_id = "itm_1""#) == .compare(MetaField.id.field, .equal, "itm_1"))
         #expect(try check("_deleted_at IS NOT NULL") == .isNotNull(MetaField.deletedAt.field))
-        #expect(try check(#"tags ~= "urgent""#) == .compare(try #require(item.field(named: "tags")), .contains, "urgent"))
+        #expect(
+            try check(#"tags ~= "urgent""#) == .compare(try #require(item.field(named: "tags")), .contains, "urgent"))
         let tasks = try #require(SampleSchema.project.field(named: "tasks"))
         #expect(
             try check(#"tasks = "itm_1""#, on: SampleSchema.project)
@@ -70,6 +71,7 @@ struct FilterCheckerTests {
     @Test func collectionsSupportMembershipOnly() throws {
         let error = try #require(throws: MaxError.self) { try check(#"tasks > "x""#, on: SampleSchema.project) }
         #expect(error.code == .typeMismatch)
-        #expect(error.hint == "collection<Item> fields support = (has member), != (lacks member), IN and IS NULL (empty)")
+        #expect(
+            error.hint == "collection<Item> fields support = (has member), != (lacks member), IN and IS NULL (empty)")
     }
 }

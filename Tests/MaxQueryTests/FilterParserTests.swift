@@ -34,12 +34,27 @@ struct FilterParserTests {
         ("assignee IS NULL", .isNull("assignee")),
         ("assignee is not null", .isNotNull("assignee")),
         // Precedence: NOT > AND > OR.
-        ("a = 1 OR b = 2 AND c = 3", .or([.compare("a", .equal, 1), .and([.compare("b", .equal, 2), .compare("c", .equal, 3)])])),
-        ("a = 1 AND b = 2 OR c = 3", .or([.and([.compare("a", .equal, 1), .compare("b", .equal, 2)]), .compare("c", .equal, 3)])),
+        (
+            "a = 1 OR b = 2 AND c = 3",
+            .or([.compare("a", .equal, 1), .and([.compare("b", .equal, 2), .compare("c", .equal, 3)])])
+        ),
+        (
+            "a = 1 AND b = 2 OR c = 3",
+            .or([.and([.compare("a", .equal, 1), .compare("b", .equal, 2)]), .compare("c", .equal, 3)])
+        ),
         ("NOT a = 1 AND b = 2", .and([.not(.compare("a", .equal, 1)), .compare("b", .equal, 2)])),
-        ("(a = 1 OR b = 2) AND c = 3", .and([.or([.compare("a", .equal, 1), .compare("b", .equal, 2)]), .compare("c", .equal, 3)])),
-        ("a = 1 AND b = 2 AND c = 3", .and([.compare("a", .equal, 1), .compare("b", .equal, 2), .compare("c", .equal, 3)])),
-        ("a = 1 or b = 2 Or c = 3", .or([.compare("a", .equal, 1), .compare("b", .equal, 2), .compare("c", .equal, 3)])),
+        (
+            "(a = 1 OR b = 2) AND c = 3",
+            .and([.or([.compare("a", .equal, 1), .compare("b", .equal, 2)]), .compare("c", .equal, 3)])
+        ),
+        (
+            "a = 1 AND b = 2 AND c = 3",
+            .and([.compare("a", .equal, 1), .compare("b", .equal, 2), .compare("c", .equal, 3)])
+        ),
+        (
+            "a = 1 or b = 2 Or c = 3",
+            .or([.compare("a", .equal, 1), .compare("b", .equal, 2), .compare("c", .equal, 3)])
+        ),
         ("NOT NOT a = 1", .not(.not(.compare("a", .equal, 1)))),
         ("NOT (a = 1 OR b = 2)", .not(.or([.compare("a", .equal, 1), .compare("b", .equal, 2)]))),
         ("((a = 1))", .compare("a", .equal, 1)),

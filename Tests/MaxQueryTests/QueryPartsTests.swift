@@ -35,7 +35,8 @@ struct FieldSelectionTests {
     let project = SampleSchema.project
 
     @Test func propsIsIDThenRowFields() throws {
-        #expect(try FieldSelection.props.resolved(against: project).map(\.name) == ["_id", "name", "owner", "settings"])
+        #expect(
+            try FieldSelection.props.resolved(against: project).map(\.name) == ["_id", "name", "owner", "settings"])
     }
 
     @Test func allAddsCollectionsAndMeta() throws {
@@ -47,7 +48,10 @@ struct FieldSelectionTests {
 
     @Test func listsKeepTheirOrderWithoutRepeats() throws {
         let selection = try FieldSelection(parsing: "tasks, name,.meta,name")
-        #expect(try selection.resolved(against: project).map(\.name) == ["tasks", "name", "_id", "_synced_at", "_deleted_at"])
+        #expect(
+            try selection.resolved(against: project).map(\.name) == [
+                "tasks", "name", "_id", "_synced_at", "_deleted_at",
+            ])
     }
 
     @Test(arguments: [("name,,owner", MaxError.Code.invalidSelection), (".everything", .invalidSelection)])

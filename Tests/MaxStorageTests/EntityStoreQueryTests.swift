@@ -83,10 +83,13 @@ struct EntityStoreQueryTests {
         var query = try Query("Item", filter: expression)
         query.ordering = try Ordering(parsing: "priority:desc,title")
         let ordering = try query.ordering.checked(against: SampleSchema.item)
-        query.cursor = QueryCursor(signature: ordering.signature, keys: [555_444_333, "cursor-canary", "itm_canary"]).encoded
+        query.cursor =
+            QueryCursor(signature: ordering.signature, keys: [555_444_333, "cursor-canary", "itm_canary"]).encoded
         let compiled = QueryCompiler(try query.checked(against: SampleSchema.schema))
         for fragment in [compiled.selectPage(), compiled.count()] {
-            for needle in canaries + ["987654321", "123.456789", "per_canary", "2031", "cursor-canary", "555444333", "itm_canary"] {
+            for needle in canaries + [
+                "987654321", "123.456789", "per_canary", "2031", "cursor-canary", "555444333", "itm_canary",
+            ] {
                 #expect(!fragment.sql.contains(needle), "\(needle) is in \(fragment.sql)")
             }
             #expect(!fragment.sql.contains("'"), "no string literal at all: \(fragment.sql)")
@@ -126,8 +129,10 @@ struct EntityStoreQueryTests {
 
     @Test func selectionDecidesTheFieldsAndTheirOrder() async throws {
         let record = try #require(
-            try await store.page(try Query("Item", selection: try FieldSelection(parsing: "status,_id,title"), limit: 1))
-                .items.first)
+            try await store.page(
+                try Query("Item", selection: try FieldSelection(parsing: "status,_id,title"), limit: 1)
+            )
+            .items.first)
         #expect(record.values.map(\.name) == ["status", "_id", "title"])
         let props = try #require(try await store.page(try Query("Item", limit: 1)).items.first)
         #expect(props.values.map(\.name) == ["_id"] + SampleSchema.item.fields.map(\.name))

@@ -93,9 +93,10 @@ struct EntityStoreWriteTests {
             EntityInput("Item", id: "a", fields: ["status": "done"]),
         ])
         let page = try await store.page(try Query("Item", selection: try FieldSelection(parsing: "title,status")))
-        #expect(page.items.map(\.jsonObject) == [
-            ["title": "A", "status": "done"], ["title": "B", "status": "todo"], ["status": "done"],
-        ])
+        #expect(
+            page.items.map(\.jsonObject) == [
+                ["title": "A", "status": "done"], ["title": "B", "status": "todo"], ["status": "done"],
+            ])
         #expect(try await store.count(try Query("Person")) == 1)
     }
 

@@ -71,7 +71,8 @@ enum Reference {
         }
         let left = Array(text(of: lhs).utf8)
         let right = Array(text(of: rhs).utf8)
-        return left.lexicographicallyPrecedes(right) ? .orderedAscending : left == right ? .orderedSame : .orderedDescending
+        return left.lexicographicallyPrecedes(right)
+            ? .orderedAscending : left == right ? .orderedSame : .orderedDescending
     }
 
     /// The ids of `inputs` matching `filter`, in `ordering`.

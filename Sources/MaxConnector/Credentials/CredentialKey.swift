@@ -33,8 +33,10 @@ public struct CredentialKey<Value: CredentialValue>: Sendable, Hashable {
     }
 }
 
-/// A typed reference to a secret computed from others, such as an OAuth access token refreshed
-/// from a stored refresh token. The store caches it and refreshes it when it expires.
+/// A typed reference to a secret computed from others, such as an OAuth access token refreshed from a stored refresh
+/// token.
+///
+/// The store caches it and refreshes it when it expires.
 ///
 /// ```swift
 /// static let accessToken = Credential.derived("access_token", expiresIn: .seconds(3500)) { store in

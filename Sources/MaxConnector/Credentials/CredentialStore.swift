@@ -37,6 +37,7 @@ extension CredentialStore {
     }
 
     /// The value of a derived credential: the cached one while fresh, else a refreshed one.
+    ///
     /// Concurrent callers share one refresh.
     ///
     /// - Throws: `credentials.refresh_failed`, with the refresh's error as the cause.

@@ -47,7 +47,8 @@ public actor DerivedCredentialCache {
             let failure = MaxError(
                 .credentialRefreshFailed, "refreshing the credential '\(key.name)' failed",
                 hint: "if this keeps failing, connect the installation again",
-                context: ["credential": key.name], cause: (error as? MaxError) ?? MaxError(.internalError, String(describing: error)))
+                context: ["credential": key.name],
+                cause: (error as? MaxError) ?? MaxError(.internalError, String(describing: error)))
             resumeWaiters(for: key.name, with: .failure(failure))
             throw failure
         }

@@ -58,7 +58,8 @@ public struct InputField: Sendable {
     /// Creates a field.
     public init(
         _ name: String, label: String? = nil, kind: Kind = .string, required: Bool = true,
-        default defaultValue: JSONValue? = nil, placeholder: String? = nil, allowedSchemes: [String] = ["http", "https"]
+        default defaultValue: JSONValue? = nil, placeholder: String? = nil,
+        allowedSchemes: [String] = ["http", "https"]
     ) {
         self.name = name
         self.label = label ?? name
@@ -74,7 +75,9 @@ public struct InputField: Sendable {
         _ name: String, label: String? = nil, required: Bool = true, default value: String? = nil,
         placeholder: String? = nil
     ) -> InputField {
-        InputField(name, label: label, kind: .string, required: required, default: value.map(JSONValue.string), placeholder: placeholder)
+        InputField(
+            name, label: label, kind: .string, required: required, default: value.map(JSONValue.string),
+            placeholder: placeholder)
     }
 
     /// A URL field accepting `schemes` (http and https by default).
@@ -133,8 +136,9 @@ public struct InputField: Sendable {
     }
 }
 
-/// A secret an ``InputStep`` asks for. It is read without echo and written straight to the
-/// credential store.
+/// A secret an ``InputStep`` asks for.
+///
+/// It is read without echo and written straight to the credential store.
 public struct CredentialInput: Sendable {
     /// The credential's name in the store.
     public let name: String

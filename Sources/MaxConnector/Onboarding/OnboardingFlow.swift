@@ -1,7 +1,8 @@
 public import MaxCore
 
-/// The values collected so far during onboarding, by field name. Never holds secrets: those go
-/// straight to the credential store.
+/// The values collected so far during onboarding, by field name.
+///
+/// Never holds secrets: those go straight to the credential store.
 public typealias OnboardingState = [String: JSONValue]
 
 /// The platform services a step may use while it runs.
@@ -15,9 +16,9 @@ public struct OnboardingContext: Sendable {
     }
 }
 
-/// How a connector onboards a user: an ordered list of steps, each seeing what the earlier ones
-/// collected. The result is plain config; secrets are written to the credential store as they are
-/// entered and never appear in it.
+/// How a connector onboards a user: an ordered list of steps, each seeing what the earlier ones collected.
+///
+/// The result is plain config; secrets are written to the credential store as they are entered and never appear in it.
 ///
 /// ```swift
 /// let onboarding = OnboardingFlow([

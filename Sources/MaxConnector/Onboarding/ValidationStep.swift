@@ -63,7 +63,8 @@ public struct CustomStep: Sendable {
 
     /// Creates a custom step.
     public init(
-        _ label: String, execute: @escaping @Sendable (OnboardingState, OnboardingContext) async throws -> OnboardingState
+        _ label: String,
+        execute: @escaping @Sendable (OnboardingState, OnboardingContext) async throws -> OnboardingState
     ) {
         self.label = label
         self.execute = execute

@@ -1,7 +1,8 @@
 public import MaxCore
 
-/// The ordered steps of a sync. Steps run one after another; a ``SyncStep/concurrent(_:)`` group
-/// runs its steps side by side.
+/// The ordered steps of a sync.
+///
+/// Steps run one after another; a ``SyncStep/concurrent(_:)`` group runs its steps side by side.
 ///
 /// ```swift
 /// SyncPlan([
