@@ -1,4 +1,3 @@
-import Foundation
 
 extension JSONValue {
     /// Parses a JSON document.
@@ -6,28 +5,70 @@ extension JSONValue {
     /// - Throws: `MaxError` with code `core.invalid_json` when `text` is not JSON.
     public init(parsing text: String) throws {
         do {
-            self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        } catch {
-            throw MaxError(.invalidJSON, "the text is not valid JSON", cause: error)
+            var parser = JSONParser(text)
+            self = try parser.parseDocument()
+        } catch let failure as JSONParser.Failure {
+            throw MaxError(
+                .invalidJSON, "the text is not valid JSON: \(failure.message) at byte \(failure.offset)",
+                context: ["offset": String(failure.offset)])
         }
     }
 
     /// The value as compact JSON text with sorted keys: stable, so it can be compared and stored.
+    ///
+    /// Written by hand rather than through `JSONEncoder`: storage serialises a JSON field per row, and
+    /// the encoder costs microseconds a call. Non-finite doubles, which JSON cannot express, are
+    /// written as `null`.
     public var jsonText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail: every case maps onto a JSON primitive. Non-finite
-        // doubles are the one exception, and they are written as null.
-        guard let data = try? encoder.encode(self.replacingNonFiniteNumbers()) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        var output = ""
+        write(to: &output)
+        return output
     }
 
-    private func replacingNonFiniteNumbers() -> JSONValue {
+    private func write(to output: inout String) {
         switch self {
-        case .double(let value) where !value.isFinite: return .null
-        case .array(let values): return .array(values.map { $0.replacingNonFiniteNumbers() })
-        case .object(let members): return .object(members.mapValues { $0.replacingNonFiniteNumbers() })
-        default: return self
+        case .null: output += "null"
+        case .bool(let value): output += value ? "true" : "false"
+        case .int(let value): output += String(value)
+        case .double(let value):
+            // Swift prints the shortest text that reads back as the same double (`2.0`, `0.1`, `1e+20`),
+            // so a double stays a double through a round trip.
+            output += value.isFinite ? String(value) : "null"
+        case .string(let value): Self.writeString(value, to: &output)
+        case .array(let values):
+            output += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { output += "," }
+                value.write(to: &output)
+            }
+            output += "]"
+        case .object(let members):
+            output += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { output += "," }
+                Self.writeString(key, to: &output)
+                output += ":"
+                members[key]?.write(to: &output)
+            }
+            output += "}"
         }
+    }
+
+    private static func writeString(_ value: String, to output: inout String) {
+        output += "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        output += "\""
     }
 }

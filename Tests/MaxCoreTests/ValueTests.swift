@@ -59,3 +59,34 @@ struct ValueTests {
         #expect(record["missing"] == nil)
     }
 }
+
+struct JSONTextTests {
+    @Test(arguments: [
+        JSONValue.string("quote \" backslash \\ newline \n tab \t bell \u{07} é 日本 🎉"),
+        ["nested": ["a": [1, 2.0, -0.5, 1e20, true, nil], "": "empty key"]],
+        .double(2.0), .int(Int.min), .array([]), .object([:]),
+    ])
+    func roundTripsThroughItsText(_ value: JSONValue) throws {
+        #expect(try JSONValue(parsing: value.jsonText) == value)
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\" 1}", "tru", "01", "1.", "-", "\"\\x\"", "\"\\ud800\"", "[1] 2", "{\"a\":}", "\"\u{01}\"",
+        String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+    ])
+    func rejectsMalformedText(_ text: String) {
+        let error = #expect(throws: MaxError.self) { try JSONValue(parsing: text) }
+        #expect(error?.code == .invalidJSON)
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        #expect(try JSONValue(parsing: #""\u00e9\ud83c\udf89\/\b""#) == "é🎉/\u{08}")
+        #expect(try JSONValue(parsing: " [ 1 , 2.0 , -0 ] ") == [1, 2.0, 0])
+    }
+
+    @Test func writesCompactSortedText() {
+        let value: JSONValue = ["b": 1, "a": ["x", nil], "c": "\u{01}"]
+        #expect(value.jsonText == #"{"a":["x",null],"b":1,"c":"\u0001"}"#)
+        #expect(JSONValue.double(.infinity).jsonText == "null")
+    }
+}
