@@ -25,7 +25,12 @@ let package = Package(
         // SQLite through GRDB: the only target that imports GRDB.
         .target(
             name: "MaxStorage",
-            dependencies: ["MaxCore", "MaxQuery", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "MaxCore", "MaxQuery",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding bulk upserts without per-row allocations.
+                .product(name: "GRDBSQLite", package: "GRDB.swift", condition: .when(platforms: [.linux])),
+            ]
         ),
         // Builders shared by the test targets: sample schemas, in-memory stores, a manual clock.
         .target(name: "MaxTestSupport", dependencies: ["MaxCore", "MaxConnector", "MaxStorage"]),

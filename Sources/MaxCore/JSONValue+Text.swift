@@ -1,4 +1,3 @@
-
 extension JSONValue {
     /// Parses a JSON document.
     ///

@@ -14,7 +14,7 @@ struct EntityWriter {
     /// Applies `batch` and returns how many entities it upserted or tombstoned.
     @discardableResult
     func apply(_ batch: EntityWriteBatch, in db: Database, at date: Date) throws -> Int {
-        let now = date.storedMilliseconds.databaseValue
+        let now = date.storedMilliseconds
         try upsert(batch.upserts, in: db, now: now)
         for links in batch.links {
             try addLinks(links, in: db)
@@ -37,44 +37,54 @@ struct EntityWriter {
     private struct Group {
         let def: EntityDef
         let fields: [Field]
-        let statement: Statement
+        let binder: StatementBinder
+        let collections: [Field]
+        var hasCollections: Bool { !collections.isEmpty }
     }
 
-    private func upsert(_ inputs: [EntityInput], in db: Database, now: DatabaseValue) throws {
+    private func upsert(_ inputs: [EntityInput], in db: Database, now: Int64) throws {
         var group: Group?
-        var values: [DatabaseValue] = []
         for input in inputs {
-            let def = try definition(of: input.ref.type)
-            if let current = group, current.def.type == def.type, matches(input, current.fields, def) {
-                // Same shape as the previous input: reuse its statement.
-            } else {
-                group = try makeGroup(for: input, def: def, in: db)
+            var reusable = false
+            if let current = group, current.def.type == input.ref.type {
+                reusable = try bind(input, to: current, now: now)
+            }
+            if !reusable {
+                let def = try definition(of: input.ref.type)
+                let fresh = try makeGroup(for: input, def: def, in: db)
+                guard try bind(input, to: fresh, now: now) else {
+                    throw MaxError(.internalError, "an input does not match the statement made for it")
+                }
+                group = fresh
             }
             guard let group else { continue }
-            values.removeAll(keepingCapacity: true)
-            values.append(input.ref.id.databaseValue)
-            for field in group.fields {
-                guard let value = input.fields[field.name] else { continue }
-                guard value.fits(field.type) else { throw mismatch(input, field, value) }
-                values.append(value.databaseValue)
-            }
-            values.append(now)
-            group.statement.setUncheckedArguments(StatementArguments(values))
-            try group.statement.execute()
-            if !def.collectionFields.isEmpty {
-                try replaceCollections(of: input, def: def, in: db)
+            try group.binder.statement.execute()
+            if group.hasCollections {
+                try replaceCollections(of: input, def: group.def, in: db)
             }
         }
     }
 
-    /// Whether `input` sets exactly the row fields of `fields`, plus any of `def`'s collections.
-    private func matches(_ input: EntityInput, _ fields: [Field], _ def: EntityDef) -> Bool {
-        var rowFieldCount = 0
-        for (name, value) in input.fields {
-            if case .refs = value, def.field(named: name)?.type.isStoredInRow == false { continue }
-            rowFieldCount += 1
+    /// Binds `input`'s values in `group`'s column order. Returns false, binding nothing useful, when
+    /// the input's fields are not exactly the group's row fields (plus, possibly, collections).
+    ///
+    /// - Throws: `storage.type_mismatch` for a value that does not fit its field.
+    private func bind(_ input: EntityInput, to group: Group, now: Int64) throws -> Bool {
+        let binder = group.binder
+        binder.reset()
+        try binder.bind(text: input.ref.id, at: 1)
+        var index: Int32 = 2
+        for field in group.fields {
+            guard let value = input.fields[field.name] else { return false }
+            guard value.fits(field.type) else { throw mismatch(input, field, value) }
+            try binder.bind(value, at: index)
+            index += 1
         }
-        return rowFieldCount == fields.count && fields.allSatisfy { input.fields[$0.name] != nil }
+        try binder.bind(integer: now, at: index)
+        if input.fields.count == group.fields.count { return true }
+        // More fields than the group's: acceptable only if every extra is a collection of the type.
+        return input.fields.count - group.fields.count
+            == group.collections.count(where: { input.fields[$0.name] != nil })
     }
 
     private func makeGroup(for input: EntityInput, def: EntityDef, in db: Database) throws -> Group {
@@ -97,7 +107,9 @@ struct EntityWriter {
             INSERT INTO \(def.name.quoted) (\(columns.map(\.quoted).joined(separator: ", "))) VALUES (\(placeholders)) \
             ON CONFLICT(\(MetaField.id.rawValue.quoted)) DO UPDATE SET \(updates.joined(separator: ", "))
             """
-        return Group(def: def, fields: fields, statement: try db.cachedStatement(sql: sql))
+        let statement = try db.cachedStatement(sql: sql)
+        StatementBinder.prepare(statement)
+        return Group(def: def, fields: fields, binder: StatementBinder(statement), collections: def.collectionFields)
     }
 
     private func replaceCollections(of input: EntityInput, def: EntityDef, in db: Database) throws {

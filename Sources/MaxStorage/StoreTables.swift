@@ -93,7 +93,11 @@ enum StoreTables {
     }
 
     private static func createIndexes(for def: EntityDef, in db: Database) throws {
-        var indexes = def.rowFields.filter { $0.isIndexed || $0.type.target != nil }.map { [$0.name] }
+        // A composite index serves lookups on its first column too: skip a single-column index that
+        // one already covers, since every index costs each write.
+        let leading = Set(def.indexes.compactMap(\.first))
+        var indexes = def.rowFields.filter { ($0.isIndexed || $0.type.target != nil) && !leading.contains($0.name) }
+            .map { [$0.name] }
         indexes += def.indexes
         for columns in indexes {
             let list = columns.map(\.quoted).joined(separator: ", ")

@@ -14,6 +14,23 @@ enum BenchSchema {
         indexes: [["status", "updatedAt"]])
     static let schema = Schema(namespace: "bench", entities: [user, task])
 
+    /// The same ten fields with no secondary index (the assignee kept as plain text), to show what
+    /// index maintenance costs a write.
+    static let plainSchema = Schema(
+        namespace: "bench",
+        entities: [
+            EntityDef(
+                "BenchTask",
+                fields: task.fields.map { $0.name == "assignee" ? .string("assignee") : Field($0.name, $0.type) })
+        ])
+
+    /// A task for the plain schema: the assignee as text.
+    static func plainTask(_ index: Int) -> EntityInput {
+        var input = task(index)
+        if case .ref(let ref) = input["assignee"] { input["assignee"] = .string(ref.id) }
+        return input
+    }
+
     static let statuses = ["todo", "in_progress", "in_review", "done", "cancelled"]
     static let epoch = 1_767_225_600.0
 

@@ -31,6 +31,9 @@ struct StoreBenchmark: AsyncParsableCommand {
     @Flag(help: "Keep the database file afterwards.")
     var keep = false
 
+    @Flag(help: "Use the same ten fields with no secondary indexes (shows what indexes cost writes).")
+    var withoutIndexes = false
+
     func validate() throws {
         guard entities > 0, batch > 0, repetitions > 0 else {
             throw ValidationError("--entities, --batch and --repetitions must be positive")
@@ -47,8 +50,10 @@ struct StoreBenchmark: AsyncParsableCommand {
         }
         defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
 
-        let store = try EntityStore.open(at: url, schema: BenchSchema.schema)
-        print("max-bench store: \(entities) BenchTask entities (10 fields), batches of \(batch)")
+        let store = try EntityStore.open(at: url, schema: withoutIndexes ? BenchSchema.plainSchema : BenchSchema.schema)
+        let makeTask = withoutIndexes ? BenchSchema.plainTask : BenchSchema.task
+        let indexes = withoutIndexes ? "no secondary indexes" : "indexes: assignee (ref), (status, updatedAt)"
+        print("max-bench store: \(entities) BenchTask entities (10 fields; \(indexes)), batches of \(batch)")
         print("database: \(url.path)\n")
 
         // Inserts: every entity new.
@@ -58,7 +63,7 @@ struct StoreBenchmark: AsyncParsableCommand {
         while next < entities {
             let count = min(batch, entities - next)
             let generated = ContinuousClock.now
-            let inputs = (next..<(next + count)).map(BenchSchema.task)
+            let inputs = (next..<(next + count)).map(makeTask)
             generateSeconds += Measurements.seconds(since: generated)
             let started = ContinuousClock.now
             try await store.upsert(inputs)
@@ -72,7 +77,7 @@ struct StoreBenchmark: AsyncParsableCommand {
         while next < updates {
             let count = min(batch, updates - next)
             let inputs = (next..<(next + count)).map { index in
-                let base = BenchSchema.task(index)
+                let base = makeTask(index)
                 let status = BenchSchema.statuses[(index + 1) % BenchSchema.statuses.count]
                 return EntityInput(base.ref, fields: ["status": .string(status), "priority": .int(index % 5)])
             }
