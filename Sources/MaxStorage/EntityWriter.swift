@@ -65,9 +65,10 @@ struct EntityWriter {
         }
     }
 
-    /// Binds `input`'s values in `group`'s column order. Returns false, binding nothing useful, when
-    /// the input's fields are not exactly the group's row fields (plus, possibly, collections).
+    /// Binds `input`'s values in `group`'s column order.
     ///
+    /// - Returns: false, having bound nothing useful, when the input's fields are not exactly the
+    ///   group's row fields (plus, possibly, collections).
     /// - Throws: `storage.type_mismatch` for a value that does not fit its field.
     private func bind(_ input: EntityInput, to group: Group, now: Int64) throws -> Bool {
         let binder = group.binder
