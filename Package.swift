@@ -9,19 +9,37 @@ let package = Package(
         .library(name: "MaxQuery", targets: ["MaxQuery"]),
         .library(name: "MaxConnector", targets: ["MaxConnector"]),
         .library(name: "MaxStorage", targets: ["MaxStorage"]),
+        .library(name: "AcmeAPI", targets: ["AcmeAPI"]),
+        .library(name: "AcmeConnector", targets: ["AcmeConnector"]),
+        .executable(name: "acme-server", targets: ["acme-server"]),
         .executable(name: "max-bench", targets: ["max-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Vocabulary: pure values, no I/O.
         .target(name: "MaxCore"),
         // The filter language, ordering, field selection and cursors.
         .target(name: "MaxQuery", dependencies: ["MaxCore"]),
-        // The connector SDK. Connectors import this (and MaxCore) only.
-        .target(name: "MaxConnector", dependencies: ["MaxCore"]),
+        // The connector SDK. Connectors import this (and MaxCore) only. It owns the shared HTTP client,
+        // so AsyncHTTPClient stays out of every connector's signatures.
+        .target(
+            name: "MaxConnector",
+            dependencies: [
+                "MaxCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // SQLite through GRDB: the only target that imports GRDB.
         .target(
             name: "MaxStorage",
@@ -32,13 +50,33 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift", condition: .when(platforms: [.linux])),
             ]
         ),
+        // The Acme sample SaaS: a Hummingbird server over SQLite. It knows nothing of Max.
+        .target(
+            name: "AcmeAPI",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "acme-server",
+            dependencies: ["AcmeAPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // The Acme connector: the SDK's first real user.
+        .target(name: "AcmeConnector", dependencies: ["MaxConnector", "MaxCore"]),
         // Builders shared by the test targets: sample schemas, in-memory stores, a manual clock.
         .target(name: "MaxTestSupport", dependencies: ["MaxCore", "MaxConnector", "MaxStorage"]),
         // `swift run -c release max-bench …`
         .executableTarget(
             name: "max-bench",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxStorage",
+                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "AcmeAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +90,11 @@ let package = Package(
         .testTarget(
             name: "MaxStorageTests",
             dependencies: ["MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport"]
+        ),
+        .testTarget(name: "AcmeAPITests", dependencies: ["AcmeAPI", "MaxConnector", "MaxCore"]),
+        .testTarget(
+            name: "AcmeConnectorTests",
+            dependencies: ["AcmeConnector", "AcmeAPI", "MaxConnector", "MaxCore", "MaxTestSupport"]
         ),
     ]
 )

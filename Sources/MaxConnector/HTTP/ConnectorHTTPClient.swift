@@ -1,0 +1,247 @@
+import AsyncHTTPClient
+public import Foundation
+public import MaxCore
+import NIOCore
+import NIOHTTP1
+
+/// The HTTP client every connector shares, so the runtime's policies (timeouts, and later retries,
+/// rate limits and circuit breakers) apply to all connectors at once.
+///
+/// Failures come back as `MaxError`s with stable codes: `http.unreachable` when the host cannot be
+/// reached, `http.timeout`, and from ``Response/requireSuccess()`` `http.unauthorized`,
+/// `http.not_found`, `http.rate_limited`, `http.server_error`, `http.client_error`. Messages name
+/// the method, host and path, never headers (which carry credentials) or the query string.
+///
+/// ```swift
+/// let response = try await ConnectorHTTPClient.shared.send(
+///     .init(.get, "\(baseURL)/api/tasks?projectId=\(id)", headers: ["Authorization": "Bearer \(token)"]))
+/// let tasks = try response.requireSuccess().decode([TaskDTO].self)
+/// ```
+public struct ConnectorHTTPClient: Sendable {
+    /// The client connectors use by default, on AsyncHTTPClient's shared event loops.
+    public static let shared = ConnectorHTTPClient()
+
+    /// How long a request may take before it fails with `http.timeout`.
+    public var timeout: Duration
+    /// The largest response body accepted.
+    public var maximumBodySize: Int
+
+    /// Creates a client.
+    public init(timeout: Duration = .seconds(30), maximumBodySize: Int = 64 * 1024 * 1024) {
+        self.timeout = timeout
+        self.maximumBodySize = maximumBodySize
+    }
+
+    /// Sends `request` and returns the response, whatever its status.
+    ///
+    /// - Throws: `http.unreachable`, `http.timeout`, or `http.invalid_request` for a malformed URL.
+    public func send(_ request: Request) async throws -> Response {
+        guard let url = URL(string: request.url), let host = url.host, !host.isEmpty,
+            let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https"
+        else {
+            throw MaxError(
+                .httpInvalidRequest, "'\(Self.redact(request.url))' is not an http(s) URL",
+                context: ["url": Self.redact(request.url)])
+        }
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
+        for (name, value) in request.headers {
+            outgoing.headers.add(name: name, value: value)
+        }
+        if let body = request.body {
+            outgoing.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let description = "\(request.method.rawValue) \(Self.redact(request.url))"
+        do {
+            let response = try await HTTPClient.shared.execute(outgoing, timeout: .nanoseconds(timeout.nanoseconds))
+            let body = try await response.body.collect(upTo: maximumBodySize)
+            return Response(
+                status: Int(response.status.code),
+                headers: response.headers.map { ($0.name, $0.value) },
+                body: Data(buffer: body),
+                requestDescription: description)
+        } catch let error as MaxError {
+            throw error
+        } catch {
+            throw Self.convert(error, description: description, host: host)
+        }
+    }
+
+    /// The URL without its query string or user info, for messages.
+    static func redact(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "<invalid URL>" }
+        components.query = nil
+        components.user = nil
+        components.password = nil
+        components.fragment = nil
+        return components.string ?? "<invalid URL>"
+    }
+
+    private static func convert(_ error: any Error, description: String, host: String) -> MaxError {
+        let text = String(describing: error)
+        if let clientError = error as? HTTPClientError,
+            clientError == .deadlineExceeded || clientError == .readTimeout || clientError == .connectTimeout
+        {
+            return MaxError(
+                .httpTimeout, "\(description) timed out", hint: "check that \(host) is up and responding",
+                context: ["host": host], cause: ForeignError(text))
+        }
+        if let clientError = error as? HTTPClientError, clientError == .bodyLengthMismatch {
+            return MaxError(.httpUnreachable, "\(description) ended early", context: ["host": host], cause: ForeignError(text))
+        }
+        if error is NIOTooManyBytesError {
+            return MaxError(.httpClientError, "\(description) returned a response too large to read", context: ["host": host])
+        }
+        return MaxError(
+            .httpUnreachable, "cannot reach \(host) (\(description))",
+            hint: "check the URL and that the service is running and reachable from this machine",
+            context: ["host": host], cause: ForeignError(text))
+    }
+}
+
+extension ConnectorHTTPClient {
+    /// An HTTP method.
+    public enum Method: String, Sendable, Hashable {
+        /// GET.
+        case get = "GET"
+        /// POST.
+        case post = "POST"
+        /// PUT.
+        case put = "PUT"
+        /// PATCH.
+        case patch = "PATCH"
+        /// DELETE.
+        case delete = "DELETE"
+    }
+
+    /// A request.
+    public struct Request: Sendable {
+        /// The method.
+        public var method: Method
+        /// The absolute URL.
+        public var url: String
+        /// Header names and values. Never logged or put in errors.
+        public var headers: [(String, String)]
+        /// The body, if any.
+        public var body: Data?
+
+        /// Creates a request.
+        public init(_ method: Method, _ url: String, headers: [(String, String)] = [], body: Data? = nil) {
+            self.method = method
+            self.url = url
+            self.headers = headers
+            self.body = body
+        }
+
+        /// Creates a request whose body is `value` as JSON.
+        public init<Body: Encodable>(_ method: Method, _ url: String, headers: [(String, String)] = [], json value: Body)
+            throws
+        {
+            self.init(
+                method, url, headers: headers + [("Content-Type", "application/json")],
+                body: try JSONEncoder().encode(value))
+        }
+    }
+
+    /// A response.
+    public struct Response: Sendable {
+        /// The status code.
+        public let status: Int
+        /// Header names and values.
+        public let headers: [(String, String)]
+        /// The body.
+        public let body: Data
+        /// `GET https://host/path`, for messages.
+        public let requestDescription: String
+
+        /// The first value of the header `name` (case-insensitive).
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+        }
+
+        /// Whether the status is 2xx.
+        public var isSuccess: Bool { (200..<300).contains(status) }
+
+        /// This response if its status is 2xx.
+        ///
+        /// - Throws: `http.unauthorized` (401, 403), `http.not_found` (404), `http.rate_limited` (429,
+        ///   with `retryAfter` in the context when the server said), `http.server_error` (5xx), or
+        ///   `http.client_error` (other 4xx). The message carries the server's `error` text if its
+        ///   body is JSON with one.
+        @discardableResult
+        public func requireSuccess() throws -> Response {
+            guard !isSuccess else { return self }
+            let detail = serverMessage.map { ": \($0)" } ?? ""
+            var context = ["status": String(status)]
+            switch status {
+            case 401, 403:
+                throw MaxError(.httpUnauthorized, "\(requestDescription) was refused (\(status))\(detail)", context: context)
+            case 404:
+                throw MaxError(.httpNotFound, "\(requestDescription) found nothing (404)\(detail)", context: context)
+            case 429:
+                if let retryAfter = header("Retry-After") { context["retryAfter"] = retryAfter }
+                throw MaxError(
+                    .httpRateLimited, "\(requestDescription) was rate limited (429)\(detail)",
+                    hint: "the service asks for fewer requests; Max will slow down and retry", context: context)
+            case 500...:
+                throw MaxError(.httpServerError, "\(requestDescription) failed on the server (\(status))\(detail)", context: context)
+            default:
+                throw MaxError(.httpClientError, "\(requestDescription) was rejected (\(status))\(detail)", context: context)
+            }
+        }
+
+        /// The body decoded from JSON.
+        ///
+        /// - Throws: `http.invalid_response`, naming what did not decode.
+        public func decode<T: Decodable>(_ type: T.Type = T.self) throws -> T {
+            do {
+                return try JSONDecoder().decode(T.self, from: body)
+            } catch {
+                throw MaxError(
+                    .httpInvalidResponse, "\(requestDescription) returned a body that is not the expected JSON",
+                    context: ["status": String(status)], cause: ForeignError(String(describing: error)))
+            }
+        }
+
+        /// The `error` text of a JSON error body, shortened.
+        private var serverMessage: String? {
+            guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+                let message = object["error"] as? String
+            else { return nil }
+            return String(message.prefix(200))
+        }
+    }
+}
+
+/// A foreign error kept as a cause by its description, so `MaxError` stays `Sendable`.
+struct ForeignError: Error, Sendable, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    fileprivate var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
+
+extension MaxError.Code {
+    /// The host could not be reached (refused, unresolvable, reset).
+    public static let httpUnreachable = Self(domain: "http", name: "unreachable", category: .transient)
+    /// The request took longer than the client's timeout.
+    public static let httpTimeout = Self(domain: "http", name: "timeout", category: .transient)
+    /// The request could not be made (a malformed URL).
+    public static let httpInvalidRequest = Self(domain: "http", name: "invalid_request", category: .validationError)
+    /// The server refused the credentials (401 or 403).
+    public static let httpUnauthorized = Self(domain: "http", name: "unauthorized", category: .permanent)
+    /// The server found nothing at the URL (404).
+    public static let httpNotFound = Self(domain: "http", name: "not_found", category: .notFound)
+    /// The server asked for fewer requests (429).
+    public static let httpRateLimited = Self(domain: "http", name: "rate_limited", category: .transient)
+    /// The server failed (5xx).
+    public static let httpServerError = Self(domain: "http", name: "server_error", category: .transient)
+    /// The server rejected the request (4xx other than the above).
+    public static let httpClientError = Self(domain: "http", name: "client_error", category: .permanent)
+    /// The response body is not what the connector expected.
+    public static let httpInvalidResponse = Self(domain: "http", name: "invalid_response", category: .permanent)
+}
