@@ -58,7 +58,7 @@ public struct ConnectorHTTPClient: Sendable {
             return Response(
                 status: Int(response.status.code),
                 headers: response.headers.map { ($0.name, $0.value) },
-                body: Data(buffer: body),
+                body: Data(body.readableBytesView),
                 requestDescription: description)
         } catch let error as MaxError {
             throw error

@@ -1,0 +1,109 @@
+public import MaxConnector
+import MaxCore
+
+/// What the Acme loaders work with: a client and the workspace chosen during onboarding.
+public struct AcmeContext: Sendable {
+    /// The API client.
+    public let client: AcmeClient
+    /// The workspace this installation syncs.
+    public let workspaceID: String
+
+    /// Creates a context.
+    public init(client: AcmeClient, workspaceID: String) {
+        self.client = client
+        self.workspaceID = workspaceID
+    }
+}
+
+/// The Acme loaders: one collection loader per list endpoint (paginated with `limit` and `after`),
+/// and one entity loader per type for refreshing single entities.
+public enum AcmeLoaders {
+    /// The page size asked of list endpoints.
+    public static let pageSize = 500
+
+    /// The chosen workspace, as the root's only member.
+    public static let rootWorkspaces = CollectionLoader<AcmeContext>(
+        "rootWorkspaces", owner: "AcmeRoot", field: "workspaces", target: "AcmeWorkspace"
+    ) { _, _, context in
+        let workspace: AcmeDTO.Workspace = try await context.client.get("/api/workspaces/\(context.workspaceID)")
+        return .last([workspace.input])
+    }
+
+    /// A workspace's users.
+    public static let workspaceUsers = CollectionLoader<AcmeContext>(
+        "workspaceUsers", owner: "AcmeWorkspace", field: "users", target: "AcmeUser", pageSize: pageSize
+    ) { workspace, request, context in
+        let page: (items: [AcmeDTO.User], next: String?) = try await context.client.page(
+            "/api/users", filter: [("workspaceId", workspace.id)], page: request)
+        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+    }
+
+    /// A workspace's projects.
+    public static let workspaceProjects = CollectionLoader<AcmeContext>(
+        "workspaceProjects", owner: "AcmeWorkspace", field: "projects", target: "AcmeProject", pageSize: pageSize
+    ) { workspace, request, context in
+        let page: (items: [AcmeDTO.Project], next: String?) = try await context.client.page(
+            "/api/projects", filter: [("workspaceId", workspace.id)], page: request)
+        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+    }
+
+    /// A project's tasks.
+    public static let projectTasks = CollectionLoader<AcmeContext>(
+        "projectTasks", owner: "AcmeProject", field: "tasks", target: "AcmeTask", pageSize: pageSize
+    ) { project, request, context in
+        let page: (items: [AcmeDTO.Task], next: String?) = try await context.client.page(
+            "/api/tasks", filter: [("projectId", project.id)], page: request)
+        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+    }
+
+    /// A project's files.
+    public static let projectFiles = CollectionLoader<AcmeContext>(
+        "projectFiles", owner: "AcmeProject", field: "files", target: "AcmeFile", pageSize: pageSize
+    ) { project, request, context in
+        let page: (items: [AcmeDTO.File], next: String?) = try await context.client.page(
+            "/api/files", filter: [("projectId", project.id)], page: request)
+        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+    }
+
+    /// One workspace by id.
+    public static let workspace = EntityLoader<AcmeContext>.single("workspace", for: "AcmeWorkspace") { ref, context in
+        try await fetch(ref, context) { (dto: AcmeDTO.Workspace) in dto.input }
+    }
+
+    /// One user by id.
+    public static let user = EntityLoader<AcmeContext>.single("user", for: "AcmeUser") { ref, context in
+        try await fetch(ref, context) { (dto: AcmeDTO.User) in dto.input }
+    }
+
+    /// One project by id.
+    public static let project = EntityLoader<AcmeContext>.single("project", for: "AcmeProject") { ref, context in
+        try await fetch(ref, context) { (dto: AcmeDTO.Project) in dto.input }
+    }
+
+    /// One task by id.
+    public static let task = EntityLoader<AcmeContext>.single("task", for: "AcmeTask") { ref, context in
+        try await fetch(ref, context) { (dto: AcmeDTO.Task) in dto.input }
+    }
+
+    /// One file by id.
+    public static let file = EntityLoader<AcmeContext>.single("file", for: "AcmeFile") { ref, context in
+        try await fetch(ref, context) { (dto: AcmeDTO.File) in dto.input }
+    }
+
+    private static let paths: [EntityType: String] = [
+        "AcmeWorkspace": "workspaces", "AcmeUser": "users", "AcmeProject": "projects", "AcmeTask": "tasks",
+        "AcmeFile": "files",
+    ]
+
+    /// GETs one entity; nil when the API says it no longer exists.
+    private static func fetch<DTO: Decodable>(_ ref: Ref, _ context: AcmeContext, _ input: (DTO) -> EntityInput)
+        async throws -> EntityInput?
+    {
+        do {
+            let dto: DTO = try await context.client.get("/api/\(paths[ref.type] ?? "")/\(ref.id)")
+            return input(dto)
+        } catch let error as MaxError where error.code == .httpNotFound {
+            return nil
+        }
+    }
+}
