@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -91,7 +92,14 @@ let package = Package(
             name: "MaxStorageTests",
             dependencies: ["MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport"]
         ),
-        .testTarget(name: "AcmeAPITests", dependencies: ["AcmeAPI", "MaxConnector", "MaxCore"]),
+        .testTarget(
+            name: "AcmeAPITests",
+            dependencies: [
+                "AcmeAPI", "MaxConnector", "MaxCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "AcmeConnectorTests",
             dependencies: ["AcmeConnector", "AcmeAPI", "MaxConnector", "MaxCore", "MaxTestSupport"]

@@ -4,6 +4,7 @@ import Hummingbird
 public import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The Acme sample SaaS: a project-management API served over HTTP, for Max's demo, tests and
 /// benchmarks. It knows nothing of Max.
@@ -37,18 +38,67 @@ public struct AcmeServer: Sendable {
     public let options: AcmeOptions
     private let logger: Logger
 
+    /// A logger at `notice`: quiet unless something goes wrong.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "acme")
+        logger.logLevel = .notice
+        return logger
+    }
+
     /// Creates a server; nothing happens until ``run(handlingSignals:onReady:)``.
-    public init(options: AcmeOptions, logger: Logger = Logger(label: "acme")) {
+    public init(options: AcmeOptions, logger: Logger = AcmeServer.quietLogger) {
         self.options = options
         self.logger = logger
     }
 
     /// Opens (or creates) the data, seeds it if it is empty, then serves until the task is cancelled
-    /// (or, with `handlingSignals`, until SIGTERM or SIGINT).
+    /// (or, with `handlingSignals`, until SIGTERM or SIGINT, shutting down gracefully).
     ///
     /// - Parameter onReady: Called once the server listens, with its URL (the real port when
     ///   `port` is 0).
     public func run(handlingSignals: Bool = false, onReady: @escaping @Sendable (Ready) async -> Void) async throws {
+        let services = try await makeServiceGroup(signals: handlingSignals ? [.sigterm, .sigint] : [], onReady: onReady)
+        try await services.run()
+    }
+
+    /// Runs a server for the duration of `body`, then shuts it down gracefully.
+    ///
+    /// - Throws: what starting the server threw (a port in use, an unreadable data file), or what
+    ///   `body` threw.
+    public static func withRunning<T: Sendable>(
+        _ options: AcmeOptions, logger: Logger = AcmeServer.quietLogger, _ body: @Sendable (Ready) async throws -> T
+    ) async throws -> T {
+        let (readiness, continuation) = AsyncStream<Ready>.makeStream()
+        let services = try await AcmeServer(options: options, logger: logger).makeServiceGroup(signals: []) { ready in
+            continuation.yield(ready)
+        }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                try await services.run()
+            }
+            var iterator = readiness.makeAsyncIterator()
+            guard let ready = await iterator.next() else {
+                // The server stopped before it listened: surface its error.
+                try await group.waitForAll()
+                throw CancellationError()
+            }
+            let result: Result<T, any Error>
+            do {
+                result = .success(try await body(ready))
+            } catch {
+                result = .failure(error)
+            }
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
+            return try result.get()
+        }
+    }
+
+    /// Prepares the data and returns the services (HTTP server and webhook dispatcher) ready to run.
+    private func makeServiceGroup(signals: [UnixSignal], onReady: @escaping @Sendable (Ready) async -> Void)
+        async throws -> ServiceGroup
+    {
         let database = try AcmeDatabase(path: options.dataPath)
         let seeder = AcmeSeeder(seed: options.seed)
         let apiKey = try await seeder.apiKey(in: database)
@@ -59,55 +109,21 @@ public struct AcmeServer: Sendable {
         }
         let webhooks = WebhookDispatcher(database: database, logger: logger)
         let state = AcmeState(database: database, options: options, apiKey: apiKey, webhooks: webhooks)
-        let router = Self.buildRouter(state: state)
         let host = options.host
         let tenant = options.tenant
         let app = Application(
-            router: router,
+            router: Self.buildRouter(state: state),
             configuration: .init(address: .hostname(host, port: options.port), serverName: "acme"),
-            services: [webhooks],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 let printable = host.contains(":") ? "[\(host)]" : host
                 await onReady(Ready(url: "http://\(printable):\(port)", apiKey: apiKey, tenant: tenant))
             },
             logger: logger)
-        if handlingSignals {
-            try await app.runService()
-        } else {
-            try await app.run()
-        }
-    }
-
-    /// Runs a server for the duration of `body`, then stops it.
-    ///
-    /// - Throws: what starting the server threw (a port in use, an unreadable data file), or what
-    ///   `body` threw.
-    public static func withRunning<T: Sendable>(
-        _ options: AcmeOptions, logger: Logger = Logger(label: "acme"), _ body: @Sendable (Ready) async throws -> T
-    ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            let (readiness, continuation) = AsyncStream<Ready>.makeStream()
-            group.addTask {
-                defer { continuation.finish() }
-                try await AcmeServer(options: options, logger: logger).run { ready in continuation.yield(ready) }
-                return nil
-            }
-            var iterator = readiness.makeAsyncIterator()
-            guard let ready = await iterator.next() else {
-                // The server stopped before it listened: surface its error.
-                while let next = try await group.next() { _ = next }
-                throw CancellationError()
-            }
-            do {
-                let result = try await body(ready)
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
-        }
+        return ServiceGroup(
+            configuration: .init(
+                services: [.init(service: webhooks), .init(service: app)], gracefulShutdownSignals: signals,
+                cancellationSignals: [], logger: logger))
     }
 
     static func buildRouter(state: AcmeState) -> Router<BasicRequestContext> {

@@ -62,7 +62,9 @@ struct AcmeServerCommand: AsyncParsableCommand {
         options.failRate = failRate
         options.latencyMilliseconds = latencyMs
         options.tokenTTL = tokenTtl
-        try await AcmeServer(options: options).run(handlingSignals: true) { ready in
+        var logger = Logger(label: "acme")
+        logger.logLevel = level
+        try await AcmeServer(options: options, logger: logger).run(handlingSignals: true) { ready in
             FileHandle.standardOutput.write(Data((ready.readyLine + "\n").utf8))
         }
     }

@@ -25,12 +25,22 @@ public struct ConnectorHTTPClient: Sendable {
     public var timeout: Duration
     /// The largest response body accepted.
     public var maximumBodySize: Int
+    /// Whether 3xx responses are followed (the default) or returned as they are, as a browser
+    /// stand-in for OAuth needs.
+    public var followsRedirects: Bool
 
     /// Creates a client.
-    public init(timeout: Duration = .seconds(30), maximumBodySize: Int = 64 * 1024 * 1024) {
+    public init(timeout: Duration = .seconds(30), maximumBodySize: Int = 64 * 1024 * 1024, followsRedirects: Bool = true) {
         self.timeout = timeout
         self.maximumBodySize = maximumBodySize
+        self.followsRedirects = followsRedirects
     }
+
+    /// A process-wide client that returns redirects instead of following them; like
+    /// `HTTPClient.shared` it lives as long as the process and is never shut down.
+    private static let nonRedirecting = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 
     /// Sends `request` and returns the response, whatever its status.
     ///
@@ -53,7 +63,8 @@ public struct ConnectorHTTPClient: Sendable {
         }
         let description = "\(request.method.rawValue) \(Self.redact(request.url))"
         do {
-            let response = try await HTTPClient.shared.execute(outgoing, timeout: .nanoseconds(timeout.nanoseconds))
+            let client = followsRedirects ? HTTPClient.shared : Self.nonRedirecting
+            let response = try await client.execute(outgoing, timeout: .nanoseconds(timeout.nanoseconds))
             let body = try await response.body.collect(upTo: maximumBodySize)
             return Response(
                 status: Int(response.status.code),
