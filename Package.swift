@@ -98,6 +98,7 @@ let package = Package(
                 "AcmeAPI", "MaxConnector", "MaxCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
