@@ -74,10 +74,12 @@ final class AcmeDatabase: Sendable {
     }
 
     /// A live (not deleted) record by id.
-    func live<Record: FetchableRecord & TableRecord & Sendable>(_ type: Record.Type, id: String) async throws -> Record? {
+    func live<Record: FetchableRecord & TableRecord & Sendable>(_ type: Record.Type, id: String) async throws -> Record?
+    {
         try await writer.read { db in
             try Record.fetchOne(
-                db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id = ? AND deletedAt IS NULL", arguments: [id])
+                db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id = ? AND deletedAt IS NULL", arguments: [id]
+            )
         }
     }
 

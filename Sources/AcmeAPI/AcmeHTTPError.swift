@@ -14,7 +14,9 @@ struct AcmeHTTPError: Error, Sendable {
     static func badRequest(_ message: String) -> AcmeHTTPError { AcmeHTTPError(status: .badRequest, message: message) }
 }
 
-/// Builds JSON responses. Keys are sorted, so the same data always gives the same bytes.
+/// Builds JSON responses.
+///
+/// Keys are sorted, so the same data always gives the same bytes.
 enum Reply {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -48,8 +50,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     @concurrent
     func handle(
         _ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response
-    ) async throws -> Response
-    {
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as AcmeHTTPError {
@@ -71,7 +72,8 @@ struct Body: Sendable {
     static func read(_ request: inout Request) async throws -> Body {
         let buffer = try await request.collectBody(upTo: 1_048_576)
         guard buffer.readableBytes > 0 else { return Body(fields: [:]) }
-        guard let object = try? JSONDecoder().decode([String: AnyJSON].self, from: Data(buffer.readableBytesView)) else {
+        guard let object = try? JSONDecoder().decode([String: AnyJSON].self, from: Data(buffer.readableBytesView))
+        else {
             throw AcmeHTTPError.badRequest("Body must be a JSON object")
         }
         return Body(fields: object)

@@ -1,5 +1,6 @@
-/// How an Acme server runs: where it listens, where it keeps data, what it seeds, and the faults it
-/// injects. The defaults match the original Acme API.
+/// How an Acme server runs: where it listens, where it keeps data, what it seeds, and the faults it injects.
+///
+/// The defaults match the original Acme API.
 public struct AcmeOptions: Sendable, Hashable {
     /// The address to bind.
     public var host = "127.0.0.1"
@@ -43,7 +44,10 @@ public struct AcmeOptions: Sendable, Hashable {
         public init() {}
 
         /// Creates seeding options.
-        public init(workspaces: Int, usersPerWorkspace: Int, projectsPerWorkspace: Int, tasksPerProject: Int, filesPerProject: Int) {
+        public init(
+            workspaces: Int, usersPerWorkspace: Int, projectsPerWorkspace: Int, tasksPerProject: Int,
+            filesPerProject: Int
+        ) {
             self.workspaces = workspaces
             self.usersPerWorkspace = usersPerWorkspace
             self.projectsPerWorkspace = projectsPerWorkspace

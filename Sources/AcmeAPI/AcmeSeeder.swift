@@ -15,18 +15,31 @@ struct AcmeSeeder {
         var files = 0
     }
 
-    fileprivate static let firstNames = ["Ada", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Alan", "Edsger"]
-    fileprivate static let lastNames = ["Lovelace", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson", "Allen", "Turing", "Dijkstra"]
-    fileprivate static let verbs = ["Write", "Review", "Fix", "Ship", "Design", "Test", "Refactor", "Document", "Plan", "Measure"]
-    fileprivate static let nouns = ["login flow", "billing page", "search index", "release notes", "API client", "onboarding", "dashboard", "export", "webhooks", "sync engine"]
+    fileprivate static let firstNames = [
+        "Ada", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Alan", "Edsger",
+    ]
+    fileprivate static let lastNames = [
+        "Lovelace", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson", "Allen", "Turing", "Dijkstra",
+    ]
+    fileprivate static let verbs = [
+        "Write", "Review", "Fix", "Ship", "Design", "Test", "Refactor", "Document", "Plan", "Measure",
+    ]
+    fileprivate static let nouns = [
+        "login flow", "billing page", "search index", "release notes", "API client", "onboarding", "dashboard",
+        "export", "webhooks", "sync engine",
+    ]
     fileprivate static let tags = ["bug", "feature", "urgent", "backend", "frontend", "design", "ops"]
-    fileprivate static let mimeTypes = [("pdf", "application/pdf"), ("png", "image/png"), ("txt", "text/plain"), ("json", "application/json")]
+    fileprivate static let mimeTypes = [
+        ("pdf", "application/pdf"), ("png", "image/png"), ("txt", "text/plain"), ("json", "application/json"),
+    ]
 
     let seed: UInt64
 
     /// Adds `options`' data to `database` and returns what was added: one transaction per workspace.
     func seed(_ options: AcmeOptions.Seeding, into database: AcmeDatabase) async throws -> Counts {
-        let existing = try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM workspaces") ?? 0 }
+        let existing = try await database.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM workspaces") ?? 0
+        }
         var random = AcmeRandom(seed: seed ^ AcmeRandom.mix(0x5EED, UInt64(existing)))
         var clock = 0  // seconds after the seed epoch; advances with every entity
         var counts = Counts()
@@ -141,13 +154,15 @@ struct AcmeSeeder {
             var tagList: [String] = []
             for tag in Self.tags where random.below(5) == 0 { tagList.append(tag) }
             let due: String? =
-                random.below(10) < 3 ? nil : AcmeTime.format(createdDate.addingTimeInterval(Double(86_400 * (1 + random.below(60)))))
+                random.below(10) < 3
+                ? nil : AcmeTime.format(createdDate.addingTimeInterval(Double(86_400 * (1 + random.below(60)))))
             statement.setUncheckedArguments([
                 random.id("tsk_"), project, "\(verb) the \(noun) (#\(index + 1))",
                 random.below(4) == 0 ? nil : "\(verb) the \(noun) and tell the team.", status,
                 AcmeTask.priorities[random.below(AcmeTask.priorities.count)],
                 random.below(5) == 0 ? nil : users[random.below(users.count)], creator, creator, due,
-                "[" + tagList.map { "\"\($0)\"" }.joined(separator: ",") + "]", status == "done" ? updated : nil, created,
+                "[" + tagList.map { "\"\($0)\"" }.joined(separator: ",") + "]", status == "done" ? updated : nil,
+                created,
                 updated,
             ])
             try statement.execute()

@@ -6,8 +6,9 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 
-/// The Acme sample SaaS: a project-management API served over HTTP, for Max's demo, tests and
-/// benchmarks. It knows nothing of Max.
+/// The Acme sample SaaS: a project-management API served over HTTP, for Max's demo, tests and benchmarks.
+///
+/// It knows nothing of Max.
 ///
 /// ```swift
 /// var options = AcmeOptions()
@@ -54,10 +55,13 @@ public struct AcmeServer: Sendable {
     /// Opens (or creates) the data, seeds it if it is empty, then serves until the task is cancelled
     /// (or, with `handlingSignals`, until SIGTERM or SIGINT, shutting down gracefully).
     ///
-    /// - Parameter onReady: Called once the server listens, with its URL (the real port when
-    ///   `port` is 0).
+    /// - Parameters:
+    ///   - handlingSignals: Whether SIGTERM and SIGINT shut the server down gracefully.
+    ///   - onReady: Called once the server listens, with its URL (the real port when `port` is 0).
+    /// - Throws: When the data cannot be opened or the address cannot be bound.
     public func run(handlingSignals: Bool = false, onReady: @escaping @Sendable (Ready) async -> Void) async throws {
-        let services = try await makeServiceGroup(signals: handlingSignals ? [.sigterm, .sigint] : [], onReady: onReady)
+        let services = try await makeServiceGroup(
+            signals: handlingSignals ? [.sigterm, .sigint] : [], onReady: onReady)
         try await services.run()
     }
 
@@ -102,7 +106,9 @@ public struct AcmeServer: Sendable {
         let database = try AcmeDatabase(path: options.dataPath)
         let seeder = AcmeSeeder(seed: options.seed)
         let apiKey = try await seeder.apiKey(in: database)
-        let isEmpty = try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM workspaces") == 0 }
+        let isEmpty = try await database.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM workspaces") == 0
+        }
         if isEmpty {
             let counts = try await seeder.seed(options.seeding, into: database)
             logger.info("seeded", metadata: ["tasks": "\(counts.tasks)", "users": "\(counts.users)"])

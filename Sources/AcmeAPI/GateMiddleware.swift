@@ -3,8 +3,9 @@ import GRDB
 import HTTPTypes
 import Hummingbird
 
-/// Guards `/api/*`: checks the bearer key (401 when missing, 403 when wrong or inactive), then the
-/// rate limit (429 with `Retry-After`), then adds latency and injected failures when asked to.
+/// Guards `/api/*`: checks the bearer key (401 when missing, 403 when wrong or inactive), then the rate limit (429 with
+/// `Retry-After`), then adds latency and injected failures when asked to.
+///
 /// `/api/health` and `/api/meta` are open.
 struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
     let state: AcmeState
@@ -14,8 +15,7 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
     @concurrent
     func handle(
         _ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response
-    ) async throws -> Response
-    {
+    ) async throws -> Response {
         let path = request.uri.path
         guard path.hasPrefix("/api/"), path != "/api/health", path != "/api/meta" else {
             return try await next(request, context)
@@ -37,7 +37,8 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         if let status = state.injectedFailure() {
             throw AcmeHTTPError(
-                status: HTTPResponse.Status(code: status), message: status == 500 ? "Injected failure" : "Service unavailable")
+                status: HTTPResponse.Status(code: status),
+                message: status == 500 ? "Injected failure" : "Service unavailable")
         }
         return try await next(request, context)
     }

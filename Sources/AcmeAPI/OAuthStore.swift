@@ -14,11 +14,20 @@ final class OAuthStore: Sendable {
     }
 
     struct Tokens: Codable, Sendable {
-        let access_token: String
-        let token_type: String
-        let expires_in: Int
-        let refresh_token: String
+        let accessToken: String
+        let tokenType: String
+        let expiresIn: Int
+        let refreshToken: String
         let scope: String
+
+        private enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token"
+            case tokenType = "token_type"
+            case expiresIn = "expires_in"
+            case
+                refreshToken = "refresh_token"
+            case scope
+        }
     }
 
     private struct State {
@@ -30,7 +39,9 @@ final class OAuthStore: Sendable {
     private let state = Mutex(State())
 
     /// Issues an authorization code for a PKCE challenge; codes live ten minutes and work once.
-    func issueCode(clientID: String, redirectURI: String, challenge: String, scope: String, now: Date = Date()) -> String {
+    func issueCode(clientID: String, redirectURI: String, challenge: String, scope: String, now: Date = Date())
+        -> String
+    {
         let code = "acme_code_" + Self.token()
         state.withLock {
             $0.codes[code] = Grant(
@@ -82,7 +93,7 @@ final class OAuthStore: Sendable {
         let refresh = "acme_rt_" + token()
         state.accessTokens[access] = now.addingTimeInterval(Double(ttl))
         state.refreshTokens[refresh] = (clientID, scope)
-        return Tokens(access_token: access, token_type: "Bearer", expires_in: ttl, refresh_token: refresh, scope: scope)
+        return Tokens(accessToken: access, tokenType: "Bearer", expiresIn: ttl, refreshToken: refresh, scope: scope)
     }
 
     /// BASE64URL(SHA256(verifier)), the S256 code challenge.

@@ -7,8 +7,10 @@ import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 
-/// Delivers change events to registered webhooks, signed in the Standard Webhooks form, retrying
-/// failed deliveries with exponential backoff. Runs as a service beside the HTTP server.
+/// Delivers change events to registered webhooks, signed in the Standard Webhooks form, retrying failed deliveries with
+/// exponential backoff.
+///
+/// Runs as a service beside the HTTP server.
 struct WebhookDispatcher: Service {
     private let stream: AsyncStream<ChangeEvent>
     private let continuation: AsyncStream<ChangeEvent>.Continuation
@@ -31,9 +33,10 @@ struct WebhookDispatcher: Service {
     func run() async throws {
         await withDiscardingTaskGroup { group in
             for await event in stream.cancelOnGracefulShutdown() {
-                let hooks = (try? await database.writer.read { db in
-                    try Webhook.fetchAll(db, sql: "SELECT * FROM webhooks WHERE active = 1 AND deletedAt IS NULL")
-                }) ?? []
+                let hooks =
+                    (try? await database.writer.read { db in
+                        try Webhook.fetchAll(db, sql: "SELECT * FROM webhooks WHERE active = 1 AND deletedAt IS NULL")
+                    }) ?? []
                 for hook in hooks {
                     group.addTask { await deliver(event, to: hook) }
                 }
@@ -54,12 +57,15 @@ struct WebhookDispatcher: Service {
             request.headers.add(name: "webhook-id", value: messageID)
             request.headers.add(name: "webhook-timestamp", value: timestamp)
             request.headers.add(
-                name: "webhook-signature", value: Self.signature(secret: hook.secret, id: messageID, timestamp: timestamp, body: body))
+                name: "webhook-signature",
+                value: Self.signature(secret: hook.secret, id: messageID, timestamp: timestamp, body: body))
             request.body = .bytes(ByteBuffer(string: body))
             do {
                 let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                 if (200..<300).contains(response.status.code) { return }
-                logger.debug("webhook delivery refused", metadata: ["webhook.id": "\(hook.id)", "http.status": "\(response.status.code)"])
+                logger.debug(
+                    "webhook delivery refused",
+                    metadata: ["webhook.id": "\(hook.id)", "http.status": "\(response.status.code)"])
             } catch {
                 logger.debug("webhook delivery failed", metadata: ["webhook.id": "\(hook.id)", "error": "\(error)"])
             }

@@ -21,7 +21,9 @@ public struct AcmeClient: Sendable {
     ///
     /// - Throws: `credentials.missing`; `http.*` errors; a rejected token becomes
     ///   `http.unauthorized` with the message "the API token was rejected".
-    public func get<T: Decodable>(_ path: String, query: [(String, String)] = [], as type: T.Type = T.self) async throws -> T {
+    public func get<T: Decodable>(_ path: String, query: [(String, String)] = [], as type: T.Type = T.self) async throws
+        -> T
+    {
         let token = try await credentials.get(AcmeCredentials.apiToken)
         var components = URLComponents(string: baseURL + path)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
@@ -38,7 +40,8 @@ public struct AcmeClient: Sendable {
     }
 
     /// One page of a list endpoint: at most `page.limit` items after the cursor (an id).
-    public func page<T: Decodable & Identifiable>(_ path: String, filter: [(String, String)], page: PageRequest) async throws
+    public func page<T: Decodable & Identifiable>(_ path: String, filter: [(String, String)], page: PageRequest)
+        async throws
         -> (items: [T], next: String?) where T.ID == String
     {
         var query = filter + [("limit", String(page.limit))]

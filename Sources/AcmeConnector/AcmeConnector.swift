@@ -26,7 +26,8 @@ public struct AcmeConnector: ConnectorModule {
 
     private static let definition = ConnectorDef<AcmeContext>(
         name: "acme", displayName: "Acme", description: "Sync workspaces, users, projects, tasks and files from Acme",
-        icon: "", version: "1.0.0", scopes: ["read:workspaces", "read:users", "read:projects", "read:tasks", "read:files"],
+        icon: "", version: "1.0.0",
+        scopes: ["read:workspaces", "read:users", "read:projects", "read:tasks", "read:files"],
         schema: AcmeSchema.schema, onboarding: AcmeOnboarding.flow,
         seeder: Seeder { context in
             let root = Ref("AcmeRoot", context.workspaceID)
@@ -58,8 +59,9 @@ public struct AcmeConnector: ConnectorModule {
             Resolver(for: "AcmeFile", loading: AcmeSchema.file.rowFields.map(\.name), with: AcmeLoaders.file),
         ])
 
-    /// Builds an installation: a client for the tenant and the chosen workspace. No I/O until
-    /// `start()`, which checks the token.
+    /// Builds an installation: a client for the tenant and the chosen workspace.
+    ///
+    /// No I/O until `start()`, which checks the token.
     public func initialise(_ config: Config, credentials: any CredentialStore) throws -> Installation<AcmeContext> {
         let client = AcmeClient(baseURL: config.baseURL, credentials: credentials)
         let context = AcmeContext(client: client, workspaceID: config.workspaceId)

@@ -88,7 +88,8 @@ extension AcmeDTO.User {
         EntityInput(
             "AcmeUser", id: id,
             fields: [
-                "email": .string(email), "displayName": .string(displayName), "role": .string(role), "active": .bool(active),
+                "email": .string(email), "displayName": .string(displayName), "role": .string(role),
+                "active": .bool(active),
                 "workspace": .ref("AcmeWorkspace", workspaceId), "createdAt": .acmeDate(createdAt),
                 "updatedAt": .acmeDate(updatedAt),
             ])
@@ -113,10 +114,12 @@ extension AcmeDTO.Task {
             "AcmeTask", id: id,
             fields: [
                 "title": .string(title), "description": .text(description), "status": .string(status),
-                "priority": .string(priority), "assignee": .ref("AcmeUser", assigneeId), "project": .ref("AcmeProject", projectId),
+                "priority": .string(priority), "assignee": .ref("AcmeUser", assigneeId),
+                "project": .ref("AcmeProject", projectId),
                 "createdBy": .ref("AcmeUser", createdById), "lastModifiedBy": .ref("AcmeUser", lastModifiedById),
                 "tags": .json(.array(tags.map(JSONValue.string))), "dueDate": .acmeDate(dueDate),
-                "completedAt": .acmeDate(completedAt), "createdAt": .acmeDate(createdAt), "updatedAt": .acmeDate(updatedAt),
+                "completedAt": .acmeDate(completedAt), "createdAt": .acmeDate(createdAt),
+                "updatedAt": .acmeDate(updatedAt),
             ])
     }
 }

@@ -3,8 +3,10 @@ import ArgumentParser
 import Foundation
 import Logging
 
-/// `acme-server`: runs the Acme sample SaaS. Prints one JSON line on stdout when it is ready
-/// (`{"url":…,"apiKey":…,"tenant":…}`), then logs to stderr; stops on SIGTERM or SIGINT.
+/// `acme-server`: runs the Acme sample SaaS.
+///
+/// Prints one JSON line on stdout when it is ready (`{"url":…,"apiKey":…,"tenant":…}`), then logs to stderr; stops on
+/// SIGTERM or SIGINT.
 @main
 struct AcmeServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,10 +39,14 @@ struct AcmeServerCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be from 0 to 1") }
         guard rateLimit.map({ $0 > 0 }) ?? true else { throw ValidationError("--rate-limit must be positive") }
-        guard latencyMs >= 0, tokenTtl > 0 else { throw ValidationError("--latency-ms and --token-ttl must not be negative") }
+        guard latencyMs >= 0, tokenTtl > 0 else {
+            throw ValidationError("--latency-ms and --token-ttl must not be negative")
+        }
         let counts = [workspaces, usersPerWorkspace, projectsPerWorkspace, tasksPerProject, filesPerProject]
         guard counts.allSatisfy({ $0 >= 0 }) else { throw ValidationError("seeding counts must not be negative") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown --log-level '\(logLevel)'")
+        }
     }
 
     func run() async throws {

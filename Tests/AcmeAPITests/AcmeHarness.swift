@@ -50,7 +50,9 @@ struct AcmeHarness: Sendable {
 
     func get(_ path: String) async throws -> JSONValue {
         let reply = try await call(.get, path)
-        guard reply.status == 200 else { throw MaxError(.internalError, "GET \(path) answered \(reply.status): \(reply.text)") }
+        guard reply.status == 200 else {
+            throw MaxError(.internalError, "GET \(path) answered \(reply.status): \(reply.text)")
+        }
         return reply.json
     }
 }

@@ -13,8 +13,12 @@ import Testing
 struct BehaviourTests {
     @Test func theSameOptionsGiveByteIdenticalLists() async throws {
         let options = AcmeOptions.test(seed: 7) { $0.seeding.tasksPerProject = 40 }
-        let first = try await AcmeServer.withRunning(options) { try await AcmeHarness($0).call(.get, "/api/tasks").text }
-        let second = try await AcmeServer.withRunning(options) { try await AcmeHarness($0).call(.get, "/api/tasks").text }
+        let first = try await AcmeServer.withRunning(options) {
+            try await AcmeHarness($0).call(.get, "/api/tasks").text
+        }
+        let second = try await AcmeServer.withRunning(options) {
+            try await AcmeHarness($0).call(.get, "/api/tasks").text
+        }
         #expect(first == second)
         #expect(first.count > 10_000)
         let other = try await AcmeServer.withRunning(.test(seed: 8) { $0.seeding.tasksPerProject = 40 }) {
@@ -28,7 +32,10 @@ struct BehaviourTests {
             let api = AcmeHarness(ready)
             let reply = try await api.call(
                 .post, "/api/seed",
-                body: ["workspaces": 2, "usersPerWorkspace": 1, "projectsPerWorkspace": 2, "tasksPerProject": 4, "filesPerProject": 0])
+                body: [
+                    "workspaces": 2, "usersPerWorkspace": 1, "projectsPerWorkspace": 2, "tasksPerProject": 4,
+                    "filesPerProject": 0,
+                ])
             #expect(reply.status == 201)
             #expect(reply.json == ["workspaces": 2, "users": 4, "projects": 4, "tasks": 16, "files": 0])
             let stats = try await api.get("/api/stats")
@@ -55,7 +62,8 @@ struct BehaviourTests {
             #expect(statuses.contains(429))
             #expect(statuses.filter { $0 == 200 }.count >= 3)
             #expect(retryAfter == "1")
-            #expect(try await api.call(.get, "/api/health", key: .none).status == 200, "the open routes are not limited")
+            #expect(
+                try await api.call(.get, "/api/health", key: .none).status == 200, "the open routes are not limited")
         }
     }
 
@@ -108,14 +116,14 @@ private final class Inbox: Sendable {
                 return left > 0
             }
             if fail { return .serviceUnavailable }
-            self.deliveries.withLock {
-                $0.append(
-                    Delivery(
-                        id: request.headers[HTTPField.Name("webhook-id")!] ?? "",
-                        timestamp: request.headers[HTTPField.Name("webhook-timestamp")!] ?? "",
-                        signature: request.headers[HTTPField.Name("webhook-signature")!] ?? "",
-                        body: String(buffer: body)))
+            func header(_ name: String) -> String {
+                HTTPField.Name(name).flatMap { request.headers[$0] } ?? ""
             }
+            let delivery = Delivery(
+                id: header("webhook-id"), timestamp: header("webhook-timestamp"),
+                signature: header("webhook-signature"),
+                body: String(buffer: body))
+            self.deliveries.withLock { $0.append(delivery) }
             return .ok
         }
         return router
@@ -137,7 +145,8 @@ struct WebhookTests {
             let port = try #require(await iterator.next())
             try await AcmeServer.withRunning(.test()) { ready in
                 let api = AcmeHarness(ready)
-                let registered = try await api.call(.post, "/api/webhooks", body: ["url": .string("http://127.0.0.1:\(port)/hook")])
+                let registered = try await api.call(
+                    .post, "/api/webhooks", body: ["url": .string("http://127.0.0.1:\(port)/hook")])
                 #expect(registered.status == 201)
                 #expect(isAcmeID(registered.json["id"], "wh_"))
                 #expect(registered.json["active"] == true)
@@ -181,7 +190,8 @@ struct OAuthTests {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    private func authorize(_ api: AcmeHarness, redirect: String = "http://127.0.0.1:9/callback") async throws -> String {
+    private func authorize(_ api: AcmeHarness, redirect: String = "http://127.0.0.1:9/callback") async throws -> String
+    {
         let query = [
             "response_type=code", "client_id=max-cli", "redirect_uri=\(redirect)", "state=xyz",
             "code_challenge=\(Self.challenge(Self.verifier))", "code_challenge_method=S256",
@@ -211,14 +221,17 @@ struct OAuthTests {
             let redirect = "http://127.0.0.1:9/callback"
 
             let wrongVerifier = try await tokenCall(
-                api, "grant_type=authorization_code&code=\(code)&client_id=max-cli&redirect_uri=\(redirect)&code_verifier=nope")
+                api,
+                "grant_type=authorization_code&code=\(code)&client_id=max-cli&redirect_uri=\(redirect)&code_verifier=nope"
+            )
             #expect(wrongVerifier.status == 400)
             #expect(wrongVerifier.json["error"] == "invalid_grant")
 
             let code2 = try await authorize(api)
             let tokens = try await tokenCall(
                 api,
-                "grant_type=authorization_code&code=\(code2)&client_id=max-cli&redirect_uri=\(redirect)&code_verifier=\(Self.verifier)")
+                "grant_type=authorization_code&code=\(code2)&client_id=max-cli&redirect_uri=\(redirect)&code_verifier=\(Self.verifier)"
+            )
             #expect(tokens.status == 200)
             #expect(tokens.json["token_type"] == "Bearer")
             #expect(tokens.json["expires_in"] == 3600)
@@ -228,14 +241,17 @@ struct OAuthTests {
 
             let reused = try await tokenCall(
                 api,
-                "grant_type=authorization_code&code=\(code2)&client_id=max-cli&redirect_uri=\(redirect)&code_verifier=\(Self.verifier)")
+                "grant_type=authorization_code&code=\(code2)&client_id=max-cli&redirect_uri=\(redirect)&code_verifier=\(Self.verifier)"
+            )
             #expect(reused.json["error"] == "invalid_grant", "a code works once")
 
-            let rotated = try await tokenCall(api, "grant_type=refresh_token&refresh_token=\(refresh)&client_id=max-cli")
+            let rotated = try await tokenCall(
+                api, "grant_type=refresh_token&refresh_token=\(refresh)&client_id=max-cli")
             #expect(rotated.status == 200)
             let newRefresh = try #require(rotated.json["refresh_token"]?.stringValue)
             #expect(newRefresh != refresh)
-            let replayed = try await tokenCall(api, "grant_type=refresh_token&refresh_token=\(refresh)&client_id=max-cli")
+            let replayed = try await tokenCall(
+                api, "grant_type=refresh_token&refresh_token=\(refresh)&client_id=max-cli")
             #expect(replayed.status == 400)
             #expect(replayed.json["error"] == "invalid_grant", "the old refresh token stops working")
             let newAccess = try #require(rotated.json["access_token"]?.stringValue)
@@ -244,7 +260,8 @@ struct OAuthTests {
             let unsupported = try await tokenCall(api, "grant_type=password")
             #expect(unsupported.json["error"] == "unsupported_grant_type")
             let badRedirect = try await api.call(
-                .get, "/oauth/authorize?response_type=code&client_id=x&redirect_uri=https://evil.example/cb&code_challenge=\(Self.challenge(Self.verifier))",
+                .get,
+                "/oauth/authorize?response_type=code&client_id=x&redirect_uri=https://evil.example/cb&code_challenge=\(Self.challenge(Self.verifier))",
                 key: .none)
             #expect(badRedirect.status == 400)
         }
@@ -256,7 +273,8 @@ struct OAuthTests {
             let code = try await authorize(api)
             let tokens = try await tokenCall(
                 api,
-                "grant_type=authorization_code&code=\(code)&client_id=max-cli&redirect_uri=http://127.0.0.1:9/callback&code_verifier=\(Self.verifier)")
+                "grant_type=authorization_code&code=\(code)&client_id=max-cli&redirect_uri=http://127.0.0.1:9/callback&code_verifier=\(Self.verifier)"
+            )
             let access = try #require(tokens.json["access_token"]?.stringValue)
             #expect(try await api.call(.get, "/api/workspaces", key: .custom(access)).status == 200)
             try await Task.sleep(for: .milliseconds(1100))  // the server's clock is real: let the token age

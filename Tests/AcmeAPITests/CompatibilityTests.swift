@@ -38,7 +38,8 @@ struct CompatibilityTests {
             let stats = try await api.get("/api/stats")
             #expect(
                 stats == [
-                    "workspaces": 1, "users": 6, "projects": 3, "tasks": 30, "files": 15, "changelogSize": 0, "webhooks": 0,
+                    "workspaces": 1, "users": 6, "projects": 3, "tasks": 30, "files": 15, "changelogSize": 0,
+                    "webhooks": 0,
                 ])
             let workspaces = try #require(try await api.get("/api/workspaces").arrayValue)
             #expect(workspaces.count == 1)
@@ -47,7 +48,8 @@ struct CompatibilityTests {
             #expect(isAcmeID(workspace["id"], "ws_"))
             #expect(isTimestamp(workspace["createdAt"]))
 
-            let users = try #require(try await api.get("/api/users?workspaceId=\(workspace["id"]!.stringValue!)").arrayValue)
+            let users = try #require(
+                try await api.get("/api/users?workspaceId=\(workspace["id"]!.stringValue!)").arrayValue)
             #expect(users.count == 6)
             let system = try #require(users.first { $0["email"] == "system@acme.local" })
             #expect(system["displayName"] == "Acme System")
@@ -55,7 +57,10 @@ struct CompatibilityTests {
             #expect(
                 Set(users[0].objectValue?.keys ?? [:].keys)
                     == ["id", "workspaceId", "email", "displayName", "role", "active", "createdAt", "updatedAt"])
-            #expect(users.allSatisfy { isAcmeID($0["id"], "usr_") && ["admin", "member", "viewer"].contains($0["role"]?.stringValue ?? "") })
+            #expect(
+                users.allSatisfy {
+                    isAcmeID($0["id"], "usr_") && ["admin", "member", "viewer"].contains($0["role"]?.stringValue ?? "")
+                })
 
             let projects = try #require(try await api.get("/api/projects").arrayValue)
             #expect(
@@ -70,7 +75,10 @@ struct CompatibilityTests {
                     "lastModifiedById", "dueDate", "tags", "completedAt", "createdAt", "updatedAt",
                 ])
             #expect(tasks.contains { $0["assigneeId"] == .null }, "nullable fields are present as null")
-            #expect(tasks.allSatisfy { ["todo", "in_progress", "in_review", "done", "cancelled"].contains($0["status"]?.stringValue ?? "") })
+            #expect(
+                tasks.allSatisfy {
+                    ["todo", "in_progress", "in_review", "done", "cancelled"].contains($0["status"]?.stringValue ?? "")
+                })
             #expect(tasks.allSatisfy { ($0["status"] == "done") == ($0["completedAt"] != .null) })
             #expect(tasks.allSatisfy { $0["tags"]?.arrayValue != nil })
 
@@ -132,7 +140,8 @@ struct CompatibilityTests {
             #expect(try await api.get("/api/tasks").arrayValue?.contains { $0["id"] == .string(id) } == false)
             #expect(try await api.get("/api/stats")["tasks"] == 30)
 
-            let noTitle = try await api.call(.post, "/api/tasks", body: ["projectId": project["id"]!, "createdById": user["id"]!])
+            let noTitle = try await api.call(
+                .post, "/api/tasks", body: ["projectId": project["id"]!, "createdById": user["id"]!])
             #expect(noTitle.status == 400)
             #expect(noTitle.json["error"] == "title is required")
             let notJSON = try await api.call(.post, "/api/workspaces", headers: [])
@@ -149,7 +158,8 @@ struct CompatibilityTests {
                 .post, "/api/tasks", body: ["projectId": project["id"]!, "title": "Logged", "createdById": user["id"]!]
             ).json
             _ = try await api.call(
-                .patch, "/api/tasks/\(task["id"]!.stringValue!)", body: ["title": "Renamed", "lastModifiedById": user["id"]!])
+                .patch, "/api/tasks/\(task["id"]!.stringValue!)",
+                body: ["title": "Renamed", "lastModifiedById": user["id"]!])
             let file = try await api.call(
                 .post, "/api/files", body: ["projectId": project["id"]!, "name": "a.txt", "createdById": user["id"]!]
             ).json
@@ -158,9 +168,10 @@ struct CompatibilityTests {
 
             let log = try await api.get("/api/changes?since=0")
             let events = try #require(log["events"]?.arrayValue)
-            #expect(events.map { "\($0["entityType"]!.stringValue!).\($0["action"]!.stringValue!)" } == [
-                "task.create", "task.update", "file.create", "file.update", "file.delete",
-            ])
+            #expect(
+                events.map { "\($0["entityType"]!.stringValue!).\($0["action"]!.stringValue!)" } == [
+                    "task.create", "task.update", "file.create", "file.update", "file.delete",
+                ])
             #expect(events.map { $0["sequence"]?.intValue ?? 0 } == [1, 2, 3, 4, 5])
             #expect(events[0]["payload"] == task, "a create carries every field")
             #expect(events[1]["payload"] == ["title": "Renamed"], "a task update carries only the changed fields")
@@ -183,7 +194,8 @@ struct CompatibilityTests {
             let user = try #require(try await api.get("/api/users").arrayValue?.last)
             let id = task["id"]!.stringValue!
             for priority in ["low", "high", "critical"] {
-                _ = try await api.call(.patch, "/api/tasks/\(id)", body: ["priority": .string(priority), "lastModifiedById": user["id"]!])
+                _ = try await api.call(
+                    .patch, "/api/tasks/\(id)", body: ["priority": .string(priority), "lastModifiedById": user["id"]!])
             }
             let history = try await api.get("/api/tasks/\(id)/history?limit=2")
             let entries = try #require(history["entries"]?.arrayValue)
@@ -206,7 +218,8 @@ struct CompatibilityTests {
             var paged: [String] = []
             var after: String?
             repeat {
-                let page = try #require(try await api.get("/api/tasks?limit=7" + (after.map { "&after=\($0)" } ?? "")).arrayValue)
+                let page = try #require(
+                    try await api.get("/api/tasks?limit=7" + (after.map { "&after=\($0)" } ?? "")).arrayValue)
                 #expect(page.count <= 7)
                 paged += page.compactMap { $0["id"]?.stringValue }
                 after = page.count == 7 ? page.last?["id"]?.stringValue : nil

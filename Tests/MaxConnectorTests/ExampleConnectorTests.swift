@@ -1,38 +1,8 @@
 import Foundation
 import MaxConnector
 import MaxCore
+import MaxTestSupport
 import Testing
-
-/// Drives an onboarding flow with fixed answers: enough to show the flow's contract.
-///
-/// The real runner, with prompts and non-interactive sources, lives in the runtime.
-private func onboard(
-    _ flow: OnboardingFlow, answers: [String: String], secrets: [String: String],
-    choose: (([SelectOption]) -> String)? = nil,
-    store: any CredentialStore
-) async throws -> OnboardingState {
-    var state: OnboardingState = [:]
-    let context = OnboardingContext(credentialStore: store)
-    for step in flow.steps {
-        switch step {
-        case .input(let input):
-            for field in input.fields { state[field.name] = try field.parse(answers[field.name] ?? "") }
-            for credential in input.credentials {
-                try await store.setSecret(Secret(secrets[credential.name] ?? ""), named: credential.name)
-            }
-        case .validation(let validation):
-            try await validation.validate(state, context)
-        case .select(let select):
-            let options = try await select.options(state, context)
-            state[select.field] = .string(choose?(options) ?? options[0].value)
-        case .custom(let custom):
-            state.merge(try await custom.execute(state, context)) { _, new in new }
-        case .oauth2:
-            Issue.record("the example flow has no OAuth step")
-        }
-    }
-    return state
-}
 
 /// Walks a sync plan with the bound loaders, keeping entities in memory: the shape of what the
 /// sync engine does with persistence, retries and concurrency.
@@ -85,9 +55,10 @@ struct ExampleConnectorTests {
 
     @Test func onboardingKeepsSecretsOutOfTheConfig() async throws {
         let store = InMemoryCredentialStore()
-        let state = try await onboard(
-            module.onboarding, answers: ["baseURL": " https://notes.example.com/ "],
-            secrets: ["api_token": "notes-token-1"], choose: { $0.first { $0.label == "Work" }!.value }, store: store)
+        let script = ScriptedOnboarding(
+            answers: ["baseURL": " https://notes.example.com/ "], secrets: ["api_token": "notes-token-1"],
+            choices: ["notebookID": "nb_work"])
+        let state = try await script.run(module.onboarding, store: store)
         #expect(state == ["baseURL": "https://notes.example.com", "notebookID": "nb_work"])
         #expect(!JSONValue.object(state).jsonText.contains("notes-token-1"))
         #expect(try await store.get(Notes.apiToken) == "notes-token-1")
@@ -98,18 +69,20 @@ struct ExampleConnectorTests {
 
     @Test func aWrongTokenIsRejectedByTheValidationStep() async throws {
         let error = try await #require(throws: MaxError.self) {
-            try await onboard(
-                module.onboarding, answers: ["baseURL": "https://notes.example.com"], secrets: ["api_token": "wrong"],
-                store: InMemoryCredentialStore())
+            try await ScriptedOnboarding(
+                answers: ["baseURL": "https://notes.example.com"], secrets: ["api_token": "wrong"]
+            )
+            .run(module.onboarding, store: InMemoryCredentialStore())
         }
         #expect(error.message == "the API token was rejected")
     }
 
     @Test func aBadURLIsRejectedByTheInputStep() async throws {
         let error = try await #require(throws: MaxError.self) {
-            try await onboard(
-                module.onboarding, answers: ["baseURL": "notes.example.com"], secrets: ["api_token": "notes-token-1"],
-                store: InMemoryCredentialStore())
+            try await ScriptedOnboarding(
+                answers: ["baseURL": "notes.example.com"], secrets: ["api_token": "notes-token-1"]
+            )
+            .run(module.onboarding, store: InMemoryCredentialStore())
         }
         #expect(error.code == .onboardingInvalidInput)
         #expect(error.context["field"] == "baseURL")

@@ -57,7 +57,8 @@ enum AdminRoutes {
                 status: .created)
         }
         router.get("api/webhooks") { _, _ -> Response in
-            let hooks = try await state.database.list(Webhook.self, parentColumn: nil, parent: nil, after: nil, limit: nil)
+            let hooks = try await state.database.list(
+                Webhook.self, parentColumn: nil, parent: nil, after: nil, limit: nil)
             return try Reply.json(hooks)
         }
         router.delete("api/webhooks/:id") { _, context -> Response in

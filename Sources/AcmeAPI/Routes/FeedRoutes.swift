@@ -63,7 +63,8 @@ enum FeedRoutes {
             let limit = try integer(query["limit"], name: "limit", default: 100, range: 1...1000)
             let events = try await state.database.writer.read { db in
                 try ChangeEvent.fetchAll(
-                    db, sql: "SELECT * FROM changes WHERE sequence > ? ORDER BY sequence LIMIT ?", arguments: [since, limit])
+                    db, sql: "SELECT * FROM changes WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                    arguments: [since, limit])
             }
             let next = events.count == limit ? events.last?.sequence : nil
             return try Reply.json(EventsPage(events: events.map(EventDTO.init), nextCursor: next))
@@ -81,7 +82,8 @@ enum FeedRoutes {
                 if let before {
                     guard
                         let anchor = try Row.fetchOne(
-                            db, sql: "SELECT changedAt, id FROM history WHERE id = ? AND taskId = ?", arguments: [before, id])
+                            db, sql: "SELECT changedAt, id FROM history WHERE id = ? AND taskId = ?",
+                            arguments: [before, id])
                     else { throw AcmeHTTPError.badRequest("before is not an entry of this task") }
                     sql += " AND (changedAt < ? OR (changedAt = ? AND id < ?))"
                     let changedAt: String = anchor["changedAt"]
@@ -96,7 +98,8 @@ enum FeedRoutes {
                     id: $0.id, taskId: $0.taskId, changedById: $0.changedById, changedAt: $0.changedAt,
                     changes: (try? JSONDecoder().decode(AnyJSON.self, from: Data($0.changes.utf8))) ?? .null)
             }
-            return try Reply.json(HistoryPage(entries: dtos, nextCursor: entries.count == limit ? entries.last?.id : nil))
+            return try Reply.json(
+                HistoryPage(entries: dtos, nextCursor: entries.count == limit ? entries.last?.id : nil))
         }
     }
 

@@ -9,7 +9,9 @@ enum OAuthRoutes {
             let query = request.uri.queryParameters
             func value(_ name: String) -> String? { query[Substring(name)].map(String.init) }
             do {
-                guard value("response_type") == "code" else { throw OAuthError.invalidRequest("response_type must be code") }
+                guard value("response_type") == "code" else {
+                    throw OAuthError.invalidRequest("response_type must be code")
+                }
                 guard let clientID = value("client_id"), !clientID.isEmpty else {
                     throw OAuthError.invalidRequest("client_id is required")
                 }
@@ -25,11 +27,13 @@ enum OAuthRoutes {
                 let code = state.oauth.issueCode(
                     clientID: clientID, redirectURI: redirect, challenge: challenge, scope: value("scope") ?? "")
                 var components = URLComponents(string: redirect) ?? URLComponents()
-                components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: "code", value: code)]
+                components.queryItems =
+                    (components.queryItems ?? []) + [URLQueryItem(name: "code", value: code)]
                     + (value("state").map { [URLQueryItem(name: "state", value: $0)] } ?? [])
                 return Response.redirect(to: components.string ?? redirect, type: .found)
             } catch let error as OAuthError {
-                return try Reply.json(["error": error.code, "error_description": error.description], status: .badRequest)
+                return try Reply.json(
+                    ["error": error.code, "error_description": error.description], status: .badRequest)
             }
         }
 
@@ -53,13 +57,16 @@ enum OAuthRoutes {
                         try state.oauth.exchange(
                             code: code, clientID: clientID, redirectURI: redirect, verifier: verifier, ttl: ttl))
                 case "refresh_token":
-                    guard let token = fields["refresh_token"] else { throw OAuthError.invalidRequest("refresh_token is required") }
+                    guard let token = fields["refresh_token"] else {
+                        throw OAuthError.invalidRequest("refresh_token is required")
+                    }
                     return try Reply.json(try state.oauth.refresh(token, clientID: fields["client_id"], ttl: ttl))
                 default:
                     throw OAuthError.unsupportedGrantType("grant_type must be authorization_code or refresh_token")
                 }
             } catch let error as OAuthError {
-                return try Reply.json(["error": error.code, "error_description": error.description], status: .badRequest)
+                return try Reply.json(
+                    ["error": error.code, "error_description": error.description], status: .badRequest)
             }
         }
     }

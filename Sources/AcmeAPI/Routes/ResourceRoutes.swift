@@ -36,7 +36,11 @@ struct ResourceRoutes<Record: AcmeRecord> {
     /// Applies a body to a record.
     let update: @Sendable (inout Record, Body, _ now: String, Database) throws -> Void
     /// Runs after an update that changed something, in the same transaction (task history).
-    var afterUpdate: (@Sendable (_ before: Record, _ after: Record, _ changes: [String: (AnyJSON, AnyJSON)], Body, Database) throws -> Void)?
+    var afterUpdate:
+        (
+            @Sendable (_ before: Record, _ after: Record, _ changes: [String: (AnyJSON, AnyJSON)], Body, Database)
+                throws -> Void
+        )?
 
     func add<Context: RequestContext>(to router: Router<Context>, state: AcmeState) {
         let group = router.group(RouterPath("api/\(path)"))
@@ -46,7 +50,8 @@ struct ResourceRoutes<Record: AcmeRecord> {
             return try await create(try await Body.read(&request), state: state)
         }
         group.get(":id") { _, context in
-            guard let record = try await state.database.live(Record.self, id: try context.parameters.require("id")) else {
+            guard let record = try await state.database.live(Record.self, id: try context.parameters.require("id"))
+            else {
                 throw AcmeHTTPError.notFound
             }
             return try Reply.json(record)
@@ -68,7 +73,8 @@ struct ResourceRoutes<Record: AcmeRecord> {
             limit = value
         }
         let records = try await state.database.list(
-            Record.self, parentColumn: parentFilter, parent: parentFilter.flatMap { query[Substring($0)].map(String.init) },
+            Record.self, parentColumn: parentFilter,
+            parent: parentFilter.flatMap { query[Substring($0)].map(String.init) },
             after: query["after"].map(String.init), limit: limit)
         return try Reply.json(records)
     }
@@ -93,7 +99,8 @@ struct ResourceRoutes<Record: AcmeRecord> {
         let (record, event) = try await state.database.writer.write { db -> (Record, ChangeEvent?) in
             guard
                 let before = try Record.fetchOne(
-                    db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id = ? AND deletedAt IS NULL", arguments: [id])
+                    db, sql: "SELECT * FROM \(Record.databaseTableName) WHERE id = ? AND deletedAt IS NULL",
+                    arguments: [id])
             else { throw AcmeHTTPError.notFound }
             var after = before
             try update(&after, body, now, db)
@@ -122,7 +129,8 @@ struct ResourceRoutes<Record: AcmeRecord> {
                 sql: "UPDATE \(Record.databaseTableName) SET deletedAt = ? WHERE id = ? AND deletedAt IS NULL",
                 arguments: [now, id])
             guard db.changesCount > 0 else { throw AcmeHTTPError.notFound }
-            return try AcmeDatabase.logChange(db, entityType: entityType, entityId: id, action: "delete", payload: nil, at: now)
+            return try AcmeDatabase.logChange(
+                db, entityType: entityType, entityId: id, action: "delete", payload: nil, at: now)
         }
         state.webhooks.notify(event)
         return try Reply.json(["ok": true])
@@ -144,8 +152,11 @@ struct ResourceRoutes<Record: AcmeRecord> {
 
 extension Database {
     /// Whether a live row with `id` exists in `table`.
-    func exists(_ table: String, id: String, where extra: String = "", _ arguments: StatementArguments = []) throws -> Bool {
+    func exists(_ table: String, id: String, where extra: String = "", _ arguments: StatementArguments = []) throws
+        -> Bool
+    {
         try Bool.fetchOne(
-            self, sql: "SELECT 1 FROM \(table) WHERE id = ? AND deletedAt IS NULL \(extra)", arguments: [id] + arguments) ?? false
+            self, sql: "SELECT 1 FROM \(table) WHERE id = ? AND deletedAt IS NULL \(extra)", arguments: [id] + arguments
+        ) ?? false
     }
 }

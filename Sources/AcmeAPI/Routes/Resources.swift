@@ -16,10 +16,13 @@ enum Resources {
         path: "users", entityType: "user", idPrefix: "usr_", parentFilter: "workspaceId", updatePayload: .changedFields,
         create: { body, id, now, db in
             let workspaceId = try body.requiredString("workspaceId")
-            guard try db.exists("workspaces", id: workspaceId) else { throw AcmeHTTPError.badRequest("workspaceId does not exist") }
+            guard try db.exists("workspaces", id: workspaceId) else {
+                throw AcmeHTTPError.badRequest("workspaceId does not exist")
+            }
             return User(
                 id: id, workspaceId: workspaceId, email: try body.requiredString("email"),
-                displayName: try body.requiredString("displayName"), role: try body.oneOf("role", User.roles) ?? "member",
+                displayName: try body.requiredString("displayName"),
+                role: try body.oneOf("role", User.roles) ?? "member",
                 active: try body.bool("active") ?? true, createdAt: now, updatedAt: now)
         },
         update: { user, body, _, _ in
@@ -30,10 +33,13 @@ enum Resources {
         })
 
     static let projects = ResourceRoutes<Project>(
-        path: "projects", entityType: "project", idPrefix: "prj_", parentFilter: "workspaceId", updatePayload: .changedFields,
+        path: "projects", entityType: "project", idPrefix: "prj_", parentFilter: "workspaceId",
+        updatePayload: .changedFields,
         create: { body, id, now, db in
             let workspaceId = try body.requiredString("workspaceId")
-            guard try db.exists("workspaces", id: workspaceId) else { throw AcmeHTTPError.badRequest("workspaceId does not exist") }
+            guard try db.exists("workspaces", id: workspaceId) else {
+                throw AcmeHTTPError.badRequest("workspaceId does not exist")
+            }
             let ownerId = try body.requiredString("ownerId")
             guard try db.exists("users", id: ownerId) else { throw AcmeHTTPError.badRequest("ownerId does not exist") }
             return Project(
@@ -47,19 +53,26 @@ enum Resources {
             if body.has("description") { project.description = try body.string("description") }
             if let status = try body.oneOf("status", Project.statuses) { project.status = status }
             if let ownerId = try body.string("ownerId") {
-                guard try db.exists("users", id: ownerId) else { throw AcmeHTTPError.badRequest("ownerId does not exist") }
+                guard try db.exists("users", id: ownerId) else {
+                    throw AcmeHTTPError.badRequest("ownerId does not exist")
+                }
                 project.ownerId = ownerId
             }
         })
 
     static let tasks: ResourceRoutes<AcmeTask> = {
         var routes = ResourceRoutes<AcmeTask>(
-            path: "tasks", entityType: "task", idPrefix: "tsk_", parentFilter: "projectId", updatePayload: .changedFields,
+            path: "tasks", entityType: "task", idPrefix: "tsk_", parentFilter: "projectId",
+            updatePayload: .changedFields,
             create: { body, id, now, db in
                 let projectId = try body.requiredString("projectId")
-                guard try db.exists("projects", id: projectId) else { throw AcmeHTTPError.badRequest("projectId does not exist") }
+                guard try db.exists("projects", id: projectId) else {
+                    throw AcmeHTTPError.badRequest("projectId does not exist")
+                }
                 let createdById = try body.requiredString("createdById")
-                guard try db.exists("users", id: createdById) else { throw AcmeHTTPError.badRequest("createdById does not exist") }
+                guard try db.exists("users", id: createdById) else {
+                    throw AcmeHTTPError.badRequest("createdById does not exist")
+                }
                 let assigneeId = try body.string("assigneeId")
                 if let assigneeId, try !db.exists("users", id: assigneeId) {
                     throw AcmeHTTPError.badRequest("assigneeId does not exist")
@@ -75,7 +88,9 @@ enum Resources {
             },
             update: { task, body, now, db in
                 let modifier = try body.requiredString("lastModifiedById")
-                guard try db.exists("users", id: modifier) else { throw AcmeHTTPError.badRequest("lastModifiedById does not exist") }
+                guard try db.exists("users", id: modifier) else {
+                    throw AcmeHTTPError.badRequest("lastModifiedById does not exist")
+                }
                 if let title = try body.string("title") { task.title = title }
                 if body.has("description") { task.description = try body.string("description") }
                 if let priority = try body.oneOf("priority", AcmeTask.priorities) { task.priority = priority }
@@ -109,12 +124,17 @@ enum Resources {
         path: "files", entityType: "file", idPrefix: "fil_", parentFilter: "projectId", updatePayload: .none,
         create: { body, id, now, db in
             let projectId = try body.requiredString("projectId")
-            guard try db.exists("projects", id: projectId) else { throw AcmeHTTPError.badRequest("projectId does not exist") }
+            guard try db.exists("projects", id: projectId) else {
+                throw AcmeHTTPError.badRequest("projectId does not exist")
+            }
             let createdById = try body.requiredString("createdById")
-            guard try db.exists("users", id: createdById) else { throw AcmeHTTPError.badRequest("createdById does not exist") }
+            guard try db.exists("users", id: createdById) else {
+                throw AcmeHTTPError.badRequest("createdById does not exist")
+            }
             return AcmeFile(
                 id: id, projectId: projectId, name: try body.requiredString("name"),
-                mimeType: try body.string("mimeType") ?? "application/octet-stream", sizeBytes: try body.int("sizeBytes") ?? 0,
+                mimeType: try body.string("mimeType") ?? "application/octet-stream",
+                sizeBytes: try body.int("sizeBytes") ?? 0,
                 createdById: createdById, lastModifiedById: createdById, createdAt: now, updatedAt: now)
         },
         update: { file, body, _, db in
@@ -122,7 +142,9 @@ enum Resources {
             if let mimeType = try body.string("mimeType") { file.mimeType = mimeType }
             if let size = try body.int("sizeBytes") { file.sizeBytes = size }
             if let modifier = try body.string("lastModifiedById") {
-                guard try db.exists("users", id: modifier) else { throw AcmeHTTPError.badRequest("lastModifiedById does not exist") }
+                guard try db.exists("users", id: modifier) else {
+                    throw AcmeHTTPError.badRequest("lastModifiedById does not exist")
+                }
                 file.lastModifiedById = modifier
             }
         })

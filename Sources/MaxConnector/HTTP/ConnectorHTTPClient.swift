@@ -18,7 +18,7 @@ import NIOHTTP1
 /// let tasks = try response.requireSuccess().decode([TaskDTO].self)
 /// ```
 public struct ConnectorHTTPClient: Sendable {
-    /// The client connectors use by default, on AsyncHTTPClient's shared event loops.
+    /// The client connectors use by default.
     public static let shared = ConnectorHTTPClient()
 
     /// How long a request may take before it fails with `http.timeout`.
@@ -30,17 +30,37 @@ public struct ConnectorHTTPClient: Sendable {
     public var followsRedirects: Bool
 
     /// Creates a client.
-    public init(timeout: Duration = .seconds(30), maximumBodySize: Int = 64 * 1024 * 1024, followsRedirects: Bool = true) {
+    public init(
+        timeout: Duration = .seconds(30), maximumBodySize: Int = 64 * 1024 * 1024, followsRedirects: Bool = true
+    ) {
         self.timeout = timeout
         self.maximumBodySize = maximumBodySize
         self.followsRedirects = followsRedirects
     }
 
-    /// A process-wide client that returns redirects instead of following them; like
-    /// `HTTPClient.shared` it lives as long as the process and is never shut down.
-    private static let nonRedirecting = HTTPClient(
+    /// The process-wide AsyncHTTPClient instances, one following redirects and one not.
+    ///
+    /// Like `HTTPClient.shared` they live as long as the process and are never shut down.
+    ///
+    /// Connection failures are not retried inside AsyncHTTPClient (its default retries until the
+    /// request's deadline, so an unreachable host took the whole timeout to report): they fail at
+    /// once as `http.unreachable`, a transient error that Max's own retry policy decides about.
+    private static let following = HTTPClient(
         eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        configuration: configuration(redirects: .follow(max: 10, allowCycles: false)))
+    private static let nonRedirecting = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration(redirects: .disallow))
+
+    private static func configuration(redirects: HTTPClient.Configuration.RedirectConfiguration)
+        -> HTTPClient.Configuration
+    {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: redirects, timeout: .init(connect: .seconds(10), read: .seconds(60)),
+            decompression: .disabled)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 16
+        return configuration
+    }
 
     /// Sends `request` and returns the response, whatever its status.
     ///
@@ -63,7 +83,7 @@ public struct ConnectorHTTPClient: Sendable {
         }
         let description = "\(request.method.rawValue) \(Self.redact(request.url))"
         do {
-            let client = followsRedirects ? HTTPClient.shared : Self.nonRedirecting
+            let client = followsRedirects ? Self.following : Self.nonRedirecting
             let response = try await client.execute(outgoing, timeout: .nanoseconds(timeout.nanoseconds))
             let body = try await response.body.collect(upTo: maximumBodySize)
             return Response(
@@ -98,10 +118,12 @@ public struct ConnectorHTTPClient: Sendable {
                 context: ["host": host], cause: ForeignError(text))
         }
         if let clientError = error as? HTTPClientError, clientError == .bodyLengthMismatch {
-            return MaxError(.httpUnreachable, "\(description) ended early", context: ["host": host], cause: ForeignError(text))
+            return MaxError(
+                .httpUnreachable, "\(description) ended early", context: ["host": host], cause: ForeignError(text))
         }
         if error is NIOTooManyBytesError {
-            return MaxError(.httpClientError, "\(description) returned a response too large to read", context: ["host": host])
+            return MaxError(
+                .httpClientError, "\(description) returned a response too large to read", context: ["host": host])
         }
         return MaxError(
             .httpUnreachable, "cannot reach \(host) (\(description))",
@@ -131,7 +153,9 @@ extension ConnectorHTTPClient {
         public var method: Method
         /// The absolute URL.
         public var url: String
-        /// Header names and values. Never logged or put in errors.
+        /// Header names and values.
+        ///
+        /// Never logged or put in errors.
         public var headers: [(String, String)]
         /// The body, if any.
         public var body: Data?
@@ -145,7 +169,9 @@ extension ConnectorHTTPClient {
         }
 
         /// Creates a request whose body is `value` as JSON.
-        public init<Body: Encodable>(_ method: Method, _ url: String, headers: [(String, String)] = [], json value: Body)
+        public init<Body: Encodable>(
+            _ method: Method, _ url: String, headers: [(String, String)] = [], json value: Body
+        )
             throws
         {
             self.init(
@@ -186,7 +212,8 @@ extension ConnectorHTTPClient {
             var context = ["status": String(status)]
             switch status {
             case 401, 403:
-                throw MaxError(.httpUnauthorized, "\(requestDescription) was refused (\(status))\(detail)", context: context)
+                throw MaxError(
+                    .httpUnauthorized, "\(requestDescription) was refused (\(status))\(detail)", context: context)
             case 404:
                 throw MaxError(.httpNotFound, "\(requestDescription) found nothing (404)\(detail)", context: context)
             case 429:
@@ -195,9 +222,12 @@ extension ConnectorHTTPClient {
                     .httpRateLimited, "\(requestDescription) was rate limited (429)\(detail)",
                     hint: "the service asks for fewer requests; Max will slow down and retry", context: context)
             case 500...:
-                throw MaxError(.httpServerError, "\(requestDescription) failed on the server (\(status))\(detail)", context: context)
+                throw MaxError(
+                    .httpServerError, "\(requestDescription) failed on the server (\(status))\(detail)",
+                    context: context)
             default:
-                throw MaxError(.httpClientError, "\(requestDescription) was rejected (\(status))\(detail)", context: context)
+                throw MaxError(
+                    .httpClientError, "\(requestDescription) was rejected (\(status))\(detail)", context: context)
             }
         }
 
