@@ -47,11 +47,14 @@ struct AcmeBenchmark: AsyncParsableCommand {
         let duration = Duration.seconds(seconds)
         try await AcmeServer.withRunning(options) { ready in
             let seeded = Measurements.seconds(since: started)
-            print("seeded and listening in \(String(format: "%.1f", seeded)) s (\(Measurements.rate(total, seeded)) tasks)")
+            print(
+                "seeded and listening in \(String(format: "%.1f", seeded)) s (\(Measurements.rate(total, seeded)) tasks)"
+            )
             let http = ConnectorHTTPClient.shared
             let auth = [("Authorization", "Bearer \(ready.apiKey)")]
             let projectsResponse = try await http.send(.init(.get, ready.url + "/api/projects", headers: auth))
-            let projectIDs = try JSONValue(parsing: String(decoding: projectsResponse.body, as: UTF8.self)).arrayValue?
+            let projectIDs =
+                try JSONValue(parsing: String(decoding: projectsResponse.body, as: UTF8.self)).arrayValue?
                 .compactMap { $0["id"]?.stringValue } ?? []
 
             let tally = Tally()
@@ -75,7 +78,8 @@ struct AcmeBenchmark: AsyncParsableCommand {
                                 continue
                             }
                             // Walk the project's pages, then move to another project.
-                            let page = try JSONValue(parsing: String(decoding: response.body, as: UTF8.self)).arrayValue ?? []
+                            let page =
+                                try JSONValue(parsing: String(decoding: response.body, as: UTF8.self)).arrayValue ?? []
                             after = page.count == pageSize ? page.last?["id"]?.stringValue : nil
                             if after == nil { index += concurrency }
                         }
@@ -93,7 +97,8 @@ struct AcmeBenchmark: AsyncParsableCommand {
             print(
                 "| \(all.count) | \(Measurements.rate(all.count, elapsed)) | \(Measurements.milliseconds(Measurements.percentile(all, 0.5))) | \(Measurements.milliseconds(Measurements.percentile(all, 0.95))) | \(Measurements.milliseconds(Measurements.percentile(all, 0.99))) | \(tally.failures.withLock { $0 }) |"
             )
-            print("peak resident memory (server and client): \(Measurements.megabytes(Measurements.peakResidentBytes()))")
+            print(
+                "peak resident memory (server and client): \(Measurements.megabytes(Measurements.peakResidentBytes()))")
         }
     }
 }
