@@ -11,6 +11,10 @@ let package = Package(
         .library(name: "MaxStorage", targets: ["MaxStorage"]),
         .library(name: "AcmeAPI", targets: ["AcmeAPI"]),
         .library(name: "AcmeConnector", targets: ["AcmeConnector"]),
+        .library(name: "MaxSync", targets: ["MaxSync"]),
+        .library(name: "MaxRuntime", targets: ["MaxRuntime"]),
+        .library(name: "MaxCLI", targets: ["MaxCLI"]),
+        .executable(name: "max", targets: ["max"]),
         .executable(name: "acme-server", targets: ["acme-server"]),
         .executable(name: "max-bench", targets: ["max-bench"]),
     ],
@@ -50,6 +54,22 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift", condition: .when(platforms: [.linux])),
             ]
         ),
+        // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
+        .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
+        // The composition root: the project on disk, installations, credentials, onboarding.
+        .target(
+            name: "MaxRuntime",
+            dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "AcmeConnector"]
+        ),
+        // The command line, as a library so tests can parse commands without a process.
+        .target(
+            name: "MaxCLI",
+            dependencies: [
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "AcmeAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "max", dependencies: ["MaxCLI"]),
         // The Acme sample SaaS: a Hummingbird server over SQLite. It knows nothing of Max.
         .target(
             name: "AcmeAPI",
@@ -100,6 +120,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "MaxSyncTests",
+            dependencies: ["MaxSync", "MaxStorage", "MaxConnector", "MaxCore", "MaxQuery", "MaxTestSupport"]
+        ),
+        .testTarget(
+            name: "MaxRuntimeTests",
+            dependencies: ["MaxRuntime", "MaxConnector", "MaxCore", "MaxTestSupport"]
+        ),
+        .testTarget(
+            name: "MaxCLITests",
+            dependencies: ["MaxCLI", "MaxRuntime", "MaxCore", "AcmeAPI", "MaxConnector", "MaxTestSupport"]
         ),
         .testTarget(
             name: "AcmeConnectorTests",

@@ -24,6 +24,42 @@ extension JSONValue {
         return output
     }
 
+    /// The value as indented JSON with sorted keys (two spaces a level), for files people read and
+    /// keep in version control.
+    public var prettyJSONText: String {
+        var output = ""
+        writePretty(to: &output, indent: 0)
+        return output
+    }
+
+    private func writePretty(to output: inout String, indent: Int) {
+        let padding = String(repeating: "  ", count: indent + 1)
+        let closing = String(repeating: "  ", count: indent)
+        switch self {
+        case .array(let values) where !values.isEmpty:
+            output += "[\n"
+            for (index, value) in values.enumerated() {
+                output += padding
+                value.writePretty(to: &output, indent: indent + 1)
+                output += index < values.count - 1 ? ",\n" : "\n"
+            }
+            output += closing + "]"
+        case .object(let members) where !members.isEmpty:
+            output += "{\n"
+            let keys = members.keys.sorted()
+            for (index, key) in keys.enumerated() {
+                output += padding
+                Self.writeString(key, to: &output)
+                output += ": "
+                members[key]?.writePretty(to: &output, indent: indent + 1)
+                output += index < keys.count - 1 ? ",\n" : "\n"
+            }
+            output += closing + "}"
+        default:
+            write(to: &output)
+        }
+    }
+
     private func write(to output: inout String) {
         switch self {
         case .null: output += "null"

@@ -1,3 +1,4 @@
+public import Foundation
 public import MaxCore
 
 /// Everything one unit of sync work writes: entities to merge, collection links to add, and entities found deleted
@@ -30,14 +31,35 @@ public struct EntityWriteBatch: Sendable, Hashable {
     public var links: [Links]
     /// Entities to tombstone.
     public var deletions: [Ref]
+    /// Collections read to the end: members not stored since the given time are gone upstream.
+    public var sweeps: [Sweep]
+
+    /// A collection whose stale members are tombstoned and unlinked.
+    public struct Sweep: Sendable, Hashable {
+        /// The collection's owner.
+        public var owner: Ref
+        /// The collection field.
+        public var field: String
+        /// Members last stored before this (the start of the sync that read the whole collection)
+        /// were not listed this time.
+        public var notSyncedSince: Date
+
+        /// Creates a sweep.
+        public init(owner: Ref, field: String, notSyncedSince: Date) {
+            self.owner = owner
+            self.field = field
+            self.notSyncedSince = notSyncedSince
+        }
+    }
 
     /// Creates a batch.
-    public init(upserts: [EntityInput] = [], links: [Links] = [], deletions: [Ref] = []) {
+    public init(upserts: [EntityInput] = [], links: [Links] = [], deletions: [Ref] = [], sweeps: [Sweep] = []) {
         self.upserts = upserts
         self.links = links
         self.deletions = deletions
+        self.sweeps = sweeps
     }
 
     /// Whether the batch writes nothing.
-    public var isEmpty: Bool { upserts.isEmpty && links.isEmpty && deletions.isEmpty }
+    public var isEmpty: Bool { upserts.isEmpty && links.isEmpty && deletions.isEmpty && sweeps.isEmpty }
 }

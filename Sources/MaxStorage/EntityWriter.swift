@@ -25,7 +25,35 @@ struct EntityWriter {
                 sql: "UPDATE \(def.name.quoted) SET \"_deleted_at\" = ? WHERE \"_id\" = ? AND \"_deleted_at\" IS NULL"
             ).execute(arguments: [now, ref.id])
         }
+        for sweep in batch.sweeps {
+            try apply(sweep, in: db, now: now)
+        }
         return batch.upserts.count + batch.deletions.count
+    }
+
+    /// Tombstones and unlinks the members of a collection not stored since the sweep's time.
+    private func apply(_ sweep: EntityWriteBatch.Sweep, in db: Database, now: Int64) throws {
+        let def = try definition(of: sweep.owner.type)
+        guard case .collection(let targetType) = def.field(named: sweep.field)?.type else {
+            throw MaxError(
+                .storageUnknownField, "\(def.name) has no collection field '\(sweep.field)'",
+                context: ["entityType": def.name, "field": sweep.field])
+        }
+        let target = try definition(of: targetType).name.quoted
+        let since = sweep.notSyncedSince.storedMilliseconds
+        let members = "SELECT target_id FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?"
+        try db.execute(
+            sql: """
+                UPDATE \(target) SET "_deleted_at" = ?
+                WHERE "_deleted_at" IS NULL AND ("_synced_at" IS NULL OR "_synced_at" < ?) AND "_id" IN (\(members))
+                """,
+            arguments: [now, since, def.name, sweep.field, sweep.owner.id])
+        try db.execute(
+            sql: """
+                DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?
+                AND target_id IN (SELECT "_id" FROM \(target) WHERE "_synced_at" IS NULL OR "_synced_at" < ?)
+                """,
+            arguments: [def.name, sweep.field, sweep.owner.id, since])
     }
 
     private func definition(of type: EntityType) throws -> EntityDef {

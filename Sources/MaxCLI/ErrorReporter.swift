@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import MaxCore
+
+/// Turns errors into what the user sees and the exit code, in one place.
+///
+/// Exit codes (CLI.md): 0 success; 1 an operation failed; 2 bad usage or invalid input; 3 partial
+/// success; 4 not found; 130 interrupted.
+enum ErrorReporter {
+    static func exitCode(for error: MaxError) -> Int32 {
+        switch error.category {
+        case .validationError: 2
+        case .notFound: 4
+        default: 1
+        }
+    }
+
+    /// Prints `error[code]: message`, the excerpt and the hint on stderr; with JSON output, also
+    /// one JSON line `{"error":{…}}`.
+    static func report(_ error: MaxError, json: Bool) {
+        let color = Terminal.colorOnStderr
+        Terminal.err(Terminal.style("error[\(error.code)]", "31;1", on: color) + ": " + error.message)
+        if let excerpt = error.excerpt { Terminal.err(excerpt) }
+        if let hint = error.hint { Terminal.err(Terminal.style("hint", "36", on: color) + ": " + hint) }
+        if json {
+            var object: [String: JSONValue] = [
+                "code": .string(error.code.description), "message": .string(error.message),
+            ]
+            if let hint = error.hint { object["hint"] = .string(hint) }
+            Terminal.err(JSONValue.object(["error": .object(object)]).jsonText)
+        }
+    }
+}

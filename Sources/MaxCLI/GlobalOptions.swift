@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import MaxRuntime
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customShort("C"), help: "Run as if started in <dir> (the project is found from there upward).")
+    var directory: String?
+
+    /// The folder the project search starts from.
+    var startURL: URL {
+        URL(fileURLWithPath: directory ?? FileManager.default.currentDirectoryPath, isDirectory: true)
+    }
+
+    /// The project found from the start folder.
+    func workspace() throws -> MaxWorkspace {
+        MaxWorkspace(project: try Project.find(from: startURL))
+    }
+}
+
+/// An output format.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, ndjson, csv
+}

@@ -1,0 +1,73 @@
+public import ArgumentParser
+import Foundation
+import MaxCore
+
+/// `max`: connect sources, sync them into local storage, query them.
+public struct MaxCommand: AsyncParsableCommand {
+    /// The command tree.
+    public static let configuration = CommandConfiguration(
+        commandName: "max",
+        abstract: "Sync data from your tools into local storage and query it instantly.",
+        discussion: """
+            Start with:  max init && max connect acme && max sync acme
+            Then query:  max search acme AcmeTask --filter 'status = "todo"' -o ndjson
+            Or try it all on a sample server:  max demo
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, ConnectorsCommand.self, ConnectCommand.self, DisconnectCommand.self, ListCommand.self,
+            StatusCommand.self, SchemaCommand.self, SyncCommand.self, SearchCommand.self, CountCommand.self,
+            DemoCommand.self,
+        ]
+    )
+
+    /// Creates the command (for the argument parser).
+    public init() {}
+
+    /// Parses `arguments`, runs the command, prints errors, and exits with the code CLI.md gives.
+    public static func main(arguments: [String]) async -> Never {
+        let arguments = moveDirectoryOption(arguments)
+        let wantsJSON = zip(arguments, arguments.dropFirst()).contains {
+            ($0 == "-o" || $0 == "--output") && ($1 == "json" || $1 == "ndjson")
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch let error as MaxError {
+            ErrorReporter.report(error, json: wantsJSON)
+            Foundation.exit(ErrorReporter.exitCode(for: error))
+        } catch let partial as PartialSuccess {
+            Foundation.exit(partial.code)
+        } catch is CancellationError {
+            Terminal.err("interrupted")
+            Foundation.exit(130)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                Terminal.out(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Terminal.err(fullMessage(for: error))
+            // Usage errors are exit 2 in Max (argument-parser's own default is 64).
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
+        }
+    }
+
+    /// `-C dir` may come before the command word; the parser wants it after.
+    static func moveDirectoryOption(_ arguments: [String]) -> [String] {
+        guard arguments.count >= 3, arguments[0] == "-C" else { return arguments }
+        var rest = Array(arguments.dropFirst(2))
+        rest.insert(contentsOf: ["-C", arguments[1]], at: min(1, rest.count))
+        return rest
+    }
+}
+
+/// Thrown by a command that finished but must exit with a non-zero code (a partial sync: 3).
+struct PartialSuccess: Error {
+    let code: Int32
+}

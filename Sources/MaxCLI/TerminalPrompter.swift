@@ -1,0 +1,54 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxQuery
+import MaxRuntime
+import MaxStorage
+
+/// Asks on the terminal: prompts on stderr, answers from stdin, secrets without echo, selects as
+/// numbered lists, defaults in brackets.
+struct TerminalPrompter: Prompter {
+    func show(step: String, description: String?) async {
+        Terminal.err(Terminal.style(step, "1", on: Terminal.colorOnStderr))
+        if let description { Terminal.err("  " + description) }
+    }
+
+    func ask(_ label: String, default value: String?, placeholder: String?) async throws -> String {
+        var prompt = "  \(label)"
+        if let value { prompt += " [\(value)]" } else if let placeholder { prompt += " (e.g. \(placeholder))" }
+        Terminal.errRaw(prompt + ": ")
+        guard let line = readLine(strippingNewline: true) else { throw Self.closed() }
+        return line
+    }
+
+    func askSecret(_ label: String) async throws -> String {
+        Terminal.errRaw("  \(label) (input hidden): ")
+        guard let line = Terminal.readSecretLine() else { throw Self.closed() }
+        return line
+    }
+
+    func choose(_ label: String, options: [SelectOption]) async throws -> Int {
+        Terminal.err(Terminal.style(label, "1", on: Terminal.colorOnStderr))
+        for (index, option) in options.enumerated() {
+            Terminal.err(
+                "  \(index + 1)) \(option.label)  \(Terminal.style(option.value, "2", on: Terminal.colorOnStderr))")
+        }
+        while true {
+            Terminal.errRaw("  Choose 1-\(options.count) [1]: ")
+            guard let line = readLine(strippingNewline: true) else { throw Self.closed() }
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { return 0 }
+            if let number = Int(text), (1...options.count).contains(number) { return number - 1 }
+            if let index = options.firstIndex(where: { $0.value == text || $0.label == text }) { return index }
+            Terminal.err("  '\(text)' is not one of the options.")
+        }
+    }
+
+    func report(_ message: String) async {
+        Terminal.err("  " + message)
+    }
+
+    private static func closed() -> MaxError {
+        MaxError(.onboardingMissingInput, "standard input closed before onboarding finished")
+    }
+}

@@ -1,0 +1,10 @@
+import AcmeConnector
+public import MaxConnector
+
+/// The connectors compiled into this build of Max.
+public enum BuiltInConnectors {
+    /// A registry of them.
+    public static func registry() -> ConnectorRegistry {
+        ConnectorRegistry(local: ["acme": { AcmeConnector() }])
+    }
+}

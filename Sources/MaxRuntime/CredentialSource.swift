@@ -1,0 +1,67 @@
+public import Foundation
+public import MaxCore
+
+/// Where a non-interactive secret comes from: `env:VAR`, `file:PATH`, or `-` (one line of standard input).
+///
+/// Never a literal: process arguments are visible to other users of the machine.
+public enum CredentialSource: Sendable, Hashable {
+    /// An environment variable.
+    case environment(String)
+    /// A file's contents (trailing newlines trimmed).
+    case file(String)
+    /// One line of standard input.
+    case standardInput
+
+    /// Parses `env:VAR`, `file:PATH` or `-`.
+    ///
+    /// - Throws: `credentials.literal_secret` for anything else, without repeating the value.
+    public init(parsing text: String, key: String) throws {
+        if text == "-" {
+            self = .standardInput
+        } else if text.hasPrefix("env:"), text.count > 4 {
+            self = .environment(String(text.dropFirst(4)))
+        } else if text.hasPrefix("file:"), text.count > 5 {
+            self = .file(String(text.dropFirst(5)))
+        } else {
+            throw MaxError(
+                .literalSecret,
+                "the credential '\(key)' was given as a literal value, which other users can see in the process list",
+                hint:
+                    "pass --credential \(key)=env:VAR, --credential \(key)=file:PATH, or --credential \(key)=- and type it on standard input",
+                context: ["credential": key])
+        }
+    }
+
+    /// Reads the secret.
+    ///
+    /// - Throws: `credentials.source_unreadable` naming the source (never the value).
+    public func read(key: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret
+    {
+        func unreadable(_ what: String, _ hint: String) -> MaxError {
+            MaxError(
+                .credentialSourceUnreadable, "cannot read the credential '\(key)': \(what)", hint: hint,
+                context: ["credential": key])
+        }
+        let value: String
+        switch self {
+        case .environment(let name):
+            guard let text = environment[name], !text.isEmpty else {
+                throw unreadable("the environment variable \(name) is not set", "export \(name) first")
+            }
+            value = text
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw unreadable("the file \(path) cannot be read", "check the path and its permissions")
+            }
+            value = String(decoding: data, as: UTF8.self)
+        case .standardInput:
+            guard let line = Swift.readLine(strippingNewline: true) else {
+                throw unreadable("standard input is empty", "pipe the secret in: echo \"$TOKEN\" | max connect …")
+            }
+            value = line
+        }
+        let trimmed = value.trimmingCharacters(in: .newlines)
+        guard !trimmed.isEmpty else { throw unreadable("the value is empty", "check where the secret comes from") }
+        return Secret(trimmed)
+    }
+}

@@ -1,0 +1,29 @@
+public import MaxCore
+
+extension MaxError.Code {
+    /// No `max.json` in the folder or any folder above it.
+    public static let projectNotFound = Self(domain: "project", name: "not_found", category: .notFound)
+    /// `max.json` cannot be read or has the wrong shape.
+    public static let invalidProjectFile = Self(domain: "project", name: "invalid_config", category: .validationError)
+    /// A project exists already where `max init` was asked to make one.
+    public static let projectExists = Self(domain: "project", name: "exists", category: .conflict)
+    /// A file of the project cannot be written.
+    public static let projectWriteFailed = Self(domain: "project", name: "write_failed", category: .permanent)
+    /// No installation of that name in `max.json`.
+    public static let installationNotFound = Self(domain: "installation", name: "not_found", category: .notFound)
+    /// An installation of that name exists already.
+    public static let installationExists = Self(domain: "installation", name: "exists", category: .conflict)
+    /// An installation name is not a valid slug.
+    public static let invalidInstallationName = Self(
+        domain: "installation", name: "invalid_name", category: .validationError)
+    /// Non-interactive onboarding lacks values.
+    public static let onboardingMissingInput = Self(
+        domain: "onboarding", name: "missing_input", category: .validationError)
+    /// A secret was given as a literal on the command line.
+    public static let literalSecret = Self(domain: "credentials", name: "literal_secret", category: .validationError)
+    /// A credential source (`env:`, `file:`, `-`) cannot be read.
+    public static let credentialSourceUnreadable = Self(
+        domain: "credentials", name: "source_unreadable", category: .validationError)
+    /// The credential file of an installation cannot be read or written.
+    public static let credentialStoreFailed = Self(domain: "credentials", name: "store_failed", category: .permanent)
+}

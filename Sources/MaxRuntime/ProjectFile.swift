@@ -1,0 +1,134 @@
+public import MaxCore
+
+/// `max.json`: the declarative, git-tracked description of a project.
+///
+/// Never holds a secret.
+///
+/// Unknown keys, at the top level and in each installation, are kept and written back unchanged,
+/// so a newer Max's additions survive an older Max's edits.
+public struct ProjectFile: Sendable, Equatable {
+    /// The installations, by name.
+    public var installations: [String: InstallationRecord]
+    /// Every other top-level key, kept as it was.
+    public var otherKeys: [String: JSONValue]
+
+    /// An empty project file.
+    public init() {
+        installations = [:]
+        otherKeys = [:]
+    }
+
+    /// Reads a project file's text.
+    ///
+    /// - Throws: `project.invalid_config` naming what is wrong and where (`installations.acme.id`).
+    public init(parsing text: String, path: String) throws {
+        let json: JSONValue
+        do {
+            json = try JSONValue(parsing: text)
+        } catch let error as MaxError {
+            throw MaxError(
+                .invalidProjectFile,
+                "\(path) is not valid JSON (\(error.message.replacingPrefix("the text is not valid JSON: ")))",
+                hint:
+                    "fix the file by hand (Max never overwrites a file it cannot read), or restore it from version control",
+                context: ["path": path])
+        }
+        guard var members = json.objectValue else {
+            throw Self.invalid(path, "the top level must be an object")
+        }
+        var installations: [String: InstallationRecord] = [:]
+        if let raw = members.removeValue(forKey: "installations") {
+            guard let entries = raw.objectValue else { throw Self.invalid(path, "'installations' must be an object") }
+            for (name, entry) in entries {
+                installations[name] = try InstallationRecord(json: entry, name: name, path: path)
+            }
+        }
+        self.installations = installations
+        self.otherKeys = members
+    }
+
+    /// The file's text: indented JSON with sorted keys and a final newline.
+    public var text: String {
+        var members = otherKeys
+        members["installations"] = .object(installations.mapValues(\.json))
+        return JSONValue.object(members).prettyJSONText + "\n"
+    }
+
+    static func invalid(_ path: String, _ problem: String) -> MaxError {
+        MaxError(
+            .invalidProjectFile, "\(path) is invalid: \(problem)",
+            hint: "fix the file by hand (Max never overwrites a file it cannot read)", context: ["path": path])
+    }
+}
+
+/// One installation in `max.json`.
+public struct InstallationRecord: Sendable, Equatable {
+    /// The platform-assigned id (a UUID), stable across machines.
+    public var id: String
+    /// The connector, as `name@version` (for example `acme@1.0.0`).
+    public var connector: String
+    /// When it was connected, ISO-8601.
+    public var connectedAt: String
+    /// Where it runs: `in-process` (the default), `subprocess` or `remote`.
+    public var provider: String?
+    /// The connector's plain config.
+    public var config: JSONValue
+    /// Every other key, kept as it was.
+    public var otherKeys: [String: JSONValue]
+
+    /// Creates a record.
+    public init(id: String, connector: String, connectedAt: String, config: JSONValue) {
+        self.id = id
+        self.connector = connector
+        self.connectedAt = connectedAt
+        self.provider = nil
+        self.config = config
+        self.otherKeys = [:]
+    }
+
+    /// The connector's registry name: `acme` for `acme@1.0.0` or `@max/connector-acme@1.0.0`.
+    public var connectorName: String {
+        var name = connector
+        if name.hasPrefix("@max/connector-") { name.removeFirst("@max/connector-".count) }
+        if let at = name.lastIndex(of: "@"), at != name.startIndex { name = String(name[..<at]) }
+        return name
+    }
+
+    init(json: JSONValue, name: String, path: String) throws {
+        guard var members = json.objectValue else {
+            throw ProjectFile.invalid(path, "'installations.\(name)' must be an object")
+        }
+        func required(_ key: String) throws -> String {
+            guard let value = members.removeValue(forKey: key)?.stringValue, !value.isEmpty else {
+                throw ProjectFile.invalid(path, "'installations.\(name).\(key)' must be a non-empty string")
+            }
+            return value
+        }
+        id = try required("id")
+        connector = try required("connector")
+        connectedAt = try required("connectedAt")
+        switch members.removeValue(forKey: "provider") {
+        case nil: provider = nil
+        case .string(let value)?: provider = value
+        default: throw ProjectFile.invalid(path, "'installations.\(name).provider' must be a string")
+        }
+        config = members.removeValue(forKey: "config") ?? .object([:])
+        otherKeys = members
+    }
+
+    var json: JSONValue {
+        var members = otherKeys
+        members["id"] = .string(id)
+        members["connector"] = .string(connector)
+        members["connectedAt"] = .string(connectedAt)
+        if let provider { members["provider"] = .string(provider) }
+        members["config"] = config
+        return .object(members)
+    }
+}
+
+extension String {
+    fileprivate func replacingPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+    }
+}

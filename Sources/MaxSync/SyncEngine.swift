@@ -1,0 +1,172 @@
+import Foundation
+public import MaxConnector
+import MaxCore
+import MaxQuery
+public import MaxStorage
+import Synchronization
+
+/// Runs syncs: the seeder stores the roots and returns a plan; each plan step expands into tasks
+/// persisted in the installation's database; a bounded pool of workers claims and runs them.
+///
+/// Every page a collection loader returns is committed with the task's progress in one transaction,
+/// and a task's last page with its completion, so a crash loses no work and duplicates nothing. A
+/// collection that was read to the end tombstones the members it used to have and no longer lists.
+public struct SyncEngine: Sendable {
+    /// How many tasks run at once.
+    public var concurrency: Int
+    /// How many entity ids one `load_fields` task covers.
+    public var fieldsBatchSize: Int
+
+    /// Creates an engine.
+    public init(concurrency: Int = 8, fieldsBatchSize: Int = 200) {
+        self.concurrency = max(1, concurrency)
+        self.fieldsBatchSize = max(1, fieldsBatchSize)
+    }
+
+    /// Runs a full sync of `installation` into `store`.
+    ///
+    /// - Parameters:
+    ///   - installation: The installation to sync, started.
+    ///   - store: Its store.
+    ///   - resume: Continue the last unfinished run instead, retrying its failed tasks.
+    ///   - observer: Receives progress events; called from worker tasks, so it must be thread-safe.
+    /// - Returns: The summary; its status is `partial` when tasks failed.
+    /// - Throws: When the run cannot start (the seeder failed, the store is unwritable), or on
+    ///   cancellation.
+    public func sync(
+        _ installation: LiveInstallation, into store: EntityStore, resume: Bool = false,
+        observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async throws -> SyncSummary {
+        let started = Date()
+        let tally = Tally()
+        let seed = try await installation.seed()
+        var run: SyncRun
+        var firstStep = 0
+        if resume, let last = try await store.latestRun(), last.status != .completed {
+            run = last
+            try await store.requeueTasks(in: run.id, includingFailed: true)
+            firstStep = Int(try await store.checkpoint(Self.stepScope(run.id)) ?? "") ?? 0
+            observer(.started(runID: run.id, resumed: true))
+            // Finish the tasks of the step that was running, then go on with the next ones.
+            try await drain(run: run, installation: installation, store: store, tally: tally, observer: observer)
+            firstStep += 1
+        } else {
+            run = try await store.beginRun(kind: "full", at: started)
+            observer(.started(runID: run.id, resumed: false))
+            try await store.upsert(seed.entities, at: started)
+        }
+
+        let runStart = run.startedAt
+        let context = TaskContext(
+            installation: installation, store: store, runStart: runStart, tally: tally, observer: observer)
+        for (index, step) in seed.plan.steps.enumerated() where index >= firstStep {
+            var tasks: [NewSyncTask] = []
+            for leaf in step.leaves {
+                tasks += try await expand(leaf, step: index, store: store)
+            }
+            _ = try await store.enqueue(tasks, in: run.id)
+            try await store.completeTask(
+                try await store.enqueue([NewSyncTask(kind: "step", payload: "{\"step\":\(index)}")], in: run.id)[0].id,
+                checkpoints: [Self.stepScope(run.id): String(index)])
+            observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
+            try await drain(run: run, context: context)
+        }
+
+        let counts = try await store.taskCounts(in: run.id)
+        let failed = counts[.failed, default: 0]
+        run = try await store.finishRun(run.id, status: failed > 0 ? .partial : .completed)
+        return SyncSummary(
+            runID: run.id, status: run.status.rawValue, entitiesWritten: tally.written.withLock { $0 },
+            tasksCompleted: counts[.completed, default: 0], tasksFailed: failed, errors: tally.errors.withLock { $0 },
+            duration: Date().timeIntervalSince(started))
+    }
+
+    static func stepScope(_ runID: String) -> String { "run.\(runID).step" }
+
+    static func describe(_ step: SyncStep) -> String {
+        switch step {
+        case .forRoot(let ref, let operation): "\(ref.type) \(describe(operation))"
+        case .forAll(let type, let operation): "every \(type): \(describe(operation))"
+        case .concurrent(let steps): steps.map(describe).joined(separator: " | ")
+        }
+    }
+
+    private static func describe(_ operation: SyncOperation) -> String {
+        switch operation {
+        case .loadFields(let fields): "load \(fields.joined(separator: ", "))"
+        case .loadCollection(let field): "list \(field)"
+        }
+    }
+
+    /// The tasks one leaf step expands to, for the entities stored now.
+    private func expand(_ leaf: SyncStep, step: Int, store: EntityStore) async throws -> [NewSyncTask] {
+        guard let (type, operation) = leaf.target else { return [] }
+        var owners: [String] = []
+        if case .forRoot(let ref, _) = leaf {
+            owners = [ref.id]
+        } else {
+            let query = try Query(type, selection: FieldSelection([.field(MetaField.id.rawValue)])).checked(
+                against: store.schema)
+            for try await record in store.records(query, batchSize: 5000) { owners.append(record.ref.id) }
+        }
+        let encoder = JSONEncoder()
+        func payload(_ ids: [String], fields: [String]?) throws -> String {
+            String(decoding: try encoder.encode(SyncTaskPayload(step: step, ids: ids, fields: fields)), as: UTF8.self)
+        }
+        switch operation {
+        case .loadCollection(let field):
+            return try owners.map {
+                NewSyncTask(
+                    kind: SyncTaskPayload.loadCollection, entityType: type.name, entityID: $0, field: field,
+                    payload: try payload([$0], fields: nil))
+            }
+        case .loadFields(let fields):
+            return try stride(from: 0, to: owners.count, by: fieldsBatchSize).map { start in
+                let ids = Array(owners[start..<min(start + fieldsBatchSize, owners.count)])
+                return NewSyncTask(
+                    kind: SyncTaskPayload.loadFields, entityType: type.name, entityID: ids.first,
+                    payload: try payload(ids, fields: fields))
+            }
+        }
+    }
+
+    private func drain(
+        run: SyncRun, installation: LiveInstallation, store: EntityStore, tally: Tally,
+        observer: @escaping @Sendable (SyncEvent) -> Void
+    ) async throws {
+        try await drain(
+            run: run,
+            context: TaskContext(
+                installation: installation, store: store, runStart: run.startedAt, tally: tally, observer: observer))
+    }
+
+    /// Runs the run's pending tasks with `concurrency` workers until none is left.
+    private func drain(run: SyncRun, context: TaskContext) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while let task = try await context.store.claimTasks(in: run.id, limit: 1).first {
+                        try Task.checkCancellation()
+                        try await context.execute(task)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Counters shared by the workers of one sync.
+final class Tally: Sendable {
+    let written = Mutex<[EntityType: Int]>([:])
+    let errors = Mutex<[MaxError]>([])
+
+    func add(_ inputs: [EntityInput]) -> [EntityType: Int] {
+        var counts: [EntityType: Int] = [:]
+        for input in inputs { counts[input.ref.type, default: 0] += 1 }
+        written.withLock { totals in
+            for (type, count) in counts { totals[type, default: 0] += count }
+        }
+        return counts
+    }
+}

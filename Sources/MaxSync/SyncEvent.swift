@@ -1,0 +1,35 @@
+public import Foundation
+public import MaxCore
+
+/// What a sync reports while it runs, for progress bars and logs.
+public enum SyncEvent: Sendable {
+    /// The run started (or resumed).
+    case started(runID: String, resumed: Bool)
+    /// A plan step began: its description and how many tasks it expanded to.
+    case stepStarted(index: Int, description: String, tasks: Int)
+    /// Entities of a type were written.
+    case entitiesWritten(EntityType, count: Int)
+    /// A task failed for good; the run will end partial.
+    case taskFailed(kind: String, entity: String?, error: MaxError)
+}
+
+/// How a sync ended.
+public struct SyncSummary: Sendable {
+    /// The run's id.
+    public let runID: String
+    /// `completed`, `partial` (some tasks failed: resume retries them) or `failed`.
+    public let status: String
+    /// Entities written, by type.
+    public let entitiesWritten: [EntityType: Int]
+    /// Tasks that completed and that failed.
+    public let tasksCompleted: Int
+    /// Tasks that failed.
+    public let tasksFailed: Int
+    /// The first errors of failed tasks, for the report.
+    public let errors: [MaxError]
+    /// How long it took.
+    public let duration: TimeInterval
+
+    /// Every entity written.
+    public var totalEntities: Int { entitiesWritten.values.reduce(0, +) }
+}
