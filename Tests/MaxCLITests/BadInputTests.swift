@@ -18,7 +18,10 @@ struct BadInputTests {
             folder = try TemporaryDirectory(prefix: "bad-input")
             _ = try runMax(["init", folder.url.path])
             let connected = try runMax(
-                ["-C", folder.url.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential", "api_token=-"],
+                [
+                    "-C", folder.url.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential",
+                    "api_token=-",
+                ],
                 input: acme.apiKey + "\n")
             precondition(connected.status == 0, connected.stderr)
             _ = try runMax(["-C", folder.url.path, "sync", "acme"])
@@ -42,7 +45,10 @@ struct BadInputTests {
         let broken = Data(#"{"installations": {"acme": {"id": 1,}}"#.utf8)
         try broken.write(to: file)
         let outcome = try runMax(
-            ["-C", folder.url.path, "connect", "acme", "--config", "baseURL=http://127.0.0.1:9", "--credential", "api_token=env:X"],
+            [
+                "-C", folder.url.path, "connect", "acme", "--config", "baseURL=http://127.0.0.1:9", "--credential",
+                "api_token=env:X",
+            ],
             environment: ["X": "acme_x"])
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("error[project.invalid_config]"))
@@ -74,7 +80,9 @@ struct BadInputTests {
         #expect(unknownType.status == 4)
         #expect(unknownType.stderr.contains("error[schema.unknown_entity_type]"))
 
-        let badFilter = try runMax(["-C", path, "search", "acme", "AcmeTask", "--filter", #"status = "todo" AND priority >="#])
+        let badFilter = try runMax([
+            "-C", path, "search", "acme", "AcmeTask", "--filter", #"status = "todo" AND priority >="#,
+        ])
         #expect(badFilter.status == 2)
         #expect(badFilter.stderr.contains("error[search.invalid_filter]: expected a value after '>=' at column 32"))
         #expect(badFilter.stderr.contains("\n" + String(repeating: " ", count: 33) + "^"))
@@ -108,8 +116,11 @@ struct BadInputTests {
         #expect(unknownConnector.stderr.contains("error[connector.not_found]"))
 
         let literal = try runMax(
-            ["-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=\(fixture.acme.url)", "--credential",
-             "api_token=\(fixture.acme.apiKey)"])
+            [
+                "-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=\(fixture.acme.url)",
+                "--credential",
+                "api_token=\(fixture.acme.apiKey)",
+            ])
         #expect(literal.status == 2)
         #expect(literal.stderr.contains("error[credentials.literal_secret]"))
         #expect(!literal.output.contains(fixture.acme.apiKey), "the literal secret is not echoed")
@@ -122,26 +133,37 @@ struct BadInputTests {
 
         let canary = "acme_canary0000000000000000000000ff"
         let rejected = try runMax(
-            ["-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=\(fixture.acme.url)", "--credential",
-             "api_token=env:CANARY"], environment: ["CANARY": canary])
+            [
+                "-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=\(fixture.acme.url)",
+                "--credential",
+                "api_token=env:CANARY",
+            ], environment: ["CANARY": canary])
         #expect(rejected.status == 2)
         #expect(rejected.stderr.contains("the API token was rejected"))
         #expect(!rejected.output.contains(canary))
 
         let unreachable = try runMax(
-            ["-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=http://127.0.0.1:9", "--credential",
-             "api_token=env:CANARY"], environment: ["CANARY": canary])
+            [
+                "-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=http://127.0.0.1:9",
+                "--credential",
+                "api_token=env:CANARY",
+            ], environment: ["CANARY": canary])
         #expect(unreachable.status == 2)
         #expect(unreachable.stderr.contains("http://127.0.0.1:9 is unreachable"))
 
         let taken = try runMax(
-            ["-C", path, "connect", "acme", "--name", "acme", "--config", "baseURL=\(fixture.acme.url)", "--credential",
-             "api_token=env:T"], environment: ["T": fixture.acme.apiKey])
+            [
+                "-C", path, "connect", "acme", "--name", "acme", "--config", "baseURL=\(fixture.acme.url)",
+                "--credential",
+                "api_token=env:T",
+            ], environment: ["T": fixture.acme.apiKey])
         #expect(taken.status == 1)
         #expect(taken.stderr.contains("error[installation.exists]"))
 
         #expect(try Self.snapshot(fixture.directory) == before, "nothing was written")
-        #expect(!FileManager.default.fileExists(atPath: fixture.directory.appendingPathComponent(".max/installations/two").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: fixture.directory.appendingPathComponent(".max/installations/two").path))
     }
 
     @Test func aSyncAgainstADeadServerFailsWithACode() throws {
@@ -149,7 +171,8 @@ struct BadInputTests {
         let path = fixture.directory.path
         // Point the installation at a port where nothing listens.
         let file = fixture.directory.appendingPathComponent("max.json")
-        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: fixture.acme.url, with: "http://127.0.0.1:9")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
+            of: fixture.acme.url, with: "http://127.0.0.1:9")
         try text.write(to: file, atomically: true, encoding: .utf8)
         let outcome = try runMax(["-C", path, "sync", "acme"])
         #expect(outcome.status == 1)

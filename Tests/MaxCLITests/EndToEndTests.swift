@@ -11,7 +11,8 @@ struct EndToEndTests {
     static func expected(_ type: String, _ json: JSONValue) -> JSONValue {
         guard var object = json.objectValue else { return json }
         let renames: [String: String] = [
-            "id": "_id", "workspaceId": "workspace", "ownerId": "owner", "projectId": "project", "assigneeId": "assignee",
+            "id": "_id", "workspaceId": "workspace", "ownerId": "owner", "projectId": "project",
+            "assigneeId": "assignee",
             "createdById": "createdBy", "lastModifiedById": "lastModifiedBy",
         ]
         for (from, to) in renames {
@@ -23,7 +24,8 @@ struct EndToEndTests {
     static func apiList(_ acme: AcmeProcess, _ path: String) async throws -> [JSONValue] {
         let response = try await ConnectorHTTPClient.shared.send(
             .init(.get, acme.url + path, headers: [("Authorization", "Bearer \(acme.apiKey)")]))
-        return try JSONValue(parsing: String(decoding: try response.requireSuccess().body, as: UTF8.self)).arrayValue ?? []
+        return try JSONValue(parsing: String(decoding: try response.requireSuccess().body, as: UTF8.self)).arrayValue
+            ?? []
     }
 
     static func api(_ acme: AcmeProcess, _ method: ConnectorHTTPClient.Method, _ path: String, _ body: JSONValue)
@@ -31,7 +33,8 @@ struct EndToEndTests {
     {
         let response = try await ConnectorHTTPClient.shared.send(
             .init(
-                method, acme.url + path, headers: [("Authorization", "Bearer \(acme.apiKey)"), ("Content-Type", "application/json")],
+                method, acme.url + path,
+                headers: [("Authorization", "Bearer \(acme.apiKey)"), ("Content-Type", "application/json")],
                 body: Data(body.jsonText.utf8)))
         return try JSONValue(parsing: String(decoding: try response.requireSuccess().body, as: UTF8.self))
     }
@@ -43,7 +46,9 @@ struct EndToEndTests {
     }
 
     @Test func initConnectSyncSearchMatchesTheAPIRecordByRecord() async throws {
-        let acme = try AcmeProcess(arguments: ["--seed", "11", "--projects-per-workspace", "3", "--tasks-per-project", "120"])
+        let acme = try AcmeProcess(arguments: [
+            "--seed", "11", "--projects-per-workspace", "3", "--tasks-per-project", "120",
+        ])
         let folder = try TemporaryDirectory(prefix: "e2e")
         let directory = folder.url
         var outputs: [String] = []
@@ -51,10 +56,14 @@ struct EndToEndTests {
         let initialised = try runMax(["init", directory.path])
         #expect(initialised.status == 0)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("max.json").path))
-        #expect(try String(contentsOf: directory.appendingPathComponent(".gitignore"), encoding: .utf8).contains(".max/"))
+        #expect(
+            try String(contentsOf: directory.appendingPathComponent(".gitignore"), encoding: .utf8).contains(".max/"))
 
         let connected = try runMax(
-            ["-C", directory.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential", "api_token=env:ACME_TOKEN"],
+            [
+                "-C", directory.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential",
+                "api_token=env:ACME_TOKEN",
+            ],
             environment: ["ACME_TOKEN": acme.apiKey])
         #expect(connected.status == 0, "\(connected.stderr)")
         #expect(connected.stdout.hasPrefix("Connected acme as acme ("))
@@ -79,7 +88,9 @@ struct EndToEndTests {
             before[type] = synced
         }
         let stats = try await Self.api(acme, .get, "/api/stats", .null)
-        for (type, key) in [("AcmeTask", "tasks"), ("AcmeFile", "files"), ("AcmeUser", "users"), ("AcmeProject", "projects")] {
+        for (type, key) in [
+            ("AcmeTask", "tasks"), ("AcmeFile", "files"), ("AcmeUser", "users"), ("AcmeProject", "projects"),
+        ] {
             let counted = try runMax(["-C", directory.path, "count", "acme", type])
             #expect(counted.stdout == "\(stats[key]?.intValue ?? -1)\n", "\(type)")
         }
@@ -92,9 +103,11 @@ struct EndToEndTests {
         let project = try #require(before["AcmeProject"]?.first?["_id"])
         let user = try #require(before["AcmeUser"]?.first?["_id"])
         let created = try await Self.api(
-            acme, .post, "/api/tasks", ["projectId": project, "title": "Made after the first sync", "createdById": user])
+            acme, .post, "/api/tasks",
+            ["projectId": project, "title": "Made after the first sync", "createdById": user])
         let renamed = try #require(before["AcmeTask"]?[5]["_id"]?.stringValue)
-        _ = try await Self.api(acme, .patch, "/api/tasks/\(renamed)", ["title": "Renamed upstream", "lastModifiedById": user])
+        _ = try await Self.api(
+            acme, .patch, "/api/tasks/\(renamed)", ["title": "Renamed upstream", "lastModifiedById": user])
         let doomed = try #require(before["AcmeFile"]?[2]["_id"]?.stringValue)
         _ = try await Self.api(acme, .delete, "/api/files/\(doomed)", .null)
         #expect(try runMax(["-C", directory.path, "sync", "acme"]).status == 0)

@@ -1,0 +1,121 @@
+import Foundation
+import MaxCore
+import MaxTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `max connect` on a pseudo-terminal, answered the way a person would type.
+final class TerminalSession {
+    private let process = Process()
+    private let master: Int32
+    private(set) var transcript = ""
+
+    init(_ arguments: [String]) throws {
+        var master: Int32 = 0
+        var slave: Int32 = 0
+        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CocoaError(.fileReadUnknown) }
+        self.master = master
+        process.executableURL = Binaries.max
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        process.environment = environment
+        let handle = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+        process.standardInput = handle
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        close(slave)  // the child has its own; the master sees the end when the child exits
+    }
+
+    /// Reads until the transcript contains `text` (or 15 seconds pass); returns whether it did.
+    @discardableResult
+    func expect(_ text: String) -> Bool {
+        let deadline = Date().addingTimeInterval(15)
+        while !transcript.contains(text), Date() < deadline {
+            var descriptor = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 100) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = read(master, &buffer, buffer.count)
+            if count <= 0 { break }
+            transcript += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        return transcript.contains(text)
+    }
+
+    func type(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count) }
+    }
+
+    /// Waits for the process and drains what it printed last.
+    func finish() -> Int32 {
+        process.waitUntilExit()
+        while true {
+            var descriptor = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&descriptor, 1, 200) > 0 else { break }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = read(master, &buffer, buffer.count)
+            if count <= 0 { break }
+            transcript += String(decoding: buffer[0..<count], as: UTF8.self)
+        }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        close(master)
+    }
+}
+
+@Suite(.serialized)
+struct InteractiveConnectTests {
+    @Test func promptsHideTheSecretAndTheSelectWorks() throws {
+        let acme = try AcmeProcess(arguments: ["--workspaces", "2"])
+        let folder = try TemporaryDirectory(prefix: "pty")
+        _ = try runMax(["init", folder.url.path])
+        let session = try TerminalSession(["-C", folder.url.path, "connect", "acme"])
+        #expect(session.expect("Tenant URL (e.g. https://acme.example.com): "))
+        session.type("not a url")
+        #expect(session.expect("Try again."))
+        session.type(acme.url)
+        #expect(session.expect("API token (input hidden): "))
+        session.type(acme.apiKey)
+        #expect(session.expect("Checking the API token: ok"))
+        #expect(session.expect("Choose 1-2 [1]: "))
+        #expect(session.transcript.contains("1) Workspace 1"))
+        #expect(session.transcript.contains("2) Workspace 2"))
+        session.type("2")
+        #expect(session.expect("Connected acme as acme ("))
+        #expect(session.finish() == 0)
+        #expect(!session.transcript.contains(acme.apiKey), "the secret was not echoed")
+        #expect(session.transcript.contains(acme.url), "plain answers are echoed")
+        let file = try JSONValue(
+            parsing: String(contentsOf: folder.url.appendingPathComponent("max.json"), encoding: .utf8))
+        let workspaceID = file["installations"]?["acme"]?["config"]?["workspaceId"]?.stringValue
+        #expect(workspaceID?.hasPrefix("ws_") == true)
+    }
+
+    @Test func aWrongTokenIsRejectedAndNothingIsWritten() throws {
+        let acme = try AcmeProcess()
+        let folder = try TemporaryDirectory(prefix: "pty-wrong")
+        _ = try runMax(["init", folder.url.path])
+        let before = try Data(contentsOf: folder.url.appendingPathComponent("max.json"))
+        let session = try TerminalSession(["-C", folder.url.path, "connect", "acme"])
+        #expect(session.expect("Tenant URL"))
+        session.type(acme.url)
+        #expect(session.expect("API token (input hidden): "))
+        session.type("acme_wrongwrongwrongwrongwrongwrong00")
+        #expect(session.expect("the API token was rejected"))
+        #expect(session.finish() == 2)
+        #expect(!session.transcript.contains("acme_wrongwrong"))
+        #expect(try Data(contentsOf: folder.url.appendingPathComponent("max.json")) == before)
+        #expect(
+            !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(".max/installations/acme").path))
+    }
+}
