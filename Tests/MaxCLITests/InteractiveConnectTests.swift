@@ -20,6 +20,9 @@ final class TerminalSession {
         var slave: Int32 = 0
         guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CocoaError(.fileReadUnknown) }
         self.master = master
+        // Keep both ends out of processes other tests start meanwhile.
+        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
         process.executableURL = Binaries.max
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
@@ -36,7 +39,7 @@ final class TerminalSession {
     /// Reads until the transcript contains `text` (or 15 seconds pass); returns whether it did.
     @discardableResult
     func expect(_ text: String) -> Bool {
-        let deadline = Date().addingTimeInterval(15)
+        let deadline = Date().addingTimeInterval(30)
         while !transcript.contains(text), Date() < deadline {
             var descriptor = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
             guard poll(&descriptor, 1, 100) > 0 else { continue }
@@ -55,7 +58,12 @@ final class TerminalSession {
 
     /// Waits for the process and drains what it printed last.
     func finish() -> Int32 {
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()  // it is waiting for input nobody will type: fail, do not hang
+            return -1
+        }
         while true {
             var descriptor = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
             guard poll(&descriptor, 1, 200) > 0 else { break }
