@@ -43,21 +43,25 @@ enum Terminal {
         on ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
-    /// Reads a line from standard input with echo turned off (for secrets).
-    static func readSecretLine() -> String? {
+    /// Shows `prompt`, then reads a line from standard input with echo turned off (for secrets).
+    ///
+    /// Echo goes off before the prompt appears, and with `TCSANOW`: `TCSAFLUSH` would discard
+    /// anything typed (or pasted) the moment the prompt showed.
+    static func readSecretLine(prompt: String) -> String? {
         var original = termios()
         let isTTY = tcgetattr(STDIN_FILENO, &original) == 0
         if isTTY {
             var silent = original
             silent.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+            tcsetattr(STDIN_FILENO, TCSANOW, &silent)
         }
         defer {
             if isTTY {
-                tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
+                tcsetattr(STDIN_FILENO, TCSANOW, &original)
                 errRaw("\n")
             }
         }
+        errRaw(prompt)
         return readLine(strippingNewline: true)
     }
 }

@@ -22,8 +22,7 @@ struct TerminalPrompter: Prompter {
     }
 
     func askSecret(_ label: String) async throws -> String {
-        Terminal.errRaw("  \(label) (input hidden): ")
-        guard let line = Terminal.readSecretLine() else { throw Self.closed() }
+        guard let line = Terminal.readSecretLine(prompt: "  \(label) (input hidden): ") else { throw Self.closed() }
         return line
     }
 
