@@ -48,10 +48,13 @@ struct EntityWriter {
                 WHERE "_deleted_at" IS NULL AND ("_synced_at" IS NULL OR "_synced_at" < ?) AND "_id" IN (\(members))
                 """,
             arguments: [now, since, def.name, sweep.field, sweep.owner.id])
+        // Correlated on the target's primary key: a subquery over the target table would scan it
+        // whole for every collection swept.
         try db.execute(
             sql: """
                 DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?
-                AND target_id IN (SELECT "_id" FROM \(target) WHERE "_synced_at" IS NULL OR "_synced_at" < ?)
+                AND EXISTS (SELECT 1 FROM \(target) AS t WHERE t."_id" = _max_links.target_id
+                            AND (t."_synced_at" IS NULL OR t."_synced_at" < ?))
                 """,
             arguments: [def.name, sweep.field, sweep.owner.id, since])
     }

@@ -44,12 +44,20 @@ public struct SyncEngine: Sendable {
         var firstStep = 0
         if resume, let last = try await store.latestRun(), last.status != .completed {
             run = last
+            // The earliest step with unfinished work: the steps after it ran without that work's
+            // entities, so they run again (merging upserts make that safe).
+            let unfinished =
+                try await store.tasks(in: run.id, state: .failed) + store.tasks(in: run.id, state: .running)
+                + store.tasks(in: run.id, state: .pending)
+            let decoder = JSONDecoder()
+            let steps = unfinished.compactMap {
+                try? decoder.decode(SyncTaskPayload.self, from: Data($0.payload.utf8)).step
+            }
+            let expanded = Int(try await store.checkpoint(Self.stepScope(run.id)) ?? "") ?? -1
             try await store.requeueTasks(in: run.id, includingFailed: true)
-            firstStep = Int(try await store.checkpoint(Self.stepScope(run.id)) ?? "") ?? 0
             observer(.started(runID: run.id, resumed: true))
-            // Finish the tasks of the step that was running, then go on with the next ones.
             try await drain(run: run, installation: installation, store: store, tally: tally, observer: observer)
-            firstStep += 1
+            firstStep = (steps.min() ?? expanded) + 1
         } else {
             run = try await store.beginRun(kind: "full", at: started)
             observer(.started(runID: run.id, resumed: false))

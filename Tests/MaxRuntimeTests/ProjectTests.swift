@@ -1,0 +1,85 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxRuntime
+import MaxTestSupport
+import Testing
+
+struct ProjectTests {
+    @Test func projectFilesKeepUnknownKeys() throws {
+        let text = """
+            {"connectors": {"x": "file:./x"}, "future": [1, 2],
+             "installations": {"acme": {"id": "u1", "connector": "acme@1.0.0", "connectedAt": "2026-01-01T00:00:00.000Z",
+                                        "config": {"baseURL": "http://a"}, "labels": {"team": "eng"}}}}
+            """
+        let file = try ProjectFile(parsing: text, path: "max.json")
+        #expect(file.installations["acme"]?.connectorName == "acme")
+        let again = try ProjectFile(parsing: file.text, path: "max.json")
+        #expect(again == file)
+        #expect(file.text.contains(#""labels": {"#))
+        #expect(file.text.contains(#""future": ["#))
+    }
+
+    @Test(arguments: [
+        ("[]", "the top level must be an object"),
+        (#"{"installations": 3}"#, "'installations' must be an object"),
+        (#"{"installations": {"a": {"connector": "acme", "connectedAt": "x"}}}"#, "'installations.a.id' must be"),
+        ("{nope", "is not valid JSON"),
+    ])
+    func malformedFilesSayWhatIsWrong(_ text: String, _ message: String) {
+        let error = #expect(throws: MaxError.self) { try ProjectFile(parsing: text, path: "/p/max.json") }
+        #expect(error?.code == .invalidProjectFile)
+        #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("/p/max.json") == true)
+    }
+
+    @Test func initFindAndRefuseANestedProject() throws {
+        let folder = try TemporaryDirectory(prefix: "project")
+        let project = try Project.initialise(at: folder.url)
+        let nested = folder.url.appendingPathComponent("a/b", isDirectory: true)
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        #expect(try Project.find(from: nested).root.path == project.root.path)
+        let error = #expect(throws: MaxError.self) { try Project.initialise(at: nested) }
+        #expect(error?.code == .projectExists)
+        #expect(try String(contentsOf: folder.file(".gitignore"), encoding: .utf8) == ".max/\n")
+        _ = try Project.initialise(at: folder.url, force: true)
+        #expect(try String(contentsOf: folder.file(".gitignore"), encoding: .utf8) == ".max/\n", "not added twice")
+    }
+
+    @Test func credentialsAreStoredPrivately() async throws {
+        let folder = try TemporaryDirectory(prefix: "credentials")
+        let store = FileCredentialStore(url: folder.file("i/credentials.json"))
+        try await store.set(Credential.key("api_token"), "s3cret")
+        #expect(try await store.get(Credential.key("api_token")) == "s3cret")
+        #expect(try await store.names() == ["api_token"])
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder.file("i/credentials.json").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test(arguments: ["env:TOKEN", "file:/tmp/x", "-"])
+    func credentialSourcesParse(_ text: String) throws {
+        _ = try CredentialSource(parsing: text, key: "api_token")
+    }
+
+    @Test func literalSecretsAreRefusedWithoutRepeatingThem() {
+        let error = #expect(throws: MaxError.self) { try CredentialSource(parsing: "acme_s3cret", key: "api_token") }
+        #expect(error?.code == .literalSecret)
+        #expect(error?.description.contains("acme_s3cret") == false)
+    }
+
+    @Test func nonInteractiveOnboardingNamesEverythingMissing() async throws {
+        let flow = OnboardingFlow([
+            .input(
+                InputStep(
+                    "x", fields: [.url("baseURL"), .string("region", default: "eu")],
+                    credentials: [CredentialInput(Credential.key("api_token"))]))
+        ])
+        let error = try await #require(throws: MaxError.self) {
+            try await OnboardingRunner(prompter: nil).run(flow, store: InMemoryCredentialStore())
+        }
+        #expect(error.code == .onboardingMissingInput)
+        #expect(error.message.contains("baseURL (--config baseURL=…)"))
+        #expect(error.message.contains("api_token (--credential api_token=env:VAR|file:PATH|-)"))
+        #expect(!error.message.contains("region"), "a field with a default is not missing")
+    }
+}
