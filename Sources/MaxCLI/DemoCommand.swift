@@ -90,6 +90,10 @@ struct DemoCommand: AsyncParsableCommand {
             Terminal.out("   \(done)")
             Terminal.out("")
             Terminal.out("The demo project is in \(root.path). Try, there:")
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+            if !binary.hasSuffix("/bin/max") {
+                Terminal.out("   alias max=\(binary)        # if max is not on your PATH")
+            }
             Terminal.out("   cd \(root.path)")
             Terminal.out("   max schema \(name)")
             Terminal.out("   max search \(name) AcmeTask --filter 'priority = \"critical\"' -o ndjson")

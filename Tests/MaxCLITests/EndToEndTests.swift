@@ -131,4 +131,15 @@ struct EndToEndTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: credentials.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
+
+    @Test func theDemoRunsEndToEnd() throws {
+        let folder = try TemporaryDirectory(prefix: "demo")
+        let outcome = try runMax(["demo", "--dir", folder.url.path, "--projects", "2", "--tasks-per-project", "100"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("Synced 2"))
+        #expect(outcome.stdout.contains("title") && outcome.stdout.contains("priority"), "search results are printed")
+        #expect(outcome.stdout.contains("Stopped Acme. Done."))
+        let counted = try runMax(["-C", folder.url.path, "count", "acme", "AcmeTask"])
+        #expect(counted.stdout == "200\n", "the demo project stays queryable")
+    }
 }
