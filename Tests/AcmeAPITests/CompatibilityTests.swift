@@ -25,7 +25,7 @@ struct CompatibilityTests {
                 let missing = try await api.call(.get, path, key: .none)
                 #expect(missing.status == 401)
                 #expect(missing.json == ["error": "Missing API key"])
-                let wrong = try await api.call(.get, path, key: .custom("acme_00000000000000000000000000000000"))
+                let wrong = try await api.call(.get, path, key: .custom("acme_" + String(repeating: "0", count: 32)))
                 #expect(wrong.status == 403)
                 #expect(wrong.json == ["error": "Invalid API key"])
             }

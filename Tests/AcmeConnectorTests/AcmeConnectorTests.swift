@@ -63,7 +63,7 @@ struct AcmeConnectorTests {
         try await AcmeServer.withRunning(Self.options()) { ready in
             let error = try await #require(throws: MaxError.self) {
                 try await ScriptedOnboarding(
-                    answers: ["baseURL": ready.url], secrets: ["api_token": "acme_00000000000000000000000000000000"]
+                    answers: ["baseURL": ready.url], secrets: ["api_token": "acme_" + String(repeating: "0", count: 32)]
                 ).run(connector.onboarding, store: InMemoryCredentialStore())
             }
             #expect(error.code == .onboardingValidationFailed)
