@@ -33,36 +33,30 @@ public enum AcmeLoaders {
     public static let workspaceUsers = CollectionLoader<AcmeContext>(
         "workspaceUsers", owner: "AcmeWorkspace", field: "users", target: "AcmeUser", pageSize: pageSize
     ) { workspace, request, context in
-        let page: (items: [AcmeDTO.User], next: String?) = try await context.client.page(
-            "/api/users", filter: [("workspaceId", workspace.id)], page: request)
-        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+        try await list("/api/users", "workspaceId", workspace, request, context) { (dto: AcmeDTO.User) in dto.input }
     }
 
     /// A workspace's projects.
     public static let workspaceProjects = CollectionLoader<AcmeContext>(
         "workspaceProjects", owner: "AcmeWorkspace", field: "projects", target: "AcmeProject", pageSize: pageSize
     ) { workspace, request, context in
-        let page: (items: [AcmeDTO.Project], next: String?) = try await context.client.page(
-            "/api/projects", filter: [("workspaceId", workspace.id)], page: request)
-        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+        try await list("/api/projects", "workspaceId", workspace, request, context) { (dto: AcmeDTO.Project) in
+            dto.input
+        }
     }
 
     /// A project's tasks.
     public static let projectTasks = CollectionLoader<AcmeContext>(
         "projectTasks", owner: "AcmeProject", field: "tasks", target: "AcmeTask", pageSize: pageSize
     ) { project, request, context in
-        let page: (items: [AcmeDTO.Task], next: String?) = try await context.client.page(
-            "/api/tasks", filter: [("projectId", project.id)], page: request)
-        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+        try await list("/api/tasks", "projectId", project, request, context) { (dto: AcmeDTO.Task) in dto.input }
     }
 
     /// A project's files.
     public static let projectFiles = CollectionLoader<AcmeContext>(
         "projectFiles", owner: "AcmeProject", field: "files", target: "AcmeFile", pageSize: pageSize
     ) { project, request, context in
-        let page: (items: [AcmeDTO.File], next: String?) = try await context.client.page(
-            "/api/files", filter: [("projectId", project.id)], page: request)
-        return Page(items: page.items.map(\.input), hasMore: page.next != nil, cursor: page.next)
+        try await list("/api/files", "projectId", project, request, context) { (dto: AcmeDTO.File) in dto.input }
     }
 
     /// One workspace by id.
@@ -94,6 +88,16 @@ public enum AcmeLoaders {
         "AcmeWorkspace": "workspaces", "AcmeUser": "users", "AcmeProject": "projects", "AcmeTask": "tasks",
         "AcmeFile": "files",
     ]
+
+    /// One page of a list endpoint filtered by its owner, as entity inputs.
+    private static func list<DTO: Decodable & Identifiable>(
+        _ path: String, _ filter: String, _ owner: Ref, _ request: PageRequest, _ context: AcmeContext,
+        _ input: (DTO) -> EntityInput
+    ) async throws -> Page<EntityInput> where DTO.ID == String {
+        let page: (items: [DTO], next: String?) = try await context.client.page(
+            path, filter: [(filter, owner.id)], page: request)
+        return Page(items: page.items.map(input), hasMore: page.next != nil, cursor: page.next)
+    }
 
     /// GETs one entity; nil when the API says it no longer exists.
     private static func fetch<DTO: Decodable>(_ ref: Ref, _ context: AcmeContext, _ input: (DTO) -> EntityInput)

@@ -151,6 +151,11 @@ struct ResourceRoutes<Record: AcmeRecord> {
 }
 
 extension Database {
+    /// Answers 400 "`field` does not exist" unless a live row with `id` is in `table`.
+    func requireLive(_ table: String, id: String, field: String) throws {
+        guard try exists(table, id: id) else { throw AcmeHTTPError.badRequest("\(field) does not exist") }
+    }
+
     /// Whether a live row with `id` exists in `table`.
     func exists(_ table: String, id: String, where extra: String = "", _ arguments: StatementArguments = []) throws
         -> Bool

@@ -16,9 +16,7 @@ enum Resources {
         path: "users", entityType: "user", idPrefix: "usr_", parentFilter: "workspaceId", updatePayload: .changedFields,
         create: { body, id, now, db in
             let workspaceId = try body.requiredString("workspaceId")
-            guard try db.exists("workspaces", id: workspaceId) else {
-                throw AcmeHTTPError.badRequest("workspaceId does not exist")
-            }
+            try db.requireLive("workspaces", id: workspaceId, field: "workspaceId")
             return User(
                 id: id, workspaceId: workspaceId, email: try body.requiredString("email"),
                 displayName: try body.requiredString("displayName"),
@@ -37,11 +35,9 @@ enum Resources {
         updatePayload: .changedFields,
         create: { body, id, now, db in
             let workspaceId = try body.requiredString("workspaceId")
-            guard try db.exists("workspaces", id: workspaceId) else {
-                throw AcmeHTTPError.badRequest("workspaceId does not exist")
-            }
+            try db.requireLive("workspaces", id: workspaceId, field: "workspaceId")
             let ownerId = try body.requiredString("ownerId")
-            guard try db.exists("users", id: ownerId) else { throw AcmeHTTPError.badRequest("ownerId does not exist") }
+            try db.requireLive("users", id: ownerId, field: "ownerId")
             return Project(
                 id: id, workspaceId: workspaceId, name: try body.requiredString("name"),
                 description: try body.string("description"),
@@ -53,9 +49,7 @@ enum Resources {
             if body.has("description") { project.description = try body.string("description") }
             if let status = try body.oneOf("status", Project.statuses) { project.status = status }
             if let ownerId = try body.string("ownerId") {
-                guard try db.exists("users", id: ownerId) else {
-                    throw AcmeHTTPError.badRequest("ownerId does not exist")
-                }
+                try db.requireLive("users", id: ownerId, field: "ownerId")
                 project.ownerId = ownerId
             }
         })
@@ -66,17 +60,11 @@ enum Resources {
             updatePayload: .changedFields,
             create: { body, id, now, db in
                 let projectId = try body.requiredString("projectId")
-                guard try db.exists("projects", id: projectId) else {
-                    throw AcmeHTTPError.badRequest("projectId does not exist")
-                }
+                try db.requireLive("projects", id: projectId, field: "projectId")
                 let createdById = try body.requiredString("createdById")
-                guard try db.exists("users", id: createdById) else {
-                    throw AcmeHTTPError.badRequest("createdById does not exist")
-                }
+                try db.requireLive("users", id: createdById, field: "createdById")
                 let assigneeId = try body.string("assigneeId")
-                if let assigneeId, try !db.exists("users", id: assigneeId) {
-                    throw AcmeHTTPError.badRequest("assigneeId does not exist")
-                }
+                if let assigneeId { try db.requireLive("users", id: assigneeId, field: "assigneeId") }
                 let status = try body.oneOf("status", AcmeTask.statuses) ?? "todo"
                 return AcmeTask(
                     id: id, projectId: projectId, title: try body.requiredString("title"),
@@ -88,17 +76,13 @@ enum Resources {
             },
             update: { task, body, now, db in
                 let modifier = try body.requiredString("lastModifiedById")
-                guard try db.exists("users", id: modifier) else {
-                    throw AcmeHTTPError.badRequest("lastModifiedById does not exist")
-                }
+                try db.requireLive("users", id: modifier, field: "lastModifiedById")
                 if let title = try body.string("title") { task.title = title }
                 if body.has("description") { task.description = try body.string("description") }
                 if let priority = try body.oneOf("priority", AcmeTask.priorities) { task.priority = priority }
                 if body.has("assigneeId") {
                     let assigneeId = try body.string("assigneeId")
-                    if let assigneeId, try !db.exists("users", id: assigneeId) {
-                        throw AcmeHTTPError.badRequest("assigneeId does not exist")
-                    }
+                    if let assigneeId { try db.requireLive("users", id: assigneeId, field: "assigneeId") }
                     task.assigneeId = assigneeId
                 }
                 if body.has("dueDate") { task.dueDate = try body.date("dueDate") }
@@ -124,13 +108,9 @@ enum Resources {
         path: "files", entityType: "file", idPrefix: "fil_", parentFilter: "projectId", updatePayload: .none,
         create: { body, id, now, db in
             let projectId = try body.requiredString("projectId")
-            guard try db.exists("projects", id: projectId) else {
-                throw AcmeHTTPError.badRequest("projectId does not exist")
-            }
+            try db.requireLive("projects", id: projectId, field: "projectId")
             let createdById = try body.requiredString("createdById")
-            guard try db.exists("users", id: createdById) else {
-                throw AcmeHTTPError.badRequest("createdById does not exist")
-            }
+            try db.requireLive("users", id: createdById, field: "createdById")
             return AcmeFile(
                 id: id, projectId: projectId, name: try body.requiredString("name"),
                 mimeType: try body.string("mimeType") ?? "application/octet-stream",
@@ -142,9 +122,7 @@ enum Resources {
             if let mimeType = try body.string("mimeType") { file.mimeType = mimeType }
             if let size = try body.int("sizeBytes") { file.sizeBytes = size }
             if let modifier = try body.string("lastModifiedById") {
-                guard try db.exists("users", id: modifier) else {
-                    throw AcmeHTTPError.badRequest("lastModifiedById does not exist")
-                }
+                try db.requireLive("users", id: modifier, field: "lastModifiedById")
                 file.lastModifiedById = modifier
             }
         })
