@@ -19,8 +19,15 @@ struct DemoCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Where to create the demo project (default: a new temporary folder).") var dir: String?
-    @Option(help: "Projects in the sample workspace.") var projects = 4
-    @Option(help: "Tasks per project.") var tasksPerProject = 750
+    @Option(help: "Projects in the sample workspace (1 to 100).") var projects = 4
+    @Option(help: "Tasks per project (1 to 10000).") var tasksPerProject = 750
+
+    func validate() throws {
+        guard (1...100).contains(projects) else { throw ValidationError("--projects must be between 1 and 100") }
+        guard (1...10_000).contains(tasksPerProject) else {
+            throw ValidationError("--tasks-per-project must be between 1 and 10000")
+        }
+    }
 
     func run() async throws {
         let root = URL(
@@ -38,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
 
             Terminal.out(bold("2. max init \(root.path)"))
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-            let project = try Project.initialise(at: root, force: true)
+            let project = try Project.initialise(at: root, force: true).project
             let workspace = MaxWorkspace(project: project)
 
             Terminal.out(
@@ -58,7 +65,7 @@ struct DemoCommand: AsyncParsableCommand {
                 "   Synced \(ProgressReporter.grouped(summary.totalEntities)) entities in \(String(format: "%.1f", summary.duration)) s"
             )
 
-            let store = try await workspace.openStore(name)
+            let store = try await workspace.openStoreForReading(name)
             let examples: [(String, String?, String, String)] = [
                 (
                     "AcmeTask", #"status = "todo" AND priority IN ("critical", "high")"#, "title,status,priority",

@@ -23,11 +23,22 @@ enum ErrorReporter {
         if let excerpt = error.excerpt { Terminal.err(excerpt) }
         if let hint = error.hint { Terminal.err(Terminal.style("hint", "36", on: color) + ": " + hint) }
         if json {
-            var object: [String: JSONValue] = [
-                "code": .string(error.code.description), "message": .string(error.message),
-            ]
-            if let hint = error.hint { object["hint"] = .string(hint) }
-            Terminal.err(JSONValue.object(["error": .object(object)]).jsonText)
+            Terminal.err(JSONValue.object(["error": error.jsonObject]).jsonText)
         }
+    }
+}
+
+extension MaxError {
+    /// `{"code":…,"message":…,"hint":…}`: the error as JSON output shows it.
+    var jsonObject: JSONValue {
+        var object: [String: JSONValue] = ["code": .string(code.description), "message": .string(message)]
+        if let hint { object["hint"] = .string(hint) }
+        return .object(object)
+    }
+
+    /// `error` itself if it is a `MaxError`, else an internal error that keeps it as the cause.
+    static func wrapping(_ error: any Error) -> MaxError {
+        if let error = error as? MaxError { return error }
+        return MaxError(.internalError, "unexpected failure: \(error)", cause: error)
     }
 }

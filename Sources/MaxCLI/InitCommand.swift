@@ -1,52 +1,34 @@
 import ArgumentParser
 import Foundation
-import MaxConnector
-import MaxCore
-import MaxQuery
 import MaxRuntime
-import MaxStorage
 
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "init", abstract: "Make a folder a Max project: max.json, .max/, and a .gitignore entry.")
+        commandName: "init", abstract: "Make a folder a Max project: max.json, .max/, and a .gitignore entry.",
+        discussion: """
+            .max/ is created private to you (mode 0700): it will hold credentials and synced data.
+            With --force inside an existing project, max.json is checked (never rewritten) and
+            whatever is missing is created; installations are kept.
+            """)
 
     @Argument(help: "The folder (default: the current one).") var directory: String?
-    @Flag(help: "Initialise even inside an existing project.") var force = false
+    @Flag(help: "Check and complete an existing project instead of refusing.") var force = false
 
     func run() async throws {
         let url = URL(fileURLWithPath: directory ?? FileManager.default.currentDirectoryPath, isDirectory: true)
-        let project = try Project.initialise(at: url, force: force)
-        Terminal.out("Initialised a Max project in \(project.root.path)")
-        Terminal.err("next: max connect <connector>   (see \"max connectors\")")
-    }
-}
-
-struct ConnectorsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "connectors", abstract: "List the connectors this build of Max knows.")
-
-    @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
-
-    func run() async throws {
-        let entries = try await BuiltInConnectors.registry().list()
-        switch output {
-        case .json, .ndjson:
-            let items = entries.map { entry -> JSONValue in
-                [
-                    "name": .string(entry.name), "displayName": .string(entry.displayName),
-                    "version": .string(entry.info.version),
-                    "description": .string(entry.info.description),
-                ]
-            }
-            if output == .json {
-                Terminal.out(JSONValue.array(items).prettyJSONText)
-            } else {
-                items.forEach { Terminal.out($0.jsonText) }
-            }
-        default:
-            Table.print(
-                headers: ["NAME", "DISPLAY NAME", "VERSION", "DESCRIPTION"],
-                rows: entries.map { [$0.name, $0.displayName, $0.info.version, $0.info.description] })
+        let result = try Project.initialise(at: url, force: force)
+        let path = result.project.root.path
+        if result.createdFile {
+            Terminal.out("Initialised a Max project in \(path)")
+            Terminal.err("next: max connect <connector>   (see \"max connectors\")")
+            return
         }
+        var done: [String] = []
+        if result.createdRuntimeFolder { done.append("created .max/") }
+        if result.updatedGitignore { done.append("added .max/ to .gitignore") }
+        let kept = "\(result.keptInstallations) installation\(result.keptInstallations == 1 ? "" : "s") kept"
+        Terminal.out(
+            "\(path) is already a Max project (\(kept)); "
+                + (done.isEmpty ? "nothing needed changing" : done.joined(separator: ", ")))
     }
 }

@@ -24,7 +24,7 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Which entities: a filter expression.") var filter: String?
     @Option(help: "Fields to show: a,b,c or .props, .meta, .all.") var fields: String?
     @Option(help: "Order: field[:asc|desc],… (_id breaks ties).") var orderBy: String?
-    @Option(help: "Page size.") var limit = 1000
+    @Option(help: "Page size (1 to 100000).") var limit = 1000
     @Option(help: "Start after this cursor (printed by the previous page).") var after: String?
     @Flag(name: .shortAndLong, help: "Stream every page.") var all = false
     @Option(name: .shortAndLong, help: "Output format: text, json, ndjson or csv.") var output: OutputFormat = .text
@@ -39,7 +39,7 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.workspace()
-        let store = try await workspace.openStore(installation)
+        let store = try await workspace.openStoreForReading(installation)
         var query = try Query(
             EntityType(entityType), filter: filter, selection: try fields.map(FieldSelection.init(parsing:)) ?? .props,
             ordering: try orderBy.map(Ordering.init(parsing:)) ?? .byID, limit: limit, cursor: after,
@@ -86,23 +86,5 @@ struct SearchCommand: AsyncParsableCommand {
             if page.items.isEmpty { Terminal.err("No \(entityType) matches.") }
             if let cursor = page.cursor { Terminal.err("Next page: --after \(cursor)") }
         }
-    }
-}
-
-struct CountCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "count", abstract: "Print the number of entities that match a filter.")
-
-    @OptionGroup(title: "Global Options") var global: GlobalOptions
-    @Argument(help: "The installation.") var installation: String
-    @Argument(help: "The entity type.") var entityType: String
-    @Option(name: .shortAndLong, help: "A filter expression.") var filter: String?
-    @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
-
-    func run() async throws {
-        let store = try await global.workspace().openStore(installation)
-        let count = try await store.count(
-            try Query(EntityType(entityType), filter: filter, includeDeleted: includeDeleted))
-        Terminal.out(String(count))
     }
 }

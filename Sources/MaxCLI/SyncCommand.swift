@@ -12,7 +12,11 @@ struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Sync an installation's data into local storage.",
-        discussion: "Exits 3 when some tasks failed: \"max sync <installation> --resume\" retries them.")
+        discussion: """
+            Exits 3 when some tasks failed: "max sync <installation> --resume" retries them.
+            With --progress ndjson, stderr gets one JSON object per event, ending with a "finished"
+            event (or a "failed" one when the sync could not run).
+            """)
 
     enum Progress: String, ExpressibleByArgument, CaseIterable {
         case auto, bar, ndjson, none
@@ -21,34 +25,49 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "The installation.") var installation: String
     @Flag(help: "Continue the last unfinished sync, retrying its failed tasks.") var resume = false
-    @Flag(help: "Sync everything (the default; incremental sync comes later).") var full = false
+    @Flag(help: "Re-read everything from the source (what every sync does in this version).") var full = false
     @Option(help: "Progress on stderr: auto (a bar on a terminal), bar, ndjson or none.") var progress: Progress = .auto
-    @Option(help: "Tasks run at once.") var concurrency = 8
+    @Option(help: "Tasks run at once (1 to \(Self.maximumConcurrency)).") var concurrency = 8
+
+    /// More workers than this only queue up behind the source's own limits.
+    static let maximumConcurrency = 64
 
     func validate() throws {
         if resume && full { throw ValidationError("--resume and --full cannot be combined") }
-        if concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        guard (1...Self.maximumConcurrency).contains(concurrency) else {
+            throw ValidationError("--concurrency must be between 1 and \(Self.maximumConcurrency)")
+        }
     }
 
     func run() async throws {
         let workspace = try global.workspace()
         let mode = progress == .auto ? (Terminal.stderrIsTTY ? .bar : .none) : progress
         let reporter = ProgressReporter(mode: mode, installation: installation)
-        let summary = try await workspace.sync(
-            installation, resume: resume, engine: SyncEngine(concurrency: concurrency), observer: reporter.handle)
+        let summary: SyncSummary
+        do {
+            summary = try await workspace.sync(
+                installation, resume: resume, engine: SyncEngine(concurrency: concurrency), observer: reporter.handle)
+        } catch {
+            reporter.finish()
+            reporter.failed(MaxError.wrapping(error))
+            throw error
+        }
         reporter.finish()
         let counts = summary.entitiesWritten.sorted { $0.key.name < $1.key.name }
             .map { "\($0.key) \(ProgressReporter.grouped($0.value))" }.joined(separator: ", ")
-        let rate = Double(summary.totalEntities) / max(summary.duration, 0.001)
-        Terminal.out(
-            "Synced \(installation) in \(String(format: "%.1f", summary.duration)) s: \(ProgressReporter.grouped(summary.totalEntities)) entities"
-                + (counts.isEmpty ? "" : " (\(counts))") + ", \(ProgressReporter.grouped(Int(rate)))/s")
-        if summary.tasksFailed > 0 {
+        let seconds = String(format: "%.1f", summary.duration)
+        let entities =
+            "\(ProgressReporter.grouped(summary.totalEntities)) entities" + (counts.isEmpty ? "" : " (\(counts))")
+        guard summary.tasksFailed == 0 else {
+            Terminal.out(
+                "Sync of \(installation) incomplete after \(seconds) s: \(summary.tasksFailed) task(s) failed; \(entities) written"
+            )
             for error in summary.errors.prefix(5) { ErrorReporter.report(error, json: false) }
-            Terminal.err(
-                "\(summary.tasksFailed) task(s) failed; run \"max sync \(installation) --resume\" to retry them")
+            Terminal.err("run \"max sync \(installation) --resume\" to retry the failed tasks")
             throw PartialSuccess(code: 3)
         }
+        let rate = Double(summary.totalEntities) / max(summary.duration, 0.001)
+        Terminal.out("Synced \(installation) in \(seconds) s: \(entities), \(ProgressReporter.grouped(Int(rate)))/s")
     }
 }
 
@@ -76,6 +95,15 @@ final class ProgressReporter: Sendable {
         case .bar: bar(event)
         case .auto, .none: break
         }
+    }
+
+    /// Reports a sync that could not run (ndjson only: the error itself is printed by the caller).
+    func failed(_ error: MaxError) {
+        guard mode == .ndjson else { return }
+        Terminal.err(
+            JSONValue.object([
+                "event": "failed", "code": .string(error.code.description), "message": .string(error.message),
+            ]).jsonText)
     }
 
     func finish() {
@@ -110,6 +138,12 @@ final class ProgressReporter: Sendable {
             [
                 "event": "task_failed", "kind": .string(kind), "entity": entity.map(JSONValue.string) ?? .null,
                 "code": .string(error.code.description), "message": .string(error.message),
+            ]
+        case .finished(let summary):
+            [
+                "event": "finished", "run": .string(summary.runID), "status": .string(summary.status),
+                "entities": .int(summary.totalEntities), "tasksCompleted": .int(summary.tasksCompleted),
+                "tasksFailed": .int(summary.tasksFailed), "durationMs": .int(Int(summary.duration * 1000)),
             ]
         }
     }

@@ -14,11 +14,34 @@ extension Filter {
     /// value      := "double quoted" | 'single quoted' | number | true | false
     /// ```
     ///
-    /// - Throws: `search.invalid_filter` with the 1-based column of the problem in its context.
+    /// A filter is bounded before it is parsed and while it is, so a hostile or generated one
+    /// fails with a clear error instead of exhausting the stack or SQLite's limits: at most
+    /// ``maximumLength`` characters, ``maximumDepth`` levels of parentheses and `NOT`,
+    /// ``maximumConditions`` conditions and ``maximumValues`` values in `IN` lists.
+    ///
+    /// - Throws: `search.invalid_filter` with the 1-based column of the problem in its context;
+    ///   `search.filter_too_large` when a limit is exceeded.
     public init(parsing expression: String) throws {
+        let length = expression.count
+        guard length <= Self.maximumLength else {
+            throw MaxError(
+                .filterTooLarge,
+                "the filter is \(length) characters long; the limit is \(Self.maximumLength)",
+                hint: "shorten it, or split the search into several",
+                context: ["limit": "length", "maximum": String(Self.maximumLength)])
+        }
         var parser = FilterParser(expression: expression, tokens: try FilterLexer.tokenize(expression))
         self = try parser.parse()
     }
+
+    /// The longest filter expression accepted, in characters.
+    public static let maximumLength = 65_536
+    /// The deepest nesting of parentheses and `NOT` accepted.
+    public static let maximumDepth = 32
+    /// The most conditions (comparisons, `IN` and `IS` tests) one filter may hold.
+    public static let maximumConditions = 256
+    /// The most values all the `IN` lists of one filter may hold together.
+    public static let maximumValues = 1_000
 }
 
 /// A recursive-descent parser over the lexer's tokens.
@@ -26,6 +49,9 @@ struct FilterParser {
     let expression: String
     let tokens: [FilterToken]
     private var position = 0
+    private var depth = 0
+    private var conditions = 0
+    private var values = 0
 
     init(expression: String, tokens: [FilterToken]) {
         self.expression = expression
@@ -82,16 +108,20 @@ struct FilterParser {
     private mutating func parseFactor() throws -> Filter {
         switch current.kind {
         case .keyword(.not):
-            _ = advance()
+            let not = advance()
             if current.kind == .end { throw fail("expected a condition after NOT", at: current) }
+            try enterNesting(at: not)
+            defer { depth -= 1 }
             return .not(try parseFactor())
         case .openParen:
             let open = advance()
             if current.kind == .closeParen { throw fail("expected a condition inside '()'", at: current) }
+            try enterNesting(at: open)
+            defer { depth -= 1 }
             let inner = try parseExpression()
             guard current.kind == .closeParen else {
                 if current.kind == .end {
-                    throw fail("expected ')' to close the '(' at column \(open.column)", at: current)
+                    throw fail("this '(' is never closed", at: open, hint: "add the missing ')'")
                 }
                 throw fail("expected ')' or AND/OR, found \(current.quoted)", at: current)
             }
@@ -102,7 +132,35 @@ struct FilterParser {
         }
     }
 
+    /// Counts one more level of `(` or `NOT`, refusing to go past ``Filter/maximumDepth``.
+    private mutating func enterNesting(at token: FilterToken) throws {
+        depth += 1
+        guard depth <= Filter.maximumDepth else {
+            throw tooLarge(
+                "the filter nests parentheses and NOT more than \(Filter.maximumDepth) levels deep", at: token,
+                limit: "depth", maximum: Filter.maximumDepth,
+                hint: "flatten it: a AND b AND c needs no parentheses, and NOT (a OR b) is NOT a AND NOT b")
+        }
+    }
+
+    private func tooLarge(_ message: String, at token: FilterToken, limit: String, maximum: Int, hint: String)
+        -> MaxError
+    {
+        var error = MaxError.invalidFilter(message, expression: expression, column: token.column, hint: hint)
+        error.code = .filterTooLarge
+        error.context["limit"] = limit
+        error.context["maximum"] = String(maximum)
+        return error
+    }
+
     private mutating func parseComparison() throws -> Filter {
+        conditions += 1
+        guard conditions <= Filter.maximumConditions else {
+            throw tooLarge(
+                "the filter has more than \(Filter.maximumConditions) conditions", at: current, limit: "conditions",
+                maximum: Filter.maximumConditions,
+                hint: "match many values of one field with IN (…), or split the search into several")
+        }
         let fieldToken = advance()
         let field: FieldName
         switch fieldToken.kind {
@@ -125,7 +183,7 @@ struct FilterParser {
         case .comparison(let op):
             return .compare(field, op, try parseValue(after: opToken))
         case .keyword(.in):
-            return .oneOf(field, try parseValueList(after: opToken))
+            return .oneOf(field, try parseValueList())
         case .keyword(.is):
             var negated = false
             if current.kind == .keyword(.not) {
@@ -167,24 +225,34 @@ struct FilterParser {
         }
     }
 
-    private mutating func parseValueList(after inToken: FilterToken) throws -> [FilterValue] {
+    private mutating func parseValueList() throws -> [FilterValue] {
         guard current.kind == .openParen else {
             throw fail("expected '(' after IN", at: current, hint: #"write IN ("a", "b")"#)
         }
         let open = advance()
         if current.kind == .closeParen { throw fail("IN needs at least one value", at: current) }
-        var values = [try parseValue(after: open)]
+        var list = [try parseListValue(after: open)]
         while current.kind == .comma {
             let comma = advance()
-            values.append(try parseValue(after: comma))
+            list.append(try parseListValue(after: comma))
         }
         guard current.kind == .closeParen else {
             if current.kind == .end {
-                throw fail("expected ')' to close the list after IN at column \(inToken.column)", at: current)
+                throw fail("the list after IN is never closed", at: open, hint: "add the missing ')'")
             }
             throw fail("expected ',' or ')' in the IN list, found \(current.quoted)", at: current)
         }
         _ = advance()
-        return values
+        return list
+    }
+
+    private mutating func parseListValue(after token: FilterToken) throws -> FilterValue {
+        values += 1
+        guard values <= Filter.maximumValues else {
+            throw tooLarge(
+                "the IN lists of the filter hold more than \(Filter.maximumValues) values", at: current,
+                limit: "values", maximum: Filter.maximumValues, hint: "split the search into several")
+        }
+        return try parseValue(after: token)
     }
 }

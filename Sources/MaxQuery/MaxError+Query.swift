@@ -1,6 +1,9 @@
 public import MaxCore
 
 extension MaxError.Code {
+    /// A filter expression exceeds a limit: its length, nesting depth, number of conditions or of
+    /// values (see ``Filter/maximumDepth`` and its neighbours).
+    public static let filterTooLarge = Self(domain: "search", name: "filter_too_large", category: .validationError)
     /// A filter expression does not parse.
     public static let invalidFilter = Self(domain: "search", name: "invalid_filter", category: .validationError)
     /// A filter, ordering or selection names a field the entity type does not have.

@@ -34,7 +34,10 @@ public enum CredentialSource: Sendable, Hashable {
 
     /// Reads the secret.
     ///
-    /// - Throws: `credentials.source_unreadable` naming the source (never the value).
+    /// Errors name the credential and the kind of source, never the variable name or path given:
+    /// a secret pasted where the name belongs (`env:<token>`) must not be printed back.
+    ///
+    /// - Throws: `credentials.source_unreadable`.
     public func read(key: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret
     {
         func unreadable(_ what: String, _ hint: String) -> MaxError {
@@ -46,12 +49,18 @@ public enum CredentialSource: Sendable, Hashable {
         switch self {
         case .environment(let name):
             guard let text = environment[name], !text.isEmpty else {
-                throw unreadable("the environment variable \(name) is not set", "export \(name) first")
+                throw unreadable(
+                    "the environment variable named in --credential \(key)=env:… is not set or is empty",
+                    "export that variable first, and check its name (Max does not print it, in case a secret was pasted in its place)"
+                )
             }
             value = text
         case .file(let path):
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw unreadable("the file \(path) cannot be read", "check the path and its permissions")
+                throw unreadable(
+                    "the file named in --credential \(key)=file:… cannot be read",
+                    "check the path and its permissions (Max does not print it, in case a secret was pasted in its place)"
+                )
             }
             value = String(decoding: data, as: UTF8.self)
         case .standardInput:

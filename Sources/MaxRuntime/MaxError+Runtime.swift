@@ -9,6 +9,11 @@ extension MaxError.Code {
     public static let projectExists = Self(domain: "project", name: "exists", category: .conflict)
     /// A file of the project cannot be written.
     public static let projectWriteFailed = Self(domain: "project", name: "write_failed", category: .permanent)
+    /// A path under `.max/` is a symbolic link, or an installation name would lead outside `.max/`.
+    public static let unsafePath = Self(domain: "project", name: "unsafe_path", category: .validationError)
+    /// A secret file can be read by other users, or belongs to another user.
+    public static let insecureCredentials = Self(
+        domain: "credentials", name: "insecure_file", category: .validationError)
     /// No installation of that name in `max.json`.
     public static let installationNotFound = Self(domain: "installation", name: "not_found", category: .notFound)
     /// An installation of that name exists already.

@@ -42,8 +42,10 @@ public struct MaxWorkspace: Sendable {
     }
 
     /// The credential store of an installation.
-    public func credentials(for name: String) -> FileCredentialStore {
-        FileCredentialStore(url: project.credentialsURL(name))
+    ///
+    /// - Throws: `installation.invalid_name`, `project.unsafe_path`.
+    public func credentials(for name: String) throws -> FileCredentialStore {
+        FileCredentialStore(url: try project.credentialsURL(name))
     }
 
     /// The connector of an installation.
@@ -51,17 +53,37 @@ public struct MaxWorkspace: Sendable {
         try await registry.resolve(record.connectorName)
     }
 
-    /// Opens the store of an installation, preparing it for its connector's schema.
-    public func openStore(_ name: String) async throws -> EntityStore {
+    /// Opens the store of an installation for writing, creating it if needed and preparing it for
+    /// its connector's schema; the folder and files are made private to their owner.
+    public func openStoreForWriting(_ name: String) async throws -> EntityStore {
         let module = try await module(for: try record(name))
-        return try EntityStore.open(at: project.dataURL(name), schema: module.info.schema)
+        try project.prepareInstallationFolder(name)
+        let url = try project.dataURL(name)
+        try Project.tightenFiles([url.path, url.path + "-wal", url.path + "-shm"])
+        return try EntityStore.open(at: url, schema: module.info.schema)
+    }
+
+    /// Opens the store of an installation for reading only: nothing is created or written, and the
+    /// connector is not loaded, since the store keeps the schema it was written with.
+    ///
+    /// An installation that has never been synced has no database yet: its connector's schema is then
+    /// served by an empty store in memory, so queries are checked as usual and match nothing.
+    ///
+    /// - Throws: `installation.not_found`, `project.unsafe_path`, `storage.database_error`.
+    public func openStoreForReading(_ name: String) async throws -> EntityStore {
+        let record = try record(name)
+        let url = try project.dataURL(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            return try EntityStore.inMemory(schema: try await module(for: record).info.schema)
+        }
+        return try EntityStore.openForReading(at: url)
     }
 
     /// Builds the live installation (no I/O yet).
     public func live(_ name: String) async throws -> LiveInstallation {
         let record = try record(name)
         let module = try await module(for: record)
-        return try module.initialise(config: record.config, credentials: credentials(for: name))
+        return try module.initialise(config: record.config, credentials: try credentials(for: name))
     }
 
     /// Connects a connector: runs its onboarding, stores the secrets, and records the installation in `max.json`.
@@ -83,7 +105,7 @@ public struct MaxWorkspace: Sendable {
         let existing = try project.load()  // a malformed max.json fails here, before any question
         let chosen: String
         if let name {
-            try Self.validate(name: name)
+            try Project.validate(installationName: name)
             guard existing.installations[name] == nil else {
                 throw MaxError(
                     .installationExists, "an installation named '\(name)' exists already",
@@ -109,11 +131,19 @@ public struct MaxWorkspace: Sendable {
         let record = InstallationRecord(
             id: UUID().uuidString.lowercased(), connector: "\(info.name)@\(info.version)",
             connectedAt: ISO8601.format(date), config: config)
-        try await credentials(for: chosen).store(contentsOf: staging)
+        let folder = try project.installationURL(chosen)
+        let existed = FileManager.default.fileExists(atPath: folder.path)
         do {
+            try project.prepareInstallationFolder(chosen)
+            try await credentials(for: chosen).store(contentsOf: staging)
             try project.update { file in file.installations[chosen] = record }
         } catch {
-            try? FileManager.default.removeItem(at: project.installationURL(chosen))
+            // Leave no trace of a failed connect: remove what this call created.
+            if existed {
+                try? FileManager.default.removeItem(at: try project.credentialsURL(chosen))
+            } else {
+                try? FileManager.default.removeItem(at: folder)
+            }
             throw error
         }
         return (chosen, record)
@@ -121,14 +151,22 @@ public struct MaxWorkspace: Sendable {
 
     /// Removes an installation from `max.json`, wipes its credentials, and deletes its data unless
     /// `keepData`.
+    ///
+    /// Only paths inside `.max/installations/<name>/` are removed, and none if a link leads elsewhere.
     public func disconnect(_ name: String, keepData: Bool) throws {
         _ = try record(name)
+        let folder = try project.installationURL(name)
+        let credentials = try project.credentialsURL(name)
         try project.update { file in file.installations[name] = nil }
-        let folder = project.installationURL(name)
-        if keepData {
-            try? FileManager.default.removeItem(at: project.credentialsURL(name))
-        } else {
-            try? FileManager.default.removeItem(at: folder)
+        let doomed = keepData ? credentials : folder
+        guard FileManager.default.fileExists(atPath: doomed.path) else { return }
+        do {
+            try FileManager.default.removeItem(at: doomed)
+        } catch {
+            throw MaxError(
+                .projectWriteFailed,
+                "\(name) was removed from max.json, but \(doomed.path) could not be deleted: \(error.localizedDescription)",
+                hint: "delete it by hand: rm -r \(doomed.path)", context: ["path": doomed.path])
         }
     }
 
@@ -138,7 +176,7 @@ public struct MaxWorkspace: Sendable {
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
         let live = try await live(name)
-        let store = try await openStore(name)
+        let store = try await openStoreForWriting(name)
         try await live.start()
         do {
             let summary = try await engine.sync(live, into: store, resume: resume, observer: observer)
@@ -147,21 +185,6 @@ public struct MaxWorkspace: Sendable {
         } catch {
             await live.stop()
             throw error
-        }
-    }
-
-    /// Installation names: lowercase letters, digits, `-` and `_`, starting with a letter or digit.
-    static func validate(name: String) throws {
-        let valid =
-            !name.isEmpty && name.count <= 64
-            && name.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-            } && !(name.first == "-" || name.first == "_")
-        guard valid else {
-            throw MaxError(
-                .invalidInstallationName, "'\(name)' is not a valid installation name",
-                hint: "use lowercase letters, digits, '-' and '_', starting with a letter or digit",
-                context: ["installation": name])
         }
     }
 }

@@ -1,16 +1,27 @@
 public import Foundation
 import MaxCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A Max project on disk: `max.json` (declarative, git-tracked) and `.max/` (runtime: credentials,
 /// synced data; gitignored; rebuildable from `max.json` plus secrets).
 ///
 /// ```
 /// my-project/
 ///   max.json
-///   .max/installations/<name>/credentials.json   (0600)
-///   .max/installations/<name>/data.db
+///   .max/                                        (0700)
+///     installations/<name>/                      (0700)
+///       credentials.json                         (0600)
+///       data.db                                  (0600)
 /// ```
-public struct Project: Sendable {
+///
+/// Everything under `.max/` is private to its owner, and every path there is reached through
+/// `Project+Paths.swift`, which refuses names and symbolic links that could lead outside it.
+public struct Project: Sendable, Equatable {
     /// The project's folder.
     public let root: URL
 
@@ -26,20 +37,6 @@ public struct Project: Sendable {
     public var fileURL: URL { root.appendingPathComponent(Self.fileName) }
     /// `.max/`.
     public var runtimeURL: URL { root.appendingPathComponent(".max", isDirectory: true) }
-
-    /// `.max/installations/<name>/`.
-    public func installationURL(_ name: String) -> URL {
-        runtimeURL.appendingPathComponent("installations", isDirectory: true).appendingPathComponent(
-            name, isDirectory: true)
-    }
-
-    /// The installation's SQLite database.
-    public func dataURL(_ name: String) -> URL { installationURL(name).appendingPathComponent("data.db") }
-
-    /// The installation's credential file.
-    public func credentialsURL(_ name: String) -> URL {
-        installationURL(name).appendingPathComponent("credentials.json")
-    }
 
     /// Finds the project: the first folder from `start` upward that holds `max.json`.
     ///
@@ -61,34 +58,63 @@ public struct Project: Sendable {
         }
     }
 
-    /// Makes `root` a project: `max.json`, `.max/`, and `.max` in `.gitignore`.
+    /// What ``initialise(at:force:)`` found and did.
+    public struct Initialisation: Sendable, Equatable {
+        /// The project.
+        public var project: Project
+        /// Whether `max.json` was created (else an existing one was kept).
+        public var createdFile = false
+        /// Whether `.max/` was created.
+        public var createdRuntimeFolder = false
+        /// Whether `.max/` was added to `.gitignore`.
+        public var updatedGitignore = false
+        /// The installations an existing `max.json` holds, kept as they were.
+        public var keptInstallations = 0
+
+        /// Whether anything was written.
+        public var changedAnything: Bool { createdFile || createdRuntimeFolder || updatedGitignore }
+    }
+
+    /// Makes `root` a project: `max.json`, `.max/` (private to its owner), and `.max/` in `.gitignore`.
+    ///
+    /// With `force`, an existing project is checked and completed instead: its `max.json` must parse
+    /// (it is never rewritten), and whatever is missing is created.
     ///
     /// - Throws: `project.exists` when `root` or a folder above it is already a project (unless
-    ///   `force`); `project.write_failed`.
+    ///   `force`); `project.invalid_config` when an existing `max.json` does not parse;
+    ///   `project.write_failed`.
     @discardableResult
-    public static func initialise(at root: URL, force: Bool = false) throws -> Project {
+    public static func initialise(at root: URL, force: Bool = false) throws -> Initialisation {
         if !force, let existing = try? find(from: root) {
             throw MaxError(
                 .projectExists, "\(existing.root.path) is already a Max project",
                 hint: existing.root.path == root.standardizedFileURL.path
-                    ? "use it as it is, or pass --force to start over (installations are kept)"
+                    ? "use it as it is, or pass --force to check it and create what is missing (installations are kept)"
                     : "a project inside another needs --force", context: ["path": existing.root.path])
         }
         let project = Project(root: root)
+        var result = Initialisation(project: project)
+        if FileManager.default.fileExists(atPath: project.fileURL.path) {
+            result.keptInstallations = try project.load().installations.count
+        }
         do {
-            try FileManager.default.createDirectory(at: project.runtimeURL, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: project.root, withIntermediateDirectories: true)
+            try project.refuseLink(at: project.runtimeURL)
+            result.createdRuntimeFolder = !FileManager.default.fileExists(atPath: project.runtimeURL.path)
+            try makePrivateFolder(project.runtimeURL)
             if !FileManager.default.fileExists(atPath: project.fileURL.path) {
                 try project.save(ProjectFile())
+                result.createdFile = true
             }
-            try project.ignoreRuntimeFolder()
+            result.updatedGitignore = try project.ignoreRuntimeFolder()
         } catch let error as MaxError {
             throw error
         } catch {
             throw MaxError(
                 .projectWriteFailed, "cannot create the project in \(root.path): \(error.localizedDescription)",
-                context: ["path": root.path])
+                hint: "check that the folder is writable", context: ["path": root.path])
         }
-        return project
+        return result
     }
 
     /// Reads `max.json`.
@@ -103,7 +129,7 @@ public struct Project: Sendable {
 
     /// Writes `max.json` atomically: a temporary file in the same folder, then a rename.
     public func save(_ file: ProjectFile) throws {
-        try AtomicFile.write(Data(file.text.utf8), to: fileURL)
+        try AtomicFile.write(Data(file.text.utf8), to: fileURL, permissions: 0o644)
     }
 
     /// Loads `max.json`, applies `change`, and saves it.
@@ -116,33 +142,49 @@ public struct Project: Sendable {
         return result
     }
 
-    private func ignoreRuntimeFolder() throws {
+    /// Adds `.max/` to `.gitignore` unless it is there; returns whether the file changed.
+    private func ignoreRuntimeFolder() throws -> Bool {
         let url = root.appendingPathComponent(".gitignore")
         let existing = FileManager.default.contents(atPath: url.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let lines = existing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !lines.contains(where: { [".max", ".max/", "/.max", "/.max/"].contains($0) }) else { return }
+        guard !lines.contains(where: { [".max", ".max/", "/.max", "/.max/"].contains($0) }) else { return false }
         let separator = existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n"
-        try AtomicFile.write(Data((existing + separator + ".max/\n").utf8), to: url)
+        try AtomicFile.write(Data((existing + separator + ".max/\n").utf8), to: url, permissions: 0o644)
+        return true
     }
 }
 
-/// Writes files atomically, with chosen permissions.
+/// Writes files atomically: a temporary file in the same folder, created with its final
+/// permissions before any byte is written, then renamed over the target.
 enum AtomicFile {
-    static func write(_ data: Data, to url: URL, permissions: Int? = nil) throws {
+    static func write(_ data: Data, to url: URL, permissions: mode_t) throws {
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
-        do {
-            var attributes: [FileAttributeKey: Any] = [:]
-            if let permissions { attributes[.posixPermissions] = permissions }
-            guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: attributes) else {
-                throw CocoaError(.fileWriteUnknown)
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions)
+        guard descriptor >= 0 else { throw failure(url, errno) }
+        var failed: Int32?
+        // The umask may have narrowed the mode: set it exactly.
+        if fchmod(descriptor, permissions) != 0 { failed = errno }
+        if failed == nil {
+            let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+            do {
+                try handle.write(contentsOf: data)
+                try handle.synchronize()
+            } catch {
+                failed = EIO
             }
-            if rename(temporary.path, url.path) != 0 { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw MaxError(
-                .projectWriteFailed, "cannot write \(url.path)", hint: "check that the folder is writable",
-                context: ["path": url.path])
         }
+        close(descriptor)
+        if failed == nil, rename(temporary.path, url.path) != 0 { failed = errno }
+        if let failed {
+            unlink(temporary.path)
+            throw failure(url, failed)
+        }
+    }
+
+    private static func failure(_ url: URL, _ code: Int32) -> MaxError {
+        MaxError(
+            .projectWriteFailed, "cannot write \(url.path): \(String(cString: strerror(code)))",
+            hint: "check that the folder is writable", context: ["path": url.path])
     }
 }

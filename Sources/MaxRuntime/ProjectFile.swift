@@ -40,6 +40,15 @@ public struct ProjectFile: Sendable, Equatable {
         if let raw = members.removeValue(forKey: "installations") {
             guard let entries = raw.objectValue else { throw Self.invalid(path, "'installations' must be an object") }
             for (name, entry) in entries {
+                // Names become folder names under .max/: one from a shared file must not lead outside it.
+                do {
+                    try Project.validate(installationName: name)
+                } catch {
+                    throw Self.invalid(
+                        path,
+                        "the installation name \(String(name.prefix(80)).debugDescription) is not valid: use lowercase letters, digits, '-' and '_', starting with a letter or digit (at most 64)"
+                    )
+                }
                 installations[name] = try InstallationRecord(json: entry, name: name, path: path)
             }
         }

@@ -2,6 +2,12 @@ public import Foundation
 import GRDB
 public import MaxCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The local store of one installation: a SQLite database (through GRDB) with a table per entity
 /// type, the collection links, and the sync state.
 ///
@@ -23,6 +29,8 @@ public final class EntityStore: Sendable {
     public let schema: Schema
     /// The database file, or `nil` for an in-memory store.
     public let url: URL?
+    /// Whether the store was opened for reading only (``openForReading(at:)``): writes fail.
+    public let isReadOnly: Bool
 
     let writer: any DatabaseWriter
     let definitions: [EntityType: EntityDef]
@@ -32,19 +40,30 @@ public final class EntityStore: Sendable {
         self.writer = writer
         self.schema = schema
         self.url = url
+        self.isReadOnly = false
         self.definitions = Dictionary(schema.entities.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
         do {
-            try StoreMigrations.migrator().migrate(writer)
+            try StoreMigrations.migrate(writer)
             try writer.write { db in try StoreTables.prepare(schema, in: db) }
         } catch {
             throw MaxError.storage(error, while: "preparing the database")
         }
     }
 
+    private init(reader: DatabaseQueue, schema: Schema, url: URL) {
+        self.writer = reader
+        self.schema = schema
+        self.url = url
+        self.isReadOnly = true
+        self.definitions = Dictionary(schema.entities.map { ($0.type, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// Opens (creating if needed) the database at `url` in WAL mode and prepares it for `schema`.
     ///
-    /// The folder that holds the file is created if missing. Another process may hold the same file
-    /// open: writers wait for each other up to `busyTimeout`.
+    /// The folder that holds the file is created if missing, and a new file is created private to
+    /// its owner (mode 0600; SQLite gives its `-wal` and `-shm` files the same mode). Another process
+    /// may hold the same file open, or be creating it at the same moment: writers wait for each
+    /// other up to `busyTimeout`.
     ///
     /// - Throws: `schema.invalid` for an invalid schema; `storage.database_error` when the file
     ///   cannot be opened or is not a database.
@@ -57,6 +76,7 @@ public final class EntityStore: Sendable {
                 .databaseError, "cannot create the folder for \(url.path)",
                 hint: "check that the folder is writable", context: ["path": url.path], cause: DatabaseFailure(error))
         }
+        createPrivateFile(at: url.path)
         var configuration = Self.configuration()
         configuration.busyMode = .timeout(busyTimeout)
         let pool: DatabasePool
@@ -66,6 +86,50 @@ public final class EntityStore: Sendable {
             throw MaxError.storage(error, while: "opening \(url.path)")
         }
         return try EntityStore(writer: pool, schema: schema, url: url)
+    }
+
+    /// Opens an existing database for reading only, with the schema stored in it.
+    ///
+    /// Nothing is created or changed: the file may be on a read-only disk, or be written by a sync
+    /// in another process at the same time (readers never block it, nor it them). No connector is
+    /// needed: the store keeps the definition of every entity type it was written with.
+    ///
+    /// - Throws: `storage.not_found` when there is no file at `url`; `storage.database_error` when it
+    ///   is not a Max database or a stored definition is damaged.
+    public static func openForReading(at url: URL, busyTimeout: TimeInterval = 10) throws -> EntityStore {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw MaxError(.storeNotFound, "there is no database at \(url.path)", context: ["path": url.path])
+        }
+        func connect(_ path: String) throws -> (DatabaseQueue, Schema) {
+            var configuration = Self.configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(busyTimeout)
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            return (queue, try queue.read(StoreTables.storedSchema))
+        }
+        do {
+            let (queue, schema) = try connect(url.path)
+            return EntityStore(reader: queue, schema: schema, url: url)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+            // A WAL database whose folder is read-only (a read-only mount) cannot get its shared-memory
+            // file; read it as immutable instead, as SQLite documents for read-only media.
+            do {
+                let (queue, schema) = try connect(Self.immutableURI(for: url))
+                return EntityStore(reader: queue, schema: schema, url: url)
+            } catch {
+                throw MaxError.storage(error, while: "opening \(url.path) for reading")
+            }
+        } catch {
+            throw MaxError.storage(error, while: "opening \(url.path) for reading")
+        }
+    }
+
+    /// `file:/path?immutable=1`, with the path percent-encoded as SQLite's URI syntax requires.
+    static func immutableURI(for url: URL) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        let path = url.path.addingPercentEncoding(withAllowedCharacters: allowed) ?? url.path
+        return "file:\(path)?immutable=1"
     }
 
     /// Creates a store that lives in memory, for tests and scratch work.
@@ -116,4 +180,13 @@ public final class EntityStore: Sendable {
             throw MaxError.storage(error, while: action)
         }
     }
+}
+
+/// Creates an empty file private to its owner (mode 0600) unless one exists, before SQLite opens it,
+/// so the database is never readable by others, not even briefly.
+private func createPrivateFile(at path: String) {
+    let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { return }  // it exists: SQLite opens it as it is
+    fchmod(descriptor, 0o600)
+    close(descriptor)
 }

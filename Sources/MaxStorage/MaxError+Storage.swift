@@ -10,6 +10,8 @@ extension MaxError.Code {
     public static let databaseBusy = Self(domain: "storage", name: "busy", category: .transient)
     /// The database file cannot be opened, is not a Max database, or SQLite failed.
     public static let databaseError = Self(domain: "storage", name: "database_error", category: .internal)
+    /// There is no database file where one was expected to be read.
+    public static let storeNotFound = Self(domain: "storage", name: "not_found", category: .notFound)
     /// A sync run or task that was named does not exist.
     public static let syncRecordNotFound = Self(domain: "storage", name: "sync_record_not_found", category: .notFound)
 }

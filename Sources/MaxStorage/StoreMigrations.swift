@@ -4,6 +4,25 @@ import GRDB
 ///
 /// Append-only: once released, a migration is never edited, only followed by another.
 enum StoreMigrations {
+    /// Applies the migrations that `writer` lacks, safely when several processes open a new file at
+    /// once.
+    ///
+    /// `DatabaseMigrator` reads which migrations are applied before it takes the write lock, so two
+    /// processes creating the same database can both decide to apply one; the second then waits for
+    /// the first's transaction and fails on a table that now exists. By then the first has committed,
+    /// so reading the applied migrations again finds nothing left to do: retry a few times.
+    static func migrate(_ writer: any DatabaseWriter) throws {
+        let migrator = migrator()
+        for attempt in 1...5 {
+            do {
+                try migrator.migrate(writer)
+                return
+            } catch  where attempt < 5 {
+                continue
+            }
+        }
+    }
+
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: entity types, links, sync state") { db in

@@ -37,7 +37,33 @@ enum StoreTables {
             let text = try String.fetchOne(
                 db, sql: "SELECT definition FROM _max_entity_types WHERE name = ?", arguments: [type.name])
         else { return nil }
-        return try? JSONDecoder().decode(EntityDef.self, from: Data(text.utf8))
+        return try decodeDefinition(text, of: type.name)
+    }
+
+    /// The schema a database was written with: every entity type's stored definition.
+    ///
+    /// - Throws: `storage.database_error` when the file is not a Max database or a definition is
+    ///   damaged.
+    static func storedSchema(in db: Database) throws -> Schema {
+        guard try db.tableExists("_max_entity_types") else {
+            throw MaxError(
+                .databaseError, "the file is not a Max database (it has no entity types)",
+                hint: "the data can be rebuilt: remove the installation's data.db and sync again")
+        }
+        let rows = try Row.fetchAll(db, sql: "SELECT name, definition FROM _max_entity_types ORDER BY name")
+        let entities = try rows.map { row in try decodeDefinition(row["definition"], of: row["name"]) }
+        return Schema(namespace: "", entities: entities)
+    }
+
+    private static func decodeDefinition(_ text: String, of name: String) throws -> EntityDef {
+        do {
+            return try JSONDecoder().decode(EntityDef.self, from: Data(text.utf8))
+        } catch {
+            throw MaxError(
+                .databaseError, "the stored definition of \(name) is damaged",
+                hint: "the data can be rebuilt: remove the installation's data.db and sync again",
+                context: ["entityType": name], cause: DatabaseFailure(error))
+        }
     }
 
     private static func create(_ def: EntityDef, in db: Database) throws {

@@ -83,10 +83,12 @@ public struct SyncEngine: Sendable {
         let counts = try await store.taskCounts(in: run.id)
         let failed = counts[.failed, default: 0]
         run = try await store.finishRun(run.id, status: failed > 0 ? .partial : .completed)
-        return SyncSummary(
+        let summary = SyncSummary(
             runID: run.id, status: run.status.rawValue, entitiesWritten: tally.written.withLock { $0 },
             tasksCompleted: counts[.completed, default: 0], tasksFailed: failed, errors: tally.errors.withLock { $0 },
             duration: Date().timeIntervalSince(started))
+        observer(.finished(summary))
+        return summary
     }
 
     static func stepScope(_ runID: String) -> String { "run.\(runID).step" }

@@ -11,6 +11,9 @@ public enum SyncEvent: Sendable {
     case entitiesWritten(EntityType, count: Int)
     /// A task failed for good; the run will end partial.
     case taskFailed(kind: String, entity: String?, error: MaxError)
+    /// The run ended (completed, or partial when tasks failed); always the last event of a run
+    /// that did not throw.
+    case finished(SyncSummary)
 }
 
 /// How a sync ended.

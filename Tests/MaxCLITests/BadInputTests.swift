@@ -13,18 +13,18 @@ struct BadInputTests {
         let folder: TemporaryDirectory
         var directory: URL { folder.url }
 
-        init() throws {
+        init() async throws {
             acme = try AcmeProcess()
             folder = try TemporaryDirectory(prefix: "bad-input")
-            _ = try runMax(["init", folder.url.path])
-            let connected = try runMax(
+            _ = try await runMax(["init", folder.url.path])
+            let connected = try await runMax(
                 [
                     "-C", folder.url.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential",
                     "api_token=-",
                 ],
                 input: acme.apiKey + "\n")
             precondition(connected.status == 0, connected.stderr)
-            _ = try runMax(["-C", folder.url.path, "sync", "acme"])
+            _ = try await runMax(["-C", folder.url.path, "sync", "acme"])
         }
     }
 
@@ -38,13 +38,13 @@ struct BadInputTests {
         return files
     }
 
-    @Test func aMalformedProjectFileIsReportedAndNeverOverwritten() throws {
+    @Test func aMalformedProjectFileIsReportedAndNeverOverwritten() async throws {
         let folder = try TemporaryDirectory(prefix: "malformed")
-        _ = try runMax(["init", folder.url.path])
+        _ = try await runMax(["init", folder.url.path])
         let file = folder.url.appendingPathComponent("max.json")
         let broken = Data(#"{"installations": {"acme": {"id": 1,}}"#.utf8)
         try broken.write(to: file)
-        let outcome = try runMax(
+        let outcome = try await runMax(
             [
                 "-C", folder.url.path, "connect", "acme", "--config", "baseURL=http://127.0.0.1:9", "--credential",
                 "api_token=env:X",
@@ -54,68 +54,70 @@ struct BadInputTests {
         #expect(outcome.stderr.contains("error[project.invalid_config]"))
         #expect(outcome.stderr.contains(file.path))
         #expect(try Data(contentsOf: file) == broken)
-        let listed = try runMax(["-C", folder.url.path, "ls"])
+        let listed = try await runMax(["-C", folder.url.path, "ls"])
         #expect(listed.status == 2)
     }
 
-    @Test func outsideAProjectIsNotFound() throws {
+    @Test func outsideAProjectIsNotFound() async throws {
         let folder = try TemporaryDirectory(prefix: "outside")
-        let outcome = try runMax(["ls"], in: folder.url)
+        let outcome = try await runMax(["ls"], in: folder.url)
         #expect(outcome.status == 4)
         #expect(outcome.stderr.contains("error[project.not_found]"))
         #expect(outcome.stderr.contains(#"hint: run "max init""#))
     }
 
-    @Test func queriesReportTheirErrors() throws {
-        let fixture = try Fixture()
+    @Test func queriesReportTheirErrors() async throws {
+        let fixture = try await Fixture()
         let path = fixture.directory.path
         let before = try Self.snapshot(fixture.directory)
 
-        let unknownInstallation = try runMax(["-C", path, "search", "nope", "AcmeTask"])
+        let unknownInstallation = try await runMax(["-C", path, "search", "nope", "AcmeTask"])
         #expect(unknownInstallation.status == 4)
         #expect(unknownInstallation.stderr.contains("error[installation.not_found]"))
         #expect(unknownInstallation.stderr.contains("installations: acme"))
 
-        let unknownType = try runMax(["-C", path, "search", "acme", "AcmeThing"])
+        let unknownType = try await runMax(["-C", path, "search", "acme", "AcmeThing"])
         #expect(unknownType.status == 4)
         #expect(unknownType.stderr.contains("error[schema.unknown_entity_type]"))
 
-        let badFilter = try runMax([
+        let badFilter = try await runMax([
             "-C", path, "search", "acme", "AcmeTask", "--filter", #"status = "todo" AND priority >="#,
         ])
         #expect(badFilter.status == 2)
         #expect(badFilter.stderr.contains("error[search.invalid_filter]: expected a value after '>=' at column 32"))
         #expect(badFilter.stderr.contains("\n" + String(repeating: " ", count: 33) + "^"))
 
-        let jsonError = try runMax(["-C", path, "count", "acme", "AcmeTask", "-f", "nope = 1"])
+        let jsonError = try await runMax(["-C", path, "count", "acme", "AcmeTask", "-f", "nope = 1"])
         #expect(jsonError.status == 2)
         #expect(jsonError.stderr.contains("error[search.unknown_field]"))
 
-        let allAsJSON = try runMax(["-C", path, "search", "acme", "AcmeTask", "--all", "-o", "json"])
+        let allAsJSON = try await runMax(["-C", path, "search", "acme", "AcmeTask", "--all", "-o", "json"])
         #expect(allAsJSON.status == 2)
         #expect(allAsJSON.stderr.contains("-o ndjson"))
 
-        let ndjsonError = try runMax(["-C", path, "search", "acme", "AcmeTask", "-f", "title > 3", "-o", "ndjson"])
+        let ndjsonError = try await runMax([
+            "-C", path, "search", "acme", "AcmeTask", "-f", "title > 3", "-o", "ndjson",
+        ])
         #expect(ndjsonError.status == 2)
         let last = try #require(ndjsonError.stderr.split(separator: "\n").last)
         #expect(try JSONValue(parsing: String(last))["error"]?["code"] == "search.type_mismatch")
 
-        let unknownFlag = try runMax(["-C", path, "search", "acme", "AcmeTask", "--colour"])
+        let unknownFlag = try await runMax(["-C", path, "search", "acme", "AcmeTask", "--colour"])
         #expect(unknownFlag.status == 2)
 
         #expect(try Self.snapshot(fixture.directory) == before)
     }
 
-    @Test func connectingReportsItsErrorsAndWritesNothing() throws {
-        let fixture = try Fixture()
+    @Test func connectingReportsItsErrorsAndWritesNothing() async throws {
+        let fixture = try await Fixture()
         let path = fixture.directory.path
         let before = try Self.snapshot(fixture.directory)
 
-        let unknownConnector = try runMax(["-C", path, "connect", "linear"])
+        let unknownConnector = try await runMax(["-C", path, "connect", "linear"])
         #expect(unknownConnector.status == 4)
         #expect(unknownConnector.stderr.contains("error[connector.not_found]"))
 
-        let literal = try runMax(
+        let literal = try await runMax(
             [
                 "-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=\(fixture.acme.url)",
                 "--credential",
@@ -125,14 +127,14 @@ struct BadInputTests {
         #expect(literal.stderr.contains("error[credentials.literal_secret]"))
         #expect(!literal.output.contains(fixture.acme.apiKey), "the literal secret is not echoed")
 
-        let missing = try runMax(["-C", path, "connect", "acme", "--name", "two"])
+        let missing = try await runMax(["-C", path, "connect", "acme", "--name", "two"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("error[onboarding.missing_input]"))
         #expect(missing.stderr.contains("baseURL (--config baseURL=…)"))
         #expect(missing.stderr.contains("api_token (--credential api_token=env:VAR|file:PATH|-)"))
 
         let canary = "acme_canary0000000000000000000000ff"
-        let rejected = try runMax(
+        let rejected = try await runMax(
             [
                 "-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=\(fixture.acme.url)",
                 "--credential",
@@ -142,7 +144,7 @@ struct BadInputTests {
         #expect(rejected.stderr.contains("the API token was rejected"))
         #expect(!rejected.output.contains(canary))
 
-        let unreachable = try runMax(
+        let unreachable = try await runMax(
             [
                 "-C", path, "connect", "acme", "--name", "two", "--config", "baseURL=http://127.0.0.1:9",
                 "--credential",
@@ -151,7 +153,7 @@ struct BadInputTests {
         #expect(unreachable.status == 2)
         #expect(unreachable.stderr.contains("http://127.0.0.1:9 is unreachable"))
 
-        let taken = try runMax(
+        let taken = try await runMax(
             [
                 "-C", path, "connect", "acme", "--name", "acme", "--config", "baseURL=\(fixture.acme.url)",
                 "--credential",
@@ -166,15 +168,15 @@ struct BadInputTests {
                 atPath: fixture.directory.appendingPathComponent(".max/installations/two").path))
     }
 
-    @Test func aSyncAgainstADeadServerFailsWithACode() throws {
-        let fixture = try Fixture()
+    @Test func aSyncAgainstADeadServerFailsWithACode() async throws {
+        let fixture = try await Fixture()
         let path = fixture.directory.path
         // Point the installation at a port where nothing listens.
         let file = fixture.directory.appendingPathComponent("max.json")
         let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
             of: fixture.acme.url, with: "http://127.0.0.1:9")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        let outcome = try runMax(["-C", path, "sync", "acme"])
+        let outcome = try await runMax(["-C", path, "sync", "acme"])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("error[http.unreachable]"))
         #expect(!outcome.output.contains(fixture.acme.apiKey))

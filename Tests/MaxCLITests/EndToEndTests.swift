@@ -39,8 +39,8 @@ struct EndToEndTests {
         return try JSONValue(parsing: String(decoding: try response.requireSuccess().body, as: UTF8.self))
     }
 
-    func search(_ directory: URL, _ type: String, _ extra: [String] = []) throws -> [JSONValue] {
-        let outcome = try runMax(["-C", directory.path, "search", "acme", type, "-a", "-o", "ndjson"] + extra)
+    func search(_ directory: URL, _ type: String, _ extra: [String] = []) async throws -> [JSONValue] {
+        let outcome = try await runMax(["-C", directory.path, "search", "acme", type, "-a", "-o", "ndjson"] + extra)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         return try outcome.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
     }
@@ -53,13 +53,13 @@ struct EndToEndTests {
         let directory = folder.url
         var outputs: [String] = []
 
-        let initialised = try runMax(["init", directory.path])
+        let initialised = try await runMax(["init", directory.path])
         #expect(initialised.status == 0)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("max.json").path))
         #expect(
             try String(contentsOf: directory.appendingPathComponent(".gitignore"), encoding: .utf8).contains(".max/"))
 
-        let connected = try runMax(
+        let connected = try await runMax(
             [
                 "-C", directory.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential",
                 "api_token=env:ACME_TOKEN",
@@ -69,7 +69,7 @@ struct EndToEndTests {
         #expect(connected.stdout.hasPrefix("Connected acme as acme ("))
         outputs.append(connected.output)
 
-        let synced = try runMax(["-C", directory.path, "sync", "acme"])
+        let synced = try await runMax(["-C", directory.path, "sync", "acme"])
         #expect(synced.status == 0, "\(synced.stderr)")
         #expect(synced.stdout.hasPrefix("Synced acme in "))
         #expect(synced.stderr.isEmpty, "no progress bar when not on a terminal: \(synced.stderr)")
@@ -81,7 +81,7 @@ struct EndToEndTests {
         ]
         var before: [String: [JSONValue]] = [:]
         for (type, path) in paths {
-            let synced = try search(directory, type)
+            let synced = try await search(directory, type)
             let expected = try await Self.apiList(acme, path).map { Self.expected(type, $0) }
             #expect(synced.count == expected.count, "\(type)")
             #expect(synced == expected, "\(type) differs from the API")
@@ -91,13 +91,13 @@ struct EndToEndTests {
         for (type, key) in [
             ("AcmeTask", "tasks"), ("AcmeFile", "files"), ("AcmeUser", "users"), ("AcmeProject", "projects"),
         ] {
-            let counted = try runMax(["-C", directory.path, "count", "acme", type])
+            let counted = try await runMax(["-C", directory.path, "count", "acme", type])
             #expect(counted.stdout == "\(stats[key]?.intValue ?? -1)\n", "\(type)")
         }
 
         // A second sync changes nothing.
-        #expect(try runMax(["-C", directory.path, "sync", "acme"]).status == 0)
-        for (type, _) in paths { #expect(try search(directory, type) == before[type], "\(type) changed") }
+        #expect(try await runMax(["-C", directory.path, "sync", "acme"]).status == 0)
+        for (type, _) in paths { #expect(try await search(directory, type) == before[type], "\(type) changed") }
 
         // Changes upstream show after the next sync: a create, an update and a delete.
         let project = try #require(before["AcmeProject"]?.first?["_id"])
@@ -110,36 +110,38 @@ struct EndToEndTests {
             acme, .patch, "/api/tasks/\(renamed)", ["title": "Renamed upstream", "lastModifiedById": user])
         let doomed = try #require(before["AcmeFile"]?[2]["_id"]?.stringValue)
         _ = try await Self.api(acme, .delete, "/api/files/\(doomed)", .null)
-        #expect(try runMax(["-C", directory.path, "sync", "acme"]).status == 0)
+        #expect(try await runMax(["-C", directory.path, "sync", "acme"]).status == 0)
 
-        let tasks = try search(directory, "AcmeTask")
+        let tasks = try await search(directory, "AcmeTask")
         #expect(tasks.count == (before["AcmeTask"]?.count ?? 0) + 1)
         #expect(tasks.contains { $0["_id"] == created["id"] && $0["title"] == "Made after the first sync" })
         #expect(tasks.first { $0["_id"] == .string(renamed) }?["title"] == "Renamed upstream")
-        let files = try search(directory, "AcmeFile")
+        let files = try await search(directory, "AcmeFile")
         #expect(!files.contains { $0["_id"] == .string(doomed) }, "a file deleted upstream is hidden")
-        let withDeleted = try search(directory, "AcmeFile", ["--include-deleted", "--fields", "_id,_deleted_at"])
+        let withDeleted = try await search(directory, "AcmeFile", ["--include-deleted", "--fields", "_id,_deleted_at"])
         #expect(withDeleted.contains { $0["_id"] == .string(doomed) && $0["_deleted_at"] != nil })
 
         // The API token appears nowhere but the credential file.
         let maxJSON = try String(contentsOf: directory.appendingPathComponent("max.json"), encoding: .utf8)
         #expect(!maxJSON.contains(acme.apiKey))
         for output in outputs { #expect(!output.contains(acme.apiKey)) }
-        let ls = try runMax(["-C", directory.path, "ls", "-o", "json"])
+        let ls = try await runMax(["-C", directory.path, "ls", "-o", "json"])
         #expect(!ls.output.contains(acme.apiKey))
         let credentials = directory.appendingPathComponent(".max/installations/acme/credentials.json")
         let attributes = try FileManager.default.attributesOfItem(atPath: credentials.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
-    @Test func theDemoRunsEndToEnd() throws {
+    @Test func theDemoRunsEndToEnd() async throws {
         let folder = try TemporaryDirectory(prefix: "demo")
-        let outcome = try runMax(["demo", "--dir", folder.url.path, "--projects", "2", "--tasks-per-project", "100"])
+        let outcome = try await runMax([
+            "demo", "--dir", folder.url.path, "--projects", "2", "--tasks-per-project", "100",
+        ])
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("Synced 2"))
         #expect(outcome.stdout.contains("title") && outcome.stdout.contains("priority"), "search results are printed")
         #expect(outcome.stdout.contains("Stopped Acme. Done."))
-        let counted = try runMax(["-C", folder.url.path, "count", "acme", "AcmeTask"])
+        let counted = try await runMax(["-C", folder.url.path, "count", "acme", "AcmeTask"])
         #expect(counted.stdout == "200\n", "the demo project stays queryable")
     }
 }

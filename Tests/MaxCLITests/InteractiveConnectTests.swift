@@ -83,10 +83,10 @@ final class TerminalSession {
 
 @Suite(.serialized)
 struct InteractiveConnectTests {
-    @Test func promptsHideTheSecretAndTheSelectWorks() throws {
+    @Test func promptsHideTheSecretAndTheSelectWorks() async throws {
         let acme = try AcmeProcess(arguments: ["--workspaces", "2"])
         let folder = try TemporaryDirectory(prefix: "pty")
-        _ = try runMax(["init", folder.url.path])
+        _ = try await runMax(["init", folder.url.path])
         let session = try TerminalSession(["-C", folder.url.path, "connect", "acme"])
         #expect(session.expect("Tenant URL (e.g. https://acme.example.com): "))
         session.type("not a url")
@@ -109,10 +109,10 @@ struct InteractiveConnectTests {
         #expect(workspaceID?.hasPrefix("ws_") == true)
     }
 
-    @Test func aWrongTokenIsRejectedAndNothingIsWritten() throws {
+    @Test func aWrongTokenIsRejectedAndNothingIsWritten() async throws {
         let acme = try AcmeProcess()
         let folder = try TemporaryDirectory(prefix: "pty-wrong")
-        _ = try runMax(["init", folder.url.path])
+        _ = try await runMax(["init", folder.url.path])
         let before = try Data(contentsOf: folder.url.appendingPathComponent("max.json"))
         let session = try TerminalSession(["-C", folder.url.path, "connect", "acme"])
         #expect(session.expect("Tenant URL"))

@@ -1,5 +1,6 @@
 import Foundation
 import MaxCore
+import MaxTestSupport
 
 /// Runs the built `max` and `acme-server` binaries as real processes.
 enum Binaries {
@@ -27,9 +28,13 @@ struct Outcome: Sendable {
 }
 
 /// Runs `max` with `arguments`, standard input from `input` (not a terminal), and returns what it did.
-func runMax(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil)
-    throws -> Outcome
-{
+///
+/// Standard output and error go to temporary files rather than pipes, so a process that writes a
+/// lot to both never blocks on a full pipe, and the wait for its exit suspends the task instead of
+/// blocking a thread of the cooperative pool.
+func runMax(
+    _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
+) async throws -> Outcome {
     let process = Process()
     process.executableURL = Binaries.max
     process.arguments = arguments
@@ -38,21 +43,34 @@ func runMax(_ arguments: [String], in directory: URL? = nil, environment: [Strin
     env["NO_COLOR"] = "1"
     env.merge(environment) { _, new in new }
     process.environment = env
-    let stdout = Pipe()
-    let stderr = Pipe()
+    let outputs = try TemporaryDirectory(prefix: "outputs")
+    let stdoutURL = outputs.file("stdout")
+    let stderrURL = outputs.file("stderr")
+    try Data().write(to: stdoutURL)
+    try Data().write(to: stderrURL)
+    let stdout = try FileHandle(forWritingTo: stdoutURL)
+    let stderr = try FileHandle(forWritingTo: stderrURL)
     let stdin = Pipe()
     process.standardOutput = stdout
     process.standardError = stderr
     process.standardInput = stdin
+    let (exits, exited) = AsyncStream<Int32>.makeStream()
+    process.terminationHandler = { finished in
+        // A signal reads as the shell shows it: 128 + the signal (139 for SIGSEGV).
+        let signalled = finished.terminationReason == .uncaughtSignal
+        exited.yield(signalled ? 128 + finished.terminationStatus : finished.terminationStatus)
+        exited.finish()
+    }
     try process.run()
+    try stdout.close()
+    try stderr.close()
     if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
     try stdin.fileHandleForWriting.close()
-    let out = stdout.fileHandleForReading.readDataToEndOfFile()
-    let err = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    var status: Int32 = -1
+    for await code in exits { status = code }
     return Outcome(
-        status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
-        stderr: String(decoding: err, as: UTF8.self))
+        status: status, stdout: String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self),
+        stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
 }
 
 /// An `acme-server` process, stopped when the value goes away.

@@ -35,7 +35,7 @@ struct ProjectTests {
 
     @Test func initFindAndRefuseANestedProject() throws {
         let folder = try TemporaryDirectory(prefix: "project")
-        let project = try Project.initialise(at: folder.url)
+        let project = try Project.initialise(at: folder.url).project
         let nested = folder.url.appendingPathComponent("a/b", isDirectory: true)
         try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
         #expect(try Project.find(from: nested).root.path == project.root.path)

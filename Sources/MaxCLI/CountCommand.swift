@@ -1,0 +1,23 @@
+import ArgumentParser
+import MaxCore
+import MaxQuery
+import MaxRuntime
+import MaxStorage
+
+struct CountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "count", abstract: "Print the number of entities that match a filter.")
+
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
+    @Argument(help: "The installation.") var installation: String
+    @Argument(help: "The entity type.") var entityType: String
+    @Option(name: .shortAndLong, help: "A filter expression.") var filter: String?
+    @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
+
+    func run() async throws {
+        let store = try await global.workspace().openStoreForReading(installation)
+        let count = try await store.count(
+            try Query(EntityType(entityType), filter: filter, includeDeleted: includeDeleted))
+        Terminal.out(String(count))
+    }
+}

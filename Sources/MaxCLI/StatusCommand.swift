@@ -1,0 +1,83 @@
+import ArgumentParser
+import MaxConnector
+import MaxCore
+import MaxRuntime
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Check the health of the project's installations (or one).",
+        discussion: """
+            Asks each installation's source whether it is reachable and accepts the credentials, all
+            at once, each within --timeout seconds. Exits 1 if any is not healthy.
+            """)
+
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
+    @Argument(help: "One installation (default: all).") var installation: String?
+    @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+    @Option(help: "Seconds to wait for each health check (1 to 300).") var timeout = 10
+
+    func validate() throws {
+        guard (1...300).contains(timeout) else { throw ValidationError("--timeout must be between 1 and 300 seconds") }
+    }
+
+    func run() async throws {
+        let workspace = try global.workspace()
+        let names: [String]
+        if let installation {
+            _ = try workspace.record(installation)
+            names = [installation]
+        } else {
+            names = try workspace.installations().map(\.name)
+        }
+        let seconds = timeout
+        // Every installation is checked at once; one that cannot even be built (an unknown
+        // connector, unreadable credentials) gets its own row with the reason.
+        let results = await withTaskGroup(of: (Int, [String: JSONValue]).self) { group in
+            for (index, name) in names.enumerated() {
+                group.addTask {
+                    var object: [String: JSONValue] = ["name": .string(name)]
+                    do {
+                        let health = try await Self.check(name, workspace: workspace, seconds: seconds)
+                        object["status"] = .string(health.name)
+                        if let reason = health.reason { object["reason"] = .string(reason) }
+                    } catch {
+                        let error = MaxError.wrapping(error)
+                        object["status"] = "error"
+                        object["reason"] = .string(error.message)
+                        object["error"] = error.jsonObject
+                    }
+                    return (index, object)
+                }
+            }
+            var collected: [(Int, [String: JSONValue])] = []
+            for await result in group { collected.append(result) }
+            return collected.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        if output == .json || output == .ndjson {
+            Terminal.out(JSONValue.array(results.map(JSONValue.object)).prettyJSONText)
+        } else {
+            Table.print(
+                headers: ["NAME", "STATUS", "REASON"],
+                rows: results.map {
+                    [$0["name"]?.stringValue ?? "", $0["status"]?.stringValue ?? "", $0["reason"]?.stringValue ?? ""]
+                })
+        }
+        if results.contains(where: { $0["status"]?.stringValue != HealthStatus.healthy.name }) {
+            throw PartialSuccess(code: 1)
+        }
+    }
+
+    private static func check(_ name: String, workspace: MaxWorkspace, seconds: Int) async throws -> HealthStatus {
+        let live = try await workspace.live(name)
+        return await withTaskGroup(of: HealthStatus?.self) { group in
+            group.addTask { await live.health() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .unhealthy("no answer within \(seconds) s")
+        }
+    }
+}
