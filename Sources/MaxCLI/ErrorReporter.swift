@@ -15,6 +15,13 @@ enum ErrorReporter {
         }
     }
 
+    /// The exit code of a command that reports several failures (one row each in `ls`, `status`):
+    /// their shared exit code when they agree, else 1.
+    static func exitCode(forAll errors: [MaxError]) -> Int32 {
+        let codes = Set(errors.map(exitCode(for:)))
+        return codes.count == 1 ? codes.first ?? 1 : 1
+    }
+
     /// Prints `error[code]: message`, the excerpt and the hint on stderr; with JSON output, also
     /// one JSON line `{"error":{…}}`.
     static func report(_ error: MaxError, json: Bool) {

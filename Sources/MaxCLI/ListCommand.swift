@@ -10,7 +10,8 @@ struct ListCommand: AsyncParsableCommand {
         commandName: "ls", abstract: "List installations: name, connector, status, last sync, entity count.",
         discussion: """
             Reads each installation's local data only (no network). An installation whose data
-            cannot be read is listed with status "error" and the reason; the command then exits 1.
+            cannot be read is listed with status "error" and the reason, and the command exits with
+            that error's code (2 for an unsafe path, 1 for a damaged database; 1 when they differ).
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
@@ -58,7 +59,7 @@ struct ListCommand: AsyncParsableCommand {
             Terminal.err("\(name):")
             ErrorReporter.report(error, json: false)
         }
-        throw PartialSuccess(code: 1)
+        throw PartialSuccess(code: ErrorReporter.exitCode(forAll: failures.map(\.error)))
     }
 
     /// Fills in the status, last sync and entity count from the installation's store, read only.

@@ -16,7 +16,15 @@ struct SchemaCommand: AsyncParsableCommand {
     func run() async throws {
         let registry = BuiltInConnectors.registry()
         let schema: Schema
-        if let workspace = try? global.workspace(), let record = try? workspace.record(target) {
+        // Outside a project only connectors are looked up; inside one, a max.json that cannot be
+        // read is reported rather than skipped.
+        let workspace: MaxWorkspace?
+        do {
+            workspace = try global.workspace()
+        } catch let error as MaxError where error.code == .projectNotFound {
+            workspace = nil
+        }
+        if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
             schema = try await workspace.module(for: record).info.schema
         } else {
             do {

@@ -24,13 +24,17 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Which entities: a filter expression.") var filter: String?
     @Option(help: "Fields to show: a,b,c or .props, .meta, .all.") var fields: String?
     @Option(help: "Order: field[:asc|desc],… (_id breaks ties).") var orderBy: String?
-    @Option(help: "Page size (1 to 100000).") var limit = 1000
+    @Option(help: "Page size (1 to \(Query.maximumLimit)).") var limit = 1000
     @Option(help: "Start after this cursor (printed by the previous page).") var after: String?
     @Flag(name: .shortAndLong, help: "Stream every page.") var all = false
     @Option(name: .shortAndLong, help: "Output format: text, json, ndjson or csv.") var output: OutputFormat = .text
     @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
 
     func validate() throws {
+        guard (1...Query.maximumLimit).contains(limit) else {
+            throw ValidationError(
+                "--limit must be between 1 and \(Query.maximumLimit) (the page size; --all streams every page)")
+        }
         if all && output == .json {
             throw ValidationError(
                 "--all with -o json would build one huge document; use -o ndjson to stream every page")

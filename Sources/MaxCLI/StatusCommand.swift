@@ -8,7 +8,10 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "Check the health of the project's installations (or one).",
         discussion: """
             Asks each installation's source whether it is reachable and accepts the credentials, all
-            at once, each within --timeout seconds. Exits 1 if any is not healthy.
+            at once, each within --timeout seconds. Exits 1 if any is not healthy; an installation
+            that cannot be checked at all (an unknown connector, unreadable credentials) gets a row
+            with status "error" and the reason, and the exit code of that error when it is the only
+            kind of failure.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
@@ -32,10 +35,11 @@ struct StatusCommand: AsyncParsableCommand {
         let seconds = timeout
         // Every installation is checked at once; one that cannot even be built (an unknown
         // connector, unreadable credentials) gets its own row with the reason.
-        let results = await withTaskGroup(of: (Int, [String: JSONValue]).self) { group in
+        let results = await withTaskGroup(of: (Int, [String: JSONValue], MaxError?).self) { group in
             for (index, name) in names.enumerated() {
                 group.addTask {
                     var object: [String: JSONValue] = ["name": .string(name)]
+                    var failure: MaxError?
                     do {
                         let health = try await Self.check(name, workspace: workspace, seconds: seconds)
                         object["status"] = .string(health.name)
@@ -45,26 +49,31 @@ struct StatusCommand: AsyncParsableCommand {
                         object["status"] = "error"
                         object["reason"] = .string(error.message)
                         object["error"] = error.jsonObject
+                        failure = error
                     }
-                    return (index, object)
+                    return (index, object, failure)
                 }
             }
-            var collected: [(Int, [String: JSONValue])] = []
+            var collected: [(Int, [String: JSONValue], MaxError?)] = []
             for await result in group { collected.append(result) }
-            return collected.sorted { $0.0 < $1.0 }.map(\.1)
+            return collected.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
         }
         if output == .json || output == .ndjson {
-            Terminal.out(JSONValue.array(results.map(JSONValue.object)).prettyJSONText)
+            Terminal.out(JSONValue.array(results.map { JSONValue.object($0.0) }).prettyJSONText)
         } else {
             Table.print(
                 headers: ["NAME", "STATUS", "REASON"],
-                rows: results.map {
-                    [$0["name"]?.stringValue ?? "", $0["status"]?.stringValue ?? "", $0["reason"]?.stringValue ?? ""]
+                rows: results.map { row, _ in
+                    [
+                        row["name"]?.stringValue ?? "", row["status"]?.stringValue ?? "",
+                        row["reason"]?.stringValue ?? "",
+                    ]
                 })
         }
-        if results.contains(where: { $0["status"]?.stringValue != HealthStatus.healthy.name }) {
-            throw PartialSuccess(code: 1)
-        }
+        let errors = results.compactMap(\.1)
+        let unhealthy = results.contains { $0.1 == nil && $0.0["status"]?.stringValue != HealthStatus.healthy.name }
+        if unhealthy { throw PartialSuccess(code: 1) }
+        if !errors.isEmpty { throw PartialSuccess(code: ErrorReporter.exitCode(forAll: errors)) }
     }
 
     private static func check(_ name: String, workspace: MaxWorkspace, seconds: Int) async throws -> HealthStatus {

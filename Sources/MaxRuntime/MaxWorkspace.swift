@@ -73,7 +73,9 @@ public struct MaxWorkspace: Sendable {
     public func openStoreForReading(_ name: String) async throws -> EntityStore {
         let record = try record(name)
         let url = try project.dataURL(name)
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        // No file, or an empty one a first sync is about to fill: nothing synced yet.
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        guard let size, size > 0 else {
             return try EntityStore.inMemory(schema: try await module(for: record).info.schema)
         }
         return try EntityStore.openForReading(at: url)

@@ -76,16 +76,18 @@ public final class EntityStore: Sendable {
                 .databaseError, "cannot create the folder for \(url.path)",
                 hint: "check that the folder is writable", context: ["path": url.path], cause: DatabaseFailure(error))
         }
-        createPrivateFile(at: url.path)
-        var configuration = Self.configuration()
-        configuration.busyMode = .timeout(busyTimeout)
-        let pool: DatabasePool
-        do {
-            pool = try DatabasePool(path: url.path, configuration: configuration)
-        } catch {
-            throw MaxError.storage(error, while: "opening \(url.path)")
+        return try DirectoryLock.withLock(on: url.deletingLastPathComponent(), shared: false) {
+            createPrivateFile(at: url.path)
+            var configuration = Self.configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            let pool: DatabasePool
+            do {
+                pool = try DatabasePool(path: url.path, configuration: configuration)
+            } catch {
+                throw MaxError.storage(error, while: "opening \(url.path)")
+            }
+            return try EntityStore(writer: pool, schema: schema, url: url)
         }
-        return try EntityStore(writer: pool, schema: schema, url: url)
     }
 
     /// Opens an existing database for reading only, with the schema stored in it.
@@ -107,20 +109,24 @@ public final class EntityStore: Sendable {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             return (queue, try queue.read(StoreTables.storedSchema))
         }
-        do {
-            let (queue, schema) = try connect(url.path)
-            return EntityStore(reader: queue, schema: schema, url: url)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
-            // A WAL database whose folder is read-only (a read-only mount) cannot get its shared-memory
-            // file; read it as immutable instead, as SQLite documents for read-only media.
+        // Wait for a writer that is creating the file to finish preparing it.
+        return try DirectoryLock.withLock(on: url.deletingLastPathComponent(), shared: true) {
             do {
-                let (queue, schema) = try connect(Self.immutableURI(for: url))
+                let (queue, schema) = try connect(url.path)
                 return EntityStore(reader: queue, schema: schema, url: url)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+                // A WAL database whose folder is read-only (a read-only mount) cannot get its
+                // shared-memory file; read it as immutable instead, as SQLite documents for read-only
+                // media.
+                do {
+                    let (queue, schema) = try connect(Self.immutableURI(for: url))
+                    return EntityStore(reader: queue, schema: schema, url: url)
+                } catch {
+                    throw MaxError.storage(error, while: "opening \(url.path) for reading")
+                }
             } catch {
                 throw MaxError.storage(error, while: "opening \(url.path) for reading")
             }
-        } catch {
-            throw MaxError.storage(error, while: "opening \(url.path) for reading")
         }
     }
 

@@ -4,23 +4,13 @@ import GRDB
 ///
 /// Append-only: once released, a migration is never edited, only followed by another.
 enum StoreMigrations {
-    /// Applies the migrations that `writer` lacks, safely when several processes open a new file at
-    /// once.
+    /// Applies the migrations that `writer` lacks.
     ///
-    /// `DatabaseMigrator` reads which migrations are applied before it takes the write lock, so two
-    /// processes creating the same database can both decide to apply one; the second then waits for
-    /// the first's transaction and fails on a table that now exists. By then the first has committed,
-    /// so reading the applied migrations again finds nothing left to do: retry a few times.
+    /// `DatabaseMigrator` reads which migrations are applied before it takes the write lock, so it is
+    /// not safe for two processes opening a new file at once: ``EntityStore/open(at:schema:busyTimeout:)``
+    /// holds a ``DirectoryLock`` around it.
     static func migrate(_ writer: any DatabaseWriter) throws {
-        let migrator = migrator()
-        for attempt in 1...5 {
-            do {
-                try migrator.migrate(writer)
-                return
-            } catch  where attempt < 5 {
-                continue
-            }
-        }
+        try migrator().migrate(writer)
     }
 
     static func migrator() -> DatabaseMigrator {
