@@ -55,4 +55,15 @@ public struct AcmeOptions: Sendable, Hashable {
             self.filesPerProject = filesPerProject
         }
     }
+
+    /// The status the `index`-th authenticated request (counting from 1) fails with on purpose under
+    /// ``failRate`` and ``seed``, or `nil` when it is served: tests use it to pick a seed that fails
+    /// the request they want.
+    public func injectedFailure(forRequest index: UInt64) -> Int? {
+        guard failRate > 0 else { return nil }
+        let roll = AcmeRandom.mix(seed, index)
+        let unit = Double(roll >> 11) / Double(1 << 53)
+        guard unit < failRate else { return nil }
+        return roll & 1 == 0 ? 500 : 503
+    }
 }

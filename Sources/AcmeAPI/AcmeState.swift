@@ -43,10 +43,6 @@ final class AcmeState: Sendable {
     /// the seed and how many requests came before.
     func injectedFailure() -> Int? {
         guard options.failRate > 0 else { return nil }
-        let index = requestCount.add(1, ordering: .relaxed).newValue
-        let roll = AcmeRandom.mix(options.seed, index)
-        let unit = Double(roll >> 11) / Double(1 << 53)
-        guard unit < options.failRate else { return nil }
-        return roll & 1 == 0 ? 500 : 503
+        return options.injectedFailure(forRequest: requestCount.add(1, ordering: .relaxed).newValue)
     }
 }
