@@ -57,13 +57,24 @@ public struct AcmeConnector: ConnectorModule {
                 collections: [AcmeLoaders.projectTasks, AcmeLoaders.projectFiles]),
             Resolver(for: "AcmeTask", loading: AcmeSchema.task.rowFields.map(\.name), with: AcmeLoaders.task),
             Resolver(for: "AcmeFile", loading: AcmeSchema.file.rowFields.map(\.name), with: AcmeLoaders.file),
-        ])
+        ],
+        // Acme documents no rate limit; this is a ceiling well above what a sync sends, so the
+        // limiter only matters once a tenant answers 429.
+        rateLimit: RateLimit(rate: 1000, burst: 100))
 
-    /// Builds an installation: a client for the tenant and the chosen workspace.
+    /// Builds an installation over the shared HTTP client.
+    public func initialise(_ config: Config, credentials: any CredentialStore) throws -> Installation<AcmeContext> {
+        try initialise(config, credentials: credentials, http: .shared)
+    }
+
+    /// Builds an installation: a client for the tenant and the chosen workspace, sending through
+    /// `http`.
     ///
     /// No I/O until `start()`, which checks the token.
-    public func initialise(_ config: Config, credentials: any CredentialStore) throws -> Installation<AcmeContext> {
-        let client = AcmeClient(baseURL: config.baseURL, credentials: credentials)
+    public func initialise(_ config: Config, credentials: any CredentialStore, http: ConnectorHTTPClient) throws
+        -> Installation<AcmeContext>
+    {
+        let client = AcmeClient(baseURL: config.baseURL, credentials: credentials, http: http)
         let context = AcmeContext(client: client, workspaceID: config.workspaceId)
         return Installation(
             context: context,

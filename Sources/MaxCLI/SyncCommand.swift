@@ -61,19 +61,23 @@ struct SyncCommand: AsyncParsableCommand {
         guard summary.tasksFailed == 0 else {
             Terminal.out(
                 "Sync of \(installation) incomplete after \(seconds) s: \(summary.tasksFailed) task(s) failed; \(entities) written"
-            )
+                    + reporter.troubleSummary)
             for error in summary.errors.prefix(5) { ErrorReporter.report(error, json: false) }
             Terminal.err("run \"max sync \(installation) --resume\" to retry the failed tasks")
             throw PartialSuccess(code: 3)
         }
         let rate = Double(summary.totalEntities) / max(summary.duration, 0.001)
-        Terminal.out("Synced \(installation) in \(seconds) s: \(entities), \(ProgressReporter.grouped(Int(rate)))/s")
+        Terminal.out(
+            "Synced \(installation) in \(seconds) s: \(entities), \(ProgressReporter.grouped(Int(rate)))/s"
+                + reporter.troubleSummary)
     }
 }
 
 /// Shows sync progress on stderr: a bar rewritten in place, or one JSON line per event.
 final class ProgressReporter: Sendable {
     private struct State {
+        var retries = 0
+        var rateLimited = 0
         var counts: [EntityType: Int] = [:]
         var lastDraw = ContinuousClock.now - .seconds(1)
         var drewBar = false
@@ -90,11 +94,25 @@ final class ProgressReporter: Sendable {
     }
 
     func handle(_ event: SyncEvent) {
+        switch event {
+        case .request(.retrying): state.withLock { $0.retries += 1 }
+        case .request(.rateLimited): state.withLock { $0.rateLimited += 1 }
+        default: break
+        }
         switch mode {
         case .ndjson: Terminal.err(Self.json(event).jsonText)
         case .bar: bar(event)
         case .auto, .none: break
         }
+    }
+
+    /// `; 12 retries, 3 rate limited (429)`, or nothing when the source never failed.
+    var troubleSummary: String {
+        let (retries, limited) = state.withLock { ($0.retries, $0.rateLimited) }
+        var parts: [String] = []
+        if retries > 0 { parts.append("\(Self.grouped(retries)) retr\(retries == 1 ? "y" : "ies")") }
+        if limited > 0 { parts.append("\(Self.grouped(limited)) rate limited (429)") }
+        return parts.isEmpty ? "" : "; " + parts.joined(separator: ", ")
     }
 
     /// Reports a sync that could not run (ndjson only: the error itself is printed by the caller).
@@ -139,6 +157,17 @@ final class ProgressReporter: Sendable {
                 "event": "task_failed", "kind": .string(kind), "entity": entity.map(JSONValue.string) ?? .null,
                 "code": .string(error.code.description), "message": .string(error.message),
             ]
+        case .request(.retrying(let request, let attempt, let wait, let code)):
+            [
+                "event": "retry", "request": .string(request), "attempt": .int(attempt),
+                "waitMs": .int(wait.wholeMilliseconds), "code": .string(code.description),
+            ]
+        case .request(.rateLimited(let request, let wait, let rate)):
+            [
+                "event": "rate_limited", "request": .string(request),
+                "waitMs": wait.map { .int($0.wholeMilliseconds) } ?? .null,
+                "rate": rate.map { .double(($0 * 100).rounded() / 100) } ?? .null,
+            ]
         case .finished(let summary):
             [
                 "event": "finished", "run": .string(summary.runID), "status": .string(summary.status),
@@ -156,5 +185,12 @@ final class ProgressReporter: Sendable {
             result.append(character)
         }
         return String(result.reversed())
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds.
+    var wholeMilliseconds: Int {
+        Int(components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -27,13 +27,22 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
     public let seeder: Seeder<Context>
     /// How each entity type's fields and collections are loaded.
     public let resolvers: [Resolver<Context>]
+    /// How the source's transient failures are retried (`max.json` may override it per installation).
+    public let retryPolicy: RetryPolicy
+    /// The request rate the source allows, if it has one.
+    ///
+    /// `max.json` may override it. A limiter runs at this rate and slows down on 429s; without one,
+    /// the runtime's limiter starts at a rate no sync reaches and only slows down on 429s.
+    public let rateLimit: RateLimit?
 
     /// Creates a definition.
     public init(
         name: String, displayName: String, description: String, icon: String = "", version: String,
         scopes: [String] = [], schema: Schema, onboarding: OnboardingFlow, seeder: Seeder<Context>,
-        resolvers: [Resolver<Context>]
+        resolvers: [Resolver<Context>], retryPolicy: RetryPolicy = .standard, rateLimit: RateLimit? = nil
     ) {
+        self.retryPolicy = retryPolicy
+        self.rateLimit = rateLimit
         self.name = name
         self.displayName = displayName
         self.description = description

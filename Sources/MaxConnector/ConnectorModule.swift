@@ -26,11 +26,32 @@ public protocol ConnectorModule: Sendable {
 
     /// Builds an installation from its config and credential store, without side effects.
     func initialise(_ config: Config, credentials: any CredentialStore) throws -> Installation<Context>
+
+    /// Builds an installation whose requests go through `http`: the runtime's client for this
+    /// installation, carrying its retry policy, rate limiter and event reporting.
+    ///
+    /// Connectors that make HTTP requests implement this one; the default ignores `http` and calls
+    /// ``initialise(_:credentials:)``.
+    func initialise(_ config: Config, credentials: any CredentialStore, http: ConnectorHTTPClient) throws
+        -> Installation<Context>
 }
 
 extension ConnectorModule {
+    /// Calls ``initialise(_:credentials:)``, for connectors that make no HTTP requests of their own.
+    public func initialise(_ config: Config, credentials: any CredentialStore, http: ConnectorHTTPClient) throws
+        -> Installation<Context>
+    {
+        try initialise(config, credentials: credentials)
+    }
+
     /// The identity and schema.
     public var info: ConnectorInfo { def.info }
+
+    /// The retry policy the connector declares.
+    public var retryPolicy: RetryPolicy { def.retryPolicy }
+
+    /// The request rate the connector declares, if any.
+    public var rateLimit: RateLimit? { def.rateLimit }
 
     /// Checks the definition (see ``ConnectorDef/validate()``).
     public func validateDefinition() throws { try def.validate() }
@@ -58,9 +79,11 @@ extension ConnectorModule {
     /// Builds an installation from stored config, erasing the connector's types so the platform can
     /// hold any connector's installation.
     ///
-    /// - Throws: `connector.invalid_config`, or what ``initialise(_:credentials:)`` throws.
-    public func initialise(config json: JSONValue, credentials: any CredentialStore) throws -> LiveInstallation {
-        let installation = try initialise(try decodeConfig(json), credentials: credentials)
+    /// - Throws: `connector.invalid_config`, or what ``initialise(_:credentials:http:)`` throws.
+    public func initialise(
+        config json: JSONValue, credentials: any CredentialStore, http: ConnectorHTTPClient = .shared
+    ) throws -> LiveInstallation {
+        let installation = try initialise(try decodeConfig(json), credentials: credentials, http: http)
         return LiveInstallation(def: def, installation: installation)
     }
 

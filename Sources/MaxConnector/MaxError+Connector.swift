@@ -24,4 +24,6 @@ extension MaxError.Code {
         domain: "onboarding", name: "validation_failed", category: .validationError)
     /// No resolver provides what a sync plan asks for.
     public static let noLoader = Self(domain: "sync", name: "no_loader", category: .internal)
+    /// A retry or rate-limit override in `max.json` is malformed or out of range.
+    public static let invalidPolicy = Self(domain: "connector", name: "invalid_policy", category: .validationError)
 }

@@ -81,12 +81,38 @@ public struct MaxWorkspace: Sendable {
         return try EntityStore.openForReading(at: url)
     }
 
-    /// Builds the live installation (no I/O yet).
-    public func live(_ name: String) async throws -> LiveInstallation {
+    /// Builds the live installation (no I/O yet), with its own HTTP client: the connector's retry
+    /// policy and rate limit, as overridden by the installation's `retry` and `rateLimit` in
+    /// `max.json`.
+    ///
+    /// - Parameters:
+    ///   - name: The installation.
+    ///   - observer: Told of retries and rate limiting.
+    /// - Returns: The installation, ready to start.
+    /// - Throws: `connector.invalid_policy` for a malformed override (nothing runs then), and what
+    ///   ``record(_:)`` and the connector throw.
+    public func live(_ name: String, observer: (@Sendable (HTTPEvent) -> Void)? = nil) async throws
+        -> LiveInstallation
+    {
         let record = try record(name)
         let module = try await module(for: record)
-        return try module.initialise(config: record.config, credentials: try credentials(for: name))
+        var http = ConnectorHTTPClient.shared
+        http.retryPolicy = module.retryPolicy
+        var rateLimit = module.rateLimit ?? Self.undeclaredRateLimit
+        let path = "installations.\(name)"
+        if let override = record.otherKeys["retry"] {
+            http.retryPolicy = try http.retryPolicy.overridden(by: override, at: "\(path).retry")
+        }
+        if let override = record.otherKeys["rateLimit"] {
+            rateLimit = try rateLimit.overridden(by: override, at: "\(path).rateLimit")
+        }
+        http.limiter = RequestLimiter(rateLimit)
+        http.observer = observer
+        return try module.initialise(config: record.config, credentials: try credentials(for: name), http: http)
     }
+
+    /// The limit of a connector that declares none: high enough never to bind until a 429 lowers it.
+    static let undeclaredRateLimit = RateLimit(rate: 1000, burst: 100)
 
     /// Connects a connector: runs its onboarding, stores the secrets, and records the installation in `max.json`.
     ///
@@ -177,7 +203,7 @@ public struct MaxWorkspace: Sendable {
         _ name: String, resume: Bool = false, engine: SyncEngine = SyncEngine(),
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
-        let live = try await live(name)
+        let live = try await live(name) { observer(.request($0)) }
         let store = try await openStoreForWriting(name)
         try await live.start()
         do {

@@ -1,4 +1,5 @@
 public import Foundation
+public import MaxConnector
 public import MaxCore
 
 /// What a sync reports while it runs, for progress bars and logs.
@@ -11,6 +12,8 @@ public enum SyncEvent: Sendable {
     case entitiesWritten(EntityType, count: Int)
     /// A task failed for good; the run will end partial.
     case taskFailed(kind: String, entity: String?, error: MaxError)
+    /// The HTTP client retried a request or was rate limited.
+    case request(HTTPEvent)
     /// The run ended (completed, or partial when tasks failed); always the last event of a run
     /// that did not throw.
     case finished(SyncSummary)

@@ -10,7 +10,10 @@ struct AcmeHarness: Sendable {
 
     init(_ ready: AcmeServer.Ready, followsRedirects: Bool = true) {
         self.ready = ready
-        self.http = ConnectorHTTPClient(timeout: .seconds(20), followsRedirects: followsRedirects)
+        var http = ConnectorHTTPClient(timeout: .seconds(20), followsRedirects: followsRedirects)
+        // These tests are about what the server answers, so every answer is seen, never retried.
+        http.retryPolicy = .none
+        self.http = http
     }
 
     struct Reply: Sendable {

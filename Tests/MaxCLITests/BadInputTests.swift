@@ -179,6 +179,7 @@ struct BadInputTests {
         let outcome = try await runMax(["-C", path, "sync", "acme"])
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("error[http.unreachable]"))
+        #expect(outcome.stderr.contains("(after 6 attempts)"), "the standard policy retried first: \(outcome.stderr)")
         #expect(!outcome.output.contains(fixture.acme.apiKey))
     }
 }

@@ -4,8 +4,15 @@ public import MaxCore
 import NIOCore
 import NIOHTTP1
 
-/// The HTTP client every connector shares, so the runtime's policies (timeouts, and later retries,
-/// rate limits and circuit breakers) apply to all connectors at once.
+/// The HTTP client every connector shares, so the runtime's policies (timeouts, retries, rate
+/// limits) apply to all connectors at once.
+///
+/// ``send(_:)`` retries transient failures under ``retryPolicy``: a connection that fails, a timeout,
+/// a 5xx (but 501), a 429. A `Retry-After` (seconds or an HTTP date) on a 429 or 503 sets the wait;
+/// otherwise the wait is exponential backoff with full jitter. POST and PATCH, which may not be safe
+/// to repeat, are retried only after a 429 or 503 (the server did not process them) or a refused
+/// connection. Every attempt first passes the installation's ``limiter``, whose rate halves on a 429
+/// and recovers gradually.
 ///
 /// Failures come back as `MaxError`s with stable codes: `http.unreachable` when the host cannot be
 /// reached, `http.timeout`, and from ``Response/requireSuccess()`` `http.unauthorized`,
@@ -28,6 +35,15 @@ public struct ConnectorHTTPClient: Sendable {
     /// Whether 3xx responses are followed (the default) or returned as they are, as a browser
     /// stand-in for OAuth needs.
     public var followsRedirects: Bool
+    /// How transient failures are retried: ``RetryPolicy/interactive`` unless the runtime sets an
+    /// installation's policy.
+    public var retryPolicy: RetryPolicy = .interactive
+    /// The installation's flow control, shared by every request it makes; `nil` for none.
+    public var limiter: RequestLimiter?
+    /// The clock retries wait on.
+    public var clock: ElapsedClock = .continuous
+    /// Told of retries and rate limiting.
+    public var observer: (@Sendable (HTTPEvent) -> Void)?
 
     /// Creates a client.
     public init(
@@ -62,10 +78,87 @@ public struct ConnectorHTTPClient: Sendable {
         return configuration
     }
 
-    /// Sends `request` and returns the response, whatever its status.
+    /// Sends `request`, retrying transient failures, and returns the response, whatever its status.
     ///
-    /// - Throws: `http.unreachable`, `http.timeout`, or `http.invalid_request` for a malformed URL.
+    /// A response that is still a 429 or 5xx when the retries are spent is returned as it is (its
+    /// ``Response/attempts`` says how many were made); ``Response/requireSuccess()`` turns it into an
+    /// error.
+    ///
+    /// - Throws: `http.unreachable` or `http.timeout` when the last attempt failed so;
+    ///   `http.invalid_request` for a malformed URL; `CancellationError`.
     public func send(_ request: Request) async throws -> Response {
+        var schedule = RetrySchedule(policy: retryPolicy)
+        let started = clock.elapsed()
+        let repeatable = ![.post, .patch].contains(request.method)
+        while true {
+            try Task.checkCancellation()
+            try await limiter?.acquire()
+            let failure: RetrySchedule.Failure
+            let code: MaxError.Code
+            var result: Result<Response, MaxError>
+            do {
+                var response = try await sendOnce(request)
+                response.attempts = schedule.attempts + 1
+                result = .success(response)
+                switch response.status {
+                case 429:
+                    let retryAfter = Self.retryAfter(response.header("Retry-After"))
+                    limiter?.throttled(retryAfter: retryAfter)
+                    observer?(.rateLimited(request: response.requestDescription, wait: retryAfter, rate: limiter?.rate))
+                    (failure, code) = (.transient(retryAfter: retryAfter), .httpRateLimited)
+                case 503:
+                    (failure, code) = (
+                        .transient(retryAfter: Self.retryAfter(response.header("Retry-After"))), .httpServerError
+                    )
+                case 500..<600 where response.status != 501 && repeatable:
+                    (failure, code) = (.transient(retryAfter: nil), .httpServerError)
+                default:
+                    limiter?.succeeded()
+                    return response
+                }
+            } catch let error as MaxError {
+                result = .failure(error)
+                let refused = error.code == .httpUnreachable && error.context["refused"] == "true"
+                let retryable = error.category.isRetryable && (repeatable || refused)
+                (failure, code) = (retryable ? .transient(retryAfter: nil) : .permanent, error.code)
+            }
+            let elapsed = clock.elapsed() - started
+            switch schedule.next(after: failure, elapsed: elapsed, random: Double.random(in: 0..<1)) {
+            case .retry(let wait):
+                observer?(
+                    .retrying(
+                        request: "\(request.method.rawValue) \(Self.redact(request.url))", attempt: schedule.attempts,
+                        wait: wait, code: code))
+                if wait > .zero { try await clock.sleep(wait) }
+            case .giveUp:
+                switch result {
+                case .success(let response): return response
+                case .failure(var error):
+                    if schedule.attempts > 1 {
+                        error.message += " (after \(schedule.attempts) attempts)"
+                        error.context["attempts"] = String(schedule.attempts)
+                    }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// `Retry-After` as a wait: delay-seconds, or an HTTP date from now; `nil` when absent or
+    /// unreadable.
+    static func retryAfter(_ value: String?, now: Date = Date()) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Int(value) { return seconds >= 0 ? .seconds(seconds) : nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return .milliseconds(max(0, Int64(date.timeIntervalSince(now) * 1000)))
+    }
+
+    /// One attempt.
+    private func sendOnce(_ request: Request) async throws -> Response {
         guard let url = URL(string: request.url), let host = url.host, !host.isEmpty,
             let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https"
         else {
@@ -125,10 +218,12 @@ public struct ConnectorHTTPClient: Sendable {
             return MaxError(
                 .httpClientError, "\(description) returned a response too large to read", context: ["host": host])
         }
+        // A refused connection means the request was never sent, so even a POST may be retried.
+        let refused = text.contains("connectionRefused") || text.contains("Connection refused")
         return MaxError(
             .httpUnreachable, "cannot reach \(host) (\(description))",
             hint: "check the URL and that the service is running and reachable from this machine",
-            context: ["host": host], cause: ForeignError(text))
+            context: ["host": host, "refused": String(refused)], cause: ForeignError(text))
     }
 }
 
@@ -190,6 +285,16 @@ extension ConnectorHTTPClient {
         public let body: Data
         /// `GET https://host/path`, for messages.
         public let requestDescription: String
+        /// How many attempts ``ConnectorHTTPClient/send(_:)`` made to get it.
+        public var attempts = 1
+
+        /// Creates a response.
+        public init(status: Int, headers: [(String, String)], body: Data, requestDescription: String) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.requestDescription = requestDescription
+        }
 
         /// The first value of the header `name` (case-insensitive).
         public func header(_ name: String) -> String? {
@@ -208,8 +313,9 @@ extension ConnectorHTTPClient {
         @discardableResult
         public func requireSuccess() throws -> Response {
             guard !isSuccess else { return self }
-            let detail = serverMessage.map { ": \($0)" } ?? ""
+            let detail = (serverMessage.map { ": \($0)" } ?? "") + (attempts > 1 ? " (after \(attempts) attempts)" : "")
             var context = ["status": String(status)]
+            if attempts > 1 { context["attempts"] = String(attempts) }
             switch status {
             case 401, 403:
                 throw MaxError(
@@ -220,7 +326,9 @@ extension ConnectorHTTPClient {
                 if let retryAfter = header("Retry-After") { context["retryAfter"] = retryAfter }
                 throw MaxError(
                     .httpRateLimited, "\(requestDescription) was rate limited (429)\(detail)",
-                    hint: "the service asks for fewer requests; Max will slow down and retry", context: context)
+                    hint:
+                        "the service kept refusing after Max slowed down and retried; try again later, or lower the installation's \"rateLimit\" in max.json",
+                    context: context)
             case 500...:
                 throw MaxError(
                     .httpServerError, "\(requestDescription) failed on the server (\(status))\(detail)",

@@ -1,0 +1,108 @@
+import AcmeAPI
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxTestSupport
+import Testing
+
+/// Syncs against an API that fails and rate-limits, with the real processes: retries and waits make
+/// them complete, and the store ends equal to the API record for record.
+struct ResilienceProcessTests {
+    static let paths = [
+        ("AcmeWorkspace", "/api/workspaces"), ("AcmeUser", "/api/users"), ("AcmeProject", "/api/projects"),
+        ("AcmeTask", "/api/tasks"), ("AcmeFile", "/api/files"),
+    ]
+
+    /// Inits and connects a project to `acme`.
+    static func connectedProject(_ acme: AcmeProcess) async throws -> TemporaryDirectory {
+        let folder = try TemporaryDirectory(prefix: "resilience")
+        _ = try await runMax(["init", folder.url.path])
+        let connected = try await runMax(
+            [
+                "-C", folder.url.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential",
+                "api_token=env:T",
+            ], environment: ["T": acme.apiKey])
+        try #require(connected.status == 0, "\(connected.stderr)")
+        return folder
+    }
+
+    static func expectStoreEqualsTheAPI(_ folder: TemporaryDirectory, _ acme: AcmeProcess) async throws {
+        for (type, path) in paths {
+            let outcome = try await runMax(["-C", folder.url.path, "search", "acme", type, "-a", "-o", "ndjson"])
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let stored = try outcome.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+            let expected = try await EndToEndTests.apiList(acme, path).map { EndToEndTests.expected(type, $0) }
+            #expect(stored.count == expected.count, "\(type)")
+            #expect(stored == expected, "\(type) differs from the API")
+        }
+    }
+
+    @Test func aSyncAgainstAFailingAPICompletesAndMatchesIt() async throws {
+        let acme = try AcmeProcess(arguments: ["--fail-rate", "0.2", "--projects-per-workspace", "20", "--seed", "7"])
+        let folder = try await Self.connectedProject(acme)
+        let outcome = try await runMax(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let events = SyncReportTests.events(outcome.stderr)
+        let retries = events.filter { $0["event"] == "retry" }
+        #expect(retries.count > 5, "a fifth of the requests failed and were retried")
+        #expect(retries.allSatisfy { $0["code"] == "http.server_error" })
+        #expect(outcome.stdout.contains("retries"), "\(outcome.stdout)")
+        #expect(events.last?["event"] == "finished")
+        #expect(!outcome.output.contains(acme.apiKey))
+        try await Self.expectStoreEqualsTheAPI(folder, acme)
+    }
+
+    @Test func aSyncAgainstARateLimitedAPIWaitsAndMatchesIt() async throws {
+        let acme = try AcmeProcess(arguments: ["--rate-limit", "20", "--projects-per-workspace", "30"])
+        let folder = try await Self.connectedProject(acme)
+        let outcome = try await runMax(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let limited = SyncReportTests.events(outcome.stderr).filter { $0["event"] == "rate_limited" }
+        #expect(!limited.isEmpty, "about 70 requests at 20 a second meet the limit")
+        #expect(limited.allSatisfy { $0["waitMs"] == 1000 }, "Retry-After: 1 is honoured")
+        let rates = limited.compactMap { $0["rate"]?.doubleValue }
+        #expect(rates.allSatisfy { $0 < 1000 }, "each 429 lowers the rate: \(rates)")
+        try await Self.expectStoreEqualsTheAPI(folder, acme)
+    }
+
+    @Test func connectSurvivesAnInjectedServerError() async throws {
+        // A seed under which the first authenticated request fails and the next few are served.
+        var options = AcmeOptions()
+        options.failRate = 0.3
+        var chosen: UInt64?
+        for seed in UInt64(1)...2000 {
+            options.seed = seed
+            if options.injectedFailure(forRequest: 1) != nil,
+                (2...8).allSatisfy({ options.injectedFailure(forRequest: UInt64($0)) == nil })
+            {
+                chosen = seed
+                break
+            }
+        }
+        let seed = try #require(chosen)
+        let acme = try AcmeProcess(arguments: ["--seed", "\(seed)", "--fail-rate", "0.3"])
+        _ = try await Self.connectedProject(acme)
+    }
+
+    @Test func anInvalidOverrideNamesTheKeyAndNothingRuns() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await Self.connectedProject(acme)
+        let file = folder.file("max.json")
+        var project = try JSONValue(parsing: String(contentsOf: file, encoding: .utf8))
+        var installations = project["installations"]?.objectValue ?? [:]
+        var record = installations["acme"]?.objectValue ?? [:]
+        record["retry"] = ["maxAttempts": 0]
+        installations["acme"] = .object(record)
+        project = .object((project.objectValue ?? [:]).merging(["installations": .object(installations)]) { $1 })
+        try Data(project.prettyJSONText.utf8).write(to: file)
+
+        let outcome = try await runMax(["-C", folder.url.path, "sync", "acme"])
+        #expect(outcome.status == 2)
+        #expect(
+            outcome.stderr.contains(
+                "error[connector.invalid_policy]: 'installations.acme.retry.maxAttempts' must be a whole number from 1 to 50"
+            ),
+            "\(outcome.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file(".max/installations/acme/data.db").path))
+    }
+}
