@@ -67,6 +67,8 @@ let package = Package(
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "AcmeAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // Ctrl-C and SIGTERM end a sync cleanly.
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "max", dependencies: ["MaxCLI"]),

@@ -9,7 +9,10 @@ struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls", abstract: "List installations: name, connector, status, last sync, entity count.",
         discussion: """
-            Reads each installation's local data only (no network). An installation whose data
+            Reads each installation's local data only (no network). STATUS is that of the latest
+            sync: completed, partial (failed tasks), cancelled, syncing (running now), interrupted
+            (its process died; the next "max sync" resumes it) or never synced. LAST SYNC is the
+            end of the latest completed one. An installation whose data
             cannot be read is listed with status "error" and the reason, and the command exits with
             that error's code (2 for an unsafe path, 1 for a damaged database; 1 when they differ).
             """)
@@ -75,7 +78,14 @@ struct ListCommand: AsyncParsableCommand {
         var status = "never synced"
         if let run = try await store.latestRun() {
             status = run.status.rawValue
-            if let finished = run.finishedAt { row["lastSync"] = .string(ISO8601.format(finished)) }
+            if run.status == .running {
+                // A run marked running is live only while its process holds the writer lock.
+                status = InstallationLock.holder(of: name, in: workspace.project) == nil ? "interrupted" : "syncing"
+            }
+        }
+        // The last good sync stays visible whatever came after it.
+        if let good = try await store.latestRun(withStatus: .completed), let finished = good.finishedAt {
+            row["lastSync"] = .string(ISO8601.format(finished))
         }
         var entities = 0
         for type in store.schema.entityTypes {

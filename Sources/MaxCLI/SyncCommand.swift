@@ -7,15 +7,22 @@ import MaxRuntime
 import MaxStorage
 import MaxSync
 import Synchronization
+import UnixSignals
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Sync an installation's data into local storage.",
         discussion: """
-            Exits 3 when some tasks failed: "max sync <installation> --resume" retries them.
+            An unfinished sync (interrupted, killed, or ended with failed tasks) is resumed by the
+            next "max sync", retrying its failed tasks; --restart discards it instead. Only one
+            process syncs an installation at a time; searches and counts work during a sync.
+            Transient failures (timeouts, 5xx, 429) are retried with backoff, honouring Retry-After;
+            the installation's "retry" and "rateLimit" in max.json tune that.
+            Ctrl-C (or SIGTERM) stops claiming tasks, records the run as cancelled, and exits 130.
+            Exits 3 when some tasks failed.
             With --progress ndjson, stderr gets one JSON object per event, ending with a "finished"
-            event (or a "failed" one when the sync could not run).
+            event (or "failed" when the sync could not run, "cancelled" when interrupted).
             """)
 
     enum Progress: String, ExpressibleByArgument, CaseIterable {
@@ -24,8 +31,10 @@ struct SyncCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "The installation.") var installation: String
-    @Flag(help: "Continue the last unfinished sync, retrying its failed tasks.") var resume = false
-    @Flag(help: "Re-read everything from the source (what every sync does in this version).") var full = false
+    @Flag(help: "Continue the last unfinished sync (what a plain sync does; kept for scripts).") var resume = false
+    @Flag(help: "Discard an unfinished sync and start a new one.") var restart = false
+    @Flag(help: "Re-read everything from the source in a new run (every run reads everything in this version).")
+    var full = false
     @Option(help: "Progress on stderr: auto (a bar on a terminal), bar, ndjson or none.") var progress: Progress = .auto
     @Option(help: "Tasks run at once (1 to \(Self.maximumConcurrency)).") var concurrency = 8
 
@@ -33,7 +42,7 @@ struct SyncCommand: AsyncParsableCommand {
     static let maximumConcurrency = 64
 
     func validate() throws {
-        if resume && full { throw ValidationError("--resume and --full cannot be combined") }
+        if resume && (full || restart) { throw ValidationError("--resume cannot be combined with --full or --restart") }
         guard (1...Self.maximumConcurrency).contains(concurrency) else {
             throw ValidationError("--concurrency must be between 1 and \(Self.maximumConcurrency)")
         }
@@ -45,8 +54,18 @@ struct SyncCommand: AsyncParsableCommand {
         let reporter = ProgressReporter(mode: mode, installation: installation)
         let summary: SyncSummary
         do {
-            summary = try await workspace.sync(
-                installation, resume: resume, engine: SyncEngine(concurrency: concurrency), observer: reporter.handle)
+            summary = try await Self.runInterruptibly { [installation, concurrency, restart, full] in
+                try await workspace.sync(
+                    installation, restart: restart || full, engine: SyncEngine(concurrency: concurrency),
+                    observer: reporter.handle)
+            }
+        } catch is Interrupted {
+            reporter.finish()
+            reporter.cancelled()
+            Terminal.err(
+                "Sync of \(installation) interrupted: what was written is kept and the run is recorded as cancelled; \"max sync \(installation)\" resumes it"
+            )
+            throw PartialSuccess(code: 130)
         } catch {
             reporter.finish()
             reporter.failed(MaxError.wrapping(error))
@@ -73,6 +92,29 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
+extension SyncCommand {
+    /// SIGINT or SIGTERM arrived.
+    struct Interrupted: Error {}
+
+    /// Runs `body`, cancelling it when SIGINT or SIGTERM arrives: it then finishes what it must (a
+    /// page commits or rolls back, the run is recorded as cancelled) and ``Interrupted`` is thrown.
+    static func runInterruptibly<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                for await _ in signals { throw Interrupted() }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw CancellationError()
+        }
+    }
+}
+
 /// Shows sync progress on stderr: a bar rewritten in place, or one JSON line per event.
 final class ProgressReporter: Sendable {
     private struct State {
@@ -95,6 +137,8 @@ final class ProgressReporter: Sendable {
 
     func handle(_ event: SyncEvent) {
         switch event {
+        case .started(_, resumed: true) where mode != .ndjson:
+            Terminal.err("Resuming the unfinished sync of \(installation) (\"--restart\" starts over instead)")
         case .request(.retrying): state.withLock { $0.retries += 1 }
         case .request(.rateLimited): state.withLock { $0.rateLimited += 1 }
         default: break
@@ -113,6 +157,12 @@ final class ProgressReporter: Sendable {
         if retries > 0 { parts.append("\(Self.grouped(retries)) retr\(retries == 1 ? "y" : "ies")") }
         if limited > 0 { parts.append("\(Self.grouped(limited)) rate limited (429)") }
         return parts.isEmpty ? "" : "; " + parts.joined(separator: ", ")
+    }
+
+    /// Reports an interrupted sync (ndjson only).
+    func cancelled() {
+        guard mode == .ndjson else { return }
+        Terminal.err(JSONValue.object(["event": "cancelled"]).jsonText)
     }
 
     /// Reports a sync that could not run (ndjson only: the error itself is printed by the caller).

@@ -14,6 +14,8 @@ extension MaxError.Code {
     /// A secret file can be read by other users, or belongs to another user.
     public static let insecureCredentials = Self(
         domain: "credentials", name: "insecure_file", category: .validationError)
+    /// Another process is syncing the installation.
+    public static let syncAlreadyRunning = Self(domain: "sync", name: "already_running", category: .conflict)
     /// No installation of that name in `max.json`.
     public static let installationNotFound = Self(domain: "installation", name: "not_found", category: .notFound)
     /// An installation of that name exists already.

@@ -181,8 +181,12 @@ public struct MaxWorkspace: Sendable {
     /// `keepData`.
     ///
     /// Only paths inside `.max/installations/<name>/` are removed, and none if a link leads elsewhere.
+    ///
+    /// - Throws: `sync.already_running` while a sync of it runs; `installation.not_found`; path errors.
     public func disconnect(_ name: String, keepData: Bool) throws {
         _ = try record(name)
+        let lock = try InstallationLock.acquire(name, in: project, for: "disconnect \(name)")
+        defer { withExtendedLifetime(lock) {} }
         let folder = try project.installationURL(name)
         let credentials = try project.credentialsURL(name)
         try project.update { file in file.installations[name] = nil }
@@ -198,16 +202,24 @@ public struct MaxWorkspace: Sendable {
         }
     }
 
-    /// Syncs an installation: starts it, runs the engine, stops it.
+    /// Syncs an installation: takes its writer lock, starts it, runs the engine, stops it.
+    ///
+    /// An unfinished run (cancelled, partial, or left by a process that died) is resumed, retrying
+    /// its failed tasks, unless `restart`.
+    ///
+    /// - Throws: `sync.already_running` when another process syncs it; `CancellationError` when the
+    ///   task is cancelled (the run is then recorded as cancelled); the engine's errors.
     public func sync(
-        _ name: String, resume: Bool = false, engine: SyncEngine = SyncEngine(),
+        _ name: String, restart: Bool = false, engine: SyncEngine = SyncEngine(),
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
         let live = try await live(name) { observer(.request($0)) }
+        let lock = try InstallationLock.acquire(name, in: project, for: "sync \(name)")
+        defer { withExtendedLifetime(lock) {} }
         let store = try await openStoreForWriting(name)
         try await live.start()
         do {
-            let summary = try await engine.sync(live, into: store, resume: resume, observer: observer)
+            let summary = try await engine.sync(live, into: store, resume: !restart, observer: observer)
             await live.stop()
             return summary
         } catch {

@@ -151,6 +151,52 @@ extension EntityStore {
         }
     }
 
+    /// Marks an unfinished run as running again, for a sync that resumes it.
+    public func reopenRun(_ runID: String) async throws {
+        try await write("resuming a sync run") { db in
+            try db.execute(
+                sql: "UPDATE _max_sync_runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = ?",
+                arguments: [runID])
+            try SyncStateRows.requireChange(db, "run \(runID)")
+        }
+    }
+
+    /// Marks a run cancelled and puts its running tasks back to pending, so a later sync resumes it.
+    ///
+    /// Synchronous on purpose: it is called when the sync's task has been cancelled, where an async
+    /// database access would give up before it starts.
+    public func cancelRun(_ runID: String, at date: Date = Date()) throws {
+        do {
+            try writer.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE _max_sync_tasks SET state = 'pending', updated_at = ? WHERE run_id = ? AND state = 'running'
+                        """,
+                    arguments: [date.storedMilliseconds, runID])
+                try db.execute(
+                    sql: """
+                        UPDATE _max_sync_runs
+                        SET status = 'cancelled', finished_at = ?,
+                            entities_written = (SELECT coalesce(sum(entities_written), 0) FROM _max_sync_tasks WHERE run_id = ?)
+                        WHERE id = ?
+                        """,
+                    arguments: [date.storedMilliseconds, runID, runID])
+            }
+        } catch {
+            throw MaxError.storage(error, while: "cancelling a sync run")
+        }
+    }
+
+    /// The most recently started run with `status`, if any (the last good sync, say).
+    public func latestRun(withStatus status: SyncRun.Status) async throws -> SyncRun? {
+        try await read("reading sync runs") { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM _max_sync_runs WHERE status = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
+                arguments: [status.rawValue]
+            ).map(SyncRun.init(row:))
+        }
+    }
+
     /// The run with id `runID`, if recorded.
     public func run(_ runID: String) async throws -> SyncRun? {
         try await read("reading a sync run") { db in

@@ -28,11 +28,13 @@ public struct SyncEngine: Sendable {
     /// - Parameters:
     ///   - installation: The installation to sync, started.
     ///   - store: Its store.
-    ///   - resume: Continue the last unfinished run instead, retrying its failed tasks.
+    ///   - resume: Continue the last run if it is unfinished (running, partial or cancelled),
+    ///     retrying its failed tasks, instead of starting a new one.
     ///   - observer: Receives progress events; called from worker tasks, so it must be thread-safe.
     /// - Returns: The summary; its status is `partial` when tasks failed.
-    /// - Throws: When the run cannot start (the seeder failed, the store is unwritable), or on
-    ///   cancellation.
+    /// - Throws: When the run cannot start (the seeder failed, the store is unwritable), or
+    ///   `CancellationError` on cancellation, after recording the run as cancelled with its running
+    ///   tasks pending again (what committed stays committed).
     public func sync(
         _ installation: LiveInstallation, into store: EntityStore, resume: Bool = false,
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
@@ -42,44 +44,60 @@ public struct SyncEngine: Sendable {
         let seed = try await installation.seed()
         var run: SyncRun
         var firstStep = 0
-        if resume, let last = try await store.latestRun(), last.status != .completed {
-            run = last
-            // The earliest step with unfinished work: the steps after it ran without that work's
-            // entities, so they run again (merging upserts make that safe).
-            let unfinished =
-                try await store.tasks(in: run.id, state: .failed) + store.tasks(in: run.id, state: .running)
-                + store.tasks(in: run.id, state: .pending)
-            let decoder = JSONDecoder()
-            let steps = unfinished.compactMap {
-                try? decoder.decode(SyncTaskPayload.self, from: Data($0.payload.utf8)).step
+        var current: SyncRun?
+        do {
+            if resume, let last = try await store.latestRun(), [.running, .partial, .cancelled].contains(last.status) {
+                run = last
+                current = last
+                // The earliest step with unfinished work: the steps after it ran without that work's
+                // entities, so they run again (merging upserts make that safe).
+                let unfinished =
+                    try await store.tasks(in: run.id, state: .failed) + store.tasks(in: run.id, state: .running)
+                    + store.tasks(in: run.id, state: .pending)
+                let decoder = JSONDecoder()
+                let steps = try unfinished.map { task in
+                    do {
+                        return try decoder.decode(SyncTaskPayload.self, from: Data(task.payload.utf8)).step
+                    } catch {
+                        throw MaxError(
+                            .internalError, "the stored payload of sync task \(task.id) is damaged",
+                            hint: "start over with \"max sync <installation> --restart\"",
+                            context: ["task": String(task.id)])
+                    }
+                }
+                let expanded = Int(try await store.checkpoint(Self.stepScope(run.id)) ?? "") ?? -1
+                try await store.reopenRun(run.id)
+                try await store.requeueTasks(in: run.id, includingFailed: true)
+                observer(.started(runID: run.id, resumed: true))
+                try await drain(run: run, installation: installation, store: store, tally: tally, observer: observer)
+                firstStep = (steps.min() ?? expanded) + 1
+            } else {
+                run = try await store.beginRun(kind: "full", at: started)
+                current = run
+                observer(.started(runID: run.id, resumed: false))
+                try await store.upsert(seed.entities, at: started)
             }
-            let expanded = Int(try await store.checkpoint(Self.stepScope(run.id)) ?? "") ?? -1
-            try await store.requeueTasks(in: run.id, includingFailed: true)
-            observer(.started(runID: run.id, resumed: true))
-            try await drain(run: run, installation: installation, store: store, tally: tally, observer: observer)
-            firstStep = (steps.min() ?? expanded) + 1
-        } else {
-            run = try await store.beginRun(kind: "full", at: started)
-            observer(.started(runID: run.id, resumed: false))
-            try await store.upsert(seed.entities, at: started)
-        }
 
-        let runStart = run.startedAt
-        let context = TaskContext(
-            installation: installation, store: store, runStart: runStart, tally: tally, observer: observer)
-        for (index, step) in seed.plan.steps.enumerated() where index >= firstStep {
-            var tasks: [NewSyncTask] = []
-            for leaf in step.leaves {
-                tasks += try await expand(leaf, step: index, store: store)
+            let runStart = run.startedAt
+            let context = TaskContext(
+                installation: installation, store: store, runStart: runStart, tally: tally, observer: observer)
+            for (index, step) in seed.plan.steps.enumerated() where index >= firstStep {
+                var tasks: [NewSyncTask] = []
+                for leaf in step.leaves {
+                    tasks += try await expand(leaf, step: index, store: store)
+                }
+                _ = try await store.enqueue(tasks, in: run.id)
+                try await store.completeTask(
+                    try await store.enqueue([NewSyncTask(kind: "step", payload: "{\"step\":\(index)}")], in: run.id)[0]
+                        .id,
+                    checkpoints: [Self.stepScope(run.id): String(index)])
+                observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
+                try await drain(run: run, context: context)
             }
-            _ = try await store.enqueue(tasks, in: run.id)
-            try await store.completeTask(
-                try await store.enqueue([NewSyncTask(kind: "step", payload: "{\"step\":\(index)}")], in: run.id)[0].id,
-                checkpoints: [Self.stepScope(run.id): String(index)])
-            observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
-            try await drain(run: run, context: context)
+        } catch is CancellationError {
+            if let current { try store.cancelRun(current.id) }
+            throw CancellationError()
         }
-
         let counts = try await store.taskCounts(in: run.id)
         let failed = counts[.failed, default: 0]
         run = try await store.finishRun(run.id, status: failed > 0 ? .partial : .completed)

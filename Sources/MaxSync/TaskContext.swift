@@ -24,6 +24,9 @@ struct TaskContext: Sendable {
             }
         } catch is CancellationError {
             throw CancellationError()
+        } catch  where Task.isCancelled {
+            // A request cut short by the cancellation fails as a network error: not the task's fault.
+            throw CancellationError()
         } catch {
             let maxError = (error as? MaxError) ?? MaxError(.internalError, String(describing: error))
             if maxError.code.domain == "storage" && maxError.code != .storageTypeMismatch

@@ -114,7 +114,7 @@ struct LocalSafetyTests {
         #expect(!sync.output.contains(fixture.acme.apiKey))
     }
 
-    @Test func tenPairsOfSimultaneousFirstSyncsAllSucceed() async throws {
+    @Test func tenSimultaneousFirstSyncsAndReadsNeverRace() async throws {
         let acme = try AcmeProcess()
         let folder = try TemporaryDirectory(prefix: "race")
         var projects: [URL] = []
@@ -130,10 +130,20 @@ struct LocalSafetyTests {
             projects.append(project)
         }
         for project in projects {
+            // Two writers and a reader at once on a project that has no database yet: one writer
+            // runs, the other is refused by the writer lock, and the reader sees an empty or a
+            // prepared store, never a half-created one.
             async let first = runMax(["-C", project.path, "sync", "acme"])
             async let second = runMax(["-C", project.path, "sync", "acme"])
+            async let reader = runMax(["-C", project.path, "count", "acme", "AcmeTask"])
             let outcomes = try await [first, second]
-            for outcome in outcomes { #expect(outcome.status == 0, "\(outcome.stderr)") }
+            #expect(outcomes.contains { $0.status == 0 }, "\(outcomes.map(\.stderr))")
+            for outcome in outcomes where outcome.status != 0 {
+                #expect(outcome.status == 1)
+                #expect(outcome.stderr.contains("error[sync.already_running]"), "\(outcome.stderr)")
+            }
+            let read = try await reader
+            #expect(read.status == 0, "\(read.stderr)")
             let count = try await runMax(["-C", project.path, "count", "acme", "AcmeTask"])
             #expect(count.stdout == "30\n")
         }

@@ -28,49 +28,77 @@ struct Outcome: Sendable {
 }
 
 /// Runs `max` with `arguments`, standard input from `input` (not a terminal), and returns what it did.
-///
-/// Standard output and error go to temporary files rather than pipes, so a process that writes a
-/// lot to both never blocks on a full pipe, and the wait for its exit suspends the task instead of
-/// blocking a thread of the cooperative pool.
 func runMax(
     _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
 ) async throws -> Outcome {
-    let process = Process()
-    process.executableURL = Binaries.max
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    var env = ProcessInfo.processInfo.environment
-    env["NO_COLOR"] = "1"
-    env.merge(environment) { _, new in new }
-    process.environment = env
-    let outputs = try TemporaryDirectory(prefix: "outputs")
-    let stdoutURL = outputs.file("stdout")
-    let stderrURL = outputs.file("stderr")
-    try Data().write(to: stdoutURL)
-    try Data().write(to: stderrURL)
-    let stdout = try FileHandle(forWritingTo: stdoutURL)
-    let stderr = try FileHandle(forWritingTo: stderrURL)
-    let stdin = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    process.standardInput = stdin
-    let (exits, exited) = AsyncStream<Int32>.makeStream()
-    process.terminationHandler = { finished in
-        // A signal reads as the shell shows it: 128 + the signal (139 for SIGSEGV).
-        let signalled = finished.terminationReason == .uncaughtSignal
-        exited.yield(signalled ? 128 + finished.terminationStatus : finished.terminationStatus)
-        exited.finish()
+    try await MaxProcess(arguments, in: directory, environment: environment, input: input).outcome()
+}
+
+/// A running `max` process, for tests that signal or race it.
+///
+/// Standard output and error go to temporary files rather than pipes, so a process that writes a
+/// lot to both never blocks on a full pipe, and waiting for its exit suspends the task instead of
+/// blocking a thread of the cooperative pool.
+final class MaxProcess: @unchecked Sendable {
+    // Unchecked: the process and file handles are set up in init; afterwards only the process's
+    // own thread-safe methods are called.
+    private let process = Process()
+    private let outputs: TemporaryDirectory
+    private let exits: AsyncStream<Int32>
+
+    init(
+        _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
+    ) throws {
+        process.executableURL = Binaries.max
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        outputs = try TemporaryDirectory(prefix: "outputs")
+        try Data().write(to: outputs.file("stdout"))
+        try Data().write(to: outputs.file("stderr"))
+        let stdout = try FileHandle(forWritingTo: outputs.file("stdout"))
+        let stderr = try FileHandle(forWritingTo: outputs.file("stderr"))
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        let (exits, exited) = AsyncStream<Int32>.makeStream()
+        self.exits = exits
+        process.terminationHandler = { finished in
+            // A signal reads as the shell shows it: 128 + the signal (139 for SIGSEGV).
+            let signalled = finished.terminationReason == .uncaughtSignal
+            exited.yield(signalled ? 128 + finished.terminationStatus : finished.terminationStatus)
+            exited.finish()
+        }
+        try process.run()
+        try stdout.close()
+        try stderr.close()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
     }
-    try process.run()
-    try stdout.close()
-    try stderr.close()
-    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-    try stdin.fileHandleForWriting.close()
-    var status: Int32 = -1
-    for await code in exits { status = code }
-    return Outcome(
-        status: status, stdout: String(decoding: try Data(contentsOf: stdoutURL), as: UTF8.self),
-        stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
+
+    /// What the process wrote to standard error so far.
+    var stderrSoFar: String {
+        String(decoding: (try? Data(contentsOf: outputs.file("stderr"))) ?? Data(), as: UTF8.self)
+    }
+
+    /// Whether it still runs.
+    var isRunning: Bool { process.isRunning }
+
+    /// Sends `signal` (SIGINT, SIGTERM, SIGKILL…).
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the exit and returns what it did.
+    func outcome() async throws -> Outcome {
+        var status: Int32 = -1
+        for await code in exits { status = code }
+        return Outcome(
+            status: status, stdout: String(decoding: try Data(contentsOf: outputs.file("stdout")), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: outputs.file("stderr")), as: UTF8.self))
+    }
 }
 
 /// An `acme-server` process, stopped when the value goes away.

@@ -117,6 +117,7 @@ public struct ConnectorHTTPClient: Sendable {
                     return response
                 }
             } catch let error as MaxError {
+                if Task.isCancelled { throw CancellationError() }
                 result = .failure(error)
                 let refused = error.code == .httpUnreachable && error.context["refused"] == "true"
                 let retryable = error.category.isRetryable && (repeatable || refused)

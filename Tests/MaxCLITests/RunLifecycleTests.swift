@@ -1,0 +1,96 @@
+import Foundation
+import MaxCore
+import MaxTestSupport
+import Testing
+
+/// One writer per installation, clean interruption, and resumption after a crash, with real processes.
+struct RunLifecycleTests {
+    /// An Acme slow enough (latency on every request) that a sync lasts a few seconds.
+    static func slowAcme(projects: Int = 40, tasks: Int = 100) throws -> AcmeProcess {
+        try AcmeProcess(arguments: [
+            "--projects-per-workspace", "\(projects)", "--tasks-per-project", "\(tasks)", "--latency-ms", "15",
+        ])
+    }
+
+    /// Waits until the sync has written entities (its ndjson progress says so).
+    static func waitForProgress(_ sync: MaxProcess) async throws {
+        for _ in 0..<400 where sync.isRunning {
+            if sync.stderrSoFar.contains(#""event":"entities""#) { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    static func latestStatus(_ folder: TemporaryDirectory) async throws -> String? {
+        let listed = try await runMax(["-C", folder.url.path, "ls", "-o", "json"])
+        return try JSONValue(parsing: listed.stdout).arrayValue?.first?["status"]?.stringValue
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalCancelsTheRunAndARerunCompletesIt(signal: Int32) async throws {
+        let acme = try Self.slowAcme()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let sync = try MaxProcess(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+        try await Self.waitForProgress(sync)
+        sync.send(signal)
+        let outcome = try await sync.outcome()
+        #expect(outcome.status == 130, "\(outcome.output)")
+        #expect(outcome.stderr.contains("Sync of acme interrupted"), "\(outcome.stderr)")
+        #expect(SyncReportTests.events(outcome.stderr).last?["event"] == "cancelled")
+        #expect(try await Self.latestStatus(folder) == "cancelled")
+
+        let rerun = try await runMax(["-C", folder.url.path, "sync", "acme"])
+        #expect(rerun.status == 0, "\(rerun.output)")
+        #expect(rerun.stderr.contains("Resuming the unfinished sync of acme"))
+        #expect(try await Self.latestStatus(folder) == "completed")
+        try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
+    }
+
+    @Test func oneWriterAtATimeAndReadersNeverWait() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "60", "--latency-ms", "40"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let path = folder.url.path
+        // One worker over slow requests: a sync of several seconds.
+        let first = try MaxProcess(["-C", path, "sync", "acme", "--concurrency", "1", "--progress", "ndjson"])
+        try await Self.waitForProgress(first)
+
+        let count = try await runMax(["-C", path, "count", "acme", "AcmeTask"])
+        #expect(count.status == 0, "\(count.stderr)")
+        #expect(try await Self.latestStatus(folder) == "syncing")
+
+        let second = try await runMax(["-C", path, "sync", "acme"])
+        #expect(second.status == 1)
+        #expect(
+            second.stderr.contains(
+                "error[sync.already_running]: cannot sync acme: another Max process is syncing it (pid "),
+            "\(second.stderr)")
+        let resume = try await runMax(["-C", path, "sync", "acme", "--resume"])
+        #expect(resume.status == 1)
+        let disconnect = try await runMax(["-C", path, "disconnect", "acme", "--yes"])
+        #expect(disconnect.status == 1)
+        #expect(disconnect.stderr.contains("cannot disconnect acme"))
+        #expect(first.isRunning, "all of the above answered while the sync was still running")
+
+        let finished = try await first.outcome()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(try await Self.latestStatus(folder) == "completed")
+    }
+
+    @Test func killedAtRandomMomentsASyncResumesToExactlyTheAPIsData() async throws {
+        let acme = try Self.slowAcme(projects: 30, tasks: 150)
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        var rng = SplitMix64(seed: 20_261_124)
+        for round in 0..<10 {
+            let sync = try MaxProcess(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+            try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500, using: &rng)))
+            sync.send(SIGKILL)
+            let killed = try await sync.outcome()
+            #expect([0, 137].contains(killed.status), "round \(round): \(killed.stderr)")
+            // A run its dead process left never shows as running (it may not have begun, or have ended).
+            let status = try await Self.latestStatus(folder)
+            #expect(["interrupted", "completed", "never synced"].contains(status), "round \(round): \(status ?? "-")")
+            let resumed = try await runMax(["-C", folder.url.path, "sync", "acme"])
+            #expect(resumed.status == 0, "round \(round): \(resumed.output)")
+            try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
+        }
+    }
+}
