@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaxConnector
 import MaxCore
 import MaxQuery
 import MaxRuntime
@@ -9,10 +10,11 @@ struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls", abstract: "List installations: name, connector, status, last sync, entity count.",
         discussion: """
-            Reads each installation's local data only (no network). STATUS is that of the latest
-            sync: completed, partial (failed tasks), cancelled, syncing (running now), interrupted
-            (its process died; the next "max sync" resumes it) or never synced. LAST SYNC is the
-            end of the latest completed one. An installation whose data
+            Reads each installation's local data only (no network). STATUS comes from the latest
+            sync: active (it completed), syncing (running now), interrupted (its process died; the
+            next "max sync" resumes it), degraded (tasks failed, or the source kept failing),
+            credential_expired (the source refused the credentials), cancelled, error, or never
+            synced. LAST SYNC is the end of the latest completed sync. An installation whose data
             cannot be read is listed with status "error" and the reason, and the command exits with
             that error's code (2 for an unsafe path, 1 for a damaged database; 1 when they differ).
             """)
@@ -65,6 +67,23 @@ struct ListCommand: AsyncParsableCommand {
         throw PartialSuccess(code: ErrorReporter.exitCode(forAll: failures.map(\.error)))
     }
 
+    /// The installation's status, from its latest run: `active` (completed), `syncing`,
+    /// `interrupted` (running, but its process is gone), `degraded` (tasks failed, or the source
+    /// kept failing), `credential_expired`, `cancelled`, or `error`.
+    static func status(of run: SyncRun, isLive: Bool) -> String {
+        switch run.status {
+        case .running: return isLive ? "syncing" : "interrupted"
+        case .completed: return "active"
+        case .partial: return "degraded"
+        case .cancelled: return "cancelled"
+        case .failed:
+            let code = run.error?.split(separator: ":").first.map(String.init) ?? ""
+            if code == MaxError.Code.httpUnauthorized.description { return "credential_expired" }
+            if code == MaxError.Code.circuitOpen.description || code.hasPrefix("http.") { return "degraded" }
+            return "error"
+        }
+    }
+
     /// Fills in the status, last sync and entity count from the installation's store, read only.
     private func describe(_ name: String, workspace: MaxWorkspace, into row: inout [String: JSONValue])
         async throws
@@ -77,11 +96,11 @@ struct ListCommand: AsyncParsableCommand {
         let store = try await workspace.openStoreForReading(name)
         var status = "never synced"
         if let run = try await store.latestRun() {
-            status = run.status.rawValue
-            if run.status == .running {
-                // A run marked running is live only while its process holds the writer lock.
-                status = InstallationLock.holder(of: name, in: workspace.project) == nil ? "interrupted" : "syncing"
-            }
+            let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
+            status = Self.status(of: run, isLive: live)
+            var last: [String: JSONValue] = ["id": .string(run.id), "status": .string(run.status.rawValue)]
+            if let error = run.error { last["error"] = .string(error) }
+            row["lastRun"] = .object(last)
         }
         // The last good sync stays visible whatever came after it.
         if let good = try await store.latestRun(withStatus: .completed), let finished = good.finishedAt {

@@ -218,6 +218,8 @@ final class ProgressReporter: Sendable {
                 "waitMs": wait.map { .int($0.wholeMilliseconds) } ?? .null,
                 "rate": rate.map { .double(($0 * 100).rounded() / 100) } ?? .null,
             ]
+        case .request(.breaker(let state, let host)):
+            ["event": "breaker", "state": .string(state.rawValue), "host": .string(host)]
         case .finished(let summary):
             [
                 "event": "finished", "run": .string(summary.runID), "status": .string(summary.status),

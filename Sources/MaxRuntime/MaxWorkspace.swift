@@ -82,8 +82,8 @@ public struct MaxWorkspace: Sendable {
     }
 
     /// Builds the live installation (no I/O yet), with its own HTTP client: the connector's retry
-    /// policy and rate limit, as overridden by the installation's `retry` and `rateLimit` in
-    /// `max.json`.
+    /// policy and rate limit and a circuit breaker, as overridden by the installation's `retry`,
+    /// `rateLimit` and `circuitBreaker` in `max.json`.
     ///
     /// - Parameters:
     ///   - name: The installation.
@@ -106,7 +106,13 @@ public struct MaxWorkspace: Sendable {
         if let override = record.otherKeys["rateLimit"] {
             rateLimit = try rateLimit.overridden(by: override, at: "\(path).rateLimit")
         }
+        var breaker = CircuitBreaker.Settings.standard
+        if let override = record.otherKeys["circuitBreaker"] {
+            breaker = try breaker.overridden(by: override, at: "\(path).circuitBreaker")
+        }
         http.limiter = RequestLimiter(rateLimit)
+        let host = record.config["baseURL"]?.stringValue.flatMap { URL(string: $0)?.host } ?? name
+        http.breaker = RequestBreaker(breaker, host: host)
         http.observer = observer
         return try module.initialise(config: record.config, credentials: try credentials(for: name), http: http)
     }
@@ -202,7 +208,8 @@ public struct MaxWorkspace: Sendable {
         }
     }
 
-    /// Syncs an installation: takes its writer lock, starts it, runs the engine, stops it.
+    /// Syncs an installation: takes its writer lock, runs the engine (which starts the installation),
+    /// stops it.
     ///
     /// An unfinished run (cancelled, partial, or left by a process that died) is resumed, retrying
     /// its failed tasks, unless `restart`.
@@ -217,7 +224,6 @@ public struct MaxWorkspace: Sendable {
         let lock = try InstallationLock.acquire(name, in: project, for: "sync \(name)")
         defer { withExtendedLifetime(lock) {} }
         let store = try await openStoreForWriting(name)
-        try await live.start()
         do {
             let summary = try await engine.sync(live, into: store, resume: !restart, observer: observer)
             await live.stop()

@@ -26,7 +26,8 @@ public struct SyncEngine: Sendable {
     /// Runs a full sync of `installation` into `store`.
     ///
     /// - Parameters:
-    ///   - installation: The installation to sync, started.
+    ///   - installation: The installation to sync; the engine starts it once the run is recorded, so
+    ///     a source that cannot even be reached leaves a failed run behind.
     ///   - store: Its store.
     ///   - resume: Continue the last run if it is unfinished (running, partial or cancelled),
     ///     retrying its failed tasks, instead of starting a new one.
@@ -41,12 +42,12 @@ public struct SyncEngine: Sendable {
     ) async throws -> SyncSummary {
         let started = Date()
         let tally = Tally()
-        let seed = try await installation.seed()
         var run: SyncRun
         var firstStep = 0
         var current: SyncRun?
         do {
-            if resume, let last = try await store.latestRun(), [.running, .partial, .cancelled].contains(last.status) {
+            let resumable: [SyncRun.Status] = [.running, .partial, .cancelled, .failed]
+            if resume, let last = try await store.latestRun(), resumable.contains(last.status) {
                 run = last
                 current = last
                 // The earliest step with unfinished work: the steps after it ran without that work's
@@ -69,14 +70,17 @@ public struct SyncEngine: Sendable {
                 try await store.reopenRun(run.id)
                 try await store.requeueTasks(in: run.id, includingFailed: true)
                 observer(.started(runID: run.id, resumed: true))
+                try await installation.start()
                 try await drain(run: run, installation: installation, store: store, tally: tally, observer: observer)
                 firstStep = (steps.min() ?? expanded) + 1
             } else {
                 run = try await store.beginRun(kind: "full", at: started)
                 current = run
                 observer(.started(runID: run.id, resumed: false))
-                try await store.upsert(seed.entities, at: started)
+                try await installation.start()
             }
+            let seed = try await installation.seed()
+            if firstStep == 0 { try await store.upsert(seed.entities, at: started) }
 
             let runStart = run.startedAt
             let context = TaskContext(
@@ -97,6 +101,15 @@ public struct SyncEngine: Sendable {
         } catch is CancellationError {
             if let current { try store.cancelRun(current.id) }
             throw CancellationError()
+        } catch {
+            // The run could not go on (the seeder failed, the source's breaker gave up, the store
+            // failed): record it as failed, so the next sync resumes it, and report the error
+            // itself. Recording is best effort: the store may be what failed.
+            if let current {
+                let reason = (error as? MaxError).map { "\($0.code): \($0.message)" } ?? String(describing: error)
+                _ = try? await store.finishRun(current.id, status: .failed, error: reason)
+            }
+            throw error
         }
         let counts = try await store.taskCounts(in: run.id)
         let failed = counts[.failed, default: 0]

@@ -29,8 +29,11 @@ struct TaskContext: Sendable {
             throw CancellationError()
         } catch {
             let maxError = (error as? MaxError) ?? MaxError(.internalError, String(describing: error))
-            if maxError.code.domain == "storage" && maxError.code != .storageTypeMismatch
-                && maxError.code != .storageUnknownField
+            // The store failing, or the source's breaker giving up, stops the whole run: other
+            // tasks would fail the same way.
+            if maxError.code == .circuitOpen
+                || (maxError.code.domain == "storage" && maxError.code != .storageTypeMismatch
+                    && maxError.code != .storageUnknownField)
             {
                 throw maxError
             }

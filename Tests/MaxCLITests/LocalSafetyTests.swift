@@ -165,7 +165,7 @@ struct LocalSafetyTests {
         let listed = try await runMax(["-C", path, "ls"])
         #expect(listed.status == 1, "\(listed.output)")
         let lines = listed.stdout.split(separator: "\n")
-        #expect(lines.contains { $0.hasPrefix("acme ") && $0.contains("completed") }, "\(listed.stdout)")
+        #expect(lines.contains { $0.hasPrefix("acme ") && $0.contains("active") }, "\(listed.stdout)")
         #expect(lines.contains { $0.hasPrefix("broken ") && $0.contains("error") }, "\(listed.stdout)")
         #expect(listed.stderr.contains("error[storage.database_error]"))
 

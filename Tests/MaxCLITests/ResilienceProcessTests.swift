@@ -106,3 +106,52 @@ struct ResilienceProcessTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file(".max/installations/acme/data.db").path))
     }
 }
+
+/// A source that is down opens the installation's circuit breaker, and the sync stops in bounded time.
+struct CircuitBreakerProcessTests {
+    static func setOverrides(_ folder: TemporaryDirectory, url: String?, _ overrides: [String: JSONValue]) throws {
+        let file = folder.file("max.json")
+        var project = try JSONValue(parsing: String(contentsOf: file, encoding: .utf8))
+        var installations = project["installations"]?.objectValue ?? [:]
+        var record = installations["acme"]?.objectValue ?? [:]
+        for (key, value) in overrides { record[key] = value }
+        if let url {
+            var config = record["config"]?.objectValue ?? [:]
+            config["baseURL"] = .string(url)
+            record["config"] = .object(config)
+        }
+        installations["acme"] = .object(record)
+        project = .object((project.objectValue ?? [:]).merging(["installations": .object(installations)]) { $1 })
+        try Data(project.prettyJSONText.utf8).write(to: file)
+    }
+
+    @Test func aDeadSourceOpensTheBreakerAndTheSyncStopsWithinItsBound() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        try Self.setOverrides(
+            folder, url: "http://127.0.0.1:9",
+            [
+                "retry": ["maxAttempts": 50, "baseDelay": 0.05, "maxDelay": 0.2, "maxElapsed": 120],
+                "circuitBreaker": ["coolDown": 0.5, "maximumOpen": 3],
+            ])
+        let clock = ContinuousClock()
+        let started = clock.now
+        let outcome = try await runMax(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+        let elapsed = clock.now - started
+        #expect(outcome.status == 1, "\(outcome.output)")
+        #expect(outcome.stderr.contains("error[sync.circuit_open]: 127.0.0.1 kept failing"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("last errors: http.unreachable"))
+        #expect(elapsed < .seconds(20), "bounded by maximumOpen (3 s) plus the time to open: \(elapsed)")
+        let states = SyncReportTests.events(outcome.stderr).filter { $0["event"] == "breaker" }.compactMap {
+            $0["state"]?.stringValue
+        }
+        #expect(states.first == "open")
+        #expect(states.contains("half_open"))
+        #expect(try await RunLifecycleTests.latestStatus(folder) == "degraded")
+
+        try Self.setOverrides(folder, url: acme.url, [:])
+        let healed = try await runMax(["-C", folder.url.path, "sync", "acme"])
+        #expect(healed.status == 0, "\(healed.output)")
+        #expect(try await RunLifecycleTests.latestStatus(folder) == "active")
+    }
+}

@@ -41,7 +41,7 @@ struct RunLifecycleTests {
         let rerun = try await runMax(["-C", folder.url.path, "sync", "acme"])
         #expect(rerun.status == 0, "\(rerun.output)")
         #expect(rerun.stderr.contains("Resuming the unfinished sync of acme"))
-        #expect(try await Self.latestStatus(folder) == "completed")
+        #expect(try await Self.latestStatus(folder) == "active")
         try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
     }
 
@@ -72,7 +72,7 @@ struct RunLifecycleTests {
 
         let finished = try await first.outcome()
         #expect(finished.status == 0, "\(finished.stderr)")
-        #expect(try await Self.latestStatus(folder) == "completed")
+        #expect(try await Self.latestStatus(folder) == "active")
     }
 
     @Test func killedAtRandomMomentsASyncResumesToExactlyTheAPIsData() async throws {
@@ -87,7 +87,7 @@ struct RunLifecycleTests {
             #expect([0, 137].contains(killed.status), "round \(round): \(killed.stderr)")
             // A run its dead process left never shows as running (it may not have begun, or have ended).
             let status = try await Self.latestStatus(folder)
-            #expect(["interrupted", "completed", "never synced"].contains(status), "round \(round): \(status ?? "-")")
+            #expect(["interrupted", "active", "never synced"].contains(status), "round \(round): \(status ?? "-")")
             let resumed = try await runMax(["-C", folder.url.path, "sync", "acme"])
             #expect(resumed.status == 0, "round \(round): \(resumed.output)")
             try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)

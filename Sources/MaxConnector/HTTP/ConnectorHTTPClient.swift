@@ -40,6 +40,8 @@ public struct ConnectorHTTPClient: Sendable {
     public var retryPolicy: RetryPolicy = .interactive
     /// The installation's flow control, shared by every request it makes; `nil` for none.
     public var limiter: RequestLimiter?
+    /// The installation's circuit breaker, shared by every request it makes; `nil` for none.
+    public var breaker: RequestBreaker?
     /// The clock retries wait on.
     public var clock: ElapsedClock = .continuous
     /// Told of retries and rate limiting.
@@ -92,6 +94,9 @@ public struct ConnectorHTTPClient: Sendable {
         let repeatable = ![.post, .patch].contains(request.method)
         while true {
             try Task.checkCancellation()
+            if let breaker, let changed = try await breaker.admit() {
+                observer?(.breaker(state: changed, host: breaker.host))
+            }
             try await limiter?.acquire()
             let failure: RetrySchedule.Failure
             let code: MaxError.Code
@@ -114,6 +119,9 @@ public struct ConnectorHTTPClient: Sendable {
                     (failure, code) = (.transient(retryAfter: nil), .httpServerError)
                 default:
                     limiter?.succeeded()
+                    if let changed = breaker?.record(failure: nil), let breaker {
+                        observer?(.breaker(state: changed, host: breaker.host))
+                    }
                     return response
                 }
             } catch let error as MaxError {
@@ -122,6 +130,19 @@ public struct ConnectorHTTPClient: Sendable {
                 let refused = error.code == .httpUnreachable && error.context["refused"] == "true"
                 let retryable = error.category.isRetryable && (repeatable || refused)
                 (failure, code) = (retryable ? .transient(retryAfter: nil) : .permanent, error.code)
+            }
+            if let breaker {
+                // Only a source that is unwell trips the breaker: not a 429, not a 4xx answer.
+                let unwell: MaxError? =
+                    switch result {
+                    case .success(let response) where response.status >= 500:
+                        MaxError(.httpServerError, "\(response.requestDescription) answered \(response.status)")
+                    case .failure(let error) where error.category.isRetryable: error
+                    default: nil
+                    }
+                if let changed = breaker.record(failure: unwell) {
+                    observer?(.breaker(state: changed, host: breaker.host))
+                }
             }
             let elapsed = clock.elapsed() - started
             switch schedule.next(after: failure, elapsed: elapsed, random: Double.random(in: 0..<1)) {

@@ -9,4 +9,6 @@ public enum HTTPEvent: Sendable {
     /// The server answered 429; requests of the installation slow down, and pause for `wait` when
     /// the server said how long (`Retry-After`).
     case rateLimited(request: String, wait: Duration?, rate: Double?)
+    /// The installation's circuit breaker changed state (open, half-open, closed).
+    case breaker(state: CircuitBreaker.State, host: String)
 }
