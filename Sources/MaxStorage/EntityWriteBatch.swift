@@ -33,6 +33,29 @@ public struct EntityWriteBatch: Sendable, Hashable {
     public var deletions: [Ref]
     /// Collections read to the end: members not stored since the given time are gone upstream.
     public var sweeps: [Sweep]
+    /// Memberships to set: each makes its member belong to exactly the owners given, among the
+    /// entities of the owner type, in that collection field (a task moved to another project).
+    public var memberships: [Membership]
+
+    /// The collections of one owner type that hold a member, replacing those it was in.
+    public struct Membership: Sendable, Hashable {
+        /// The member.
+        public var member: Ref
+        /// The owner type, such as `AcmeProject`.
+        public var ownerType: EntityType
+        /// The collection field, such as `tasks`.
+        public var field: String
+        /// The ids of the owners that hold the member now.
+        public var owners: [String]
+
+        /// Creates a membership.
+        public init(member: Ref, ownerType: EntityType, field: String, owners: [String]) {
+            self.member = member
+            self.ownerType = ownerType
+            self.field = field
+            self.owners = owners
+        }
+    }
 
     /// A collection whose stale members are tombstoned and unlinked.
     public struct Sweep: Sendable, Hashable {
@@ -53,13 +76,19 @@ public struct EntityWriteBatch: Sendable, Hashable {
     }
 
     /// Creates a batch.
-    public init(upserts: [EntityInput] = [], links: [Links] = [], deletions: [Ref] = [], sweeps: [Sweep] = []) {
+    public init(
+        upserts: [EntityInput] = [], links: [Links] = [], deletions: [Ref] = [], sweeps: [Sweep] = [],
+        memberships: [Membership] = []
+    ) {
         self.upserts = upserts
         self.links = links
         self.deletions = deletions
         self.sweeps = sweeps
+        self.memberships = memberships
     }
 
     /// Whether the batch writes nothing.
-    public var isEmpty: Bool { upserts.isEmpty && links.isEmpty && deletions.isEmpty && sweeps.isEmpty }
+    public var isEmpty: Bool {
+        upserts.isEmpty && links.isEmpty && deletions.isEmpty && sweeps.isEmpty && memberships.isEmpty
+    }
 }

@@ -17,13 +17,23 @@ struct EntityWriter {
         let now = date.storedMilliseconds
         try upsert(batch.upserts, in: db, now: now)
         for links in batch.links {
-            try addLinks(links, in: db)
+            try addLinks(links, in: db, now: now)
+        }
+        for membership in batch.memberships {
+            try setMembership(membership, in: db, now: now)
         }
         for ref in batch.deletions {
             let def = try definition(of: ref.type)
             try db.cachedStatement(
                 sql: "UPDATE \(def.name.quoted) SET \"_deleted_at\" = ? WHERE \"_id\" = ? AND \"_deleted_at\" IS NULL"
             ).execute(arguments: [now, ref.id])
+            // A deleted entity leaves every collection that held it.
+            for (owner, field) in try collections(holding: ref.type) {
+                try db.cachedStatement(
+                    sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND target_id = ?"
+                )
+                .execute(arguments: [owner.name, field, ref.id])
+            }
         }
         for sweep in batch.sweeps {
             try apply(sweep, in: db, now: now)
@@ -31,7 +41,38 @@ struct EntityWriter {
         return batch.upserts.count + batch.deletions.count
     }
 
-    /// Tombstones and unlinks the members of a collection not stored since the sweep's time.
+    /// The collection fields (with their owner types) that hold entities of `type`.
+    private func collections(holding type: EntityType) throws -> [(EntityType, String)] {
+        schema.entities.flatMap { def in
+            def.collectionFields.compactMap { field -> (EntityType, String)? in
+                guard case .collection(let target) = field.type, target == type else { return nil }
+                return (def.type, field.name)
+            }
+        }
+    }
+
+    private func setMembership(_ membership: EntityWriteBatch.Membership, in db: Database, now: Int64) throws {
+        let def = try definition(of: membership.ownerType)
+        guard let field = def.field(named: membership.field), case .collection(let target) = field.type,
+            target == membership.member.type
+        else {
+            throw MaxError(
+                .storageUnknownField,
+                "\(def.name) has no collection field '\(membership.field)' of \(membership.member.type)",
+                context: ["entityType": def.name, "field": membership.field])
+        }
+        try db.cachedStatement(sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND target_id = ?")
+            .execute(arguments: [def.name, membership.field, membership.member.id])
+        for owner in membership.owners {
+            try insertLinks(
+                owner: Ref(membership.ownerType, owner), field: membership.field, targets: [membership.member], in: db,
+                now: now)
+        }
+    }
+
+    /// Tombstones the members of a collection not stored since the sweep's time, and removes the
+    /// links the owner's listing did not return in this run (their `seen_at` is older), so a member
+    /// that moved to another owner leaves this one whatever order the listings ran in.
     private func apply(_ sweep: EntityWriteBatch.Sweep, in db: Database, now: Int64) throws {
         let def = try definition(of: sweep.owner.type)
         guard case .collection(let targetType) = def.field(named: sweep.field)?.type else {
@@ -48,13 +89,10 @@ struct EntityWriter {
                 WHERE "_deleted_at" IS NULL AND ("_synced_at" IS NULL OR "_synced_at" < ?) AND "_id" IN (\(members))
                 """,
             arguments: [now, since, def.name, sweep.field, sweep.owner.id])
-        // Correlated on the target's primary key: a subquery over the target table would scan it
-        // whole for every collection swept.
         try db.execute(
             sql: """
                 DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?
-                AND EXISTS (SELECT 1 FROM \(target) AS t WHERE t."_id" = _max_links.target_id
-                            AND (t."_synced_at" IS NULL OR t."_synced_at" < ?))
+                AND (seen_at IS NULL OR seen_at < ?)
                 """,
             arguments: [def.name, sweep.field, sweep.owner.id, since])
     }
@@ -91,7 +129,7 @@ struct EntityWriter {
             guard let group else { continue }
             try group.binder.statement.execute()
             if group.hasCollections {
-                try replaceCollections(of: input, def: group.def, in: db)
+                try replaceCollections(of: input, def: group.def, in: db, now: now)
             }
         }
     }
@@ -144,17 +182,17 @@ struct EntityWriter {
         return Group(def: def, fields: fields, binder: StatementBinder(statement), collections: def.collectionFields)
     }
 
-    private func replaceCollections(of input: EntityInput, def: EntityDef, in db: Database) throws {
+    private func replaceCollections(of input: EntityInput, def: EntityDef, in db: Database, now: Int64) throws {
         for field in def.collectionFields {
             guard let value = input.fields[field.name] else { continue }
             guard case .refs(let refs) = value, value.fits(field.type) else { throw mismatch(input, field, value) }
             try db.cachedStatement(sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?")
                 .execute(arguments: [def.name, field.name, input.ref.id])
-            try insertLinks(owner: input.ref, field: field.name, targets: refs, in: db)
+            try insertLinks(owner: input.ref, field: field.name, targets: refs, in: db, now: now)
         }
     }
 
-    private func addLinks(_ links: EntityWriteBatch.Links, in db: Database) throws {
+    private func addLinks(_ links: EntityWriteBatch.Links, in db: Database, now: Int64) throws {
         let def = try definition(of: links.owner.type)
         guard let field = def.field(named: links.field), case .collection(let target) = field.type else {
             throw MaxError(
@@ -167,14 +205,17 @@ struct EntityWriter {
                 "\(def.name).\(links.field) holds \(target) entities, not \(wrong.type) (\(wrong.id))",
                 context: ["entityType": def.name, "field": links.field])
         }
-        try insertLinks(owner: links.owner, field: links.field, targets: links.targets, in: db)
+        try insertLinks(owner: links.owner, field: links.field, targets: links.targets, in: db, now: now)
     }
 
-    private func insertLinks(owner: Ref, field: String, targets: [Ref], in db: Database) throws {
+    private func insertLinks(owner: Ref, field: String, targets: [Ref], in db: Database, now: Int64) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO _max_links (owner_type, field, owner_id, target_id) VALUES (?, ?, ?, ?)")
+            sql: """
+                INSERT INTO _max_links (owner_type, field, owner_id, target_id, seen_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT DO UPDATE SET seen_at = excluded.seen_at
+                """)
         for target in targets {
-            statement.setUncheckedArguments([owner.type.name, field, owner.id, target.id])
+            statement.setUncheckedArguments([owner.type.name, field, owner.id, target.id, now])
             try statement.execute()
         }
     }

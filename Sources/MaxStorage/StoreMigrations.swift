@@ -68,6 +68,11 @@ enum StoreMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v2: when each collection link was last seen") { db in
+            // Sweeps remove links their owner's last full listing did not return, whatever the
+            // member's own freshness (a task moved between projects leaves the old one).
+            try db.execute(sql: "ALTER TABLE _max_links ADD COLUMN seen_at INTEGER")
+        }
         return migrator
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import MaxCore
+import MaxQuery
+import MaxStorage
+import MaxTestSupport
+import Testing
+
+/// Collection membership follows what the owners' listings and the change feed say, not the
+/// members' freshness.
+struct CollectionMembershipTests {
+    let store: EntityStore
+
+    init() throws {
+        store = try EntityStore.inMemory(schema: SampleSchema.schema)
+    }
+
+    func members(_ project: String) async throws -> [String] {
+        let record = try await store.record(Ref("Project", project), selection: try FieldSelection(parsing: "tasks"))
+        guard case .refs(let refs)? = record?["tasks"] else { return [] }
+        return refs.map(\.id).sorted()
+    }
+
+    static func listing(_ project: String, _ items: [String], sweepSince: Date?) -> EntityWriteBatch {
+        EntityWriteBatch(
+            upserts: items.map { EntityInput("Item", id: $0, fields: ["title": .string($0)]) },
+            links: [.init(owner: Ref("Project", project), field: "tasks", targets: items.map { Ref("Item", $0) })],
+            sweeps: sweepSince.map { [.init(owner: Ref("Project", project), field: "tasks", notSyncedSince: $0)] } ?? []
+        )
+    }
+
+    @Test func aMemberThatMovedLeavesItsOldOwnerWhateverTheOrder() async throws {
+        try await store.upsert([EntityInput("Project", id: "p1"), EntityInput("Project", id: "p2")])
+        let first = Date(timeIntervalSince1970: 1_000)
+        try await store.write(Self.listing("p1", ["a", "b"], sweepSince: nil), at: first)
+        try await store.write(Self.listing("p2", ["c"], sweepSince: nil), at: first)
+
+        // The next run: b moved to p2, and p2 happens to be listed before p1.
+        let second = Date(timeIntervalSince1970: 2_000)
+        try await store.write(Self.listing("p2", ["b", "c"], sweepSince: second), at: second.addingTimeInterval(1))
+        try await store.write(Self.listing("p1", ["a"], sweepSince: second), at: second.addingTimeInterval(2))
+        #expect(try await members("p1") == ["a"])
+        #expect(try await members("p2") == ["b", "c"])
+        #expect(try await store.record(Ref("Item", "b")) != nil, "b moved, it was not deleted")
+    }
+
+    @Test func membershipsAndDeletionsFromAChangeFeed() async throws {
+        try await store.upsert([EntityInput("Project", id: "p1"), EntityInput("Project", id: "p2")])
+        try await store.write(Self.listing("p1", ["a", "b"], sweepSince: nil))
+        try await store.write(
+            EntityWriteBatch(
+                upserts: [EntityInput("Item", id: "a", fields: ["title": "moved"])],
+                memberships: [.init(member: Ref("Item", "a"), ownerType: "Project", field: "tasks", owners: ["p2"])]))
+        #expect(try await members("p1") == ["b"])
+        #expect(try await members("p2") == ["a"])
+
+        try await store.write(EntityWriteBatch(deletions: [Ref("Item", "b")]))
+        #expect(try await members("p1") == [])
+        #expect(try await store.record(Ref("Item", "b")) == nil)
+        #expect(try await store.record(Ref("Item", "b"), includeDeleted: true) != nil, "a tombstone stays")
+    }
+}
