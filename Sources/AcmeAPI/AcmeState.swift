@@ -16,6 +16,7 @@ final class AcmeState: Sendable {
     }
 
     private let windows = Mutex<[String: Window]>([:])
+    private let routeCounts = Mutex<[String: Int]>([:])
     private let requestCount = Atomic<UInt64>(0)
 
     init(database: AcmeDatabase, options: AcmeOptions, apiKey: String, webhooks: WebhookDispatcher) {
@@ -45,4 +46,21 @@ final class AcmeState: Sendable {
         guard options.failRate > 0 else { return nil }
         return options.injectedFailure(forRequest: requestCount.add(1, ordering: .relaxed).newValue)
     }
+
+    /// Counts an authenticated request by route (`GET /api/tasks/:id`), for `/api/stats`, so tests
+    /// can tell how many requests a client made.
+    func count(method: String, path: String) {
+        var segments: [String] = []
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+            // Ids are a prefix and 32 hex digits: `tsk_…`.
+            let parts = segment.split(separator: "_", maxSplits: 1)
+            let isID = parts.count == 2 && parts[1].count == 32 && parts[1].allSatisfy(\.isHexDigit)
+            segments.append(isID ? ":id" : String(segment))
+        }
+        let route = segments.joined(separator: "/")
+        routeCounts.withLock { $0["\(method) \(route)", default: 0] += 1 }
+    }
+
+    /// The requests counted so far, by route.
+    var requestsByRoute: [String: Int] { routeCounts.withLock { $0 } }
 }

@@ -27,6 +27,7 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
         guard try await isValid(key) else {
             throw AcmeHTTPError(status: .forbidden, message: "Invalid API key")
         }
+        if path != "/api/stats" { state.count(method: request.method.rawValue, path: path) }
         if let retryAfter = state.rateLimitDelay(for: key) {
             var fields = HTTPFields()
             fields[.retryAfter] = String(retryAfter)

@@ -60,7 +60,8 @@ public struct AcmeConnector: ConnectorModule {
         ],
         // Acme documents no rate limit; this is a ceiling well above what a sync sends, so the
         // limiter only matters once a tenant answers 429.
-        rateLimit: RateLimit(rate: 1000, burst: 100))
+        rateLimit: RateLimit(rate: 1000, burst: 100),
+        changeFeed: AcmeChangeFeed.feed)
 
     /// Builds an installation over the shared HTTP client.
     public func initialise(_ config: Config, credentials: any CredentialStore) throws -> Installation<AcmeContext> {

@@ -14,8 +14,11 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Sync an installation's data into local storage.",
         discussion: """
-            An unfinished sync (interrupted, killed, or ended with failed tasks) is resumed by the
-            next "max sync", retrying its failed tasks; --restart discards it instead. Only one
+            The first sync reads everything. After it, when the connector reports changes (Acme
+            does), "max sync" applies only what changed since, deletions included; --full reads
+            everything again. An unfinished full sync (interrupted, killed, or ended with failed
+            tasks) is resumed by the next "max sync", retrying its failed tasks; --restart discards
+            it instead. Only one
             process syncs an installation at a time; searches and counts work during a sync.
             Transient failures (timeouts, 5xx, 429) are retried with backoff, honouring Retry-After;
             the installation's "retry" and "rateLimit" in max.json tune that.
@@ -33,7 +36,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Argument(help: "The installation.") var installation: String
     @Flag(help: "Continue the last unfinished sync (what a plain sync does; kept for scripts).") var resume = false
     @Flag(help: "Discard an unfinished sync and start a new one.") var restart = false
-    @Flag(help: "Re-read everything from the source in a new run (every run reads everything in this version).")
+    @Flag(help: "Read everything in a new run (not only the changes), tombstoning what the source no longer has.")
     var full = false
     @Option(help: "Progress on stderr: auto (a bar on a terminal), bar, ndjson or none.") var progress: Progress = .auto
     @Option(help: "Tasks run at once (1 to \(Self.maximumConcurrency)).") var concurrency = 8
@@ -56,7 +59,7 @@ struct SyncCommand: AsyncParsableCommand {
         do {
             summary = try await Self.runInterruptibly { [installation, concurrency, restart, full] in
                 try await workspace.sync(
-                    installation, restart: restart || full, engine: SyncEngine(concurrency: concurrency),
+                    installation, restart: restart, full: full, engine: SyncEngine(concurrency: concurrency),
                     observer: reporter.handle)
             }
         } catch is Interrupted {
@@ -86,8 +89,9 @@ struct SyncCommand: AsyncParsableCommand {
             throw PartialSuccess(code: 3)
         }
         let rate = Double(summary.totalEntities) / max(summary.duration, 0.001)
+        let kind = summary.kind == "incremental" ? " (changes only)" : ""
         Terminal.out(
-            "Synced \(installation) in \(seconds) s: \(entities), \(ProgressReporter.grouped(Int(rate)))/s"
+            "Synced \(installation)\(kind) in \(seconds) s: \(entities), \(ProgressReporter.grouped(Int(rate)))/s"
                 + reporter.troubleSummary)
     }
 }
@@ -223,6 +227,7 @@ final class ProgressReporter: Sendable {
         case .finished(let summary):
             [
                 "event": "finished", "run": .string(summary.runID), "status": .string(summary.status),
+                "kind": .string(summary.kind),
                 "entities": .int(summary.totalEntities), "tasksCompleted": .int(summary.tasksCompleted),
                 "tasksFailed": .int(summary.tasksFailed), "durationMs": .int(Int(summary.duration * 1000)),
             ]

@@ -34,13 +34,17 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
     /// `max.json` may override it. A limiter runs at this rate and slows down on 429s; without one,
     /// the runtime's limiter starts at a rate no sync reaches and only slows down on 429s.
     public let rateLimit: RateLimit?
+    /// What changed since a position, for incremental syncs; `nil` when every sync reads everything.
+    public let changeFeed: ChangeFeed<Context>?
 
     /// Creates a definition.
     public init(
         name: String, displayName: String, description: String, icon: String = "", version: String,
         scopes: [String] = [], schema: Schema, onboarding: OnboardingFlow, seeder: Seeder<Context>,
-        resolvers: [Resolver<Context>], retryPolicy: RetryPolicy = .standard, rateLimit: RateLimit? = nil
+        resolvers: [Resolver<Context>], retryPolicy: RetryPolicy = .standard, rateLimit: RateLimit? = nil,
+        changeFeed: ChangeFeed<Context>? = nil
     ) {
+        self.changeFeed = changeFeed
         self.retryPolicy = retryPolicy
         self.rateLimit = rateLimit
         self.name = name

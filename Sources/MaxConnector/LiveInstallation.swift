@@ -11,6 +11,8 @@ public struct LiveInstallation: Sendable {
     private let onStop: @Sendable () async -> Void
     private let onHealth: @Sendable () async -> HealthStatus
     private let seedFunction: @Sendable () async throws -> Seed
+    private let positionFunction: (@Sendable () async throws -> String)?
+    private let changesFunction: (@Sendable (String) async throws -> ChangePage)?
     private let entityLoaders: [EntityType: [String: BoundEntityLoader]]
     private let collectionLoaders: [EntityType: [String: BoundCollectionLoader]]
 
@@ -22,6 +24,13 @@ public struct LiveInstallation: Sendable {
         self.onHealth = { await installation.health() }
         let seeder = def.seeder
         self.seedFunction = { try await seeder.seed(context) }
+        if let feed = def.changeFeed {
+            self.positionFunction = { try await feed.position(context) }
+            self.changesFunction = { after in try await feed.changes(after, context) }
+        } else {
+            self.positionFunction = nil
+            self.changesFunction = nil
+        }
         var entityLoaders: [EntityType: [String: BoundEntityLoader]] = [:]
         var collectionLoaders: [EntityType: [String: BoundCollectionLoader]] = [:]
         for resolver in def.resolvers {
@@ -55,6 +64,15 @@ public struct LiveInstallation: Sendable {
 
     /// Runs the seeder.
     public func seed() async throws -> Seed { try await seedFunction() }
+
+    /// Whether the connector has a change feed, so syncs after a full one can be incremental.
+    public var hasChangeFeed: Bool { changesFunction != nil }
+
+    /// The change feed's position now, or `nil` without a feed.
+    public func changePosition() async throws -> String? { try await positionFunction?() }
+
+    /// The changes after `position`, or `nil` without a feed.
+    public func changes(after position: String) async throws -> ChangePage? { try await changesFunction?(position) }
 
     /// The loaders that provide `fields` of `type`, each with the fields it provides, in the order
     /// the fields were asked for.

@@ -211,13 +211,14 @@ public struct MaxWorkspace: Sendable {
     /// Syncs an installation: takes its writer lock, runs the engine (which starts the installation),
     /// stops it.
     ///
-    /// An unfinished run (cancelled, partial, or left by a process that died) is resumed, retrying
-    /// its failed tasks, unless `restart`.
+    /// An unfinished run (cancelled, partial, failed, or left by a process that died) is resumed,
+    /// retrying its failed tasks, unless `restart` or `full`. After a completed full run, a
+    /// connector with a change feed syncs only the changes, unless `full`.
     ///
     /// - Throws: `sync.already_running` when another process syncs it; `CancellationError` when the
     ///   task is cancelled (the run is then recorded as cancelled); the engine's errors.
     public func sync(
-        _ name: String, restart: Bool = false, engine: SyncEngine = SyncEngine(),
+        _ name: String, restart: Bool = false, full: Bool = false, engine: SyncEngine = SyncEngine(),
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
         let live = try await live(name) { observer(.request($0)) }
@@ -225,7 +226,8 @@ public struct MaxWorkspace: Sendable {
         defer { withExtendedLifetime(lock) {} }
         let store = try await openStoreForWriting(name)
         do {
-            let summary = try await engine.sync(live, into: store, resume: !restart, observer: observer)
+            let summary = try await engine.sync(
+                live, into: store, resume: !restart && !full, full: full || restart, observer: observer)
             await live.stop()
             return summary
         } catch {

@@ -237,6 +237,13 @@ extension EntityStore {
         }
     }
 
+    /// Saves a checkpoint by itself.
+    public func setCheckpoint(_ scope: String, _ value: String, at date: Date = Date()) async throws {
+        try await write("saving a checkpoint") { db in
+            try SyncStateRows.setCheckpoint(scope, value, at: date.storedMilliseconds, in: db)
+        }
+    }
+
     /// The value saved for a checkpoint scope (an incremental-sync cursor), if any.
     public func checkpoint(_ scope: String) async throws -> String? {
         try await read("reading a checkpoint") { db in

@@ -1,4 +1,5 @@
 public import Foundation
+import GRDB
 public import MaxCore
 
 extension EntityStore {
@@ -17,12 +18,36 @@ extension EntityStore {
         try await write(EntityWriteBatch(upserts: inputs), at: date)
     }
 
-    /// Applies a whole batch (upserts, links, deletions) in one transaction.
+    /// Applies a whole batch (upserts, links, memberships, deletions, sweeps) and saves
+    /// `checkpoints` (an incremental sync's position, say) in one transaction.
     ///
     /// - Throws: as ``upsert(_:at:)``; nothing is written when anything fails.
-    public func write(_ batch: EntityWriteBatch, at date: Date = Date()) async throws {
+    public func write(_ batch: EntityWriteBatch, checkpoints: [String: String] = [:], at date: Date = Date())
+        async throws
+    {
         let writer = entityWriter
-        _ = try await write("storing entities") { db in try writer.apply(batch, in: db, at: date) }
+        _ = try await write("storing entities") { db in
+            let written = try writer.apply(batch, in: db, at: date)
+            for (scope, value) in checkpoints {
+                try SyncStateRows.setCheckpoint(scope, value, at: date.storedMilliseconds, in: db)
+            }
+            return written
+        }
+    }
+
+    /// Which of `ids` are stored as entities of `type` (tombstones excluded).
+    public func existingIDs(of type: EntityType, among ids: [String]) async throws -> Set<String> {
+        let def = try definition(of: type)
+        guard !ids.isEmpty else { return [] }
+        return try await read("checking stored \(def.name)") { db in
+            var found: Set<String> = []
+            let statement = try db.cachedStatement(
+                sql: "SELECT 1 FROM \(def.name.quoted) WHERE \"_id\" = ? AND \"_deleted_at\" IS NULL")
+            for id in Set(ids) where try Bool.fetchOne(statement, arguments: [id]) == true {
+                found.insert(id)
+            }
+            return found
+        }
     }
 
     /// Tombstones the entities: they stay stored but are hidden from queries unless deleted entities are asked for.

@@ -23,31 +23,39 @@ public struct SyncEngine: Sendable {
         self.fieldsBatchSize = max(1, fieldsBatchSize)
     }
 
-    /// Runs a full sync of `installation` into `store`.
+    /// Syncs `installation` into `store`: resumes an unfinished full run; else, when the connector
+    /// has a change feed and a full run has completed, applies only the changes since (see
+    /// ``syncChanges(_:into:after:observer:)``); else runs a full sync.
     ///
     /// - Parameters:
     ///   - installation: The installation to sync; the engine starts it once the run is recorded, so
     ///     a source that cannot even be reached leaves a failed run behind.
     ///   - store: Its store.
-    ///   - resume: Continue the last run if it is unfinished (running, partial or cancelled),
-    ///     retrying its failed tasks, instead of starting a new one.
+    ///   - resume: Continue the last full run if it is unfinished (running, partial, cancelled or
+    ///     failed), retrying its failed tasks, instead of starting a new one.
+    ///   - full: Read everything in a new full run, even when changes alone would do.
     ///   - observer: Receives progress events; called from worker tasks, so it must be thread-safe.
     /// - Returns: The summary; its status is `partial` when tasks failed.
     /// - Throws: When the run cannot start (the seeder failed, the store is unwritable), or
     ///   `CancellationError` on cancellation, after recording the run as cancelled with its running
     ///   tasks pending again (what committed stays committed).
     public func sync(
-        _ installation: LiveInstallation, into store: EntityStore, resume: Bool = false,
+        _ installation: LiveInstallation, into store: EntityStore, resume: Bool = false, full: Bool = false,
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
+        let resumable: [SyncRun.Status] = [.running, .partial, .cancelled, .failed]
+        let last = try await store.latestRun()
+        let resuming = resume && last.map { $0.kind == "full" && resumable.contains($0.status) } == true
+        if !resuming, !full, installation.hasChangeFeed, let position = try await store.checkpoint(Self.changesScope) {
+            return try await syncChanges(installation, into: store, after: position, observer: observer)
+        }
         let started = Date()
         let tally = Tally()
         var run: SyncRun
         var firstStep = 0
         var current: SyncRun?
         do {
-            let resumable: [SyncRun.Status] = [.running, .partial, .cancelled, .failed]
-            if resume, let last = try await store.latestRun(), resumable.contains(last.status) {
+            if resuming, let last {
                 run = last
                 current = last
                 // The earliest step with unfinished work: the steps after it ran without that work's
@@ -78,6 +86,11 @@ public struct SyncEngine: Sendable {
                 current = run
                 observer(.started(runID: run.id, resumed: false))
                 try await installation.start()
+                // Where the change feed is now: once this full run completes, incremental syncs
+                // start from here, so nothing that changes while it reads falls between.
+                if let position = try await installation.changePosition() {
+                    try await store.setCheckpoint(Self.startScope(run.id), position)
+                }
             }
             let seed = try await installation.seed()
             if firstStep == 0 { try await store.upsert(seed.entities, at: started) }
@@ -113,6 +126,9 @@ public struct SyncEngine: Sendable {
         }
         let counts = try await store.taskCounts(in: run.id)
         let failed = counts[.failed, default: 0]
+        if failed == 0, let position = try await store.checkpoint(Self.startScope(run.id)) {
+            try await store.setCheckpoint(Self.changesScope, position)
+        }
         run = try await store.finishRun(run.id, status: failed > 0 ? .partial : .completed)
         let summary = SyncSummary(
             runID: run.id, status: run.status.rawValue, entitiesWritten: tally.written.withLock { $0 },
@@ -123,6 +139,12 @@ public struct SyncEngine: Sendable {
     }
 
     static func stepScope(_ runID: String) -> String { "run.\(runID).step" }
+
+    /// The change feed's position a full run started at.
+    static func startScope(_ runID: String) -> String { "run.\(runID).changes" }
+
+    /// Where incremental syncs continue from.
+    static let changesScope = "changes.position"
 
     static func describe(_ step: SyncStep) -> String {
         switch step {

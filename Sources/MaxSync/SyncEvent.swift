@@ -25,6 +25,8 @@ public struct SyncSummary: Sendable {
     public let runID: String
     /// `completed`, `partial` (some tasks failed: resume retries them) or `failed`.
     public let status: String
+    /// `full` (everything read) or `incremental` (changes since the last sync).
+    public var kind = "full"
     /// Entities written, by type.
     public let entitiesWritten: [EntityType: Int]
     /// Tasks that completed and that failed.

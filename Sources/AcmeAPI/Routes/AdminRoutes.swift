@@ -15,7 +15,13 @@ enum AdminRoutes {
     static func add<Context: RequestContext>(to router: Router<Context>, state: AcmeState) {
         router.get("api/health") { _, _ in try Reply.json(["status": "ok", "tenant": state.options.tenant]) }
         router.get("api/meta") { _, _ in try Reply.json(["tenant": state.options.tenant, "apiKey": state.apiKey]) }
-        router.get("api/stats") { _, _ in try Reply.json(try await state.database.stats()) }
+        router.get("api/stats") { _, _ in
+            // The counts of the data, and (new) `requests`: authenticated requests so far by route,
+            // `/api/stats` itself excluded.
+            var stats = try await state.database.stats().mapValues(AnyJSON.int)
+            stats["requests"] = .object(state.requestsByRoute.mapValues(AnyJSON.int))
+            return try Reply.json(stats)
+        }
 
         router.post("api/seed") { request, _ -> Response in
             var request = request

@@ -1,0 +1,79 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxTestSupport
+import Testing
+
+/// After a full sync, `max sync` applies only what changed, deletions included, with requests in
+/// proportion to the changes; `--full` reads everything again.
+struct IncrementalSyncTests {
+    static func requests(_ acme: AcmeProcess) async throws -> [String: Int] {
+        let stats = try await EndToEndTests.api(acme, .get, "/api/stats", .null)
+        return (stats["requests"]?.objectValue ?? [:]).compactMapValues(\.intValue)
+    }
+
+    @Test func afterAThousandChangesOnlyTheChangesAreRead() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "10", "--tasks-per-project", "60"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let full = try await runMax(["-C", folder.url.path, "sync", "acme"])
+        #expect(full.status == 0, "\(full.output)")
+        #expect(full.stdout.hasPrefix("Synced acme in "))
+
+        // 1,000 changes through the API: 400 creates, 400 updates, 200 deletes.
+        let projects = try await EndToEndTests.apiList(acme, "/api/projects").compactMap { $0["id"]?.stringValue }
+        let users = try await EndToEndTests.apiList(acme, "/api/users").compactMap { $0["id"]?.stringValue }
+        let tasks = try await EndToEndTests.apiList(acme, "/api/tasks").compactMap { $0["id"]?.stringValue }
+        try #require(tasks.count == 600 && !users.isEmpty)
+        for index in 0..<400 {
+            _ = try await EndToEndTests.api(
+                acme, .post, "/api/tasks",
+                [
+                    "projectId": .string(projects[index % projects.count]), "title": .string("Created \(index)"),
+                    "createdById": .string(users[0]),
+                ])
+        }
+        for index in 0..<400 {
+            _ = try await EndToEndTests.api(
+                acme, .patch, "/api/tasks/\(tasks[index])",
+                [
+                    "title": .string("Renamed \(index)"), "status": "done",
+                    "lastModifiedById": .string(users[1 % users.count]),
+                ])
+        }
+        for index in 400..<600 {
+            _ = try await EndToEndTests.api(acme, .delete, "/api/tasks/\(tasks[index])", .null)
+        }
+
+        let before = try await Self.requests(acme)
+        let incremental = try await runMax(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+        #expect(incremental.status == 0, "\(incremental.output)")
+        #expect(incremental.stdout.hasPrefix("Synced acme (changes only) in "), "\(incremental.stdout)")
+        let after = try await Self.requests(acme)
+        var made: [String: Int] = [:]
+        for (route, count) in after where count != before[route, default: 0] {
+            made[route] = count - before[route, default: 0]
+        }
+        let total = made.values.reduce(0, +)
+        #expect(total <= 1_000 + 10, "requests in proportion to the changes: \(made)")
+        #expect(made["GET /api/tasks"] == nil, "no list was read again: \(made)")
+        #expect(made["GET /api/tasks/:id", default: 0] == 800, "each created or updated task read once: \(made)")
+        try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
+
+        let hidden = try await runMax(["-C", folder.url.path, "count", "acme", "AcmeTask"])
+        let all = try await runMax(["-C", folder.url.path, "count", "acme", "AcmeTask", "--include-deleted"])
+        #expect(hidden.stdout == "800\n")
+        #expect(all.stdout == "1000\n", "the 200 deleted tasks stay as tombstones")
+        let deleted = try await runMax([
+            "-C", folder.url.path, "search", "acme", "AcmeTask", "--include-deleted", "-f", "_deleted_at IS NOT NULL",
+            "--fields", "_id", "-a", "-o", "ndjson",
+        ])
+        #expect(
+            Set(deleted.stdout.split(separator: "\n").map(String.init))
+                == Set(tasks[400...].map { #"{"_id":"\#($0)"}"# }))
+
+        let again = try await runMax(["-C", folder.url.path, "sync", "acme", "--full"])
+        #expect(again.status == 0, "\(again.output)")
+        #expect(again.stdout.hasPrefix("Synced acme in "))
+        try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
+    }
+}
