@@ -173,6 +173,8 @@ public final class EntityStore: Sendable {
     func write<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await writer.write(body)
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             throw MaxError.storage(error, while: action)
         }
@@ -182,6 +184,8 @@ public final class EntityStore: Sendable {
     func read<T: Sendable>(_ action: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await writer.read(body)
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
             throw MaxError.storage(error, while: action)
         }

@@ -38,7 +38,8 @@ extension SyncEngine {
                 position = page.position
                 if !page.hasMore { break }
             }
-        } catch is CancellationError {
+        } catch  where error is CancellationError || Task.isCancelled {
+            // Cancelled, however the interrupted call reported it.
             try store.cancelRun(run.id)
             throw CancellationError()
         } catch {

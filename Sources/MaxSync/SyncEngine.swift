@@ -111,7 +111,8 @@ public struct SyncEngine: Sendable {
                 observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
                 try await drain(run: run, context: context)
             }
-        } catch is CancellationError {
+        } catch  where error is CancellationError || Task.isCancelled {
+            // Cancelled, however the interrupted call reported it.
             if let current { try store.cancelRun(current.id) }
             throw CancellationError()
         } catch {
