@@ -16,7 +16,8 @@ public struct MaxCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InitCommand.self, ConnectorsCommand.self, ConnectCommand.self, DisconnectCommand.self, ListCommand.self,
-            StatusCommand.self, SchemaCommand.self, SyncCommand.self, SearchCommand.self, CountCommand.self,
+            StatusCommand.self, SchemaCommand.self, SyncCommand.self, RunsCommand.self, SearchCommand.self,
+            CountCommand.self,
             DemoCommand.self,
         ]
     )

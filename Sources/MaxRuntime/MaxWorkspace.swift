@@ -3,6 +3,7 @@ public import MaxConnector
 import MaxCore
 public import MaxStorage
 public import MaxSync
+import Synchronization
 
 /// A project and what it can do: connect and disconnect installations, open their stores, sync them.
 ///
@@ -88,12 +89,13 @@ public struct MaxWorkspace: Sendable {
     /// - Parameters:
     ///   - name: The installation.
     ///   - observer: Told of retries and rate limiting.
+    ///   - statistics: Counts the requests, retries and 429s.
     /// - Returns: The installation, ready to start.
     /// - Throws: `connector.invalid_policy` for a malformed override (nothing runs then), and what
     ///   ``record(_:)`` and the connector throw.
-    public func live(_ name: String, observer: (@Sendable (HTTPEvent) -> Void)? = nil) async throws
-        -> LiveInstallation
-    {
+    public func live(
+        _ name: String, observer: (@Sendable (HTTPEvent) -> Void)? = nil, statistics: RequestStatistics? = nil
+    ) async throws -> LiveInstallation {
         let record = try record(name)
         let module = try await module(for: record)
         var http = ConnectorHTTPClient.shared
@@ -114,6 +116,7 @@ public struct MaxWorkspace: Sendable {
         let host = record.config["baseURL"]?.stringValue.flatMap { URL(string: $0)?.host } ?? name
         http.breaker = RequestBreaker(breaker, host: host)
         http.observer = observer
+        http.statistics = statistics
         return try module.initialise(config: record.config, credentials: try credentials(for: name), http: http)
     }
 
@@ -221,16 +224,33 @@ public struct MaxWorkspace: Sendable {
         _ name: String, restart: Bool = false, full: Bool = false, engine: SyncEngine = SyncEngine(),
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
-        let live = try await live(name) { observer(.request($0)) }
+        let statistics = RequestStatistics()
+        let live = try await live(name, observer: { observer(.request($0)) }, statistics: statistics)
         let lock = try InstallationLock.acquire(name, in: project, for: "sync \(name)")
         defer { withExtendedLifetime(lock) {} }
         let store = try await openStoreForWriting(name)
+        // What the run asked of the source, kept with it for `max runs`, however the sync ends.
+        let runID = Mutex<String?>(nil)
+        let recording: @Sendable (SyncEvent) -> Void = { event in
+            if case .started(let id, _) = event { runID.withLock { $0 = id } }
+            observer(event)
+        }
+        func record() {
+            guard let id = runID.withLock({ $0 }) else { return }
+            // Best effort: the counts inform `max runs`; failing to keep them must not hide how the
+            // sync itself ended.
+            try? store.addRequestCounts(
+                to: id, requests: statistics.requests, retries: statistics.retries,
+                rateLimited: statistics.rateLimited)
+        }
         do {
             let summary = try await engine.sync(
-                live, into: store, resume: !restart && !full, full: full || restart, observer: observer)
+                live, into: store, resume: !restart && !full, full: full || restart, observer: recording)
+            record()
             await live.stop()
             return summary
         } catch {
+            record()
             await live.stop()
             throw error
         }

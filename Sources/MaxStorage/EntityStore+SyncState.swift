@@ -237,6 +237,40 @@ extension EntityStore {
         }
     }
 
+    /// Adds what a sync asked of its source to a run's totals.
+    ///
+    /// Synchronous, like ``cancelRun(_:at:)``, so it is recorded even for a cancelled sync.
+    public func addRequestCounts(to runID: String, requests: Int, retries: Int, rateLimited: Int) throws {
+        do {
+            try writer.write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE _max_sync_runs
+                        SET requests = requests + ?, retries = retries + ?, rate_limited = rate_limited + ?
+                        WHERE id = ?
+                        """,
+                    arguments: [requests, retries, rateLimited, runID])
+            }
+        } catch {
+            throw MaxError.storage(error, while: "recording a sync run's requests")
+        }
+    }
+
+    /// The latest runs, newest first, with their failed-task counts.
+    public func runs(limit: Int = 20) async throws -> [SyncRun] {
+        try await read("reading sync runs") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.*, (SELECT count(*) FROM _max_sync_tasks t WHERE t.run_id = r.id AND t.state = 'failed')
+                        AS tasks_failed
+                    FROM _max_sync_runs r ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map(SyncRun.init(row:))
+        }
+    }
+
     /// Saves a checkpoint by itself.
     public func setCheckpoint(_ scope: String, _ value: String, at date: Date = Date()) async throws {
         try await write("saving a checkpoint") { db in
@@ -312,6 +346,10 @@ extension SyncRun {
             startedAt: Date(storedMilliseconds: row["started_at"]),
             finishedAt: (row["finished_at"] as Int64?).map(Date.init(storedMilliseconds:)),
             entitiesWritten: row["entities_written"], error: row["error"])
+        requests = row["requests"] ?? 0
+        retries = row["retries"] ?? 0
+        rateLimited = row["rate_limited"] ?? 0
+        tasksFailed = row["tasks_failed"] ?? 0
     }
 }
 

@@ -73,6 +73,14 @@ enum StoreMigrations {
             // member's own freshness (a task moved between projects leaves the old one).
             try db.execute(sql: "ALTER TABLE _max_links ADD COLUMN seen_at INTEGER")
         }
+        migrator.registerMigration("v3: what each sync run asked of its source") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE _max_sync_runs ADD COLUMN requests INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE _max_sync_runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE _max_sync_runs ADD COLUMN rate_limited INTEGER NOT NULL DEFAULT 0;
+                    """)
+        }
         return migrator
     }
 }

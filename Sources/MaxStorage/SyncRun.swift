@@ -30,6 +30,14 @@ public struct SyncRun: Sendable, Hashable {
     public let entitiesWritten: Int
     /// Why it failed, if it did.
     public let error: String?
+    /// Requests sent to the source (retries included), over every resumption of the run.
+    public var requests = 0
+    /// Requests that were retries.
+    public var retries = 0
+    /// Answers that were 429 (rate limited).
+    public var rateLimited = 0
+    /// Tasks that failed (known when read through ``EntityStore/runs(limit:)``).
+    public var tasksFailed = 0
 }
 
 /// One unit of sync work, persisted so a sync can be resumed after a crash.

@@ -50,6 +50,15 @@ struct ResilienceProcessTests {
         #expect(events.last?["event"] == "finished")
         #expect(!outcome.output.contains(acme.apiKey))
         try await Self.expectStoreEqualsTheAPI(folder, acme)
+
+        let runs = try await runMax(["-C", folder.url.path, "runs", "acme", "-o", "json"])
+        #expect(runs.status == 0, "\(runs.stderr)")
+        let latest = try #require(try JSONValue(parsing: runs.stdout).arrayValue?.first)
+        #expect(latest["kind"] == "full")
+        #expect(latest["status"] == "completed")
+        #expect(latest["retries"]?.intValue == retries.count, "the run keeps the retries the events showed")
+        #expect((latest["requests"]?.intValue ?? 0) > retries.count)
+        #expect(latest["tasksFailed"] == 0)
     }
 
     @Test func aSyncAgainstARateLimitedAPIWaitsAndMatchesIt() async throws {
@@ -63,6 +72,12 @@ struct ResilienceProcessTests {
         let rates = limited.compactMap { $0["rate"]?.doubleValue }
         #expect(rates.allSatisfy { $0 < 1000 }, "each 429 lowers the rate: \(rates)")
         try await Self.expectStoreEqualsTheAPI(folder, acme)
+        let runs = try await runMax(["-C", folder.url.path, "runs", "acme"])
+        #expect(runs.status == 0)
+        #expect(runs.stdout.hasPrefix("STARTED"), "\(runs.stdout)")
+        let json = try await runMax(["-C", folder.url.path, "runs", "acme", "-o", "ndjson"])
+        let latest = try JSONValue(parsing: String(json.stdout.split(separator: "\n").first ?? ""))
+        #expect(latest["rateLimited"]?.intValue == limited.count)
     }
 
     @Test func connectSurvivesAnInjectedServerError() async throws {

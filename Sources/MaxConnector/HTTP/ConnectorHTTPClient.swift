@@ -46,6 +46,8 @@ public struct ConnectorHTTPClient: Sendable {
     public var clock: ElapsedClock = .continuous
     /// Told of retries and rate limiting.
     public var observer: (@Sendable (HTTPEvent) -> Void)?
+    /// Counts requests, retries and 429s; `nil` to count nothing.
+    public var statistics: RequestStatistics?
 
     /// Creates a client.
     public init(
@@ -101,6 +103,7 @@ public struct ConnectorHTTPClient: Sendable {
             let failure: RetrySchedule.Failure
             let code: MaxError.Code
             var result: Result<Response, MaxError>
+            statistics?.countRequest()
             do {
                 var response = try await sendOnce(request)
                 response.attempts = schedule.attempts + 1
@@ -108,6 +111,7 @@ public struct ConnectorHTTPClient: Sendable {
                 switch response.status {
                 case 429:
                     let retryAfter = Self.retryAfter(response.header("Retry-After"))
+                    statistics?.countRateLimited()
                     limiter?.throttled(retryAfter: retryAfter)
                     observer?(.rateLimited(request: response.requestDescription, wait: retryAfter, rate: limiter?.rate))
                     (failure, code) = (.transient(retryAfter: retryAfter), .httpRateLimited)
@@ -147,6 +151,7 @@ public struct ConnectorHTTPClient: Sendable {
             let elapsed = clock.elapsed() - started
             switch schedule.next(after: failure, elapsed: elapsed, random: Double.random(in: 0..<1)) {
             case .retry(let wait):
+                statistics?.countRetry()
                 observer?(
                     .retrying(
                         request: "\(request.method.rawValue) \(Self.redact(request.url))", attempt: schedule.attempts,

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import MaxCore
+import MaxRuntime
+import MaxStorage
+
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "Show an installation's sync history, newest first.",
+        discussion: """
+            For each sync: when it started, its kind (full or incremental), status, duration,
+            entities written, requests sent to the source (retries included), retries, 429 answers,
+            failed tasks, and the error that stopped it, if any. Reads local data only.
+            """)
+
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
+    @Argument(help: "The installation.") var installation: String
+    @Option(help: "How many runs to show (1 to 1000).") var limit = 20
+    @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
+
+    func validate() throws {
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
+    }
+
+    func run() async throws {
+        let store = try await global.workspace().openStoreForReading(installation)
+        let runs = try await store.runs(limit: limit)
+        let rows = runs.map(Self.json)
+        switch output {
+        case .json, .csv:
+            Terminal.out(JSONValue.array(rows).prettyJSONText)
+        case .ndjson:
+            rows.forEach { Terminal.out($0.jsonText) }
+        case .text:
+            guard !runs.isEmpty else {
+                Terminal.err("\(installation) has never been synced: run \"max sync \(installation)\"")
+                return
+            }
+            Table.print(
+                headers: [
+                    "STARTED", "KIND", "STATUS", "DURATION", "ENTITIES", "REQUESTS", "RETRIES", "429S", "FAILED",
+                    "ERROR",
+                ],
+                rows: runs.map { run in
+                    [
+                        ISO8601.format(run.startedAt), run.kind, run.status.rawValue,
+                        run.finishedAt.map { String(format: "%.1f s", $0.timeIntervalSince(run.startedAt)) } ?? "-",
+                        String(run.entitiesWritten), String(run.requests), String(run.retries),
+                        String(run.rateLimited), String(run.tasksFailed), run.error ?? "",
+                    ]
+                })
+        }
+    }
+
+    static func json(_ run: SyncRun) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(run.id), "kind": .string(run.kind), "status": .string(run.status.rawValue),
+            "startedAt": .string(ISO8601.format(run.startedAt)), "entities": .int(run.entitiesWritten),
+            "requests": .int(run.requests), "retries": .int(run.retries), "rateLimited": .int(run.rateLimited),
+            "tasksFailed": .int(run.tasksFailed),
+        ]
+        if let finished = run.finishedAt {
+            object["finishedAt"] = .string(ISO8601.format(finished))
+            object["durationMs"] = .int(Int(finished.timeIntervalSince(run.startedAt) * 1000))
+        }
+        if let error = run.error { object["error"] = .string(error) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,21 @@
+import Synchronization
+
+/// Counts what an installation's HTTP client did: attempts sent, retries, 429s. The runtime keeps
+/// them with each sync run (`max runs`).
+public final class RequestStatistics: Sendable {
+    private let counts = Mutex((requests: 0, retries: 0, rateLimited: 0))
+
+    /// Zero counts.
+    public init() {}
+
+    /// Attempts sent (retries included).
+    public var requests: Int { counts.withLock { $0.requests } }
+    /// Attempts that were retries.
+    public var retries: Int { counts.withLock { $0.retries } }
+    /// Answers that were 429.
+    public var rateLimited: Int { counts.withLock { $0.rateLimited } }
+
+    func countRequest() { counts.withLock { $0.requests += 1 } }
+    func countRetry() { counts.withLock { $0.retries += 1 } }
+    func countRateLimited() { counts.withLock { $0.rateLimited += 1 } }
+}
