@@ -1,7 +1,8 @@
 import Synchronization
 
-/// Counts what an installation's HTTP client did: attempts sent, retries, 429s. The runtime keeps
-/// them with each sync run (`max runs`).
+/// Counts what an installation's HTTP client did: attempts sent, retries, 429s.
+///
+/// The runtime keeps them with each sync run (`max runs`).
 public final class RequestStatistics: Sendable {
     private let counts = Mutex((requests: 0, retries: 0, rateLimited: 0))
 
