@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 "MaxCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -59,7 +60,10 @@ let package = Package(
         // The composition root: the project on disk, installations, credentials, onboarding.
         .target(
             name: "MaxRuntime",
-            dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "AcmeConnector"]
+            dependencies: [
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "AcmeConnector",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The command line, as a library so tests can parse commands without a process.
         .target(

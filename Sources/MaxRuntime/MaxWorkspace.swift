@@ -117,6 +117,7 @@ public struct MaxWorkspace: Sendable {
         http.breaker = RequestBreaker(breaker, host: host)
         http.observer = observer
         http.statistics = statistics
+        http.logger = try? project.logger(for: name, label: "max.http")  // no log (a read-only disk) never stops a sync
         return try module.initialise(config: record.config, credentials: try credentials(for: name), http: http)
     }
 

@@ -59,6 +59,21 @@ struct ResilienceProcessTests {
         #expect(latest["retries"]?.intValue == retries.count, "the run keeps the retries the events showed")
         #expect((latest["requests"]?.intValue ?? 0) > retries.count)
         #expect(latest["tasksFailed"] == 0)
+
+        // The installation's log: one line per attempt, the retries' classification and wait, no
+        // secret and no query string.
+        let log = try String(contentsOf: folder.file(".max/logs/acme.log"), encoding: .utf8)
+        let lines = log.split(separator: "\n")
+        #expect(lines.count == latest["requests"]?.intValue, "one line per attempt")
+        #expect(lines.contains { $0.contains("http.status=200") && $0.contains("http.request=GET http://127.0.0.1:") })
+        #expect(lines.contains { $0.contains("error.code=") || $0.contains("http.status=5") })
+        #expect(lines.filter { $0.contains("retry.wait_ms=") }.count == retries.count)
+        #expect(!log.contains(acme.apiKey))
+        #expect(!log.contains("projectId="), "no query string")
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: folder.file(".max/logs/acme.log").path)[
+                .posixPermissions] as? Int
+        #expect(mode == 0o600)
     }
 
     @Test func aSyncAgainstARateLimitedAPIWaitsAndMatchesIt() async throws {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 public import Foundation
+public import Logging
 public import MaxCore
 import NIOCore
 import NIOHTTP1
@@ -48,6 +49,9 @@ public struct ConnectorHTTPClient: Sendable {
     public var observer: (@Sendable (HTTPEvent) -> Void)?
     /// Counts requests, retries and 429s; `nil` to count nothing.
     public var statistics: RequestStatistics?
+    /// Where each attempt is logged (method, host and path without the query string, status, time,
+    /// the failure's code and the retry decision); never a header or a body.
+    public var logger: Logger?
 
     /// Creates a client.
     public init(
@@ -104,8 +108,15 @@ public struct ConnectorHTTPClient: Sendable {
             let code: MaxError.Code
             var result: Result<Response, MaxError>
             statistics?.countRequest()
+            let attemptStarted = clock.elapsed()
+            var attemptLogger = logger
+            attemptLogger?[metadataKey: "http.request"] = "\(request.method.rawValue) \(Self.redact(request.url))"
+            attemptLogger?[metadataKey: "http.request_id"] = "\(String(UInt32.random(in: .min ... .max), radix: 16))"
+            attemptLogger?[metadataKey: "http.attempt"] = "\(schedule.attempts + 1)"
+            defer { attemptLogger?.info("request finished") }
             do {
                 var response = try await sendOnce(request)
+                attemptLogger?[metadataKey: "http.status"] = "\(response.status)"
                 response.attempts = schedule.attempts + 1
                 result = .success(response)
                 switch response.status {
@@ -130,11 +141,14 @@ public struct ConnectorHTTPClient: Sendable {
                 }
             } catch let error as MaxError {
                 if Task.isCancelled { throw CancellationError() }
+                attemptLogger?[metadataKey: "error.code"] = "\(error.code)"
+                attemptLogger?[metadataKey: "error.category"] = "\(error.category.rawValue)"
                 result = .failure(error)
                 let refused = error.code == .httpUnreachable && error.context["refused"] == "true"
                 let retryable = error.category.isRetryable && (repeatable || refused)
                 (failure, code) = (retryable ? .transient(retryAfter: nil) : .permanent, error.code)
             }
+            attemptLogger?[metadataKey: "http.duration_ms"] = "\((clock.elapsed() - attemptStarted).milliseconds)"
             if let breaker {
                 // Only a source that is unwell trips the breaker: not a 429, not a 4xx answer.
                 let unwell: MaxError? =
@@ -151,6 +165,7 @@ public struct ConnectorHTTPClient: Sendable {
             let elapsed = clock.elapsed() - started
             switch schedule.next(after: failure, elapsed: elapsed, random: Double.random(in: 0..<1)) {
             case .retry(let wait):
+                attemptLogger?[metadataKey: "retry.wait_ms"] = "\(wait.milliseconds)"
                 statistics?.countRetry()
                 observer?(
                     .retrying(
@@ -396,6 +411,10 @@ struct ForeignError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Duration {
+    fileprivate var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+
     fileprivate var nanoseconds: Int64 {
         components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
