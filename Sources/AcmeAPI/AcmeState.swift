@@ -17,6 +17,7 @@ final class AcmeState: Sendable {
 
     private let windows = Mutex<[String: Window]>([:])
     private let routeCounts = Mutex<[String: Int]>([:])
+    private let secondCounts = Mutex<[Int64: Int]>([:])
     private let requestCount = Atomic<UInt64>(0)
 
     init(database: AcmeDatabase, options: AcmeOptions, apiKey: String, webhooks: WebhookDispatcher) {
@@ -58,9 +59,18 @@ final class AcmeState: Sendable {
             segments.append(isID ? ":id" : String(segment))
         }
         let route = segments.joined(separator: "/")
+        let second = Int64(Date().timeIntervalSince1970.rounded(.down))
+        secondCounts.withLock { $0[second, default: 0] += 1 }
         routeCounts.withLock { $0["\(method) \(route)", default: 0] += 1 }
     }
 
     /// The requests counted so far, by route.
     var requestsByRoute: [String: Int] { routeCounts.withLock { $0 } }
+
+    /// The requests counted so far, by second (Unix time): what a rate limit is judged by.
+    var requestsBySecond: [String: Int] {
+        secondCounts.withLock { counts in
+            Dictionary(uniqueKeysWithValues: counts.map { (String($0.key), $0.value) })
+        }
+    }
 }

@@ -39,7 +39,7 @@ struct CompatibilityTests {
             #expect(
                 stats == [
                     "workspaces": 1, "users": 6, "projects": 3, "tasks": 30, "files": 15, "changelogSize": 0,
-                    "webhooks": 0, "requests": [:],
+                    "webhooks": 0, "requests": [:], "requestsPerSecond": [:],
                 ])
             let workspaces = try #require(try await api.get("/api/workspaces").arrayValue)
             #expect(workspaces.count == 1)

@@ -95,6 +95,25 @@ struct ResilienceProcessTests {
         #expect(latest["rateLimited"]?.intValue == limited.count)
     }
 
+    @Test func aDeclaredLimitKeepsEverySecondWithinIt() async throws {
+        let acme = try AcmeProcess(arguments: ["--rate-limit", "20", "--projects-per-workspace", "30"])
+        let folder = try await Self.connectedProject(acme)
+        try CircuitBreakerProcessTests.setOverrides(
+            folder, url: nil, ["rateLimit": ["rate": 18, "burst": 2, "concurrency": 4]])
+        try await Task.sleep(for: .seconds(1.1))  // the connect's requests are in a past second
+        let before = try await EndToEndTests.api(acme, .get, "/api/stats", .null)["requestsPerSecond"]?.objectValue
+        let outcome = try await runMax(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+        let after = try await EndToEndTests.api(acme, .get, "/api/stats", .null)["requestsPerSecond"]?.objectValue
+        #expect(outcome.status == 0, "\(outcome.output)")
+        var perSecond: [Int] = []
+        for (second, count) in after ?? [:] {
+            perSecond.append((count.intValue ?? 0) - (before?[second]?.intValue ?? 0))
+        }
+        #expect(perSecond.reduce(0, +) > 60, "the sync made its ~70 requests")
+        #expect(perSecond.allSatisfy { $0 <= 20 }, "no second above the rate plus the burst: \(perSecond)")
+        #expect(!SyncReportTests.events(outcome.stderr).contains { $0["event"] == "rate_limited" })
+    }
+
     @Test func connectSurvivesAnInjectedServerError() async throws {
         // A seed under which the first authenticated request fails and the next few are served.
         var options = AcmeOptions()

@@ -169,3 +169,28 @@ struct RequestLimiterTests {
         #expect(try await second == .milliseconds(500))
     }
 }
+
+/// The limiter's bound on requests in flight.
+struct RequestLimiterConcurrencyTests {
+    @Test func noMoreThanTheBoundAreInFlight() async throws {
+        let limiter = RequestLimiter(RateLimit(rate: 1000, burst: 1000, concurrency: 2))
+        await limiter.enter()
+        await limiter.enter()
+        async let third: Void = limiter.enter()
+        while limiter.waiting == 0 { await Task.yield() }
+        #expect(limiter.waiting == 1, "the third waits")
+        limiter.leave()
+        await third
+        #expect(limiter.waiting == 0)
+        limiter.leave()
+        limiter.leave()
+        await limiter.enter()  // slots came back
+        limiter.leave()
+    }
+
+    @Test func withoutABoundNobodyWaits() async {
+        let limiter = RequestLimiter(RateLimit(rate: 1000, burst: 1000))
+        for _ in 0..<100 { await limiter.enter() }
+        #expect(limiter.waiting == 0)
+    }
+}

@@ -16,10 +16,11 @@ enum AdminRoutes {
         router.get("api/health") { _, _ in try Reply.json(["status": "ok", "tenant": state.options.tenant]) }
         router.get("api/meta") { _, _ in try Reply.json(["tenant": state.options.tenant, "apiKey": state.apiKey]) }
         router.get("api/stats") { _, _ in
-            // The counts of the data, and (new) `requests`: authenticated requests so far by route,
-            // `/api/stats` itself excluded.
+            // The counts of the data, and (new) `requests` and `requestsPerSecond`: authenticated
+            // requests so far by route and by second (Unix time), `/api/stats` itself excluded.
             var stats = try await state.database.stats().mapValues(AnyJSON.int)
             stats["requests"] = .object(state.requestsByRoute.mapValues(AnyJSON.int))
+            stats["requestsPerSecond"] = .object(state.requestsBySecond.mapValues(AnyJSON.int))
             return try Reply.json(stats)
         }
 

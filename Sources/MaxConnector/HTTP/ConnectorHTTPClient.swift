@@ -115,7 +115,7 @@ public struct ConnectorHTTPClient: Sendable {
             attemptLogger?[metadataKey: "http.attempt"] = "\(schedule.attempts + 1)"
             defer { attemptLogger?.info("request finished") }
             do {
-                var response = try await sendOnce(request)
+                var response = try await attempt(request)
                 attemptLogger?[metadataKey: "http.status"] = "\(response.status)"
                 response.attempts = schedule.attempts + 1
                 result = .success(response)
@@ -197,6 +197,13 @@ public struct ConnectorHTTPClient: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
         return .milliseconds(max(0, Int64(date.timeIntervalSince(now) * 1000)))
+    }
+
+    /// One attempt, holding one of the limiter's concurrency slots while it is in flight.
+    private func attempt(_ request: Request) async throws -> Response {
+        await limiter?.enter()
+        defer { limiter?.leave() }
+        return try await sendOnce(request)
     }
 
     /// One attempt.

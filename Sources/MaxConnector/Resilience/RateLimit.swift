@@ -1,19 +1,24 @@
 public import MaxCore
 
-/// A request rate a connector declares for its API: a sustained rate and the burst saved up for
-/// quiet spells (the TypeScript Max's `Limit.rate`/`throttle`).
+/// The request limits a connector declares for its API: a sustained rate, the burst saved up for
+/// quiet spells, and how many requests may be in flight at once (the TypeScript Max's
+/// `Limit.rate`/`throttle`/`concurrent`).
 ///
-/// `max.json` may override it per installation: `"rateLimit": {"rate": 10, "burst": 5}`.
+/// `max.json` may override them per installation:
+/// `"rateLimit": {"rate": 10, "burst": 5, "concurrency": 4}`.
 public struct RateLimit: Sendable, Hashable {
     /// Requests a second, sustained.
     public var rate: Double
     /// Requests that may go out at once after a quiet spell.
     public var burst: Int
+    /// Requests that may be in flight at once, across all workers; `nil` for no bound.
+    public var concurrency: Int?
 
     /// Creates a limit.
-    public init(rate: Double, burst: Int) {
+    public init(rate: Double, burst: Int, concurrency: Int? = nil) {
         self.rate = rate
         self.burst = burst
+        self.concurrency = concurrency
     }
 
     /// This limit with the keys of `json` (an object from `max.json`) replacing its values.
@@ -41,8 +46,14 @@ public struct RateLimit: Sendable, Hashable {
                     throw MaxError.invalidPolicy("\(path).burst", "must be a whole number from 1 to 10000")
                 }
                 result.burst = number
+            case "concurrency":
+                guard let number = value.intValue, (1...1000).contains(number) else {
+                    throw MaxError.invalidPolicy("\(path).concurrency", "must be a whole number from 1 to 1000")
+                }
+                result.concurrency = number
             default:
-                throw MaxError.invalidPolicy("\(path).\(key)", "is not a rate-limit setting (use rate, burst)")
+                throw MaxError.invalidPolicy(
+                    "\(path).\(key)", "is not a rate-limit setting (use rate, burst, concurrency)")
             }
         }
         return result

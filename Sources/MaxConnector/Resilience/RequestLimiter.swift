@@ -1,20 +1,60 @@
 import Synchronization
 
 /// The flow control every request of one installation passes through, across all sync workers: a
-/// ``TokenBucket`` behind a lock, waiting on an ``ElapsedClock``.
+/// ``TokenBucket`` behind a lock, waiting on an ``ElapsedClock``, and a bound on requests in flight.
 ///
 /// Waiting requests reserve their tokens, so however many workers there are, requests leave at the
 /// bucket's rate and memory holds only the waiting requests themselves (backpressure: a worker does
 /// not fetch its next page until its request has gone out and come back).
 public final class RequestLimiter: Sendable {
+    private struct Slots {
+        /// Free slots; `nil` without a bound.
+        var available: Int?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
     private let bucket: Mutex<TokenBucket>
+    private let slots: Mutex<Slots>
     private let clock: ElapsedClock
 
     /// A limiter at `limit`, timed by `clock`.
     public init(_ limit: RateLimit, clock: ElapsedClock = .continuous) {
         bucket = Mutex(TokenBucket(rate: limit.rate, burst: limit.burst))
+        slots = Mutex(Slots(available: limit.concurrency.map { max($0, 1) }))
         self.clock = clock
     }
+
+    /// Waits for one of the limit's `concurrency` slots (at once without a bound); every call is
+    /// paired with ``leave()`` when the request is done.
+    public func enter() async {
+        guard slots.withLock({ $0.available != nil }) else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = slots.withLock { slots -> Bool in
+                guard let available = slots.available, available <= 0 else {
+                    slots.available = slots.available.map { $0 - 1 }
+                    return true
+                }
+                slots.waiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Gives a slot back, to the longest waiter if there is one.
+    public func leave() {
+        let next = slots.withLock { slots -> CheckedContinuation<Void, Never>? in
+            guard !slots.waiters.isEmpty else {
+                slots.available = slots.available.map { $0 + 1 }
+                return nil
+            }
+            return slots.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+
+    /// Requests in flight or waiting for a slot beyond the bound (0 without one).
+    public var waiting: Int { slots.withLock { $0.waiters.count } }
 
     /// Waits for a token; returns how long it waited.
     @discardableResult
