@@ -16,7 +16,7 @@ struct RunsCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "The installation.") var installation: String
     @Option(help: "How many runs to show (1 to 1000).") var limit = 20
-    @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
+    @Option(name: .shortAndLong, help: "Output format: text, json, ndjson or csv.") var output: OutputFormat = .text
 
     func validate() throws {
         guard (1...1000).contains(limit) else { throw ValidationError("--limit must be between 1 and 1000") }
@@ -27,10 +27,23 @@ struct RunsCommand: AsyncParsableCommand {
         let runs = try await store.runs(limit: limit)
         let rows = runs.map(Self.json)
         switch output {
-        case .json, .csv:
+        case .json:
             Terminal.out(JSONValue.array(rows).prettyJSONText)
         case .ndjson:
             rows.forEach { Terminal.out($0.jsonText) }
+        case .csv:
+            let keys = [
+                "id", "startedAt", "finishedAt", "kind", "status", "durationMs", "entities", "requests", "retries",
+                "rateLimited", "tasksFailed", "error",
+            ]
+            Terminal.out(keys.joined(separator: ","))
+            for row in rows {
+                Terminal.out(
+                    keys.map { key in
+                        let value = row[key]
+                        return RecordPrinter.csvField(value?.stringValue ?? value.map { $0.jsonText } ?? "")
+                    }.joined(separator: ","))
+            }
         case .text:
             guard !runs.isEmpty else {
                 Terminal.err("\(installation) has never been synced: run \"max sync \(installation)\"")

@@ -93,6 +93,10 @@ struct ResilienceProcessTests {
         let json = try await runMax(["-C", folder.url.path, "runs", "acme", "-o", "ndjson"])
         let latest = try JSONValue(parsing: String(json.stdout.split(separator: "\n").first ?? ""))
         #expect(latest["rateLimited"]?.intValue == limited.count)
+        let csv = try await runMax(["-C", folder.url.path, "runs", "acme", "-o", "csv"])
+        let csvLines = csv.stdout.split(separator: "\n")
+        #expect(csvLines.first?.hasPrefix("id,startedAt,finishedAt,kind,status") == true)
+        #expect(csvLines.count == 2)
     }
 
     @Test func aDeclaredLimitKeepsEverySecondWithinIt() async throws {
