@@ -1,14 +1,17 @@
 import ArgumentParser
+import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
+import MaxStorage
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Check the health of the project's installations (or one).",
         discussion: """
             Asks each installation's source whether it is reachable and accepts the credentials, all
-            at once, each within --timeout seconds. Exits 1 if any is not healthy; an installation
+            at once, each within --timeout seconds, and shows beside it what its stored syncs say
+            (SYNC as in "max ls", the last completed sync, the last error). Exits 1 if any is not healthy; an installation
             that cannot be checked at all (an unknown connector, unreadable credentials) gets a row
             with status "error" and the reason, and the exit code of that error when it is the only
             kind of failure.
@@ -40,6 +43,10 @@ struct StatusCommand: AsyncParsableCommand {
                 group.addTask {
                     var object: [String: JSONValue] = ["name": .string(name)]
                     var failure: MaxError?
+                    // What the stored runs say, beside what the source says now.
+                    if let sync = try? await Self.syncState(name, workspace: workspace) {
+                        object.merge(sync) { _, new in new }
+                    }
                     do {
                         let health = try await Self.check(name, workspace: workspace, seconds: seconds)
                         object["status"] = .string(health.name)
@@ -62,11 +69,12 @@ struct StatusCommand: AsyncParsableCommand {
             Terminal.out(JSONValue.array(results.map { JSONValue.object($0.0) }).prettyJSONText)
         } else {
             Table.print(
-                headers: ["NAME", "STATUS", "REASON"],
+                headers: ["NAME", "STATUS", "SYNC", "LAST SYNC", "REASON"],
                 rows: results.map { row, _ in
                     [
                         row["name"]?.stringValue ?? "", row["status"]?.stringValue ?? "",
-                        row["reason"]?.stringValue ?? "",
+                        row["sync"]?.stringValue ?? "never synced", row["lastSync"]?.stringValue ?? "-",
+                        row["reason"]?.stringValue ?? row["lastError"]?.stringValue ?? "",
                     ]
                 })
         }
@@ -76,8 +84,25 @@ struct StatusCommand: AsyncParsableCommand {
         if !errors.isEmpty { throw PartialSuccess(code: ErrorReporter.exitCode(forAll: errors)) }
     }
 
+    /// The installation's sync state from its store: `sync` (as `max ls` shows it), `lastSync`,
+    /// `lastError`.
+    private static func syncState(_ name: String, workspace: MaxWorkspace) async throws -> [String: JSONValue] {
+        guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else { return [:] }
+        let store = try await workspace.openStoreForReading(name)
+        var state: [String: JSONValue] = [:]
+        if let run = try await store.latestRun() {
+            let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
+            state["sync"] = .string(ListCommand.status(of: run, isLive: live))
+            if let error = run.error { state["lastError"] = .string(error) }
+        }
+        if let good = try await store.latestRun(withStatus: .completed), let finished = good.finishedAt {
+            state["lastSync"] = .string(ISO8601.format(finished))
+        }
+        return state
+    }
+
     private static func check(_ name: String, workspace: MaxWorkspace, seconds: Int) async throws -> HealthStatus {
-        let live = try await workspace.live(name)
+        let live = try await workspace.live(name, interactive: true)
         return await withTaskGroup(of: HealthStatus?.self) { group in
             group.addTask { await live.health() }
             group.addTask {

@@ -90,11 +90,13 @@ public struct MaxWorkspace: Sendable {
     ///   - name: The installation.
     ///   - observer: Told of retries and rate limiting.
     ///   - statistics: Counts the requests, retries and 429s.
+    ///   - interactive: Retry as for a person waiting (``RetryPolicy/interactive``), not as a sync.
     /// - Returns: The installation, ready to start.
     /// - Throws: `connector.invalid_policy` for a malformed override (nothing runs then), and what
     ///   ``record(_:)`` and the connector throw.
     public func live(
-        _ name: String, observer: (@Sendable (HTTPEvent) -> Void)? = nil, statistics: RequestStatistics? = nil
+        _ name: String, observer: (@Sendable (HTTPEvent) -> Void)? = nil, statistics: RequestStatistics? = nil,
+        interactive: Bool = false
     ) async throws -> LiveInstallation {
         let record = try record(name)
         let module = try await module(for: record)
@@ -112,6 +114,8 @@ public struct MaxWorkspace: Sendable {
         if let override = record.otherKeys["circuitBreaker"] {
             breaker = try breaker.overridden(by: override, at: "\(path).circuitBreaker")
         }
+        // A person waiting on an answer (a health check) gets the short policy.
+        if interactive { http.retryPolicy = .interactive }
         http.limiter = RequestLimiter(rateLimit)
         let host = record.config["baseURL"]?.stringValue.flatMap { URL(string: $0)?.host } ?? name
         http.breaker = RequestBreaker(breaker, host: host)

@@ -201,6 +201,11 @@ struct CircuitBreakerProcessTests {
         #expect(states.first == "open")
         #expect(states.contains("half_open"))
         #expect(try await RunLifecycleTests.latestStatus(folder) == "degraded")
+        let status = try await runMax(["-C", folder.url.path, "status", "-o", "json", "--timeout", "5"])
+        let row = try #require(try JSONValue(parsing: status.stdout).arrayValue?.first)
+        #expect(row["sync"] == "degraded", "max status shows the stored state too: \(row)")
+        #expect(row["status"] == "unhealthy")
+        #expect(row["lastError"]?.stringValue?.hasPrefix("sync.circuit_open: ") == true)
 
         try Self.setOverrides(folder, url: acme.url, [:])
         let healed = try await runMax(["-C", folder.url.path, "sync", "acme"])
