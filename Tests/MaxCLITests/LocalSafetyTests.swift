@@ -177,15 +177,12 @@ struct LocalSafetyTests {
         #expect((rows.first { $0["name"] == "acme" }?["entities"]?.intValue ?? 0) > 0)
 
         // An installation of a connector this build does not know.
-        let file = fixture.directory.appendingPathComponent("max.json")
-        var project = try JSONValue(parsing: String(contentsOf: file, encoding: .utf8))
-        var installations = project["installations"]?.objectValue ?? [:]
-        installations["ghost"] = [
-            "id": "g1", "connector": "nope@1.0.0", "connectedAt": "2026-01-01T00:00:00.000Z", "config": [:],
-        ]
-        installations["broken"] = nil
-        project = .object((project.objectValue ?? [:]).merging(["installations": .object(installations)]) { $1 })
-        try Data(project.prettyJSONText.utf8).write(to: file)
+        try editInstallations(in: fixture.directory) { installations in
+            installations["ghost"] = [
+                "id": "g1", "connector": "nope@1.0.0", "connectedAt": "2026-01-01T00:00:00.000Z", "config": [:],
+            ]
+            installations["broken"] = nil
+        }
         let status = try await runMax(["-C", path, "status"])
         #expect(status.status == 4, "\(status.output)")
         #expect(status.stdout.contains("acme") && status.stdout.contains("healthy"), "\(status.stdout)")

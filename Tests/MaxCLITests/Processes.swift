@@ -130,3 +130,29 @@ final class AcmeProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 }
+
+/// Edits the installations of the `max.json` in `folder` in place, as a person would by hand.
+func editInstallations(in folder: URL, _ change: (inout [String: JSONValue]) -> Void) throws {
+    let file = folder.appendingPathComponent("max.json")
+    var project = try JSONValue(parsing: String(contentsOf: file, encoding: .utf8)).objectValue ?? [:]
+    var installations = project["installations"]?.objectValue ?? [:]
+    change(&installations)
+    project["installations"] = .object(installations)
+    try Data(JSONValue.object(project).prettyJSONText.utf8).write(to: file)
+}
+
+/// Sets keys of one installation's record in `max.json` (and its `baseURL`, when given).
+func setInstallationKeys(
+    in folder: URL, of name: String = "acme", baseURL: String? = nil, _ keys: [String: JSONValue]
+) throws {
+    try editInstallations(in: folder) { installations in
+        var record = installations[name]?.objectValue ?? [:]
+        for (key, value) in keys { record[key] = value }
+        if let baseURL {
+            var config = record["config"]?.objectValue ?? [:]
+            config["baseURL"] = .string(baseURL)
+            record["config"] = .object(config)
+        }
+        installations[name] = .object(record)
+    }
+}

@@ -102,8 +102,7 @@ struct ResilienceProcessTests {
     @Test func aDeclaredLimitKeepsEverySecondWithinIt() async throws {
         let acme = try AcmeProcess(arguments: ["--rate-limit", "20", "--projects-per-workspace", "30"])
         let folder = try await Self.connectedProject(acme)
-        try CircuitBreakerProcessTests.setOverrides(
-            folder, url: nil, ["rateLimit": ["rate": 18, "burst": 2, "concurrency": 4]])
+        try setInstallationKeys(in: folder.url, ["rateLimit": ["rate": 18, "burst": 2, "concurrency": 4]])
         try await Task.sleep(for: .seconds(1.1))  // the connect's requests are in a past second
         let before = try await EndToEndTests.api(acme, .get, "/api/stats", .null)["requestsPerSecond"]?.objectValue
         let outcome = try await runMax(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
@@ -140,14 +139,7 @@ struct ResilienceProcessTests {
     @Test func anInvalidOverrideNamesTheKeyAndNothingRuns() async throws {
         let acme = try AcmeProcess()
         let folder = try await Self.connectedProject(acme)
-        let file = folder.file("max.json")
-        var project = try JSONValue(parsing: String(contentsOf: file, encoding: .utf8))
-        var installations = project["installations"]?.objectValue ?? [:]
-        var record = installations["acme"]?.objectValue ?? [:]
-        record["retry"] = ["maxAttempts": 0]
-        installations["acme"] = .object(record)
-        project = .object((project.objectValue ?? [:]).merging(["installations": .object(installations)]) { $1 })
-        try Data(project.prettyJSONText.utf8).write(to: file)
+        try setInstallationKeys(in: folder.url, ["retry": ["maxAttempts": 0]])
 
         let outcome = try await runMax(["-C", folder.url.path, "sync", "acme"])
         #expect(outcome.status == 2)
@@ -162,27 +154,11 @@ struct ResilienceProcessTests {
 
 /// A source that is down opens the installation's circuit breaker, and the sync stops in bounded time.
 struct CircuitBreakerProcessTests {
-    static func setOverrides(_ folder: TemporaryDirectory, url: String?, _ overrides: [String: JSONValue]) throws {
-        let file = folder.file("max.json")
-        var project = try JSONValue(parsing: String(contentsOf: file, encoding: .utf8))
-        var installations = project["installations"]?.objectValue ?? [:]
-        var record = installations["acme"]?.objectValue ?? [:]
-        for (key, value) in overrides { record[key] = value }
-        if let url {
-            var config = record["config"]?.objectValue ?? [:]
-            config["baseURL"] = .string(url)
-            record["config"] = .object(config)
-        }
-        installations["acme"] = .object(record)
-        project = .object((project.objectValue ?? [:]).merging(["installations": .object(installations)]) { $1 })
-        try Data(project.prettyJSONText.utf8).write(to: file)
-    }
-
     @Test func aDeadSourceOpensTheBreakerAndTheSyncStopsWithinItsBound() async throws {
         let acme = try AcmeProcess()
         let folder = try await ResilienceProcessTests.connectedProject(acme)
-        try Self.setOverrides(
-            folder, url: "http://127.0.0.1:9",
+        try setInstallationKeys(
+            in: folder.url, baseURL: "http://127.0.0.1:9",
             [
                 "retry": ["maxAttempts": 50, "baseDelay": 0.05, "maxDelay": 0.2, "maxElapsed": 120],
                 "circuitBreaker": ["coolDown": 0.5, "maximumOpen": 3],
@@ -207,7 +183,7 @@ struct CircuitBreakerProcessTests {
         #expect(row["status"] == "unhealthy")
         #expect(row["lastError"]?.stringValue?.hasPrefix("sync.circuit_open: ") == true)
 
-        try Self.setOverrides(folder, url: acme.url, [:])
+        try setInstallationKeys(in: folder.url, baseURL: acme.url, [:])
         let healed = try await runMax(["-C", folder.url.path, "sync", "acme"])
         #expect(healed.status == 0, "\(healed.output)")
         #expect(try await RunLifecycleTests.latestStatus(folder) == "active")

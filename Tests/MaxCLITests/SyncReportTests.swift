@@ -57,17 +57,9 @@ struct SyncReportTests {
                 "api_token=env:T",
             ], environment: ["T": healthy.apiKey])
         try #require(connected.status == 0, "\(connected.stderr)")
-        let file = folder.file("max.json")
         // Point the installation at the failing server, and turn its retries off, so the injected
         // failure ends the task.
-        var project = try JSONValue(
-            parsing: String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: healthy.url, with: failing.url))
-        var installations = project["installations"]?.objectValue ?? [:]
-        var record = installations["acme"]?.objectValue ?? [:]
-        record["retry"] = ["maxAttempts": 1]
-        installations["acme"] = .object(record)
-        project = .object((project.objectValue ?? [:]).merging(["installations": .object(installations)]) { $1 })
-        try Data(project.prettyJSONText.utf8).write(to: file)
+        try setInstallationKeys(in: folder.url, baseURL: failing.url, ["retry": ["maxAttempts": 1]])
 
         // One worker, so the requests reach the server in a known order.
         let outcome = try await runMax([
