@@ -49,14 +49,7 @@ struct SyncReportTests {
         let healthy = try AcmeProcess(arguments: ["--seed", "\(seed)"])
         let failing = try AcmeProcess(arguments: ["--seed", "\(seed)", "--fail-rate", "0.5"])
         try #require(healthy.apiKey == failing.apiKey, "the same seed makes the same key")
-        let folder = try TemporaryDirectory(prefix: "partial")
-        _ = try await runMax(["init", folder.url.path])
-        let connected = try await runMax(
-            [
-                "-C", folder.url.path, "connect", "acme", "--config", "baseURL=\(healthy.url)", "--credential",
-                "api_token=env:T",
-            ], environment: ["T": healthy.apiKey])
-        try #require(connected.status == 0, "\(connected.stderr)")
+        let folder = try await ResilienceProcessTests.connectedProject(healthy)
         // Point the installation at the failing server, and turn its retries off, so the injected
         // failure ends the task.
         try setInstallationKeys(in: folder.url, baseURL: failing.url, ["retry": ["maxAttempts": 1]])
