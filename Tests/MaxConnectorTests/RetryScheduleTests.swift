@@ -194,3 +194,28 @@ struct RequestLimiterConcurrencyTests {
         #expect(limiter.waiting == 0)
     }
 }
+
+/// The manual clock the resilience tests wait on.
+struct ManualClockTests {
+    @Test func aSleepCancelledBeforeItBeginsEndsAtOnce() async {
+        let clock = ManualClock()
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }  // cancelled before the sleeper registers
+            try await clock.sleep(until: clock.now.advanced(by: .seconds(60)), tolerance: nil)
+        }
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        #expect(clock.sleeperCount == 0)
+    }
+
+    @Test func aSleeperWakesWhenTheClockPassesItsDeadline() async throws {
+        let clock = ManualClock()
+        async let slept: Void = clock.sleep(until: clock.now.advanced(by: .seconds(5)), tolerance: nil)
+        while clock.sleeperCount == 0 { await Task.yield() }
+        clock.advance(by: .seconds(4))
+        #expect(clock.sleeperCount == 1)
+        clock.advance(by: .seconds(1))
+        try await slept
+        #expect(clock.sleeperCount == 0)
+    }
+}

@@ -133,6 +133,8 @@ public struct ConnectorHTTPClient: Sendable {
                 case 500..<600 where response.status != 501 && repeatable:
                     (failure, code) = (.transient(retryAfter: nil), .httpServerError)
                 default:
+                    attemptLogger?[metadataKey: "http.duration_ms"] =
+                        "\((clock.elapsed() - attemptStarted).milliseconds)"
                     limiter?.succeeded()
                     if let changed = breaker?.record(failure: nil), let breaker {
                         observer?(.breaker(state: changed, host: breaker.host))
