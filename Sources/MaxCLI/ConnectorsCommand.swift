@@ -7,7 +7,11 @@ struct ConnectorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connectors", abstract: "List the connectors this build of Max knows.")
 
-    @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+    @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
+
+    func validate() throws {
+        try output.require(oneOf: [.text, .json, .ndjson], for: "connectors")
+    }
 
     func run() async throws {
         let entries = try await BuiltInConnectors.registry().list()

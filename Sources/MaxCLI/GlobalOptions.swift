@@ -21,4 +21,12 @@ struct GlobalOptions: ParsableArguments {
 /// An output format.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, ndjson, csv
+
+    /// Throws the usage error for a format `command` does not print.
+    func require(oneOf allowed: [OutputFormat], for command: String) throws {
+        guard !allowed.contains(self) else { return }
+        throw ValidationError(
+            "max \(command) cannot print -o \(rawValue); use "
+                + allowed.map(\.rawValue).joined(separator: ", "))
+    }
 }

@@ -20,7 +20,11 @@ struct ListCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
-    @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+    @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
+
+    func validate() throws {
+        try output.require(oneOf: [.text, .json, .ndjson], for: "ls")
+    }
 
     func run() async throws {
         let workspace = try global.workspace()
@@ -42,8 +46,10 @@ struct ListCommand: AsyncParsableCommand {
             rows.append(row)
         }
         switch output {
-        case .json, .ndjson:
+        case .json:
             Terminal.out(JSONValue.array(rows.map(JSONValue.object)).prettyJSONText)
+        case .ndjson:
+            rows.forEach { Terminal.out(JSONValue.object($0).jsonText) }
         default:
             if rows.isEmpty {
                 Terminal.err("No installations. Connect one with \"max connect <connector>\".")

@@ -13,6 +13,10 @@ struct SchemaCommand: AsyncParsableCommand {
     @Argument(help: "An installation, or a connector name.") var target: String
     @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
 
+    func validate() throws {
+        try output.require(oneOf: [.text, .json, .ndjson], for: "schema")
+    }
+
     func run() async throws {
         let registry = BuiltInConnectors.registry()
         let schema: Schema
@@ -36,7 +40,7 @@ struct SchemaCommand: AsyncParsableCommand {
             }
         }
         switch output {
-        case .json, .csv:
+        case .json, .csv:  // csv is refused in validate()
             Terminal.out(schemaJSON(schema).prettyJSONText)
         case .ndjson:
             for entity in schema.entities { Terminal.out(entityJSON(entity, schema).jsonText) }

@@ -19,10 +19,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "One installation (default: all).") var installation: String?
-    @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+    @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
     @Option(help: "Seconds to wait for each health check (1 to 300).") var timeout = 10
 
     func validate() throws {
+        try output.require(oneOf: [.text, .json, .ndjson], for: "status")
         guard (1...300).contains(timeout) else { throw ValidationError("--timeout must be between 1 and 300 seconds") }
     }
 
@@ -65,8 +66,10 @@ struct StatusCommand: AsyncParsableCommand {
             for await result in group { collected.append(result) }
             return collected.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
         }
-        if output == .json || output == .ndjson {
+        if output == .json {
             Terminal.out(JSONValue.array(results.map { JSONValue.object($0.0) }).prettyJSONText)
+        } else if output == .ndjson {
+            results.forEach { Terminal.out(JSONValue.object($0.0).jsonText) }
         } else {
             Table.print(
                 headers: ["NAME", "STATUS", "SYNC", "LAST SYNC", "REASON"],

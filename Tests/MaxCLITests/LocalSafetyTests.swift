@@ -169,6 +169,10 @@ struct LocalSafetyTests {
         #expect(lines.contains { $0.hasPrefix("broken ") && $0.contains("error") }, "\(listed.stdout)")
         #expect(listed.stderr.contains("error[storage.database_error]"))
 
+        let ndjson = try await runMax(["-C", path, "ls", "-o", "ndjson"])
+        let objects = try ndjson.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+        #expect(objects.count == 2, "one object per line: \(ndjson.stdout)")
+        #expect(objects.allSatisfy { $0.objectValue != nil })
         let json = try await runMax(["-C", path, "ls", "-o", "json"])
         #expect(json.status == 1)
         let rows = try #require(try JSONValue(parsing: json.stdout).arrayValue)
@@ -198,8 +202,13 @@ struct LocalSafetyTests {
         (["search", "acme", "AcmeTask", "--limit", "100000000"], "--limit must be between 1 and 100000"),
         (["demo", "--projects", "0"], "--projects must be between 1 and 100"),
         (["demo", "--tasks-per-project", "10000000"], "--tasks-per-project must be between 1 and 10000"),
+        (["ls", "-o", "csv"], "max ls cannot print -o csv; use text, json, ndjson"),
+        (["status", "-o", "csv"], "max status cannot print -o csv; use text, json, ndjson"),
+        (["schema", "acme", "-o", "csv"], "max schema cannot print -o csv; use text, json, ndjson"),
+        (["connectors", "-o", "csv"], "max connectors cannot print -o csv; use text, json, ndjson"),
+        (["runs", "acme", "--limit", "0"], "--limit must be between 1 and 1000"),
     ])
-    func numericOptionsAreBounded(_ arguments: [String], _ message: String) async throws {
+    func optionsAreBoundedAndFormatsChecked(_ arguments: [String], _ message: String) async throws {
         let folder = try TemporaryDirectory(prefix: "bounds")
         _ = try await runMax(["init", folder.url.path])
         let outcome = try await runMax(["-C", folder.url.path] + arguments)
