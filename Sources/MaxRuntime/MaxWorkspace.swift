@@ -1,4 +1,5 @@
 public import Foundation
+import Logging
 public import MaxConnector
 import MaxCore
 public import MaxStorage
@@ -248,14 +249,29 @@ public struct MaxWorkspace: Sendable {
                 to: id, requests: statistics.requests, retries: statistics.retries,
                 rateLimited: statistics.rateLimited)
         }
+        var logger = try? project.logger(for: name, label: "max.sync")
+        logger?.info("sync started", metadata: ["sync.restart": "\(restart)", "sync.full": "\(full)"])
         do {
             let summary = try await engine.sync(
                 live, into: store, resume: !restart && !full, full: full || restart, observer: recording)
             record()
+            logger?[metadataKey: "sync.run"] = "\(summary.runID)"
+            logger?.info(
+                "sync finished",
+                metadata: [
+                    "sync.kind": "\(summary.kind)", "sync.status": "\(summary.status)",
+                    "sync.entities": "\(summary.totalEntities)", "sync.tasks_failed": "\(summary.tasksFailed)",
+                    "sync.duration_ms": "\(Int(summary.duration * 1000))", "http.requests": "\(statistics.requests)",
+                    "http.retries": "\(statistics.retries)", "http.rate_limited": "\(statistics.rateLimited)",
+                ])
             await live.stop()
             return summary
         } catch {
             record()
+            if let id = runID.withLock({ $0 }) { logger?[metadataKey: "sync.run"] = "\(id)" }
+            let code = (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : "internal")
+            logger?.notice(
+                "sync stopped", metadata: ["error.code": "\(code)", "http.requests": "\(statistics.requests)"])
             await live.stop()
             throw error
         }

@@ -63,8 +63,10 @@ struct ResilienceProcessTests {
         // The installation's log: one line per attempt, the retries' classification and wait, no
         // secret and no query string.
         let log = try String(contentsOf: folder.file(".max/logs/acme.log"), encoding: .utf8)
-        let lines = log.split(separator: "\n")
+        let lines = log.split(separator: "\n").filter { $0.contains("http.request=") }
         #expect(lines.count == latest["requests"]?.intValue, "one line per attempt")
+        #expect(log.contains(": sync started"))
+        #expect(log.contains("sync.status=completed") && log.contains(": sync finished"))
         #expect(lines.contains { $0.contains("http.status=200") && $0.contains("http.request=GET http://127.0.0.1:") })
         #expect(lines.contains { $0.contains("error.code=") || $0.contains("http.status=5") })
         #expect(lines.filter { $0.contains("retry.wait_ms=") }.count == retries.count)
