@@ -1,3 +1,4 @@
+import AcmeAPI
 import Foundation
 import MaxCore
 import MaxTestSupport
@@ -155,4 +156,20 @@ func setInstallationKeys(
         }
         installations[name] = .object(record)
     }
+}
+
+/// The first `acme-server` seed under which, at `failRate`, the injected failures fall where
+/// `fails` says: it is asked about each authenticated request (numbered from 1) and answers whether
+/// that one must fail (`true`), be served (`false`), or either (`nil`).
+func acmeSeed(failRate: Double, requests: ClosedRange<UInt64>, _ fails: (UInt64) -> Bool?) -> UInt64? {
+    var options = AcmeOptions()
+    options.failRate = failRate
+    for seed in UInt64(1)...5000 {
+        options.seed = seed
+        let matches = requests.allSatisfy { request in
+            fails(request).map { $0 == (options.injectedFailure(forRequest: request) != nil) } ?? true
+        }
+        if matches { return seed }
+    }
+    return nil
 }

@@ -1,4 +1,3 @@
-import AcmeAPI
 import Foundation
 import MaxConnector
 import MaxCore
@@ -121,18 +120,7 @@ struct ResilienceProcessTests {
 
     @Test func connectSurvivesAnInjectedServerError() async throws {
         // A seed under which the first authenticated request fails and the next few are served.
-        var options = AcmeOptions()
-        options.failRate = 0.3
-        var chosen: UInt64?
-        for seed in UInt64(1)...2000 {
-            options.seed = seed
-            if options.injectedFailure(forRequest: 1) != nil,
-                (2...8).allSatisfy({ options.injectedFailure(forRequest: UInt64($0)) == nil })
-            {
-                chosen = seed
-                break
-            }
-        }
+        let chosen = acmeSeed(failRate: 0.3, requests: 1...8) { $0 == 1 }
         let seed = try #require(chosen)
         let acme = try AcmeProcess(arguments: ["--seed", "\(seed)", "--fail-rate", "0.3"])
         _ = try await Self.connectedProject(acme)

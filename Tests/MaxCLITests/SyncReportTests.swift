@@ -1,4 +1,3 @@
-import AcmeAPI
 import Foundation
 import MaxCore
 import MaxTestSupport
@@ -30,21 +29,9 @@ struct SyncReportTests {
     }
 
     @Test func aSyncWithFailedTasksSaysItIsIncomplete() async throws {
-        // A seed under which the requests that start the sync are served and a task's fails.
-        var options = AcmeOptions()
-        options.failRate = 0.5
-        var chosen: UInt64?
-        for seed in UInt64(1)...500 {
-            options.seed = seed
-            // With one worker the sync asks for the workspace (start), the change log's position,
-            // then one task's page after another: the first two must be served, a later one fail.
-            if options.injectedFailure(forRequest: 1) == nil, options.injectedFailure(forRequest: 2) == nil,
-                (3...6).contains(where: { options.injectedFailure(forRequest: UInt64($0)) != nil })
-            {
-                chosen = seed
-                break
-            }
-        }
+        // With one worker the sync asks for the workspace (start), the change log's position,
+        // then one task's page after another: the first two must be served, the third fail.
+        let chosen = acmeSeed(failRate: 0.5, requests: 1...3) { $0 == 3 }
         let seed = try #require(chosen)
         let healthy = try AcmeProcess(arguments: ["--seed", "\(seed)"])
         let failing = try AcmeProcess(arguments: ["--seed", "\(seed)", "--fail-rate", "0.5"])

@@ -49,34 +49,21 @@ public struct CircuitBreaker: Sendable {
         /// - Returns: The settings with the override applied.
         /// - Throws: `connector.invalid_policy` naming the key; nothing is applied then.
         public func overridden(by json: JSONValue, at path: String) throws -> Settings {
-            guard let members = json.objectValue else {
-                throw MaxError.invalidPolicy(path, "must be an object such as {\"maximumOpen\": 60}")
-            }
             var result = self
-            for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-                let name = "\(path).\(key)"
-                switch key {
-                case "window", "minimumRequests":
-                    guard let number = value.intValue, (1...1000).contains(number) else {
-                        throw MaxError.invalidPolicy(name, "must be a whole number from 1 to 1000")
-                    }
-                    if key == "window" { result.window = number } else { result.minimumRequests = number }
+            for field in try PolicyOverride.fields(of: json, at: path, example: #"{"maximumOpen": 60}"#) {
+                switch field.key {
+                case "window": result.window = try field.wholeNumber(in: 1...1000)
+                case "minimumRequests": result.minimumRequests = try field.wholeNumber(in: 1...1000)
                 case "failureRate":
-                    guard let number = value.doubleValue, number > 0, number <= 1 else {
-                        throw MaxError.invalidPolicy(name, "must be a number above 0 and at most 1")
+                    result.failureRate = try field.number("must be a number above 0 and at most 1") {
+                        $0 > 0 && $0 <= 1
                     }
-                    result.failureRate = number
-                case "coolDown", "maximumOpen":
-                    guard let seconds = value.doubleValue, seconds.isFinite, seconds > 0, seconds <= 3600 else {
-                        throw MaxError.invalidPolicy(name, "must be a number of seconds above 0 and at most 3600")
-                    }
-                    let duration = Duration.milliseconds(Int64((seconds * 1000).rounded()))
-                    if key == "coolDown" { result.coolDown = duration } else { result.maximumOpen = duration }
+                case "coolDown": result.coolDown = try field.seconds(zeroAllowed: false)
+                case "maximumOpen": result.maximumOpen = try field.seconds(zeroAllowed: false)
                 default:
-                    throw MaxError.invalidPolicy(
-                        name,
-                        "is not a circuit-breaker setting (use window, minimumRequests, failureRate, coolDown, maximumOpen)"
-                    )
+                    throw field.unknown(
+                        "circuit-breaker",
+                        keys: ["window", "minimumRequests", "failureRate", "coolDown", "maximumOpen"])
                 }
             }
             return result

@@ -29,31 +29,16 @@ public struct RateLimit: Sendable, Hashable {
     /// - Returns: The limit with the override applied.
     /// - Throws: `connector.invalid_policy` naming the key; nothing is applied then.
     public func overridden(by json: JSONValue, at path: String) throws -> RateLimit {
-        guard let members = json.objectValue else {
-            throw MaxError.invalidPolicy(path, "must be an object such as {\"rate\": 10, \"burst\": 5}")
-        }
         var result = self
-        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-            switch key {
+        for field in try PolicyOverride.fields(of: json, at: path, example: #"{"rate": 10, "burst": 5}"#) {
+            switch field.key {
             case "rate":
-                guard let number = value.doubleValue, number.isFinite, number >= 0.01, number <= 10_000 else {
-                    throw MaxError.invalidPolicy(
-                        "\(path).rate", "must be a number of requests a second from 0.01 to 10000")
+                result.rate = try field.number("must be a number of requests a second from 0.01 to 10000") {
+                    $0 >= 0.01 && $0 <= 10_000
                 }
-                result.rate = number
-            case "burst":
-                guard let number = value.intValue, (1...10_000).contains(number) else {
-                    throw MaxError.invalidPolicy("\(path).burst", "must be a whole number from 1 to 10000")
-                }
-                result.burst = number
-            case "concurrency":
-                guard let number = value.intValue, (1...1000).contains(number) else {
-                    throw MaxError.invalidPolicy("\(path).concurrency", "must be a whole number from 1 to 1000")
-                }
-                result.concurrency = number
-            default:
-                throw MaxError.invalidPolicy(
-                    "\(path).\(key)", "is not a rate-limit setting (use rate, burst, concurrency)")
+            case "burst": result.burst = try field.wholeNumber(in: 1...10_000)
+            case "concurrency": result.concurrency = try field.wholeNumber(in: 1...1000)
+            default: throw field.unknown("rate-limit", keys: ["rate", "burst", "concurrency"])
             }
         }
         return result

@@ -49,30 +49,14 @@ public struct RetryPolicy: Sendable, Hashable {
     /// - Throws: `connector.invalid_policy` naming the key that is unknown, not a number, or out of
     ///   range; nothing is applied then.
     public func overridden(by json: JSONValue, at path: String) throws -> RetryPolicy {
-        guard let members = json.objectValue else {
-            throw MaxError.invalidPolicy(path, "must be an object such as {\"maxAttempts\": 8}")
-        }
         var result = self
-        for (key, value) in members.sorted(by: { $0.key < $1.key }) {
-            switch key {
-            case "maxAttempts":
-                guard let number = value.intValue, (1...50).contains(number) else {
-                    throw MaxError.invalidPolicy("\(path).\(key)", "must be a whole number from 1 to 50")
-                }
-                result.maxAttempts = number
-            case "baseDelay", "maxDelay", "maxElapsed":
-                guard let seconds = value.doubleValue, seconds.isFinite, (0...3600).contains(seconds) else {
-                    throw MaxError.invalidPolicy("\(path).\(key)", "must be a number of seconds from 0 to 3600")
-                }
-                let duration = Duration.milliseconds(Int64((seconds * 1000).rounded()))
-                switch key {
-                case "baseDelay": result.baseDelay = duration
-                case "maxDelay": result.maxDelay = duration
-                default: result.maxElapsed = duration
-                }
-            default:
-                throw MaxError.invalidPolicy(
-                    "\(path).\(key)", "is not a retry setting (use maxAttempts, baseDelay, maxDelay, maxElapsed)")
+        for field in try PolicyOverride.fields(of: json, at: path, example: #"{"maxAttempts": 8}"#) {
+            switch field.key {
+            case "maxAttempts": result.maxAttempts = try field.wholeNumber(in: 1...50)
+            case "baseDelay": result.baseDelay = try field.seconds(zeroAllowed: true)
+            case "maxDelay": result.maxDelay = try field.seconds(zeroAllowed: true)
+            case "maxElapsed": result.maxElapsed = try field.seconds(zeroAllowed: true)
+            default: throw field.unknown("retry", keys: ["maxAttempts", "baseDelay", "maxDelay", "maxElapsed"])
             }
         }
         guard result.baseDelay <= result.maxDelay else {
