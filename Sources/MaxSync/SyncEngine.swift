@@ -64,9 +64,11 @@ public struct SyncEngine: Sendable {
                     try await store.tasks(in: run.id, state: .failed) + store.tasks(in: run.id, state: .running)
                     + store.tasks(in: run.id, state: .pending)
                 let decoder = JSONDecoder()
+                // Every payload names its step, the plan step's own marker task (`{"step":N}`) too.
+                struct StepOnly: Decodable { let step: Int }
                 let steps = try unfinished.map { task in
                     do {
-                        return try decoder.decode(SyncTaskPayload.self, from: Data(task.payload.utf8)).step
+                        return try decoder.decode(StepOnly.self, from: Data(task.payload.utf8)).step
                     } catch {
                         throw MaxError(
                             .internalError, "the stored payload of sync task \(task.id) is damaged",

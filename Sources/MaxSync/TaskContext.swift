@@ -16,10 +16,13 @@ struct TaskContext: Sendable {
     /// cancellation or the store itself failing.
     func execute(_ task: SyncTask) async throws {
         do {
-            let payload = try JSONDecoder().decode(SyncTaskPayload.self, from: Data(task.payload.utf8))
+            // Only loads carry a full payload; a plan step's marker (`{"step":N}`) just completes.
+            func payload() throws -> SyncTaskPayload {
+                try JSONDecoder().decode(SyncTaskPayload.self, from: Data(task.payload.utf8))
+            }
             switch task.kind {
-            case SyncTaskPayload.loadCollection: try await loadCollection(task, payload)
-            case SyncTaskPayload.loadFields: try await loadFields(task, payload)
+            case SyncTaskPayload.loadCollection: try await loadCollection(task, try payload())
+            case SyncTaskPayload.loadFields: try await loadFields(task, try payload())
             default: try await store.completeTask(task.id)
             }
         } catch is CancellationError {

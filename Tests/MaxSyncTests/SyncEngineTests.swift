@@ -129,6 +129,26 @@ struct SyncEngineTests {
         #expect(try await ids("Book", "title IS NULL").isEmpty, "the later steps ran after the resumed one")
     }
 
+    @Test func aRunInterruptedBetweenAStepAndItsMarkerResumes() async throws {
+        // A run stopped right after a step's marker task was queued, before it completed (Ctrl-C
+        // can land there): the marker's payload holds only its step.
+        // Step 0's task was queued first (as the engine does), then the marker.
+        let run = try await store.beginRun(kind: "full")
+        try await store.upsert([EntityInput(Ref("Library", "main"))])
+        _ = try await store.enqueue(
+            [
+                NewSyncTask(
+                    kind: "load_collection", entityType: "Library", entityID: "main", field: "shelves",
+                    payload: #"{"step":0,"ids":["main"]}"#)
+            ], in: run.id)
+        _ = try await store.enqueue([NewSyncTask(kind: "step", payload: #"{"step":0}"#)], in: run.id)
+        try store.cancelRun(run.id)
+        let resumed = try await SyncEngine().sync(live, into: store, resume: true)
+        #expect(resumed.runID == run.id)
+        #expect(resumed.status == "completed")
+        #expect(try await ids("Book").count == 10)
+    }
+
     @Test func membersNoLongerListedAreTombstoned() async throws {
         _ = try await SyncEngine().sync(live, into: store)
         library.books.withLock { $0["s1"]?.removeAll { $0 == "b1-2" } }
