@@ -24,6 +24,38 @@ public struct AcmeClient: Sendable {
     public func get<T: Decodable>(_ path: String, query: [(String, String)] = [], as type: T.Type = T.self) async throws
         -> T
     {
+        try await response(path, query: query).decode(T.self)
+    }
+
+    /// GETs `path` (with `query`) and reads the JSON body with `body`.
+    ///
+    /// - Throws: as ``get(_:query:as:)``; `http.invalid_response` when the body does not read.
+    public func read<T>(_ path: String, query: [(String, String)] = [], _ body: (inout JSONReader) throws -> T)
+        async throws -> T
+    {
+        try await response(path, query: query).read(body)
+    }
+
+    /// One page of a list endpoint: at most `page.limit` objects after the cursor (an id), each read
+    /// by `entity`.
+    ///
+    /// - Throws: as ``read(_:query:_:)``.
+    public func page(
+        _ path: String, filter: [(String, String)], page: PageRequest, entity: (inout JSONReader) throws -> EntityInput
+    ) async throws -> Page<EntityInput> {
+        var query = filter + [("limit", String(page.limit))]
+        if let after = page.cursor { query.append(("after", after)) }
+        var items: [EntityInput] = []
+        items.reserveCapacity(page.limit)
+        try await response(path, query: query).read { reader in
+            try reader.forEachElement { items.append(try entity(&$0)) }
+        }
+        let next = items.count == page.limit ? items.last?.ref.id : nil
+        return Page(items: items, hasMore: next != nil, cursor: next)
+    }
+
+    /// GETs `path` with the token, and returns the response if it is a success.
+    private func response(_ path: String, query: [(String, String)]) async throws -> ConnectorHTTPClient.Response {
         let token = try await credentials.get(AcmeCredentials.apiToken)
         var components = URLComponents(string: baseURL + path)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
@@ -36,18 +68,7 @@ public struct AcmeClient: Sendable {
                 .httpUnauthorized, "the API token was rejected by \(baseURL) (\(response.status))",
                 hint: "create a new API token in Acme and connect again", context: ["status": String(response.status)])
         }
-        return try response.requireSuccess().decode(T.self)
-    }
-
-    /// One page of a list endpoint: at most `page.limit` items after the cursor (an id).
-    public func page<T: Decodable & Identifiable>(_ path: String, filter: [(String, String)], page: PageRequest)
-        async throws
-        -> (items: [T], next: String?) where T.ID == String
-    {
-        var query = filter + [("limit", String(page.limit))]
-        if let after = page.cursor { query.append(("after", after)) }
-        let items: [T] = try await get(path, query: query)
-        return (items, items.count == page.limit ? items.last?.id : nil)
+        return try response.requireSuccess()
     }
 }
 

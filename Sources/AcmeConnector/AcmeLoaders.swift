@@ -25,63 +25,60 @@ public enum AcmeLoaders {
     public static let rootWorkspaces = CollectionLoader<AcmeContext>(
         "rootWorkspaces", owner: "AcmeRoot", field: "workspaces", target: "AcmeWorkspace"
     ) { _, _, context in
-        let workspace: AcmeDTO.Workspace = try await context.client.get("/api/workspaces/\(context.workspaceID)")
-        return .last([workspace.input])
+        .last([try await context.client.read("/api/workspaces/\(context.workspaceID)", AcmeEntityShape.workspace.read)])
     }
 
     /// A workspace's users.
     public static let workspaceUsers = CollectionLoader<AcmeContext>(
         "workspaceUsers", owner: "AcmeWorkspace", field: "users", target: "AcmeUser", pageSize: pageSize
     ) { workspace, request, context in
-        try await list("/api/users", "workspaceId", workspace, request, context) { (dto: AcmeDTO.User) in dto.input }
+        try await list("/api/users", "workspaceId", workspace, request, context, AcmeEntityShape.user)
     }
 
     /// A workspace's projects.
     public static let workspaceProjects = CollectionLoader<AcmeContext>(
         "workspaceProjects", owner: "AcmeWorkspace", field: "projects", target: "AcmeProject", pageSize: pageSize
     ) { workspace, request, context in
-        try await list("/api/projects", "workspaceId", workspace, request, context) { (dto: AcmeDTO.Project) in
-            dto.input
-        }
+        try await list("/api/projects", "workspaceId", workspace, request, context, AcmeEntityShape.project)
     }
 
     /// A project's tasks.
     public static let projectTasks = CollectionLoader<AcmeContext>(
         "projectTasks", owner: "AcmeProject", field: "tasks", target: "AcmeTask", pageSize: pageSize
     ) { project, request, context in
-        try await list("/api/tasks", "projectId", project, request, context) { (dto: AcmeDTO.Task) in dto.input }
+        try await list("/api/tasks", "projectId", project, request, context, AcmeEntityShape.task)
     }
 
     /// A project's files.
     public static let projectFiles = CollectionLoader<AcmeContext>(
         "projectFiles", owner: "AcmeProject", field: "files", target: "AcmeFile", pageSize: pageSize
     ) { project, request, context in
-        try await list("/api/files", "projectId", project, request, context) { (dto: AcmeDTO.File) in dto.input }
+        try await list("/api/files", "projectId", project, request, context, AcmeEntityShape.file)
     }
 
     /// One workspace by id.
     public static let workspace = EntityLoader<AcmeContext>.single("workspace", for: "AcmeWorkspace") { ref, context in
-        try await fetch(ref, context) { (dto: AcmeDTO.Workspace) in dto.input }
+        try await fetch(ref, context, AcmeEntityShape.workspace)
     }
 
     /// One user by id.
     public static let user = EntityLoader<AcmeContext>.single("user", for: "AcmeUser") { ref, context in
-        try await fetch(ref, context) { (dto: AcmeDTO.User) in dto.input }
+        try await fetch(ref, context, AcmeEntityShape.user)
     }
 
     /// One project by id.
     public static let project = EntityLoader<AcmeContext>.single("project", for: "AcmeProject") { ref, context in
-        try await fetch(ref, context) { (dto: AcmeDTO.Project) in dto.input }
+        try await fetch(ref, context, AcmeEntityShape.project)
     }
 
     /// One task by id.
     public static let task = EntityLoader<AcmeContext>.single("task", for: "AcmeTask") { ref, context in
-        try await fetch(ref, context) { (dto: AcmeDTO.Task) in dto.input }
+        try await fetch(ref, context, AcmeEntityShape.task)
     }
 
     /// One file by id.
     public static let file = EntityLoader<AcmeContext>.single("file", for: "AcmeFile") { ref, context in
-        try await fetch(ref, context) { (dto: AcmeDTO.File) in dto.input }
+        try await fetch(ref, context, AcmeEntityShape.file)
     }
 
     private static let paths: [EntityType: String] = [
@@ -90,22 +87,19 @@ public enum AcmeLoaders {
     ]
 
     /// One page of a list endpoint filtered by its owner, as entity inputs.
-    private static func list<DTO: Decodable & Identifiable>(
+    private static func list(
         _ path: String, _ filter: String, _ owner: Ref, _ request: PageRequest, _ context: AcmeContext,
-        _ input: (DTO) -> EntityInput
-    ) async throws -> Page<EntityInput> where DTO.ID == String {
-        let page: (items: [DTO], next: String?) = try await context.client.page(
-            path, filter: [(filter, owner.id)], page: request)
-        return Page(items: page.items.map(input), hasMore: page.next != nil, cursor: page.next)
+        _ shape: AcmeEntityShape
+    ) async throws -> Page<EntityInput> {
+        try await context.client.page(path, filter: [(filter, owner.id)], page: request, entity: shape.read)
     }
 
     /// GETs one entity; nil when the API says it no longer exists.
-    private static func fetch<DTO: Decodable>(_ ref: Ref, _ context: AcmeContext, _ input: (DTO) -> EntityInput)
-        async throws -> EntityInput?
+    private static func fetch(_ ref: Ref, _ context: AcmeContext, _ shape: AcmeEntityShape) async throws
+        -> EntityInput?
     {
         do {
-            let dto: DTO = try await context.client.get("/api/\(paths[ref.type] ?? "")/\(ref.id)")
-            return input(dto)
+            return try await context.client.read("/api/\(paths[ref.type] ?? "")/\(ref.id)", shape.read)
         } catch let error as MaxError where error.code == .httpNotFound {
             return nil
         }

@@ -4,9 +4,10 @@ extension JSONValue {
     /// - Throws: `MaxError` with code `core.invalid_json` when `text` is not JSON.
     public init(parsing text: String) throws {
         do {
-            var parser = JSONParser(text)
-            self = try parser.parseDocument()
-        } catch let failure as JSONParser.Failure {
+            var reader = JSONReader(text)
+            self = try reader.value()
+            try reader.finish()
+        } catch let failure as JSONReader.Failure {
             throw MaxError(
                 .invalidJSON, "the text is not valid JSON: \(failure.message) at byte \(failure.offset)",
                 context: ["offset": String(failure.offset)])

@@ -21,7 +21,6 @@ enum StoreTables {
             } else {
                 try create(def, in: db)
             }
-            try createIndexes(for: def, in: db)
             let definition = try String(decoding: JSONEncoder().encode(def), as: UTF8.self)
             try db.execute(
                 sql: """
@@ -30,6 +29,38 @@ enum StoreTables {
                     """,
                 arguments: [def.name, definition, now])
         }
+        try createMissingIndexes(for: schema, in: db)
+    }
+
+    /// Creates every index `schema` calls for that the database lacks (after a bulk load, or one
+    /// cut short): each entity table's, and the links' index by member.
+    static func createMissingIndexes(for schema: Schema, in db: Database) throws {
+        for def in schema.entities where try db.tableExists(def.name) {
+            try createIndexes(for: def, in: db)
+        }
+        try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(linksByTarget) ON _max_links (owner_type, field, target_id)")
+    }
+
+    /// The links' index by member, which sweeps and deletions use.
+    static let linksByTarget = "_max_links_by_target"
+
+    /// Drops the secondary indexes of the tables of `schema` that hold no row.
+    ///
+    /// The links' index goes too when there is no link, so a first sync writes only the tables.
+    /// ``createMissingIndexes(for:in:)`` builds them again in one pass each, which costs far less
+    /// than keeping them up to date row by row.
+    ///
+    /// - Returns: The entity types whose indexes it dropped.
+    static func dropIndexesOfEmptyTables(for schema: Schema, in db: Database) throws -> [EntityType] {
+        var dropped: [EntityType] = []
+        for def in schema.entities where try db.tableExists(def.name) {
+            guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(def.name.quoted))") == 0 else { continue }
+            if try dropMaxIndexes(on: def, in: db) > 0 { dropped.append(def.type) }
+        }
+        if try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _max_links)") == 0 {
+            try db.execute(sql: "DROP INDEX IF EXISTS \(linksByTarget)")
+        }
+        return dropped
     }
 
     private static func storedDefinition(of type: EntityType, in db: Database) throws -> EntityDef? {
@@ -109,13 +140,15 @@ enum StoreTables {
         "\(def.name)__\(columns.joined(separator: "__"))"
     }
 
-    private static func dropMaxIndexes(on def: EntityDef, in db: Database) throws {
+    @discardableResult
+    private static func dropMaxIndexes(on def: EntityDef, in db: Database) throws -> Int {
         let names = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name LIKE ? ESCAPE '\\'",
             arguments: [def.name, def.name.replacingOccurrences(of: "_", with: "\\_") + "\\_\\_%"])
         for name in names {
             try db.execute(sql: "DROP INDEX IF EXISTS \(name.quoted)")
         }
+        return names.count
     }
 
     private static func createIndexes(for def: EntityDef, in db: Database) throws {

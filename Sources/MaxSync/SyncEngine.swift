@@ -54,6 +54,8 @@ public struct SyncEngine: Sendable {
         var run: SyncRun
         var firstStep = 0
         var current: SyncRun?
+        // A first sync loads empty tables without their secondary indexes and builds them at the end.
+        var indexesDeferred = false
         do {
             if resuming, let last {
                 run = last
@@ -86,6 +88,7 @@ public struct SyncEngine: Sendable {
             } else {
                 run = try await store.beginRun(kind: "full", at: started)
                 current = run
+                indexesDeferred = try await !store.deferIndexesOfEmptyTables().isEmpty
                 observer(.started(runID: run.id, resumed: false))
                 try await installation.start()
                 // Where the change feed is now: once this full run completes, incremental syncs
@@ -113,9 +116,11 @@ public struct SyncEngine: Sendable {
                 observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
                 try await drain(run: run, context: context)
             }
+            if indexesDeferred { try store.createMissingIndexes() }
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled, however the interrupted call reported it.
             if let current { try store.cancelRun(current.id) }
+            if indexesDeferred { try store.createMissingIndexes() }
             throw CancellationError()
         } catch {
             // The run could not go on (the seeder failed, the source's breaker gave up, the store
@@ -125,6 +130,7 @@ public struct SyncEngine: Sendable {
                 let reason = (error as? MaxError).map { "\($0.code): \($0.message)" } ?? String(describing: error)
                 _ = try? await store.finishRun(current.id, status: .failed, error: reason)
             }
+            if indexesDeferred { try? store.createMissingIndexes() }
             throw error
         }
         let counts = try await store.taskCounts(in: run.id)

@@ -97,6 +97,7 @@ struct SyncEngineTests {
     }
 
     @Test func runsEveryStepPagesCollectionsAndLoadsFields() async throws {
+        let indexes = try await store.indexNames()
         let events = Mutex<[String]>([])
         let summary = try await SyncEngine(concurrency: 3).sync(live, into: store) { event in
             if case .stepStarted(let index, _, let tasks) = event {
@@ -111,6 +112,9 @@ struct SyncEngineTests {
         #expect(try await ids("Shelf", #"books = "b1-5""#) == ["s1"])
         #expect(summary.entitiesWritten["Book"] == 20)  // listed, then titled
         #expect(try await store.latestRun()?.status == .completed)
+        // The first sync loaded the tables without their indexes, then built them.
+        #expect(try await store.indexNames() == indexes)
+        #expect(indexes.contains("_max_links_by_target"))
     }
 
     @Test func failedTasksMakeARunPartialAndResumeRetriesThem() async throws {

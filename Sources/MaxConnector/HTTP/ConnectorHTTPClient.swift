@@ -403,6 +403,27 @@ extension ConnectorHTTPClient {
             }
         }
 
+        /// The body read with a ``JSONReader``.
+        ///
+        /// Faster than ``decode(_:)`` for large pages, since `body` can build what the connector
+        /// needs straight from the bytes. The whole body must be one JSON value.
+        ///
+        /// - Throws: `http.invalid_response`, naming what did not read and where; what `body` throws
+        ///   otherwise.
+        public func read<T>(_ body: (inout JSONReader) throws -> T) throws -> T {
+            var reader = JSONReader(self.body)
+            do {
+                let value = try body(&reader)
+                try reader.finish()
+                return value
+            } catch let failure as JSONReader.Failure {
+                throw MaxError(
+                    .httpInvalidResponse,
+                    "\(requestDescription) returned a body that is not the expected JSON: \(failure.message) at byte \(failure.offset)",
+                    context: ["status": String(status), "offset": String(failure.offset)])
+            }
+        }
+
         /// The `error` text of a JSON error body, shortened.
         private var serverMessage: String? {
             guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],

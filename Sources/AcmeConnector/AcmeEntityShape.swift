@@ -1,0 +1,146 @@
+import MaxConnector
+import MaxCore
+
+/// How one Acme JSON object becomes an entity input: which API key feeds which field, as what.
+///
+/// Pages are read with ``JSONReader`` straight into inputs (no `Decodable` types in between):
+/// a sync reads every object of every page. Keys the shape does not name are skipped, so the API
+/// may add some; a key it names that is missing, or a value of the wrong kind, fails the page.
+struct AcmeEntityShape: Sendable {
+    /// How a value is read and stored.
+    enum Kind: Sendable {
+        /// A string.
+        case string
+        /// A Boolean.
+        case bool
+        /// An integer.
+        case int
+        /// An ISO-8601 timestamp; text that is not one is stored as null rather than failing the page.
+        case date
+        /// An id, stored as a ref to an entity of the given type.
+        case ref(EntityType)
+        /// Any JSON value, kept as it is.
+        case json
+    }
+
+    /// One API key.
+    struct Member: Sendable {
+        /// The field it is stored in.
+        let field: String
+        /// How it is read.
+        let kind: Kind
+        /// Whether `null` is accepted (stored as null).
+        let nullable: Bool
+        /// Its position, to report which keys were missing.
+        let position: Int
+    }
+
+    /// The entity type.
+    let type: EntityType
+    /// The API keys, by name.
+    let members: [String: Member]
+
+    /// Creates a shape from `(key, field, kind, nullable)` rows.
+    init(_ type: EntityType, _ rows: [(key: String, field: String, kind: Kind, nullable: Bool)]) {
+        self.type = type
+        var members: [String: Member] = [:]
+        for (position, row) in rows.enumerated() {
+            members[row.key] = Member(field: row.field, kind: row.kind, nullable: row.nullable, position: position)
+        }
+        self.members = members
+    }
+
+    /// Reads one object (the reader at its `{`) into an input.
+    ///
+    /// - Throws: `JSONReader.Failure` when it is not an object of this shape.
+    func read(_ reader: inout JSONReader) throws -> EntityInput {
+        var id: String?
+        var fields: [String: FieldValue] = [:]
+        fields.reserveCapacity(members.count)
+        var seen = 0
+        try reader.forEachMember { reader, key in
+            if key == "id" {
+                id = try reader.string()
+                return
+            }
+            guard let member = members[key] else { return try reader.skip() }
+            seen += 1
+            if try member.nullable && reader.consumeNull() {
+                fields[member.field] = .null
+                return
+            }
+            fields[member.field] =
+                switch member.kind {
+                case .string: .string(try reader.string())
+                case .bool: .bool(try reader.bool())
+                case .int: .int(try reader.int())
+                case .date: ISO8601.parse(try reader.string()).map(FieldValue.date) ?? .null
+                case .ref(let target): .ref(Ref(target, try reader.string()))
+                case .json: .json(try reader.value())
+                }
+        }
+        guard let id else { throw reader.failure("a \(type) without an id") }
+        guard seen == members.count, fields.count == members.count else {
+            let missing = members.filter { fields[$0.value.field] == nil }.sorted {
+                $0.value.position < $1.value.position
+            }
+            throw reader.failure(
+                "\(type) \(id) lacks \(missing.map { "'\($0.key)'" }.joined(separator: ", ")) (or repeats a key)")
+        }
+        return EntityInput(Ref(type, id), fields: fields)
+    }
+}
+
+extension AcmeEntityShape {
+    /// `GET /api/workspaces/:id`.
+    static let workspace = AcmeEntityShape(
+        "AcmeWorkspace",
+        [
+            ("name", "name", .string, false), ("createdAt", "createdAt", .date, false),
+            ("updatedAt", "updatedAt", .date, false),
+        ])
+
+    /// `GET /api/users`.
+    static let user = AcmeEntityShape(
+        "AcmeUser",
+        [
+            ("workspaceId", "workspace", .ref("AcmeWorkspace"), false), ("email", "email", .string, false),
+            ("displayName", "displayName", .string, false), ("role", "role", .string, false),
+            ("active", "active", .bool, false), ("createdAt", "createdAt", .date, false),
+            ("updatedAt", "updatedAt", .date, false),
+        ])
+
+    /// `GET /api/projects`.
+    static let project = AcmeEntityShape(
+        "AcmeProject",
+        [
+            ("workspaceId", "workspace", .ref("AcmeWorkspace"), false), ("name", "name", .string, false),
+            ("description", "description", .string, true), ("status", "status", .string, false),
+            ("ownerId", "owner", .ref("AcmeUser"), false), ("createdAt", "createdAt", .date, false),
+            ("updatedAt", "updatedAt", .date, false),
+        ])
+
+    /// `GET /api/tasks`.
+    static let task = AcmeEntityShape(
+        "AcmeTask",
+        [
+            ("projectId", "project", .ref("AcmeProject"), false), ("title", "title", .string, false),
+            ("description", "description", .string, true), ("status", "status", .string, false),
+            ("priority", "priority", .string, false), ("assigneeId", "assignee", .ref("AcmeUser"), true),
+            ("createdById", "createdBy", .ref("AcmeUser"), false),
+            ("lastModifiedById", "lastModifiedBy", .ref("AcmeUser"), false), ("dueDate", "dueDate", .date, true),
+            ("tags", "tags", .json, false), ("completedAt", "completedAt", .date, true),
+            ("createdAt", "createdAt", .date, false), ("updatedAt", "updatedAt", .date, false),
+        ])
+
+    /// `GET /api/files`.
+    static let file = AcmeEntityShape(
+        "AcmeFile",
+        [
+            ("projectId", "project", .ref("AcmeProject"), false), ("name", "name", .string, false),
+            ("mimeType", "mimeType", .string, false), ("sizeBytes", "sizeBytes", .int, false),
+            ("createdById", "createdBy", .ref("AcmeUser"), false),
+            ("lastModifiedById", "lastModifiedBy", .ref("AcmeUser"), false), ("createdAt", "createdAt", .date, false),
+            ("updatedAt", "updatedAt", .date, false),
+        ])
+}

@@ -1,0 +1,49 @@
+import Foundation
+import MaxCore
+import MaxQuery
+import MaxStorage
+import MaxTestSupport
+import Testing
+
+/// A first sync loads empty tables without their secondary indexes and builds them afterwards.
+struct BulkLoadTests {
+    @Test func emptyTablesLoseTheirIndexesUntilTheyAreBuiltAgain() async throws {
+        let directory = try TemporaryDirectory(prefix: "bulk")
+        let url = directory.file("data.db")
+        let store = try EntityStore.open(at: url, schema: SampleSchema.schema)
+        let all = try await store.indexNames()
+        #expect(all.contains("Item__status__priority") && all.contains("Person__email"))
+        try await store.upsert([EntityInput("Person", id: "p1", fields: ["email": "a@example.com"])])
+
+        let deferred = try await store.deferIndexesOfEmptyTables()
+        // Person holds a row and keeps its index; the empty tables (and the links') lose theirs.
+        #expect(Set(deferred) == ["Item", "Project"])
+        let during = try await store.indexNames()
+        #expect(during.contains("Person__email"))
+        #expect(!during.contains { $0.hasPrefix("Item__") || $0.hasPrefix("Project__") })
+        #expect(!during.contains("_max_links_by_target"))
+
+        // Queries stay correct without the indexes.
+        try await store.upsert((0..<50).map { SampleSchema.item($0) })
+        let todo = try await store.count(try Query("Item", filter: #"status = "todo""#))
+        try store.createMissingIndexes()
+        #expect(try await store.indexNames() == all)
+        #expect(try await store.count(try Query("Item", filter: #"status = "todo""#)) == todo)
+        #expect(todo > 0)
+    }
+
+    @Test func openingForWritingBuildsWhatAKilledLoadLeftMissing() async throws {
+        let directory = try TemporaryDirectory(prefix: "bulk-killed")
+        let url = directory.file("data.db")
+        let all: [String]
+        do {
+            let store = try EntityStore.open(at: url, schema: SampleSchema.schema)
+            all = try await store.indexNames()
+            #expect(try await !store.deferIndexesOfEmptyTables().isEmpty)
+        }
+        let reader = try EntityStore.openForReading(at: url)
+        #expect(try await reader.indexNames() != all)
+        let reopened = try EntityStore.open(at: url, schema: SampleSchema.schema)
+        #expect(try await reopened.indexNames() == all)
+    }
+}
