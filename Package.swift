@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "max-bench",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "AcmeAPI",
+                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "AcmeAPI", "AcmeConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -54,7 +54,19 @@ struct AcmeEntityShape: Sendable {
     ///
     /// - Throws: `JSONReader.Failure` when it is not an object of this shape.
     func read(_ reader: inout JSONReader) throws -> EntityInput {
-        var id: String?
+        try read(&reader, id: nil, partial: false)
+    }
+
+    /// Reads one object into an input.
+    ///
+    /// - Parameters:
+    ///   - reader: At the object's `{`.
+    ///   - knownID: The entity's id when the object need not carry it (a change event's payload).
+    ///   - partial: Accept an object with only some of the keys (an update's changed fields).
+    /// - Returns: The input, with the fields the object carries.
+    /// - Throws: `JSONReader.Failure` when it is not an object of this shape.
+    func read(_ reader: inout JSONReader, id knownID: String?, partial: Bool) throws -> EntityInput {
+        var id = knownID
         var fields: [String: FieldValue] = [:]
         fields.reserveCapacity(members.count)
         var seen = 0
@@ -80,7 +92,7 @@ struct AcmeEntityShape: Sendable {
                 }
         }
         guard let id else { throw reader.failure("a \(type) without an id") }
-        guard seen == members.count, fields.count == members.count else {
+        guard partial || (seen == members.count && fields.count == members.count) else {
             let missing = members.filter { fields[$0.value.field] == nil }.sorted {
                 $0.value.position < $1.value.position
             }

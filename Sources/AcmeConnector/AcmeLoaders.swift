@@ -19,7 +19,7 @@ public struct AcmeContext: Sendable {
 /// and one entity loader per type for refreshing single entities.
 public enum AcmeLoaders {
     /// The page size asked of list endpoints.
-    public static let pageSize = 500
+    public static let pageSize = 2000
 
     /// The chosen workspace, as the root's only member.
     public static let rootWorkspaces = CollectionLoader<AcmeContext>(

@@ -32,6 +32,12 @@ public struct JSONReader {
         public let offset: Int
         /// The message and the offset.
         public var description: String { "\(message) at byte \(offset)" }
+
+        /// Creates a failure.
+        public init(message: String, offset: Int) {
+            self.message = message
+            self.offset = offset
+        }
     }
 
     /// Creates a reader over UTF-8 text.
@@ -121,6 +127,21 @@ public struct JSONReader {
     /// - Throws: ``Failure`` when it is not JSON.
     public mutating func skip() throws {
         _ = try parseValue()
+    }
+
+    /// Reads the next value and returns a reader over just it, to read later (when how to read it
+    /// depends on keys that come after it, say).
+    ///
+    /// - Throws: ``Failure`` when it is not JSON.
+    public mutating func captureValue() throws -> JSONReader {
+        skipWhitespace()
+        let start = index
+        try skip()
+        return JSONReader(bytes: Array(bytes[start..<index]))
+    }
+
+    private init(bytes: [UInt8]) {
+        self.bytes = bytes
     }
 
     /// Reads an array, calling `element` once per element with the reader at it; `element` must

@@ -92,3 +92,30 @@ struct RecordReader: Sendable {
         return QueryCursor(signature: query.ordering.signature, keys: keys)
     }
 }
+
+extension EntityStore {
+    /// The SQL that ``page(_:)`` (or, `counting`, ``count(_:)``) runs for `query`, with its values
+    /// written in as SQL literals: what to give the `sqlite3` shell to compare, or to read a plan.
+    ///
+    /// - Throws: `query.*` errors when `query` does not fit the schema.
+    public func sqlText(of query: Query, counting: Bool = false) throws -> String {
+        let compiler = QueryCompiler(try query.checked(against: schema))
+        let fragment = counting ? compiler.count() : compiler.selectPage()
+        var values = fragment.arguments.makeIterator()
+        var text = ""
+        for character in fragment.sql {
+            guard character == "?", let value = values.next() else {
+                text.append(character)
+                continue
+            }
+            switch value.storage {
+            case .null: text += "NULL"
+            case .int64(let number): text += String(number)
+            case .double(let number): text += "\(number)"
+            case .string(let string): text += "'" + string.replacingOccurrences(of: "'", with: "''") + "'"
+            case .blob(let data): text += "X'" + data.map { String(format: "%02x", $0) }.joined() + "'"
+            }
+        }
+        return text
+    }
+}

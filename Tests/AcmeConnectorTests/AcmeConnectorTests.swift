@@ -134,10 +134,11 @@ struct AcmeConnectorTests {
             let project = projects[0]
 
             let loader = try installation.collectionLoader(for: "AcmeProject", field: "tasks")
-            #expect(loader.pageSize == 500)
+            #expect(loader.pageSize == AcmeLoaders.pageSize)
             var pages = 0
             var tasks: [EntityInput] = []
-            var request = PageRequest.first(loader.pageSize)
+            // Smaller pages than the loader's own, to cross page boundaries.
+            var request = PageRequest.first(500)
             while true {
                 let page = try await loader.load(project.ref, request)
                 pages += 1
