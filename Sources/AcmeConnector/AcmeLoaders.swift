@@ -18,8 +18,11 @@ public struct AcmeContext: Sendable {
 /// The Acme loaders: one collection loader per list endpoint (paginated with `limit` and `after`),
 /// and one entity loader per type for refreshing single entities.
 public enum AcmeLoaders {
-    /// The page size asked of list endpoints.
-    public static let pageSize = 2000
+    /// The page size asked of list endpoints (the API allows up to 10,000).
+    ///
+    /// Every sync worker holds one page: at 2,000 a 1,000,000-task sync peaked at 140 MB against
+    /// 95 MB at 500, for a wall time within 2 % (`max-bench sync`, docs/benchmarks.md).
+    public static let pageSize = 500
 
     /// The chosen workspace, as the root's only member.
     public static let rootWorkspaces = CollectionLoader<AcmeContext>(
