@@ -243,8 +243,8 @@ public struct JSONReader {
         skipWhitespace()
         guard index < bytes.count else { throw fail("expected a value") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try nested { try $0.parseObject() }
-        case UInt8(ascii: "["): return try nested { try $0.parseArray() }
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): return try literal("true", .bool(true))
         case UInt8(ascii: "f"): return try literal("false", .bool(false))
@@ -252,12 +252,6 @@ public struct JSONReader {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw fail("unexpected character")
         }
-    }
-
-    private mutating func nested(_ body: (inout JSONReader) throws -> JSONValue) throws -> JSONValue {
-        try enter()
-        defer { depth -= 1 }
-        return try body(&self)
     }
 
     private mutating func literal(_ word: StaticString, _ value: JSONValue) throws -> JSONValue {
@@ -272,55 +266,15 @@ public struct JSONReader {
     }
 
     private mutating func parseObject() throws -> JSONValue {
-        index += 1
         var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            index += 1
-            members[key] = try parseValue()
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end in an object") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(members)
-            } else {
-                throw fail("expected ',' or '}'")
-            }
-        }
+        try forEachMember { reader, key in members[key] = try reader.parseValue() }
+        return .object(members)
     }
 
     private mutating func parseArray() throws -> JSONValue {
-        index += 1
         var values: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(values)
-        }
-        while true {
-            values.append(try parseValue())
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end in an array") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(values)
-            } else {
-                throw fail("expected ',' or ']'")
-            }
-        }
+        try forEachElement { values.append(try $0.parseValue()) }
+        return .array(values)
     }
 
     private mutating func parseString() throws -> String {
