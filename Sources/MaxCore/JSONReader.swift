@@ -277,6 +277,12 @@ public struct JSONReader {
         return .array(values)
     }
 
+    /// The bytes in `range` as text (invalid UTF-8 repaired), read through a buffer pointer: a
+    /// slice of the array would retain its storage, once per string of every page.
+    private func text(_ range: Range<Int>) -> String {
+        bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+    }
+
     private mutating func parseString() throws -> String {
         index += 1
         let start = index
@@ -285,25 +291,25 @@ public struct JSONReader {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 defer { index += 1 }
-                return String(decoding: bytes[start..<index], as: UTF8.self)
+                return text(start..<index)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in a string") }
             index += 1
         }
         // Slow path: decode escapes from here on.
-        var result = String(decoding: bytes[start..<index], as: UTF8.self)
+        var result = text(start..<index)
         var runStart = index
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                result += String(decoding: bytes[runStart..<index], as: UTF8.self)
+                result += text(runStart..<index)
                 index += 1
                 return result
             }
             if byte < 0x20 { throw fail("control character in a string") }
             if byte == UInt8(ascii: "\\") {
-                result += String(decoding: bytes[runStart..<index], as: UTF8.self)
+                result += text(runStart..<index)
                 index += 1
                 result.unicodeScalars.append(try parseEscape())
                 runStart = index
