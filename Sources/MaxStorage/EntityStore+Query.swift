@@ -94,6 +94,20 @@ struct RecordReader: Sendable {
 }
 
 extension EntityStore {
+    /// How SQLite plans to run `query` (SQLite's `EXPLAIN QUERY PLAN`, one line per step): which
+    /// index serves it, or whether it scans the table.
+    ///
+    /// - Throws: `query.*` errors when `query` does not fit the schema; `storage.*` when the database
+    ///   fails.
+    public func queryPlan(of query: Query, counting: Bool = false) async throws -> [String] {
+        let compiler = QueryCompiler(try query.checked(against: schema))
+        let fragment = counting ? compiler.count() : compiler.selectPage()
+        return try await read("planning a query") { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + fragment.sql, arguments: fragment.statementArguments)
+                .map { $0["detail"] as String? ?? "" }
+        }
+    }
+
     /// The SQL that ``page(_:)`` (or, `counting`, ``count(_:)``) runs for `query`, with its values
     /// written in as SQL literals: what to give the `sqlite3` shell to compare, or to read a plan.
     ///

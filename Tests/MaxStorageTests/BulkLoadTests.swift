@@ -47,3 +47,21 @@ struct BulkLoadTests {
         #expect(try await reopened.indexNames() == all)
     }
 }
+
+/// Counting without a filter reads the small index of live rows, not the table.
+struct LiveRowsIndexTests {
+    @Test func countsComeFromTheLiveRowsIndex() async throws {
+        let store = try EntityStore.inMemory(schema: SampleSchema.schema)
+        try await store.upsert((0..<40).map { SampleSchema.item($0) })
+        try await store.markDeleted([Ref("Item", SampleSchema.item(3).ref.id)])
+        #expect(try await store.count(try Query("Item")) == 39)
+        let plan = try await store.queryPlan(of: try Query("Item"), counting: true)
+        #expect(plan.contains { $0.contains("COVERING INDEX Item___live") }, "\(plan)")
+        // A filter on an indexed field still uses that field's index.
+        let filtered = try await store.queryPlan(of: try Query("Item", filter: #"status = "todo""#), counting: true)
+        #expect(filtered.contains { $0.contains("Item__status__priority") }, "\(filtered)")
+        // A page walks the key index in order; the live rows' index would sort every row.
+        let page = try await store.queryPlan(of: try Query("Item", limit: 10))
+        #expect(!page.contains { $0.contains("___live") || $0.contains("TEMP B-TREE") }, "\(page)")
+    }
+}
