@@ -65,7 +65,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             guard sync.status == 0 else { throw ValidationError("max sync failed (\(sync.status)): \(sync.stderr)") }
             let stored = try Self.count(binaries, in: folder)
             guard stored == tasks else { throw ValidationError("max stored \(stored) tasks, not \(tasks)") }
-            let entities = Self.entitiesWritten(sync.stderr) ?? tasks
+            let entities = Self.entitiesWritten(sync.stdout) ?? tasks
             print(
                 String(
                     format: "%d | %.2f s (%d requests) | %.2f s | %.2f× | %.0f | %.2f + %.2f s | %@ | %.2f s", run,
@@ -79,9 +79,9 @@ struct SyncBenchmark: AsyncParsableCommand {
             guard sync.status == 0 else { throw ValidationError("max sync failed (\(sync.status)): \(sync.stderr)") }
             print(
                 String(
-                    format: "incremental: %d tasks changed; max sync %.2f s, CPU %.2f + %.2f s, peak RSS %@ (%@)",
+                    format: "incremental: %d tasks changed; max sync %.2f s, CPU %.2f + %.2f s, peak RSS %@: %@",
                     changed, sync.wall, sync.user, sync.system, Measurements.megabytes(sync.peakResidentBytes),
-                    sync.stderr.split(separator: "\n").last.map(String.init) ?? ""))
+                    sync.stdout.split(separator: "\n").first.map(String.init) ?? ""))
         }
         if let keep {
             try FileManager.default.moveItem(atPath: project, toPath: keep)
