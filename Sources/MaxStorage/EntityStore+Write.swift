@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import MaxCore
+import Synchronization
 
 extension EntityStore {
     /// Merges `inputs` into the store in one transaction.
@@ -62,5 +63,7 @@ extension EntityStore {
         try await write(EntityWriteBatch(links: [.init(owner: owner, field: field, targets: targets)]))
     }
 
-    var entityWriter: EntityWriter { EntityWriter(definitions: definitions, schema: schema) }
+    var entityWriter: EntityWriter {
+        EntityWriter(definitions: definitions, schema: schema, loading: loading.withLock { $0 })
+    }
 }

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import MaxCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -34,6 +35,8 @@ public final class EntityStore: Sendable {
 
     let writer: any DatabaseWriter
     let definitions: [EntityType: EntityDef]
+    /// The types being bulk-loaded without their key index (see ``deferIndexesOfEmptyTables()``).
+    let loading = Mutex<Set<EntityType>>([])
 
     private init(writer: any DatabaseWriter, schema: Schema, url: URL?) throws {
         try schema.validate()

@@ -10,6 +10,8 @@ import MaxCore
 struct EntityWriter {
     let definitions: [EntityType: EntityDef]
     let schema: Schema
+    /// Types being bulk-loaded without their key index: inserted without `ON CONFLICT`.
+    var loading: Set<EntityType> = []
 
     /// Applies `batch` and returns how many entities it upserted or tombstoned.
     @discardableResult
@@ -83,12 +85,15 @@ struct EntityWriter {
         let target = try definition(of: targetType).name.quoted
         let since = sweep.notSyncedSince.storedMilliseconds
         let members = "SELECT target_id FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?"
-        try db.execute(
-            sql: """
-                UPDATE \(target) SET "_deleted_at" = ?
-                WHERE "_deleted_at" IS NULL AND ("_synced_at" IS NULL OR "_synced_at" < ?) AND "_id" IN (\(members))
-                """,
-            arguments: [now, since, def.name, sweep.field, sweep.owner.id])
+        // A table loaded from empty in this run holds nothing older than it: nothing to tombstone.
+        if !loading.contains(targetType) {
+            try db.execute(
+                sql: """
+                    UPDATE \(target) SET "_deleted_at" = ?
+                    WHERE "_deleted_at" IS NULL AND ("_synced_at" IS NULL OR "_synced_at" < ?) AND "_id" IN (\(members))
+                    """,
+                arguments: [now, since, def.name, sweep.field, sweep.owner.id])
+        }
         try db.execute(
             sql: """
                 DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?
@@ -173,10 +178,12 @@ struct EntityWriter {
         let updates =
             (fields.map(\.name) + [MetaField.syncedAt.rawValue]).map { "\($0.quoted) = excluded.\($0.quoted)" }
             + ["\(MetaField.deletedAt.rawValue.quoted) = NULL"]
-        let sql = """
-            INSERT INTO \(def.name.quoted) (\(columns.map(\.quoted).joined(separator: ", "))) VALUES (\(placeholders)) \
-            ON CONFLICT(\(MetaField.id.rawValue.quoted)) DO UPDATE SET \(updates.joined(separator: ", "))
+        var sql = """
+            INSERT INTO \(def.name.quoted) (\(columns.map(\.quoted).joined(separator: ", "))) VALUES (\(placeholders))
             """
+        if !loading.contains(def.type) {
+            sql += " ON CONFLICT(\(MetaField.id.rawValue.quoted)) DO UPDATE SET \(updates.joined(separator: ", "))"
+        }
         let statement = try db.cachedStatement(sql: sql)
         StatementBinder.prepare(statement)
         return Group(def: def, fields: fields, binder: StatementBinder(statement), collections: def.collectionFields)

@@ -4,8 +4,9 @@ import MaxCore
 
 /// Creates and evolves the entity tables for a schema.
 ///
-/// - A new entity type gets a table: `_id` primary key, a typed column per row field,
-///   `_synced_at`, `_deleted_at`.
+/// - A new entity type gets a table: `_id` (unique through an index of its own, `<Type>___id`, so a
+///   first sync can load the table without it), a typed column per row field, `_synced_at`,
+///   `_deleted_at`. Tables made before that declare `_id` their primary key, and keep it.
 /// - A new field gets a column (`ALTER TABLE … ADD COLUMN`); rows keep their data and read null.
 /// - A field whose type changed keeps its old column under a new name (`title__was_integer`), so no
 ///   data is lost, and gets a fresh column.
@@ -35,11 +36,37 @@ enum StoreTables {
 
     /// Creates every index `schema` calls for that the database lacks (after a bulk load, or one
     /// cut short): each entity table's, and the links' index by member.
-    static func createMissingIndexes(for schema: Schema, in db: Database) throws {
+    ///
+    /// - Parameters:
+    ///   - schema: The schema whose indexes to build.
+    ///   - db: The database, in a write transaction.
+    ///   - skippingEmptyTables: Leave the tables that hold no row as they are (still loading,
+    ///     later in the sync), and the links' index.
+    /// - Throws: A database error.
+    static func createMissingIndexes(for schema: Schema, in db: Database, skippingEmptyTables: Bool = false) throws {
         for def in schema.entities where try db.tableExists(def.name) {
+            if try skippingEmptyTables && isEmpty(def, in: db) { continue }
             try createIndexes(for: def, in: db)
         }
-        try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(linksByTarget) ON _max_links (owner_type, field, target_id)")
+        if !skippingEmptyTables {
+            try db.execute(
+                sql: "CREATE INDEX IF NOT EXISTS \(linksByTarget) ON _max_links (owner_type, field, target_id)")
+        }
+    }
+
+    /// The entity types whose table lacks its key index: loaded without one, not built yet.
+    static func typesWithoutKeyIndex(in schema: Schema, db: Database) throws -> Set<EntityType> {
+        var types: Set<EntityType> = []
+        for def in schema.entities where try db.tableExists(def.name) && !hasInlineKey(def, in: db) {
+            if try !db.indexes(on: def.name).contains(where: { $0.name == keyIndexName(def) }) {
+                types.insert(def.type)
+            }
+        }
+        return types
+    }
+
+    private static func isEmpty(_ def: EntityDef, in db: Database) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(def.name.quoted))") == 0
     }
 
     /// The links' index by member, which sweeps and deletions use.
@@ -52,16 +79,21 @@ enum StoreTables {
     /// than keeping them up to date row by row.
     ///
     /// - Returns: The entity types whose indexes it dropped.
-    static func dropIndexesOfEmptyTables(for schema: Schema, in db: Database) throws -> [EntityType] {
+    static func dropIndexesOfEmptyTables(for schema: Schema, in db: Database) throws -> (
+        dropped: [EntityType], keyless: [EntityType]
+    ) {
         var dropped: [EntityType] = []
+        var keyless: [EntityType] = []
         for def in schema.entities where try db.tableExists(def.name) {
-            guard try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(def.name.quoted))") == 0 else { continue }
+            guard try isEmpty(def, in: db) else { continue }
+            let hadKey = try db.indexes(on: def.name).contains { $0.name == keyIndexName(def) }
             if try dropMaxIndexes(on: def, in: db) > 0 { dropped.append(def.type) }
+            if hadKey { keyless.append(def.type) }
         }
         if try Int.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM _max_links)") == 0 {
             try db.execute(sql: "DROP INDEX IF EXISTS \(linksByTarget)")
         }
-        return dropped
+        return (dropped, keyless)
     }
 
     private static func storedDefinition(of type: EntityType, in db: Database) throws -> EntityDef? {
@@ -99,7 +131,7 @@ enum StoreTables {
     }
 
     private static func create(_ def: EntityDef, in db: Database) throws {
-        var columns = ["\(MetaField.id.rawValue.quoted) TEXT PRIMARY KEY NOT NULL"]
+        var columns = ["\(MetaField.id.rawValue.quoted) TEXT NOT NULL"]
         columns += def.rowFields.map { "\($0.name.quoted) \($0.type.columnType)" }
         columns.append("\(MetaField.syncedAt.rawValue.quoted) INTEGER")
         columns.append("\(MetaField.deletedAt.rawValue.quoted) INTEGER")
@@ -137,6 +169,37 @@ enum StoreTables {
         }
     }
 
+    /// Creates the unique index on `_id`.
+    ///
+    /// A table loaded without it may hold an entity twice (listed by two collections while it moved
+    /// between them): the row written last is kept.
+    private static func createKeyIndex(for def: EntityDef, in db: Database) throws {
+        let create = """
+            CREATE UNIQUE INDEX IF NOT EXISTS \(keyIndexName(def).quoted) ON \(def.name.quoted) (\(MetaField.id.rawValue.quoted))
+            """
+        do {
+            try db.execute(sql: create)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            try db.execute(
+                sql: """
+                    DELETE FROM \(def.name.quoted) WHERE rowid NOT IN (
+                        SELECT max(rowid) FROM \(def.name.quoted) GROUP BY \(MetaField.id.rawValue.quoted))
+                    """)
+            try db.execute(sql: create)
+        }
+    }
+
+    /// The unique index on `_id` of a table created without an inline primary key.
+    static func keyIndexName(_ def: EntityDef) -> String { indexName(def, ["_id"]) }
+
+    /// Whether the table declares `_id` its primary key inline (tables created before keys became
+    /// separate indexes), whose key index cannot be dropped.
+    static func hasInlineKey(_ def: EntityDef, in db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM pragma_index_list(?) WHERE origin = 'pk')", arguments: [def.name])
+            ?? false
+    }
+
     static func indexName(_ def: EntityDef, _ columns: [String]) -> String {
         "\(def.name)__\(columns.joined(separator: "__"))"
     }
@@ -155,6 +218,7 @@ enum StoreTables {
     private static func createIndexes(for def: EntityDef, in db: Database) throws {
         // A composite index serves lookups on its first column too: skip a single-column index that
         // one already covers, since every index costs each write.
+        if try !hasInlineKey(def, in: db) { try createKeyIndex(for: def, in: db) }
         let leading = Set(def.indexes.compactMap(\.first))
         var indexes = def.rowFields.filter { ($0.isIndexed || $0.type.target != nil) && !leading.contains($0.name) }
             .map { [$0.name] }

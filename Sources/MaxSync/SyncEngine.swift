@@ -115,6 +115,8 @@ public struct SyncEngine: Sendable {
                     checkpoints: [Self.stepScope(run.id): String(index)])
                 observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
                 try await drain(run: run, context: context)
+                // The tables this step loaded get their indexes, so later steps merge into them.
+                if indexesDeferred { try store.createMissingIndexes(skippingEmptyTables: true) }
             }
             if indexesDeferred { try store.createMissingIndexes() }
         } catch  where error is CancellationError || Task.isCancelled {
