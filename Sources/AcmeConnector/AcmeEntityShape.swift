@@ -31,23 +31,32 @@ struct AcmeEntityShape: Sendable {
         let kind: Kind
         /// Whether `null` is accepted (stored as null).
         let nullable: Bool
-        /// Its position, to report which keys were missing.
-        let position: Int
     }
 
     /// The entity type.
     let type: EntityType
-    /// The API keys, by name.
-    let members: [String: Member]
+    /// The API keys in the order the API writes them (sorted), with how each is stored.
+    let members: [(key: String, member: Member)]
 
     /// Creates a shape from `(key, field, kind, nullable)` rows.
     init(_ type: EntityType, _ rows: [(key: String, field: String, kind: Kind, nullable: Bool)]) {
         self.type = type
-        var members: [String: Member] = [:]
-        for (position, row) in rows.enumerated() {
-            members[row.key] = Member(field: row.field, kind: row.kind, nullable: row.nullable, position: position)
+        members = rows.sorted { $0.key < $1.key }.map {
+            ($0.key, Member(field: $0.field, kind: $0.kind, nullable: $0.nullable))
         }
-        self.members = members
+    }
+
+    /// The member for `key`, looked for first after the previous key's: the API writes every
+    /// object's keys in the same (sorted) order, so this is one string comparison instead of a hash.
+    private func member(_ key: String, after previous: inout Int) -> Member? {
+        for offset in 0..<members.count {
+            let index = (previous + 1 + offset) % members.count
+            if members[index].key == key {
+                previous = index
+                return members[index].member
+            }
+        }
+        return nil
     }
 
     /// Reads one object (the reader at its `{`) into an input.
@@ -70,12 +79,13 @@ struct AcmeEntityShape: Sendable {
         var fields: [String: FieldValue] = [:]
         fields.reserveCapacity(members.count)
         var seen = 0
+        var previous = -1
         try reader.forEachMember { reader, key in
             if key == "id" {
                 id = try reader.string()
                 return
             }
-            guard let member = members[key] else { return try reader.skip() }
+            guard let member = member(key, after: &previous) else { return try reader.skip() }
             seen += 1
             if try member.nullable && reader.consumeNull() {
                 fields[member.field] = .null
@@ -93,9 +103,7 @@ struct AcmeEntityShape: Sendable {
         }
         guard let id else { throw reader.failure("a \(type) without an id") }
         guard partial || (seen == members.count && fields.count == members.count) else {
-            let missing = members.filter { fields[$0.value.field] == nil }.sorted {
-                $0.value.position < $1.value.position
-            }
+            let missing = members.filter { fields[$0.member.field] == nil }
             throw reader.failure(
                 "\(type) \(id) lacks \(missing.map { "'\($0.key)'" }.joined(separator: ", ")) (or repeats a key)")
         }

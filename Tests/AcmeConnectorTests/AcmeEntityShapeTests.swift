@@ -21,7 +21,10 @@ struct AcmeEntityShapeTests {
     }
 
     @Test(arguments: [
-        (#"{"id":"fil_1","name":"a.pdf"}"#, "lacks 'projectId', 'mimeType', 'sizeBytes'"),
+        (
+            #"{"id":"fil_1","name":"a.pdf"}"#,
+            "lacks 'createdAt', 'createdById', 'lastModifiedById', 'mimeType', 'projectId', 'sizeBytes'"
+        ),
         (#"{"name":"a.pdf"}"#, "a AcmeFile without an id"),
     ])
     func aMissingKeyFailsThePageNamingIt(_ text: String, _ message: String) {
