@@ -76,7 +76,7 @@ enum AcmeChangeFeed {
             case "update" where event.payload != nil && known.type == "AcmeTask":
                 var changed = try event.read(shape, partial: true)
                 changed["updatedAt"] = ISO8601.parse(event.timestamp).map(FieldValue.date) ?? .null
-                inputs[ref, default: EntityInput(ref)].fields.merge(changed.fields) { _, new in new }
+                inputs[ref, default: EntityInput(ref)].merge(changed)
             default:
                 deleted.remove(ref)
                 stale.insert(ref)
@@ -142,7 +142,7 @@ enum AcmeChangeFeed {
         guard let ownerField = known.ownerField else {
             return Change.Membership(known.ownerType, known.field, owners: [input.ref.id])
         }
-        switch input.fields[ownerField] {
+        switch input[ownerField] {
         case .ref(let owner)?: return Change.Membership(known.ownerType, known.field, owners: [owner.id])
         case nil: return nil
         default: return Change.Membership(known.ownerType, known.field, owners: [])

@@ -38,7 +38,7 @@ struct AcmeEntityShape: Sendable {
     /// The API keys in the order the API writes them (sorted), with how each is stored.
     let members: [(key: String, member: Member)]
 
-    /// Creates a shape from `(key, field, kind, nullable)` rows.
+    /// Creates a shape from `(key, field, kind, nullable)` rows (fewer than 64).
     init(_ type: EntityType, _ rows: [(key: String, field: String, kind: Kind, nullable: Bool)]) {
         self.type = type
         members = rows.sorted { $0.key < $1.key }.map {
@@ -76,9 +76,9 @@ struct AcmeEntityShape: Sendable {
     /// - Throws: `JSONReader.Failure` when it is not an object of this shape.
     func read(_ reader: inout JSONReader, id knownID: String?, partial: Bool) throws -> EntityInput {
         var id = knownID
-        var fields: [String: FieldValue] = [:]
-        fields.reserveCapacity(members.count)
-        var seen = 0
+        var values: [(name: String, value: FieldValue)] = []
+        values.reserveCapacity(members.count)
+        var seen: UInt64 = 0  // which members were read, by position (a shape has fewer than 64)
         var previous = -1
         try reader.forEachMember { reader, key in
             if key == "id" {
@@ -86,12 +86,13 @@ struct AcmeEntityShape: Sendable {
                 return
             }
             guard let member = member(key, after: &previous) else { return try reader.skip() }
-            seen += 1
+            guard seen & (1 << previous) == 0 else { throw reader.failure("\(type) repeats the key '\(key)'") }
+            seen |= 1 << previous
             if try member.nullable && reader.consumeNull() {
-                fields[member.field] = .null
+                values.append((member.field, .null))
                 return
             }
-            fields[member.field] =
+            let value: FieldValue =
                 switch member.kind {
                 case .string: .string(try reader.string())
                 case .bool: .bool(try reader.bool())
@@ -100,14 +101,14 @@ struct AcmeEntityShape: Sendable {
                 case .ref(let target): .ref(Ref(target, try reader.string()))
                 case .json: .json(try reader.value())
                 }
+            values.append((member.field, value))
         }
         guard let id else { throw reader.failure("a \(type) without an id") }
-        guard partial || (seen == members.count && fields.count == members.count) else {
-            let missing = members.filter { fields[$0.member.field] == nil }
-            throw reader.failure(
-                "\(type) \(id) lacks \(missing.map { "'\($0.key)'" }.joined(separator: ", ")) (or repeats a key)")
+        guard partial || values.count == members.count else {
+            let missing = members.indices.filter { seen & (1 << $0) == 0 }.map { "'\(members[$0].key)'" }
+            throw reader.failure("\(type) \(id) lacks \(missing.joined(separator: ", "))")
         }
-        return EntityInput(Ref(type, id), fields: fields)
+        return EntityInput(Ref(type, id), values: values)
     }
 }
 

@@ -150,21 +150,20 @@ struct EntityWriter {
         try binder.bind(text: input.ref.id, at: 1)
         var index: Int32 = 2
         for field in group.fields {
-            guard let value = input.fields[field.name] else { return false }
+            guard let value = input[field.name] else { return false }
             guard value.fits(field.type) else { throw mismatch(input, field, value) }
             try binder.bind(value, at: index)
             index += 1
         }
         try binder.bind(integer: now, at: index)
-        if input.fields.count == group.fields.count { return true }
+        if input.count == group.fields.count { return true }
         // More fields than the group's: acceptable only if every extra is a collection of the type.
-        return input.fields.count - group.fields.count
-            == group.collections.count(where: { input.fields[$0.name] != nil })
+        return input.count - group.fields.count == group.collections.count(where: { input[$0.name] != nil })
     }
 
     private func makeGroup(for input: EntityInput, def: EntityDef, in db: Database) throws -> Group {
         var fields: [Field] = []
-        for name in input.fields.keys.sorted() {
+        for name in input.values.map(\.name).sorted() {
             guard let field = def.field(named: name) else {
                 throw MaxError(
                     .storageUnknownField, "\(def.name) has no field '\(name)' (entity \(input.ref.id))",
@@ -191,7 +190,7 @@ struct EntityWriter {
 
     private func replaceCollections(of input: EntityInput, def: EntityDef, in db: Database, now: Int64) throws {
         for field in def.collectionFields {
-            guard let value = input.fields[field.name] else { continue }
+            guard let value = input[field.name] else { continue }
             guard case .refs(let refs) = value, value.fits(field.type) else { throw mismatch(input, field, value) }
             try db.cachedStatement(sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?")
                 .execute(arguments: [def.name, field.name, input.ref.id])
