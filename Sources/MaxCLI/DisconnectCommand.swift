@@ -5,11 +5,11 @@ import MaxRuntime
 struct DisconnectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disconnect",
-        abstract: "Remove an installation, its credentials and (unless --keep-data) its data.")
+        abstract: "Remove an installation, its credentials and (unless --keep-data) its data and logs.")
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "The installation.") var installation: String
-    @Flag(help: "Keep the synced data in .max/.") var keepData = false
+    @Flag(help: "Keep the synced data and logs in .max/ (to connect again under the same name).") var keepData = false
     @Flag(help: "Do not ask for confirmation.") var yes = false
 
     func run() async throws {

@@ -77,7 +77,8 @@ public final class FileCredentialStore: CredentialStore {
                 throw MaxError(
                     .insecureCredentials,
                     "the credential file \(url.path) is a symbolic link; Max reads secrets only from its own file",
-                    hint: "remove the link (rm \(url.path)) and connect the installation again",
+                    hint:
+                        "remove the link (rm \(url.path)), then re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
                     context: ["path": url.path])
             }
             throw MaxError(
@@ -117,7 +118,9 @@ public final class FileCredentialStore: CredentialStore {
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw MaxError(
                 .insecureCredentials, "the credential file \(url.path) is not a regular file",
-                hint: "remove it and connect the installation again", context: ["path": url.path])
+                hint:
+                    "remove it (rm -r \(url.path)), then re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                context: ["path": url.path])
         }
         guard info.st_uid == geteuid() else {
             throw MaxError(

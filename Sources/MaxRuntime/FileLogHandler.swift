@@ -62,18 +62,32 @@ public struct FileLogHandler: LogHandler {
 }
 
 extension Project {
+    /// `.max/logs/`.
+    var logsURL: URL { runtimeURL.appendingPathComponent("logs", isDirectory: true) }
+
+    /// An installation's log and the one it rotated to: `.max/logs/<name>.log` and `<name>.log.1`.
+    ///
+    /// - Throws: `installation.invalid_name`; `project.unsafe_path` when `.max` or its `logs` folder
+    ///   is a symbolic link.
+    func logURLs(_ name: String) throws -> [URL] {
+        try Self.validate(installationName: name)
+        for url in [runtimeURL, logsURL] { try refuseLink(at: url) }
+        let current = logsURL.appendingPathComponent("\(name).log")
+        return [current, current.appendingPathExtension("1")]
+    }
+
     /// A logger writing to `.max/logs/<name>.log` (see ``FileLogHandler``), with the installation's
     /// name in every line.
     ///
     /// - Throws: `installation.invalid_name`, `project.unsafe_path`, `project.write_failed`.
     public func logger(for name: String, label: String) throws -> Logger {
         try Self.validate(installationName: name)
-        let folder = runtimeURL.appendingPathComponent("logs", isDirectory: true)
+        let folder = logsURL
         try refuseLink(at: runtimeURL)
         try Self.makePrivateFolder(runtimeURL)
         try refuseLink(at: folder)
         try Self.makePrivateFolder(folder)
-        let sink = FileLogHandler.Sink(url: folder.appendingPathComponent("\(name).log"))
+        let sink = FileLogHandler.Sink(url: try logURLs(name)[0])
         var logger = Logger(label: label) { _ in FileLogHandler(sink: sink) }
         logger[metadataKey: "installation"] = "\(name)"
         return logger

@@ -192,10 +192,11 @@ public struct MaxWorkspace: Sendable {
         return (chosen, record)
     }
 
-    /// Removes an installation from `max.json`, wipes its credentials, and deletes its data unless
-    /// `keepData`.
+    /// Removes an installation from `max.json`, wipes its credentials, and deletes its data and
+    /// its logs unless `keepData`.
     ///
-    /// Only paths inside `.max/installations/<name>/` are removed, and none if a link leads elsewhere.
+    /// Only `.max/installations/<name>/` and `.max/logs/<name>.log` (and its rotated `.log.1`) are
+    /// removed, and none through a link that leads elsewhere.
     ///
     /// - Throws: `sync.already_running` while a sync of it runs; `installation.not_found`; path errors.
     public func disconnect(_ name: String, keepData: Bool) throws {
@@ -205,15 +206,16 @@ public struct MaxWorkspace: Sendable {
         let folder = try project.installationURL(name)
         let credentials = try project.credentialsURL(name)
         try project.update { file in file.installations[name] = nil }
-        let doomed = keepData ? credentials : folder
-        guard FileManager.default.fileExists(atPath: doomed.path) else { return }
-        do {
-            try FileManager.default.removeItem(at: doomed)
-        } catch {
-            throw MaxError(
-                .projectWriteFailed,
-                "\(name) was removed from max.json, but \(doomed.path) could not be deleted: \(error.localizedDescription)",
-                hint: "delete it by hand: rm -r \(doomed.path)", context: ["path": doomed.path])
+        let doomed = keepData ? [credentials] : [folder] + (try project.logURLs(name))
+        for url in doomed where FileManager.default.fileExists(atPath: url.path) {
+            do {
+                try FileManager.default.removeItem(at: url)
+            } catch {
+                throw MaxError(
+                    .projectWriteFailed,
+                    "\(name) was removed from max.json, but \(url.path) could not be deleted: \(error.localizedDescription)",
+                    hint: "delete it by hand: rm -r \(url.path)", context: ["path": url.path])
+            }
         }
     }
 

@@ -31,7 +31,9 @@ extension CredentialStore {
         guard let secret = try await secret(named: key.name) else {
             throw MaxError(
                 .credentialMissing, "the credential '\(key.name)' is not stored for this installation",
-                hint: "connect the installation again to enter it", context: ["credential": key.name])
+                hint:
+                    "re-enter it: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                context: ["credential": key.name])
         }
         return try Value(credentialText: secret.revealed)
     }

@@ -46,7 +46,8 @@ public actor DerivedCredentialCache {
         } catch {
             let failure = MaxError(
                 .credentialRefreshFailed, "refreshing the credential '\(key.name)' failed",
-                hint: "if this keeps failing, connect the installation again",
+                hint:
+                    "if this keeps failing, re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
                 context: ["credential": key.name],
                 cause: (error as? MaxError) ?? MaxError(.internalError, String(describing: error)))
             resumeWaiters(for: key.name, with: .failure(failure))
