@@ -66,7 +66,9 @@ public struct AcmeClient: Sendable {
         if response.status == 401 || response.status == 403 {
             throw MaxError(
                 .httpUnauthorized, "the API token was rejected by \(baseURL) (\(response.status))",
-                hint: "create a new API token in Acme and connect again", context: ["status": String(response.status)])
+                hint:
+                    "create a new API token in Acme, then enter it: \"max disconnect <installation> --keep-data\", then \"max connect acme --name <installation>\"",
+                context: ["status": String(response.status)])
         }
         return try response.requireSuccess()
     }
