@@ -43,6 +43,39 @@ struct TerminalPrompter: Prompter {
         }
     }
 
+    func chooseSeveral(_ label: String, options: [SelectOption]) async throws -> [Int] {
+        Terminal.err(Terminal.style(label, "1", on: Terminal.colorOnStderr))
+        for (index, option) in options.enumerated() {
+            Terminal.err(
+                "  \(index + 1)) \(option.label)  \(Terminal.style(option.value, "2", on: Terminal.colorOnStderr))")
+        }
+        while true {
+            Terminal.errRaw("  Choose one or more, separated by commas (e.g. 1,3) [1]: ")
+            guard let line = readLine(strippingNewline: true) else { throw Self.closed() }
+            let items = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+            if items.isEmpty { return [0] }
+            var chosen: [Int] = []
+            var unknown: String?
+            for item in items {
+                let index =
+                    Int(item).flatMap { (1...options.count).contains($0) ? $0 - 1 : nil }
+                    ?? options.firstIndex { $0.value == item || $0.label == item }
+                guard let index else {
+                    unknown = item
+                    break
+                }
+                if !chosen.contains(index) { chosen.append(index) }
+            }
+            if let unknown {
+                Terminal.err("  '\(unknown)' is not one of the options.")
+                continue
+            }
+            return chosen
+        }
+    }
+
     func report(_ message: String) async {
         Terminal.err("  " + message)
     }

@@ -51,7 +51,8 @@ public struct OnboardingRunner: Sendable {
                 try await validation.validate(state, context)
                 await prompter?.report("\(validation.label): ok")
             case .select(let select):
-                state[select.field] = .string(try await choice(for: select, state: state, context: context))
+                let chosen = try await choices(for: select, state: state, context: context)
+                state[select.field] = select.allowsMultiple ? .array(chosen.map(JSONValue.string)) : .string(chosen[0])
             case .custom(let custom):
                 await prompter?.report("\(custom.label)…")
                 state.merge(try await custom.execute(state, context)) { _, new in new }
@@ -111,8 +112,10 @@ public struct OnboardingRunner: Sendable {
         }
     }
 
-    private func choice(for select: SelectStep, state: OnboardingState, context: OnboardingContext) async throws
-        -> String
+    /// The values chosen for `select`: one, or with ``SelectStep/allowsMultiple`` one or more
+    /// (given as `--config field=a,b`, or picked at the prompt), each once, in the order given.
+    private func choices(for select: SelectStep, state: OnboardingState, context: OnboardingContext) async throws
+        -> [String]
     {
         let options = try await select.options(state, context)
         guard !options.isEmpty else {
@@ -121,20 +124,39 @@ public struct OnboardingRunner: Sendable {
                 context: ["field": select.field])
         }
         if let given = config[select.field] {
-            guard let option = options.first(where: { $0.value == given || $0.label == given }) else {
+            let items =
+                select.allowsMultiple
+                ? given.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                : [given]
+            guard !items.isEmpty else {
                 throw MaxError(
-                    .onboardingInvalidInput, "'\(given)' is not one of the options for \(select.label)",
+                    .onboardingInvalidInput, "choose at least one option for \(select.label)",
                     hint: "options: " + options.map { "\($0.value) (\($0.label))" }.joined(separator: ", "),
                     context: ["field": select.field])
             }
-            return option.value
+            var chosen: [String] = []
+            for item in items {
+                guard let option = options.first(where: { $0.value == item || $0.label == item }) else {
+                    throw MaxError(
+                        .onboardingInvalidInput, "'\(item)' is not one of the options for \(select.label)",
+                        hint: "options: " + options.map { "\($0.value) (\($0.label))" }.joined(separator: ", "),
+                        context: ["field": select.field])
+                }
+                if !chosen.contains(option.value) { chosen.append(option.value) }
+            }
+            return chosen
         }
         if let prompter {
-            return options[try await prompter.choose(select.label, options: options)].value
+            let picked =
+                select.allowsMultiple
+                ? try await prompter.chooseSeveral(select.label, options: options)
+                : [try await prompter.choose(select.label, options: options)]
+            return picked.map { options[$0].value }
         }
-        if options.count == 1 { return options[0].value }
+        if options.count == 1 { return [options[0].value] }
+        let how = select.allowsMultiple ? "one or more of, comma-separated" : "one of"
         throw Self.missing([
-            "\(select.field) (--config \(select.field)=…; one of: " + options.map(\.value).joined(separator: ", ") + ")"
+            "\(select.field) (--config \(select.field)=…; \(how): " + options.map(\.value).joined(separator: ", ") + ")"
         ])
     }
 }

@@ -12,6 +12,8 @@ public protocol Prompter: Sendable {
     func askSecret(_ label: String) async throws -> String
     /// Asks to choose one option; returns its index.
     func choose(_ label: String, options: [SelectOption]) async throws -> Int
+    /// Asks to choose one or more options; returns their indexes, in the order given, each once.
+    func chooseSeveral(_ label: String, options: [SelectOption]) async throws -> [Int]
     /// Reports progress or a problem ("Checking the API token… ok").
     func report(_ message: String) async
 }
