@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MaxQuery", targets: ["MaxQuery"]),
         .library(name: "MaxConnector", targets: ["MaxConnector"]),
         .library(name: "MaxStorage", targets: ["MaxStorage"]),
+        .library(name: "MaxCredentials", targets: ["MaxCredentials"]),
         .library(name: "AcmeAPI", targets: ["AcmeAPI"]),
         .library(name: "AcmeConnector", targets: ["AcmeConnector"]),
         .library(name: "MaxSync", targets: ["MaxSync"]),
@@ -55,13 +56,19 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift", condition: .when(platforms: [.linux])),
             ]
         ),
+        // Secrets at rest: envelope encryption (swift-crypto), the only target that imports Crypto
+        // besides the Acme sample server.
+        .target(
+            name: "MaxCredentials",
+            dependencies: ["MaxCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
         .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
         // The composition root: the project on disk, installations, credentials, onboarding.
         .target(
             name: "MaxRuntime",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "AcmeConnector",
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxCredentials", "AcmeConnector",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -133,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxRuntimeTests",
-            dependencies: ["MaxRuntime", "MaxConnector", "MaxCore", "MaxTestSupport"]
+            dependencies: ["MaxRuntime", "MaxConnector", "MaxCore", "MaxCredentials", "MaxTestSupport"]
         ),
         .testTarget(
             name: "MaxCLITests",

@@ -1,102 +1,116 @@
 public import Foundation
 public import MaxConnector
 public import MaxCore
+public import MaxCredentials
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// An installation's credentials in `credentials.json` (mode 0600), readable only by its owner.
+/// An installation's credentials in `credentials.json`, sealed (see `CredentialEnvelope`): a
+/// data key of the installation's own seals each secret, and the master key seals the data key.
 ///
-/// Values never leave except as ``Secret``s; the file is rewritten atomically on every change.
-/// A file that is a symbolic link, belongs to another user, or that group or others may read is
-/// refused (`credentials.insecure_file`, with the `chmod` that fixes it), and so is one holding
-/// anything but non-empty strings.
-/// (Encryption at rest comes with `MaxCredentials`; this store sits behind the same protocol.)
+/// The file is private to its owner (mode 0600, refused when it is a link, another user's, or
+/// others may read it) and rewritten atomically on every change. Opened secrets are kept in the
+/// process after the first read, not read from disk per request. A file from before sealing (plain
+/// JSON) is read once and sealed in place.
 public final class FileCredentialStore: CredentialStore {
     private let url: URL
-    private let lock = Mutex(())
+    private let installation: String
+    private let masterKey: @Sendable () throws -> MasterKey
+    private let state = Mutex<[String: String]?>(nil)
     /// The cache of derived credentials.
     public let derivedCredentials = DerivedCredentialCache()
 
-    /// A store kept in `url`; the file is created on first write.
-    public init(url: URL) {
+    /// A store kept in `url` for the installation with id `installation`.
+    ///
+    /// The file is created on first write; `masterKey` is asked for only when a secret is read or
+    /// written.
+    public init(url: URL, installation: String, masterKey: @escaping @Sendable () throws -> MasterKey) {
         self.url = url
+        self.installation = installation
+        self.masterKey = masterKey
     }
 
     /// The secret stored under `name`.
     public func secret(named name: String) async throws -> Secret? {
-        try lock.withLock { _ in try read()[name].map(Secret.init) }
+        try state.withLock { cached in try values(&cached)[name].map(Secret.init) }
     }
 
     /// Stores a secret.
     public func setSecret(_ secret: Secret, named name: String) async throws {
-        try lock.withLock { _ in
-            var values = try read()
-            values[name] = secret.revealed
-            try write(values)
-        }
+        try change { try $0.set(secret.revealed, named: name, with: try masterKey(), at: Date()) }
     }
 
     /// Removes a secret.
     public func removeSecret(named name: String) async throws {
-        try lock.withLock { _ in
-            var values = try read()
-            guard values.removeValue(forKey: name) != nil else { return }
-            try write(values)
-        }
+        try change { $0.remove(named: name) }
     }
 
     /// The stored names, sorted.
     public func names() async throws -> [String] {
-        try lock.withLock { _ in try read().keys.sorted() }
+        try state.withLock { cached in try values(&cached).keys.sorted() }
     }
 
     /// Copies every secret of `other` into this store, in one write.
     public func store(contentsOf other: InMemoryCredentialStore) async throws {
-        var incoming: [String: String] = [:]
+        var incoming: [(String, String)] = []
         for name in try await other.names() {
-            if let secret = try await other.secret(named: name) { incoming[name] = secret.revealed }
+            if let secret = try await other.secret(named: name) { incoming.append((name, secret.revealed)) }
         }
-        try lock.withLock { _ in
-            var values = try read()
-            values.merge(incoming) { _, new in new }
-            try write(values)
+        try change { envelope in
+            let key = try masterKey()
+            for (name, value) in incoming { try envelope.set(value, named: name, with: key, at: Date()) }
         }
     }
 
-    private func read() throws -> [String: String] {
-        let descriptor = open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        if descriptor < 0 {
-            let failure = errno
-            if failure == ENOENT { return [:] }
-            if failure == ELOOP {
+    /// The opened secrets, read from the file once.
+    private func values(_ cached: inout [String: String]?) throws -> [String: String] {
+        if let cached { return cached }
+        let opened = try envelope()?.open(with: masterKey()) ?? [:]
+        cached = opened
+        return opened
+    }
+
+    /// Applies `edit` to the envelope (made if there is none) and writes it; the cache follows.
+    private func change(_ edit: (inout CredentialEnvelope) throws -> Void) throws {
+        try state.withLock { cached in
+            var envelope = try envelope() ?? CredentialEnvelope(installation: installation, masterKey: masterKey())
+            try edit(&envelope)
+            try write(envelope)
+            cached = try envelope.open(with: masterKey())
+        }
+    }
+
+    /// The sealed file; a plain one from before sealing is sealed and written back first.
+    private func envelope() throws -> CredentialEnvelope? {
+        guard let text = try PrivateFile.read(url, what: "credential file") else { return nil }
+        if CredentialEnvelope.isEnvelope(text) {
+            let envelope = try CredentialEnvelope(fileText: text, path: url.path)
+            guard envelope.installation == installation else {
                 throw MaxError(
-                    .insecureCredentials,
-                    "the credential file \(url.path) is a symbolic link; Max reads secrets only from its own file",
+                    .tamperedCredentials,
+                    "the credential file \(url.path) belongs to another installation (\(envelope.installation))",
                     hint:
-                        "remove the link (rm \(url.path)), then re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                        "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
                     context: ["path": url.path])
             }
-            throw MaxError(
-                .credentialStoreFailed,
-                "cannot read the credential file \(url.path): \(String(cString: strerror(failure)))",
-                hint: "check the file's owner and permissions", context: ["path": url.path])
+            return envelope
         }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        try checkPrivate(descriptor)
-        let data: Data
-        do {
-            data = try handle.readToEnd() ?? Data()
-        } catch {
-            throw MaxError(
-                .credentialStoreFailed, "cannot read the credential file \(url.path)", context: ["path": url.path])
+        let plain = try Self.plainValues(text, path: url.path)
+        var envelope = try CredentialEnvelope(installation: installation, masterKey: masterKey())
+        for (name, value) in plain { try envelope.set(value, named: name, with: masterKey(), at: Date()) }
+        try write(envelope)
+        return envelope
+    }
+
+    /// A plain credential file's values (Max before sealing wrote `{"name": "value"}`).
+    static func plainValues(_ text: String, path: String) throws -> [String: String] {
+        func damaged(_ problem: String) -> MaxError {
+            MaxError(
+                .credentialStoreFailed, "the credential file \(path) is damaged: \(problem)",
+                hint:
+                    "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                context: ["path": path])
         }
-        guard let json = try? JSONValue(parsing: String(decoding: data, as: UTF8.self)), let object = json.objectValue
-        else {
+        guard let json = try? JSONValue(parsing: text), let object = json.objectValue else {
             throw damaged("it is not a JSON object")
         }
         var values: [String: String] = [:]
@@ -109,50 +123,12 @@ public final class FileCredentialStore: CredentialStore {
         return values
     }
 
-    /// Refuses a credential file that is not a regular file of this user, private to them.
-    private func checkPrivate(_ descriptor: Int32) throws {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw MaxError(.credentialStoreFailed, "cannot inspect \(url.path)", context: ["path": url.path])
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw MaxError(
-                .insecureCredentials, "the credential file \(url.path) is not a regular file",
-                hint:
-                    "remove it (rm -r \(url.path)), then re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
-                context: ["path": url.path])
-        }
-        guard info.st_uid == geteuid() else {
-            throw MaxError(
-                .insecureCredentials, "the credential file \(url.path) belongs to another user (uid \(info.st_uid))",
-                hint: "run Max as the file's owner, or take it over: chown $(id -u) \(url.path)",
-                context: ["path": url.path])
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            let mode = String(info.st_mode & 0o777, radix: 8)
-            throw MaxError(
-                .insecureCredentials,
-                "the credential file \(url.path) can be read or changed by other users (mode \(mode))",
-                hint: "make it private to you: chmod 600 \(url.path)", context: ["path": url.path, "mode": mode])
-        }
-    }
-
-    private func damaged(_ problem: String) -> MaxError {
-        MaxError(
-            .credentialStoreFailed, "the credential file \(url.path) is damaged: \(problem)",
-            hint:
-                "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
-            context: ["path": url.path])
-    }
-
-    private func write(_ values: [String: String]) throws {
+    private func write(_ envelope: CredentialEnvelope) throws {
         do {
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
                 attributes: [.posixPermissions: Project.privateFolderMode])
-            try AtomicFile.write(
-                Data(JSONValue.object(values.mapValues(JSONValue.string)).prettyJSONText.utf8), to: url,
-                permissions: 0o600)
+            try AtomicFile.write(Data(envelope.fileText.utf8), to: url, permissions: 0o600)
         } catch {
             throw MaxError(
                 .credentialStoreFailed, "cannot write the credential file \(url.path)", context: ["path": url.path])

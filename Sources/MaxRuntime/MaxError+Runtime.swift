@@ -11,9 +11,6 @@ extension MaxError.Code {
     public static let projectWriteFailed = Self(domain: "project", name: "write_failed", category: .permanent)
     /// A path under `.max/` is a symbolic link, or an installation name would lead outside `.max/`.
     public static let unsafePath = Self(domain: "project", name: "unsafe_path", category: .validationError)
-    /// A secret file can be read by other users, or belongs to another user.
-    public static let insecureCredentials = Self(
-        domain: "credentials", name: "insecure_file", category: .validationError)
     /// Another process is syncing the installation.
     public static let syncAlreadyRunning = Self(domain: "sync", name: "already_running", category: .conflict)
     /// No installation of that name in `max.json`.
@@ -31,6 +28,4 @@ extension MaxError.Code {
     /// A credential source (`env:`, `file:`, `-`) cannot be read.
     public static let credentialSourceUnreadable = Self(
         domain: "credentials", name: "source_unreadable", category: .validationError)
-    /// The credential file of an installation cannot be read or written.
-    public static let credentialStoreFailed = Self(domain: "credentials", name: "store_failed", category: .permanent)
 }

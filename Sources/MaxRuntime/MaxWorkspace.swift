@@ -2,6 +2,7 @@ public import Foundation
 import Logging
 public import MaxConnector
 import MaxCore
+import MaxCredentials
 public import MaxStorage
 public import MaxSync
 import Synchronization
@@ -43,12 +44,28 @@ public struct MaxWorkspace: Sendable {
         return record
     }
 
-    /// The credential store of an installation.
+    /// The credential store of an installation, sealed under the master key (`MAX_MASTER_KEY`, or
+    /// the key file in the user's Max config folder, read when a secret is first used).
     ///
     /// - Throws: `installation.invalid_name`, `project.unsafe_path`.
-    public func credentials(for name: String) throws -> FileCredentialStore {
-        FileCredentialStore(url: try project.credentialsURL(name))
+    public func credentials(for name: String, installation id: String) throws -> FileCredentialStore {
+        FileCredentialStore(url: try project.credentialsURL(name), installation: id, masterKey: Self.masterKey)
     }
+
+    /// The process's master key, loaded once.
+    static let masterKey: @Sendable () throws -> MasterKey = {
+        let loaded = Mutex<MasterKey?>(nil)
+        return {
+            try loaded.withLock { key in
+                if let key { return key }
+                let environment = ProcessInfo.processInfo.environment
+                let fresh = try MasterKey.load(
+                    environment: environment, configFolder: MasterKey.configFolder(environment: environment))
+                key = fresh
+                return fresh
+            }
+        }
+    }()
 
     /// The connector of an installation.
     public func module(for record: InstallationRecord) async throws -> any ConnectorModule {
@@ -123,7 +140,8 @@ public struct MaxWorkspace: Sendable {
         http.observer = observer
         http.statistics = statistics
         http.logger = try? project.logger(for: name, label: "max.http")  // no log (a read-only disk) never stops a sync
-        return try module.initialise(config: record.config, credentials: try credentials(for: name), http: http)
+        return try module.initialise(
+            config: record.config, credentials: try credentials(for: name, installation: record.id), http: http)
     }
 
     /// The limit of a connector that declares none: high enough never to bind until a 429 lowers it.
@@ -178,7 +196,7 @@ public struct MaxWorkspace: Sendable {
         let existed = FileManager.default.fileExists(atPath: folder.path)
         do {
             try project.prepareInstallationFolder(chosen)
-            try await credentials(for: chosen).store(contentsOf: staging)
+            try await credentials(for: chosen, installation: record.id).store(contentsOf: staging)
             try project.update { file in file.installations[chosen] = record }
         } catch {
             // Leave no trace of a failed connect: remove what this call created.

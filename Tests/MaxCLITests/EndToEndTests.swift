@@ -121,12 +121,20 @@ struct EndToEndTests {
         let withDeleted = try await search(directory, "AcmeFile", ["--include-deleted", "--fields", "_id,_deleted_at"])
         #expect(withDeleted.contains { $0["_id"] == .string(doomed) && $0["_deleted_at"] != nil })
 
-        // The API token appears nowhere but the credential file.
-        let maxJSON = try String(contentsOf: directory.appendingPathComponent("max.json"), encoding: .utf8)
-        #expect(!maxJSON.contains(acme.apiKey))
+        // The API token appears in no output and in no byte Max wrote: max.json, and every file
+        // under .max/ (the credential file holds it sealed; the database, its WAL, the logs).
         for output in outputs { #expect(!output.contains(acme.apiKey)) }
         let ls = try await runMax(["-C", directory.path, "ls", "-o", "json"])
         #expect(!ls.output.contains(acme.apiKey))
+        var written = [directory.appendingPathComponent("max.json").path]
+        let runtime = directory.appendingPathComponent(".max").path
+        let enumerator = FileManager.default.enumerator(atPath: runtime)
+        while let relative = enumerator?.nextObject() as? String { written.append(runtime + "/" + relative) }
+        #expect(written.contains { $0.hasSuffix("credentials.json") } && written.contains { $0.hasSuffix(".log") })
+        for path in written {
+            guard let bytes = FileManager.default.contents(atPath: path) else { continue }  // a folder
+            #expect(bytes.range(of: Data(acme.apiKey.utf8)) == nil, "\(path) holds the token in clear")
+        }
         let credentials = directory.appendingPathComponent(".max/installations/acme/credentials.json")
         let attributes = try FileManager.default.attributesOfItem(atPath: credentials.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)

@@ -44,6 +44,12 @@ final class MaxProcess: @unchecked Sendable {
     // Unchecked: the process and file handles are set up in init; afterwards only the process's
     // own thread-safe methods are called.
     private let process = Process()
+    /// The Max config folder (master key) every process of this test run shares.
+    static let configHome: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("max-tests-config-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
     private let outputs: TemporaryDirectory
     private let exits: AsyncStream<Int32>
 
@@ -55,6 +61,9 @@ final class MaxProcess: @unchecked Sendable {
         if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        // The master key of these tests lives in a folder of their own, not the user's.
+        env["MAX_CONFIG_HOME"] = Self.configHome.path
+        env.removeValue(forKey: "MAX_MASTER_KEY")
         env.merge(environment) { _, new in new }
         process.environment = env
         outputs = try TemporaryDirectory(prefix: "outputs")

@@ -1,6 +1,7 @@
 import Foundation
 import MaxConnector
 import MaxCore
+import MaxCredentials
 import MaxRuntime
 import MaxTestSupport
 import Testing
@@ -111,8 +112,8 @@ struct ProjectSafetyTests {
     }
 }
 
-/// The credential file is refused unless it is a private, regular file of the user, holding only
-/// non-empty strings; errors name keys, never values.
+/// The credential file is refused unless it is a private, regular file of the user; a plain one
+/// (from before sealing) must hold only non-empty strings; errors name keys, never values.
 struct CredentialFileTests {
     let folder: TemporaryDirectory
     let url: URL
@@ -122,7 +123,8 @@ struct CredentialFileTests {
     init() throws {
         folder = try TemporaryDirectory(prefix: "credential-file")
         url = folder.file("credentials.json")
-        store = FileCredentialStore(url: url)
+        let key = MasterKey.generate()
+        store = FileCredentialStore(url: url, installation: "inst-1", masterKey: { key })
     }
 
     func write(_ text: String, mode: Int = 0o600) throws {

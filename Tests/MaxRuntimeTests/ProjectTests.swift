@@ -1,6 +1,7 @@
 import Foundation
 import MaxConnector
 import MaxCore
+import MaxCredentials
 import MaxRuntime
 import MaxTestSupport
 import Testing
@@ -48,7 +49,8 @@ struct ProjectTests {
 
     @Test func credentialsAreStoredPrivately() async throws {
         let folder = try TemporaryDirectory(prefix: "credentials")
-        let store = FileCredentialStore(url: folder.file("i/credentials.json"))
+        let key = MasterKey.generate()
+        let store = FileCredentialStore(url: folder.file("i/credentials.json"), installation: "i", masterKey: { key })
         try await store.set(Credential.key("api_token"), "s3cret")
         #expect(try await store.get(Credential.key("api_token")) == "s3cret")
         #expect(try await store.names() == ["api_token"])

@@ -1,0 +1,129 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxCredentials
+import MaxRuntime
+import MaxTestSupport
+import Testing
+
+/// Secrets at rest are sealed: they never appear in the file, open only where they were sealed,
+/// and every failure says what is wrong without printing a secret.
+struct CredentialSealingTests {
+    let folder: TemporaryDirectory
+    let url: URL
+    let key = MasterKey.generate()
+    let canary = "acme_canary_" + String(repeating: "7", count: 20)
+    let other = "acme_other_" + String(repeating: "5", count: 20)
+
+    init() throws {
+        folder = try TemporaryDirectory(prefix: "sealing")
+        url = folder.file("credentials.json")
+    }
+
+    private func store(_ installation: String = "inst-1", key: MasterKey? = nil, at url: URL? = nil)
+        -> FileCredentialStore
+    {
+        let key = key ?? self.key
+        return FileCredentialStore(url: url ?? self.url, installation: installation, masterKey: { key })
+    }
+
+    private func fileText() throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+    private func expectNoSecret(in error: MaxError) {
+        for secret in [canary, other] {
+            #expect(!error.description.contains(secret) && !(error.hint ?? "").contains(secret))
+        }
+    }
+
+    @Test func secretsAreSealedAndOpenWithTheSameKeyOnly() async throws {
+        try await store().setSecret(Secret(canary), named: "api_token")
+        try await store().setSecret(Secret(other), named: "refresh_token")
+        let text = try fileText()
+        #expect(!text.contains(canary) && !text.contains(other))
+        #expect(text.contains("max.credentials/1") && text.contains(key.id))
+        // A fresh store (another process) opens them.
+        #expect(try await store().secret(named: "api_token")?.revealed == canary)
+        #expect(try await store().names() == ["api_token", "refresh_token"])
+
+        let error = try await #require(throws: MaxError.self) {
+            try await store(key: MasterKey.generate()).secret(named: "api_token")
+        }
+        #expect(error.code == .wrongMasterKey)
+        #expect(error.message.contains(key.id))
+        expectNoSecret(in: error)
+    }
+
+    @Test func aChangedOrSwappedOrMovedValueDoesNotOpen() async throws {
+        try await store().setSecret(Secret(canary), named: "api_token")
+        try await store().setSecret(Secret(other), named: "refresh_token")
+        let original = try JSONValue(parsing: try fileText())
+        let secrets = try #require(original["secrets"]?.objectValue)
+        let api = try #require(secrets["api_token"]?["sealed"]?.stringValue)
+        let refresh = try #require(secrets["refresh_token"]?["sealed"]?.stringValue)
+
+        // One character changed.
+        let flipped = String(api.prefix(20)) + (api.dropFirst(20).first == "A" ? "B" : "A") + api.dropFirst(21)
+        try write(original, replacing: api, with: flipped)
+        var error = try await #require(throws: MaxError.self) { try await store().secret(named: "api_token") }
+        #expect(error.code == .tamperedCredentials)
+        #expect(error.message.contains("'api_token'") || error.message.contains("'refresh_token'"))
+        expectNoSecret(in: error)
+
+        // Two values swapped.
+        try write(original, replacing: api, with: "SWAP")
+        try Data(
+            try fileText().replacingOccurrences(of: refresh, with: api).replacingOccurrences(of: "SWAP", with: refresh)
+                .utf8
+        )
+        .write(to: url)
+        error = try await #require(throws: MaxError.self) { try await store().secret(named: "api_token") }
+        #expect(error.code == .tamperedCredentials)
+        expectNoSecret(in: error)
+
+        // The whole file copied to another installation.
+        try write(original, replacing: "", with: "")
+        error = try await #require(throws: MaxError.self) { try await store("inst-2").secret(named: "api_token") }
+        #expect(error.code == .tamperedCredentials)
+        #expect(error.message.contains("belongs to another installation"))
+    }
+
+    @Test func aPlainFileFromBeforeSealingIsSealedInPlace() async throws {
+        try Data(#"{"api_token": "\#(canary)"}"#.utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        #expect(try await store().secret(named: "api_token")?.revealed == canary)
+        #expect(!(try fileText()).contains(canary))
+        #expect(try await store().secret(named: "api_token")?.revealed == canary)
+    }
+
+    @Test func theMasterKeyComesFromTheEnvironmentOrAPrivateKeyFile() throws {
+        let config = try TemporaryDirectory(prefix: "max-config")
+        let first = try MasterKey.load(environment: [:], configFolder: config.url)
+        let keyFile = config.file("master.key")
+        let mode = try #require(FileManager.default.attributesOfItem(atPath: keyFile.path)[.posixPermissions] as? Int)
+        #expect(mode & 0o777 == 0o600)
+        #expect(try MasterKey.load(environment: [:], configFolder: config.url).id == first.id)
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: keyFile.path)
+        let loose = #expect(throws: MaxError.self) { try MasterKey.load(environment: [:], configFolder: config.url) }
+        #expect(loose?.code == .insecureCredentials)
+        #expect(loose?.hint == "make it private to you: chmod 600 \(keyFile.path)")
+
+        let text = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+        let fromEnvironment = try MasterKey.load(
+            environment: [MasterKey.environmentVariable: text], configFolder: config.url)
+        #expect(fromEnvironment.id.hasPrefix("sha256:") && fromEnvironment.id != first.id)
+        let bad = #expect(throws: MaxError.self) {
+            try MasterKey.load(environment: [MasterKey.environmentVariable: "c2hvcnQ="], configFolder: config.url)
+        }
+        #expect(bad?.code == .invalidMasterKey)
+        #expect(bad?.message.contains("c2hvcnQ") == false)
+    }
+
+    /// Writes `json`'s text with one substring replaced, keeping the file private.
+    private func write(_ json: JSONValue, replacing old: String, with new: String) throws {
+        var text = json.prettyJSONText
+        if !old.isEmpty { text = text.replacingOccurrences(of: old, with: new) }
+        try Data(text.utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+    }
+}
