@@ -27,11 +27,7 @@ struct TerminalPrompter: Prompter {
     }
 
     func choose(_ label: String, options: [SelectOption]) async throws -> Int {
-        Terminal.err(Terminal.style(label, "1", on: Terminal.colorOnStderr))
-        for (index, option) in options.enumerated() {
-            Terminal.err(
-                "  \(index + 1)) \(option.label)  \(Terminal.style(option.value, "2", on: Terminal.colorOnStderr))")
-        }
+        list(label, options)
         while true {
             Terminal.errRaw("  Choose 1-\(options.count) [1]: ")
             guard let line = readLine(strippingNewline: true) else { throw Self.closed() }
@@ -44,11 +40,7 @@ struct TerminalPrompter: Prompter {
     }
 
     func chooseSeveral(_ label: String, options: [SelectOption]) async throws -> [Int] {
-        Terminal.err(Terminal.style(label, "1", on: Terminal.colorOnStderr))
-        for (index, option) in options.enumerated() {
-            Terminal.err(
-                "  \(index + 1)) \(option.label)  \(Terminal.style(option.value, "2", on: Terminal.colorOnStderr))")
-        }
+        list(label, options)
         while true {
             Terminal.errRaw("  Choose one or more, separated by commas (e.g. 1,3) [1]: ")
             guard let line = readLine(strippingNewline: true) else { throw Self.closed() }
@@ -73,6 +65,15 @@ struct TerminalPrompter: Prompter {
                 continue
             }
             return chosen
+        }
+    }
+
+    /// Prints the label and the numbered options.
+    private func list(_ label: String, _ options: [SelectOption]) {
+        Terminal.err(Terminal.style(label, "1", on: Terminal.colorOnStderr))
+        for (index, option) in options.enumerated() {
+            Terminal.err(
+                "  \(index + 1)) \(option.label)  \(Terminal.style(option.value, "2", on: Terminal.colorOnStderr))")
         }
     }
 

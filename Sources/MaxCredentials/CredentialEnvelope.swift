@@ -49,8 +49,7 @@ public struct CredentialEnvelope: Sendable, Equatable {
                 throw MaxError(
                     .tamperedCredentials,
                     "the sealed credential '\(name)' of installation \(installation) does not open: it was changed, or copied from another installation or name",
-                    hint:
-                        "re-enter it: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                    hint: MaxError.reenterCredentialsHint,
                     context: ["credential": name, "installation": installation])
             }
             values[name] = String(decoding: plain, as: UTF8.self)
@@ -97,8 +96,7 @@ public struct CredentialEnvelope: Sendable, Equatable {
             throw MaxError(
                 .tamperedCredentials,
                 "the data key of installation \(installation) does not open under master key \(masterKeyID): it was changed, or copied from another installation",
-                hint:
-                    "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                hint: MaxError.reenterCredentialsHint,
                 context: ["installation": installation])
         }
         return SymmetricKey(data: bytes)
@@ -146,13 +144,7 @@ extension CredentialEnvelope {
     ///
     /// - Throws: `credentials.store_failed` when it is not one, naming what is wrong (never a value).
     public init(fileText text: String, path: String) throws {
-        func damaged(_ problem: String) -> MaxError {
-            MaxError(
-                .credentialStoreFailed, "the credential file \(path) is damaged: \(problem)",
-                hint:
-                    "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
-                context: ["path": path])
-        }
+        func damaged(_ problem: String) -> MaxError { .damagedCredentialFile(path, problem) }
         guard let json = try? JSONValue(parsing: text), json["format"]?.stringValue == "max.credentials/1" else {
             throw damaged("it is not a Max credential file")
         }

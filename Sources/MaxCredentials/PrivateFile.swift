@@ -106,3 +106,16 @@ extension MaxError.Code {
     /// A sealed value does not open: it was changed, or moved from another installation or key.
     public static let tamperedCredentials = Self(domain: "credentials", name: "tampered", category: .permanent)
 }
+
+extension MaxError {
+    /// The hint that says how to enter an installation's credentials again.
+    public static let reenterCredentialsHint =
+        "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\""
+
+    /// A credential file that does not read, saying what is wrong (never a value).
+    public static func damagedCredentialFile(_ path: String, _ problem: String) -> MaxError {
+        MaxError(
+            .credentialStoreFailed, "the credential file \(path) is damaged: \(problem)", hint: reenterCredentialsHint,
+            context: ["path": path])
+    }
+}

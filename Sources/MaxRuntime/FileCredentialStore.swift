@@ -88,8 +88,7 @@ public final class FileCredentialStore: CredentialStore {
                 throw MaxError(
                     .tamperedCredentials,
                     "the credential file \(url.path) belongs to another installation (\(envelope.installation))",
-                    hint:
-                        "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                    hint: MaxError.reenterCredentialsHint,
                     context: ["path": url.path])
             }
             return envelope
@@ -103,13 +102,7 @@ public final class FileCredentialStore: CredentialStore {
 
     /// A plain credential file's values (Max before sealing wrote `{"name": "value"}`).
     static func plainValues(_ text: String, path: String) throws -> [String: String] {
-        func damaged(_ problem: String) -> MaxError {
-            MaxError(
-                .credentialStoreFailed, "the credential file \(path) is damaged: \(problem)",
-                hint:
-                    "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
-                context: ["path": path])
-        }
+        func damaged(_ problem: String) -> MaxError { .damagedCredentialFile(path, problem) }
         guard let json = try? JSONValue(parsing: text), let object = json.objectValue else {
             throw damaged("it is not a JSON object")
         }
