@@ -16,6 +16,7 @@ public final class FileCredentialStore: CredentialStore {
     private let installation: String
     private let masterKey: @Sendable () throws -> MasterKey
     private let state = Mutex<[String: String]?>(nil)
+    private let audit: (@Sendable (_ operation: String, _ names: [String]) -> Void)?
     /// The cache of derived credentials.
     public let derivedCredentials = DerivedCredentialCache()
 
@@ -23,10 +24,30 @@ public final class FileCredentialStore: CredentialStore {
     ///
     /// The file is created on first write; `masterKey` is asked for only when a secret is read or
     /// written.
-    public init(url: URL, installation: String, masterKey: @escaping @Sendable () throws -> MasterKey) {
+    ///
+    /// `audit` hears of every time secrets are opened from the file (`open`, once per process) or
+    /// written (`set`, `remove`), with the names concerned, never a value.
+    public init(
+        url: URL, installation: String, masterKey: @escaping @Sendable () throws -> MasterKey,
+        audit: (@Sendable (_ operation: String, _ names: [String]) -> Void)? = nil
+    ) {
         self.url = url
         self.installation = installation
         self.masterKey = masterKey
+        self.audit = audit
+    }
+
+    /// What is stored, without opening anything (no master key needed): each name, and when it
+    /// was set (`nil` in a file from before sealing).
+    ///
+    /// - Throws: `credentials.insecure_file`, `credentials.store_failed`.
+    public func listing() throws -> [(name: String, setAt: String?)] {
+        guard let text = try PrivateFile.read(url, what: "credential file") else { return [] }
+        if CredentialEnvelope.isEnvelope(text) {
+            let envelope = try CredentialEnvelope(fileText: text, path: url.path)
+            return envelope.names.map { ($0, envelope.setAt[$0]) }
+        }
+        return try Self.plainValues(text, path: url.path).keys.sorted().map { ($0, nil) }
     }
 
     /// The secret stored under `name`.
@@ -37,11 +58,13 @@ public final class FileCredentialStore: CredentialStore {
     /// Stores a secret.
     public func setSecret(_ secret: Secret, named name: String) async throws {
         try change { try $0.set(secret.revealed, named: name, with: try masterKey(), at: Date()) }
+        audit?("set", [name])
     }
 
     /// Removes a secret.
     public func removeSecret(named name: String) async throws {
         try change { $0.remove(named: name) }
+        audit?("remove", [name])
     }
 
     /// The stored names, sorted.
@@ -59,6 +82,7 @@ public final class FileCredentialStore: CredentialStore {
             let key = try masterKey()
             for (name, value) in incoming { try envelope.set(value, named: name, with: key, at: Date()) }
         }
+        audit?("set", incoming.map(\.0).sorted())
     }
 
     /// The opened secrets, read from the file once.
@@ -66,6 +90,7 @@ public final class FileCredentialStore: CredentialStore {
         if let cached { return cached }
         let opened = try envelope()?.open(with: masterKey()) ?? [:]
         cached = opened
+        if !opened.isEmpty { audit?("open", opened.keys.sorted()) }
         return opened
     }
 

@@ -48,8 +48,17 @@ public struct MaxWorkspace: Sendable {
     /// the key file in the user's Max config folder, read when a secret is first used).
     ///
     /// - Throws: `installation.invalid_name`, `project.unsafe_path`.
+    ///
+    /// Each time secrets are opened from disk or written, the installation's log gets a line
+    /// (`credentials open|set|remove`, the key names; never a value).
     public func credentials(for name: String, installation id: String) throws -> FileCredentialStore {
-        FileCredentialStore(url: try project.credentialsURL(name), installation: id, masterKey: Self.masterKey)
+        let logger = try? project.logger(for: name, label: "max.credentials")  // no log never stops a command
+        return FileCredentialStore(
+            url: try project.credentialsURL(name), installation: id, masterKey: Self.masterKey,
+            audit: { operation, names in
+                logger?.notice(
+                    "credentials \(operation)", metadata: ["credential.keys": "\(names.joined(separator: ","))"])
+            })
     }
 
     /// The process's master key, loaded once.

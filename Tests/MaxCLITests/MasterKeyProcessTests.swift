@@ -1,4 +1,5 @@
 import Foundation
+import MaxCore
 import MaxTestSupport
 import Testing
 
@@ -26,7 +27,25 @@ struct MasterKeyProcessTests {
             ["-C", folder.url.path, "sync", "acme"], environment: ["MAX_MASTER_KEY": "not-a-key"])
         #expect(malformed.status == 2)
         #expect(malformed.stderr.contains("error[credentials.invalid_master_key]"), "\(malformed.stderr)")
-        for outcome in [connected, same, other, malformed] {
+        // Listing reads no value, so it needs no key (here, the wrong one).
+        let listed = try await runMax(
+            ["-C", folder.url.path, "credentials", "ls", "acme", "-o", "json"], environment: ["MAX_MASTER_KEY": second])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let rows = try #require(try JSONValue(parsing: listed.stdout).arrayValue)
+        #expect(rows.count == 1 && rows[0]["key"] == "api_token" && rows[0]["source"] == "stored")
+        #expect(rows[0]["setAt"]?.stringValue.flatMap(ISO8601.parse) != nil)
+        // Every write and every opening from disk is a line in the installation's log; no value.
+        let log = try String(contentsOf: folder.url.appendingPathComponent(".max/logs/acme.log"), encoding: .utf8)
+        let lines = log.split(separator: "\n")
+        for operation in ["set", "open"] {
+            #expect(
+                lines.contains {
+                    $0.contains("credential.keys=api_token") && $0.hasSuffix(": credentials \(operation)")
+                },
+                "\(log)")
+        }
+        #expect(!log.contains(acme.apiKey))
+        for outcome in [connected, same, other, malformed, listed] {
             #expect(!outcome.output.contains(acme.apiKey) && !outcome.output.contains(first))
             #expect(!outcome.output.contains(second) && !outcome.output.contains("not-a-key"))
         }

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import MaxCore
+import MaxRuntime
+
+/// `max credentials`: what an installation has stored, never the values.
+struct CredentialsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "credentials", abstract: "Inspect installations' stored credentials (names, never values).",
+        subcommands: [List.self])
+
+    // Parsed here too, so `max -C <project> credentials ls …` works like every other command.
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ls",
+            abstract: "List the credential keys an installation has stored, and when each was set.",
+            discussion: """
+                Reads the sealed credential file without opening it: no master key is needed, and no
+                value is ever shown.
+                """)
+
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The installation.") var installation: String
+        @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
+
+        func validate() throws {
+            guard output != .csv else { throw ValidationError("max credentials ls prints text, json or ndjson") }
+        }
+
+        func run() async throws {
+            let workspace = try global.workspace()
+            let record = try workspace.record(installation)
+            let entries = try workspace.credentials(for: installation, installation: record.id).listing()
+            let rows: [JSONValue] = entries.map { entry in
+                var row: [String: JSONValue] = ["key": .string(entry.name), "source": "stored"]
+                if let setAt = entry.setAt { row["setAt"] = .string(setAt) }
+                return .object(row)
+            }
+            switch output {
+            case .json: Terminal.out(JSONValue.array(rows).prettyJSONText)
+            case .ndjson: rows.forEach { Terminal.out($0.jsonText) }
+            case .text, .csv:
+                guard !entries.isEmpty else {
+                    Terminal.err("\(installation) has no stored credentials")
+                    return
+                }
+                Table.print(
+                    headers: ["KEY", "SOURCE", "SET AT"], rows: entries.map { [$0.name, "stored", $0.setAt ?? "-"] })
+            }
+        }
+    }
+}
