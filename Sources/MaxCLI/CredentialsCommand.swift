@@ -7,7 +7,7 @@ import MaxRuntime
 struct CredentialsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credentials", abstract: "Inspect installations' stored credentials (names, never values).",
-        subcommands: [List.self])
+        subcommands: [List.self, RotateKey.self])
 
     // Parsed here too, so `max -C <project> credentials ls …` works like every other command.
     @OptionGroup(title: "Global Options") var global: GlobalOptions
@@ -49,6 +49,30 @@ struct CredentialsCommand: AsyncParsableCommand {
                 Table.print(
                     headers: ["KEY", "SOURCE", "SET AT"], rows: entries.map { [$0.name, "stored", $0.setAt ?? "-"] })
             }
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Seal this project's credentials under a new master key.",
+            discussion: """
+                Makes a new master key in the key file (~/.config/max/master.key, or $MAX_CONFIG_HOME),
+                keeping the old ones in it so every sealed credential stays readable, then seals each
+                installation of this project under the new key, one file at a time (interrupted, run it
+                again). Other projects that share the key file are sealed under the new key the next
+                time they are used.
+                With MAX_MASTER_KEY set, Max cannot change the key: set MAX_MASTER_KEY to a new key and
+                MAX_MASTER_KEY_PREVIOUS to the old one, and this re-seals under the new one.
+                """)
+
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+
+        func run() async throws {
+            let (keyID, resealed) = try global.workspace().rotateMasterKey()
+            Terminal.out(
+                "Master key now \(keyID); sealed again: \(resealed.isEmpty ? "nothing in this project" : resealed.joined(separator: ", "))"
+            )
         }
     }
 }

@@ -66,6 +66,16 @@ public struct CredentialEnvelope: Sendable, Equatable {
         sealed[name] = (box, ISO8601.format(date))
     }
 
+    /// Seals the data key under `new` instead of `old` (the secrets stay as they are).
+    ///
+    /// - Throws: as ``open(with:)`` when `old` does not open the data key.
+    public mutating func rewrap(from old: MasterKey, to new: MasterKey) throws {
+        let dataKey = try self.dataKey(with: old)
+        sealedDataKey = try Self.seal(
+            dataKey.withUnsafeBytes { Data($0) }, with: new.key, binding: Self.dataKeyBinding(installation))
+        masterKeyID = new.id
+    }
+
     /// Removes the secret `name`; returns whether there was one.
     @discardableResult
     public mutating func remove(named name: String) -> Bool {

@@ -54,8 +54,7 @@ public struct MasterKey: Sendable {
     ///   `credentials.insecure_file` for a key file that others may read, another user owns, or
     ///   that is a link; `credentials.store_failed` when it cannot be read or made.
     public static func load(environment: [String: String], configFolder: URL) throws -> MasterKey {
-        if let text = environment[environmentVariable], !text.isEmpty { return try MasterKey(base64: text) }
-        return try KeyFile(url: configFolder.appendingPathComponent("master.key")).loadOrCreate()
+        try MasterKeyring.load(environment: environment, configFolder: configFolder).current
     }
 
     /// The user's Max config folder: `$MAX_CONFIG_HOME`, else `$XDG_CONFIG_HOME/max`, else
@@ -69,43 +68,69 @@ public struct MasterKey: Sendable {
         return URL(fileURLWithPath: home).appendingPathComponent(".config/max")
     }
 
-    /// The key as its file stores it.
-    var fileText: String {
+    /// The key as a key file stores it.
+    var json: JSONValue {
         let bytes = key.withUnsafeBytes { Data($0) }
-        return JSONValue.object(["id": .string(id), "key": .string(bytes.base64EncodedString())]).prettyJSONText
+        return ["id": .string(id), "key": .string(bytes.base64EncodedString())]
+    }
+
+    /// A key as a key file stores it; `nil` when malformed.
+    static func parse(_ json: JSONValue) -> MasterKey? {
+        guard let id = json["id"]?.stringValue, let encoded = json["key"]?.stringValue,
+            let data = Data(base64Encoded: encoded), data.count == 32
+        else { return nil }
+        return MasterKey(id: id, key: SymmetricKey(data: data))
+    }
+}
+
+extension MasterKeyring {
+    /// The keyring as its file stores it: the current key, and the previous ones.
+    var fileText: String {
+        var object = current.json.objectValue ?? [:]
+        if !previous.isEmpty { object["previous"] = .array(previous.map(\.json)) }
+        return JSONValue.object(object).prettyJSONText
     }
 
     /// Reads a key file's text.
-    static func parse(fileText: String, path: String) throws -> MasterKey {
-        guard let json = try? JSONValue(parsing: fileText), let id = json["id"]?.stringValue,
-            let encoded = json["key"]?.stringValue, let data = Data(base64Encoded: encoded), data.count == 32
-        else {
+    static func parse(fileText: String, path: String) throws -> MasterKeyring {
+        let json = try? JSONValue(parsing: fileText)
+        guard let json, let current = MasterKey.parse(json) else {
             throw MaxError(
                 .invalidMasterKey, "the master key file \(path) is damaged",
                 hint:
                     "restore it from your backup; without it the credentials sealed under it cannot be read (connect the installations again)",
                 context: ["path": path])
         }
-        return MasterKey(id: id, key: SymmetricKey(data: data))
+        let previous = json["previous"]?.arrayValue?.compactMap(MasterKey.parse) ?? []
+        return MasterKeyring(current: current, previous: previous)
     }
 }
 
-/// The master key file: private to its owner, created atomically once.
+/// The master key file: private to its owner, created atomically once, replaced atomically.
 struct KeyFile {
     let url: URL
 
-    func loadOrCreate() throws -> MasterKey {
+    func loadOrCreate() throws -> MasterKeyring {
         if let text = try PrivateFile.read(url, what: "master key file") {
-            return try MasterKey.parse(fileText: text, path: url.path)
+            return try MasterKeyring.parse(fileText: text, path: url.path)
         }
-        let key = MasterKey.generate()
-        do {
-            try PrivateFile.makeFolder(url.deletingLastPathComponent())
-            // Exclusive creation: two processes starting at once keep the first one's key.
-            guard try PrivateFile.create(url, contents: key.fileText) else {
-                return try loadOrCreate()
-            }
+        let ring = MasterKeyring(current: .generate())
+        try PrivateFile.makeFolder(url.deletingLastPathComponent())
+        // Exclusive creation: two processes starting at once keep the first one's key.
+        guard try PrivateFile.create(url, contents: ring.fileText) else { return try loadOrCreate() }
+        return ring
+    }
+
+    /// Writes `ring` in place of the file, atomically (a new private file renamed over it).
+    func replace(with ring: MasterKeyring) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".master.key.\(UUID().uuidString)")
+        guard try PrivateFile.create(temporary, contents: ring.fileText) else {
+            throw MaxError(.credentialStoreFailed, "cannot write \(temporary.path)", context: ["path": temporary.path])
         }
-        return key
+        guard rename(temporary.path, url.path) == 0 else {
+            unlink(temporary.path)
+            throw MaxError(
+                .credentialStoreFailed, "cannot replace the master key file \(url.path)", context: ["path": url.path])
+        }
     }
 }

@@ -14,7 +14,7 @@ import Synchronization
 public final class FileCredentialStore: CredentialStore {
     private let url: URL
     private let installation: String
-    private let masterKey: @Sendable () throws -> MasterKey
+    private let keys: @Sendable () throws -> MasterKeyring
     private let state = Mutex<[String: String]?>(nil)
     private let audit: (@Sendable (_ operation: String, _ names: [String]) -> Void)?
     /// The cache of derived credentials.
@@ -22,18 +22,19 @@ public final class FileCredentialStore: CredentialStore {
 
     /// A store kept in `url` for the installation with id `installation`.
     ///
-    /// The file is created on first write; `masterKey` is asked for only when a secret is read or
-    /// written.
+    /// The file is created on first write; `keys` is asked for only when a secret is read or
+    /// written. A file sealed under a previous key of the ring is sealed again under the current
+    /// one when it is opened.
     ///
     /// `audit` hears of every time secrets are opened from the file (`open`, once per process) or
     /// written (`set`, `remove`), with the names concerned, never a value.
     public init(
-        url: URL, installation: String, masterKey: @escaping @Sendable () throws -> MasterKey,
+        url: URL, installation: String, keys: @escaping @Sendable () throws -> MasterKeyring,
         audit: (@Sendable (_ operation: String, _ names: [String]) -> Void)? = nil
     ) {
         self.url = url
         self.installation = installation
-        self.masterKey = masterKey
+        self.keys = keys
         self.audit = audit
     }
 
@@ -57,13 +58,13 @@ public final class FileCredentialStore: CredentialStore {
 
     /// Stores a secret.
     public func setSecret(_ secret: Secret, named name: String) async throws {
-        try change { try $0.set(secret.revealed, named: name, with: try masterKey(), at: Date()) }
+        try change { try $0.set(secret.revealed, named: name, with: $1, at: Date()) }
         audit?("set", [name])
     }
 
     /// Removes a secret.
     public func removeSecret(named name: String) async throws {
-        try change { $0.remove(named: name) }
+        try change { envelope, _ in envelope.remove(named: name) }
         audit?("remove", [name])
     }
 
@@ -78,29 +79,61 @@ public final class FileCredentialStore: CredentialStore {
         for name in try await other.names() {
             if let secret = try await other.secret(named: name) { incoming.append((name, secret.revealed)) }
         }
-        try change { envelope in
-            let key = try masterKey()
+        try change { envelope, key in
             for (name, value) in incoming { try envelope.set(value, named: name, with: key, at: Date()) }
         }
         audit?("set", incoming.map(\.0).sorted())
     }
 
+    /// Seals the file again under the ring's current key if a previous one sealed it.
+    ///
+    /// - Returns: Whether it did.
+    /// - Throws: as ``secret(named:)``.
+    public func rewrap() throws -> Bool {
+        try state.withLock { _ in
+            guard var envelope = try envelope() else { return false }
+            let ring = try keys()
+            guard envelope.masterKeyID != ring.current.id else { return false }
+            try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
+            try write(envelope)
+            return true
+        }
+    }
+
     /// The opened secrets, read from the file once.
     private func values(_ cached: inout [String: String]?) throws -> [String: String] {
         if let cached { return cached }
-        let opened = try envelope()?.open(with: masterKey()) ?? [:]
+        guard var envelope = try envelope() else { return [:] }
+        let ring = try keys()
+        let key = key(for: envelope, in: ring)
+        let opened = try envelope.open(with: key)
+        if key.id != ring.current.id {
+            try envelope.rewrap(from: key, to: ring.current)
+            try write(envelope)
+        }
         cached = opened
         if !opened.isEmpty { audit?("open", opened.keys.sorted()) }
         return opened
     }
 
-    /// Applies `edit` to the envelope (made if there is none) and writes it; the cache follows.
-    private func change(_ edit: (inout CredentialEnvelope) throws -> Void) throws {
+    /// The key of `ring` that sealed `envelope`, or the current one (which then fails to open it,
+    /// naming both keys).
+    private func key(for envelope: CredentialEnvelope, in ring: MasterKeyring) -> MasterKey {
+        ring.key(id: envelope.masterKeyID) ?? ring.current
+    }
+
+    /// Applies `edit` to the envelope (made if there is none, sealed again under the current key
+    /// if an older one sealed it) and writes it; the cache follows.
+    private func change(_ edit: (inout CredentialEnvelope, MasterKey) throws -> Void) throws {
         try state.withLock { cached in
-            var envelope = try envelope() ?? CredentialEnvelope(installation: installation, masterKey: masterKey())
-            try edit(&envelope)
+            let ring = try keys()
+            var envelope = try envelope() ?? CredentialEnvelope(installation: installation, masterKey: ring.current)
+            if envelope.masterKeyID != ring.current.id {
+                try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
+            }
+            try edit(&envelope, ring.current)
             try write(envelope)
-            cached = try envelope.open(with: masterKey())
+            cached = try envelope.open(with: ring.current)
         }
     }
 
@@ -119,8 +152,9 @@ public final class FileCredentialStore: CredentialStore {
             return envelope
         }
         let plain = try Self.plainValues(text, path: url.path)
-        var envelope = try CredentialEnvelope(installation: installation, masterKey: masterKey())
-        for (name, value) in plain { try envelope.set(value, named: name, with: masterKey(), at: Date()) }
+        let key = try keys().current
+        var envelope = try CredentialEnvelope(installation: installation, masterKey: key)
+        for (name, value) in plain { try envelope.set(value, named: name, with: key, at: Date()) }
         try write(envelope)
         return envelope
     }

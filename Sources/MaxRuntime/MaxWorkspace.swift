@@ -54,27 +54,52 @@ public struct MaxWorkspace: Sendable {
     public func credentials(for name: String, installation id: String) throws -> FileCredentialStore {
         let logger = try? project.logger(for: name, label: "max.credentials")  // no log never stops a command
         return FileCredentialStore(
-            url: try project.credentialsURL(name), installation: id, masterKey: Self.masterKey,
+            url: try project.credentialsURL(name), installation: id, keys: Self.keyring,
             audit: { operation, names in
                 logger?.notice(
                     "credentials \(operation)", metadata: ["credential.keys": "\(names.joined(separator: ","))"])
             })
     }
 
-    /// The process's master key, loaded once.
-    static let masterKey: @Sendable () throws -> MasterKey = {
-        let loaded = Mutex<MasterKey?>(nil)
+    /// The process's master keyring, loaded once.
+    static let keyring: @Sendable () throws -> MasterKeyring = {
+        let loaded = Mutex<MasterKeyring?>(nil)
         return {
-            try loaded.withLock { key in
-                if let key { return key }
+            try loaded.withLock { ring in
+                if let ring { return ring }
                 let environment = ProcessInfo.processInfo.environment
-                let fresh = try MasterKey.load(
+                let fresh = try MasterKeyring.load(
                     environment: environment, configFolder: MasterKey.configFolder(environment: environment))
-                key = fresh
+                ring = fresh
                 return fresh
             }
         }
     }()
+
+    /// Rotates the master key and seals this project's credentials again under the new one.
+    ///
+    /// First a new key in the key file (the old ones kept, so nothing sealed is ever unreadable),
+    /// then every installation of this project sealed again under it. With `MAX_MASTER_KEY` set,
+    /// only the second half: re-seals under that key what `MAX_MASTER_KEY_PREVIOUS` sealed.
+    ///
+    /// - Returns: The new current key's id, and the installations sealed again.
+    /// - Throws: the key file's errors; each installation's credential errors (the ones before
+    ///   it are done; running it again finishes the rest).
+    public func rotateMasterKey() throws -> (keyID: String, resealed: [String]) {
+        let environment = ProcessInfo.processInfo.environment
+        let folder = MasterKey.configFolder(environment: environment)
+        let ring =
+            (environment[MasterKey.environmentVariable] ?? "").isEmpty
+            ? try MasterKeyring.rotate(environment: environment, configFolder: folder)
+            : try MasterKeyring.load(environment: environment, configFolder: folder)
+        var resealed: [String] = []
+        for (name, record) in try project.load().installations.sorted(by: { $0.key < $1.key }) {
+            let store = FileCredentialStore(
+                url: try project.credentialsURL(name), installation: record.id, keys: { ring })
+            if try store.rewrap() { resealed.append(name) }
+        }
+        return (ring.current.id, resealed)
+    }
 
     /// The connector of an installation.
     public func module(for record: InstallationRecord) async throws -> any ConnectorModule {

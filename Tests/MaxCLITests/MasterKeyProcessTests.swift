@@ -5,6 +5,24 @@ import Testing
 
 /// The master key decides who can read the sealed credentials, across processes.
 struct MasterKeyProcessTests {
+    @Test func rotateKeySealsUnderANewKeyAndSyncsKeepWorking() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "1"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let credentials = folder.url.appendingPathComponent(".max/installations/acme/credentials.json")
+        let sealedBefore = try String(contentsOf: credentials, encoding: .utf8)
+        let rotated = try await runMax(["-C", folder.url.path, "credentials", "rotate-key"])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.hasPrefix("Master key now file:") && rotated.stdout.contains("sealed again: acme"))
+        let sealedAfter = try String(contentsOf: credentials, encoding: .utf8)
+        #expect(sealedAfter != sealedBefore)
+        let newID = try #require(JSONValue(parsing: sealedAfter)["masterKey"]?.stringValue)
+        #expect(rotated.stdout.contains(newID))
+        let synced = try await runMax(["-C", folder.url.path, "sync", "acme"])
+        #expect(synced.status == 0, "\(synced.stderr)")
+        for outcome in [rotated, synced] { #expect(!outcome.output.contains(acme.apiKey)) }
+        #expect(!sealedAfter.contains(acme.apiKey))
+    }
+
     @Test func aSyncUnderAnotherMasterKeyFailsClearlyAndLeaksNothing() async throws {
         let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "1"])
         let folder = try TemporaryDirectory(prefix: "master-key")

@@ -24,7 +24,8 @@ struct CredentialSealingTests {
         -> FileCredentialStore
     {
         let key = key ?? self.key
-        return FileCredentialStore(url: url ?? self.url, installation: installation, masterKey: { key })
+        return FileCredentialStore(
+            url: url ?? self.url, installation: installation, keys: { MasterKeyring(current: key) })
     }
 
     private func fileText() throws -> String { try String(contentsOf: url, encoding: .utf8) }
@@ -117,6 +118,34 @@ struct CredentialSealingTests {
         }
         #expect(bad?.code == .invalidMasterKey)
         #expect(bad?.message.contains("c2hvcnQ") == false)
+    }
+
+    @Test func aRotatedKeyringOpensOldSealsAndSealsThemAgainUnderTheNewKey() async throws {
+        let config = try TemporaryDirectory(prefix: "rotate")
+        let before = try MasterKeyring.load(environment: [:], configFolder: config.url)
+        let oldStore = FileCredentialStore(url: url, installation: "inst-1", keys: { before })
+        try await oldStore.setSecret(Secret(canary), named: "api_token")
+
+        let after = try MasterKeyring.rotate(environment: [:], configFolder: config.url)
+        #expect(after.current.id != before.current.id && after.previous.map(\.id) == [before.current.id])
+        // The key file now holds both: what was sealed stays readable whatever happens next.
+        #expect(try MasterKeyring.load(environment: [:], configFolder: config.url).key(id: before.current.id) != nil)
+        let newStore = FileCredentialStore(url: url, installation: "inst-1", keys: { after })
+        #expect(try newStore.rewrap())
+        #expect(try !newStore.rewrap(), "already under the new key")
+        #expect(try fileText().contains(after.current.id) && !(try fileText()).contains(canary))
+        // The new key alone opens it now.
+        let onlyNew = FileCredentialStore(
+            url: url, installation: "inst-1", keys: { MasterKeyring(current: after.current) })
+        #expect(try await onlyNew.secret(named: "api_token")?.revealed == canary)
+
+        // With MAX_MASTER_KEY, Max cannot make the new key: it says how.
+        let refused = #expect(throws: MaxError.self) {
+            try MasterKeyring.rotate(
+                environment: [MasterKey.environmentVariable: Data(repeating: 1, count: 32).base64EncodedString()],
+                configFolder: config.url)
+        }
+        #expect(refused?.hint?.contains("MAX_MASTER_KEY_PREVIOUS") == true)
     }
 
     /// Writes `json`'s text with one substring replaced, keeping the file private.

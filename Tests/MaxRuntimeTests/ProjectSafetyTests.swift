@@ -124,7 +124,7 @@ struct CredentialFileTests {
         folder = try TemporaryDirectory(prefix: "credential-file")
         url = folder.file("credentials.json")
         let key = MasterKey.generate()
-        store = FileCredentialStore(url: url, installation: "inst-1", masterKey: { key })
+        store = FileCredentialStore(url: url, installation: "inst-1", keys: { MasterKeyring(current: key) })
     }
 
     func write(_ text: String, mode: Int = 0o600) throws {

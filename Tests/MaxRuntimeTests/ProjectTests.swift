@@ -50,7 +50,8 @@ struct ProjectTests {
     @Test func credentialsAreStoredPrivately() async throws {
         let folder = try TemporaryDirectory(prefix: "credentials")
         let key = MasterKey.generate()
-        let store = FileCredentialStore(url: folder.file("i/credentials.json"), installation: "i", masterKey: { key })
+        let store = FileCredentialStore(
+            url: folder.file("i/credentials.json"), installation: "i", keys: { MasterKeyring(current: key) })
         try await store.set(Credential.key("api_token"), "s3cret")
         #expect(try await store.get(Credential.key("api_token")) == "s3cret")
         #expect(try await store.names() == ["api_token"])
