@@ -4,11 +4,17 @@ public import MaxCore
 public import MaxCredentials
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// An installation's credentials in `credentials.json`, sealed (see `CredentialEnvelope`): a
 /// data key of the installation's own seals each secret, and the master key seals the data key.
 ///
 /// The file is private to its owner (mode 0600, refused when it is a link, another user's, or
-/// others may read it) and rewritten atomically on every change. Opened secrets are kept in the
+/// others may read it) and rewritten atomically on every change, under a lock across processes. Opened secrets are kept in the
 /// process after the first read, not read from disk per request. A file from before sealing (plain
 /// JSON) is read once and sealed in place.
 public final class FileCredentialStore: CredentialStore {
@@ -91,25 +97,31 @@ public final class FileCredentialStore: CredentialStore {
     /// - Throws: as ``secret(named:)``.
     public func rewrap() throws -> Bool {
         try state.withLock { _ in
-            guard var envelope = try envelope() else { return false }
-            let ring = try keys()
-            guard envelope.masterKeyID != ring.current.id else { return false }
-            try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
-            try write(envelope)
-            return true
+            try acrossProcesses {
+                guard var envelope = try envelope() else { return false }
+                let ring = try keys()
+                guard envelope.masterKeyID != ring.current.id else { return false }
+                try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
+                try write(envelope)
+                return true
+            }
         }
     }
 
     /// The opened secrets, read from the file once.
     private func values(_ cached: inout [String: String]?) throws -> [String: String] {
         if let cached { return cached }
-        guard var envelope = try envelope() else { return [:] }
-        let ring = try keys()
-        let key = key(for: envelope, in: ring)
-        let opened = try envelope.open(with: key)
-        if key.id != ring.current.id {
-            try envelope.rewrap(from: key, to: ring.current)
-            try write(envelope)
+        guard FileManager.default.fileExists(atPath: url.path) else { return [:] }
+        let opened = try acrossProcesses { () -> [String: String] in
+            guard var envelope = try envelope() else { return [:] }
+            let ring = try keys()
+            let key = key(for: envelope, in: ring)
+            let opened = try envelope.open(with: key)
+            if key.id != ring.current.id {
+                try envelope.rewrap(from: key, to: ring.current)
+                try write(envelope)
+            }
+            return opened
         }
         cached = opened
         if !opened.isEmpty { audit?("open", opened.keys.sorted()) }
@@ -126,15 +138,43 @@ public final class FileCredentialStore: CredentialStore {
     /// if an older one sealed it) and writes it; the cache follows.
     private func change(_ edit: (inout CredentialEnvelope, MasterKey) throws -> Void) throws {
         try state.withLock { cached in
-            let ring = try keys()
-            var envelope = try envelope() ?? CredentialEnvelope(installation: installation, masterKey: ring.current)
-            if envelope.masterKeyID != ring.current.id {
-                try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
+            try acrossProcesses {
+                let ring = try keys()
+                var envelope =
+                    try envelope() ?? CredentialEnvelope(installation: installation, masterKey: ring.current)
+                if envelope.masterKeyID != ring.current.id {
+                    try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
+                }
+                try edit(&envelope, ring.current)
+                try write(envelope)
+                cached = try envelope.open(with: ring.current)
             }
-            try edit(&envelope, ring.current)
-            try write(envelope)
-            cached = try envelope.open(with: ring.current)
         }
+    }
+
+    /// Runs `body` holding an exclusive `flock` on the folder of the file.
+    ///
+    /// Two processes (a sync refreshing a token, a command writing one) then never read, change
+    /// and write the file at once. The kernel releases the lock when a process dies.
+    private func acrossProcesses<T>(_ body: () throws -> T) throws -> T {
+        let folder = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(
+            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: Project.privateFolderMode])
+        let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw MaxError(
+                .credentialStoreFailed, "cannot open \(folder.path) to lock its credentials",
+                context: ["path": folder.path])
+        }
+        defer { close(descriptor) }  // releases the lock
+        var result: Int32
+        repeat { result = flock(descriptor, LOCK_EX) } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            throw MaxError(
+                .credentialStoreFailed, "cannot lock \(folder.path) to change its credentials",
+                context: ["path": folder.path])
+        }
+        return try body()
     }
 
     /// The sealed file; a plain one from before sealing is sealed and written back first.

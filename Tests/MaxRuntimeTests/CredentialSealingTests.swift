@@ -148,6 +148,22 @@ struct CredentialSealingTests {
         #expect(refused?.hint?.contains("MAX_MASTER_KEY_PREVIOUS") == true)
     }
 
+    @Test func writersOfOneFileNeverLoseEachOthersWrites() async throws {
+        // Two stores on one file stand for two processes: each has its own in-process lock.
+        let first = store()
+        let second = store()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<40 {
+                group.addTask { try await first.setSecret(Secret("a\(index)"), named: "first_\(index)") }
+                group.addTask { try await second.setSecret(Secret("b\(index)"), named: "second_\(index)") }
+            }
+            try await group.waitForAll()
+        }
+        let names = try await store().names()
+        #expect(names.count == 80, "\(80 - names.count) writes were lost")
+        #expect(try await store().secret(named: "second_39")?.revealed == "b39")
+    }
+
     /// Writes `json`'s text with one substring replaced, keeping the file private.
     private func write(_ json: JSONValue, replacing old: String, with new: String) throws {
         var text = json.prettyJSONText
