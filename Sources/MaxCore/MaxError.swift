@@ -146,3 +146,10 @@ extension MaxError.Code {
     /// A bug: something that should never happen did.
     public static let internalError = Self(domain: "core", name: "internal", category: .internal)
 }
+
+extension MaxError {
+    /// The commands that enter an installation's credentials again, for hints (until a
+    /// re-authentication command exists).
+    public static let reenterCredentialsCommands =
+        "\"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\""
+}

@@ -109,8 +109,7 @@ extension MaxError.Code {
 
 extension MaxError {
     /// The hint that says how to enter an installation's credentials again.
-    public static let reenterCredentialsHint =
-        "re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\""
+    public static let reenterCredentialsHint = "re-enter the credentials: " + reenterCredentialsCommands
 
     /// A credential file that does not read, saying what is wrong (never a value).
     public static func damagedCredentialFile(_ path: String, _ problem: String) -> MaxError {

@@ -32,7 +32,7 @@ extension CredentialStore {
             throw MaxError(
                 .credentialMissing, "the credential '\(key.name)' is not stored for this installation",
                 hint:
-                    "re-enter it: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                    "re-enter it: " + MaxError.reenterCredentialsCommands,
                 context: ["credential": key.name])
         }
         return try Value(credentialText: secret.revealed)

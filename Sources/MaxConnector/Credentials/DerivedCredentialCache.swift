@@ -47,7 +47,7 @@ public actor DerivedCredentialCache {
             let failure = MaxError(
                 .credentialRefreshFailed, "refreshing the credential '\(key.name)' failed",
                 hint:
-                    "if this keeps failing, re-enter the credentials: \"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\"",
+                    "if this keeps failing, re-enter the credentials: " + MaxError.reenterCredentialsCommands,
                 context: ["credential": key.name],
                 cause: (error as? MaxError) ?? MaxError(.internalError, String(describing: error)))
             resumeWaiters(for: key.name, with: .failure(failure))
