@@ -97,14 +97,7 @@ public final class FileCredentialStore: CredentialStore {
     /// - Throws: as ``secret(named:)``.
     public func rewrap() throws -> Bool {
         try state.withLock { _ in
-            try acrossProcesses {
-                guard var envelope = try envelope() else { return false }
-                let ring = try keys()
-                guard envelope.masterKeyID != ring.current.id else { return false }
-                try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
-                try write(envelope)
-                return true
-            }
+            try acrossProcesses { try currentEnvelope(try keys())?.resealed ?? false }
         }
     }
 
@@ -113,25 +106,25 @@ public final class FileCredentialStore: CredentialStore {
         if let cached { return cached }
         guard FileManager.default.fileExists(atPath: url.path) else { return [:] }
         let opened = try acrossProcesses { () -> [String: String] in
-            guard var envelope = try envelope() else { return [:] }
             let ring = try keys()
-            let key = key(for: envelope, in: ring)
-            let opened = try envelope.open(with: key)
-            if key.id != ring.current.id {
-                try envelope.rewrap(from: key, to: ring.current)
-                try write(envelope)
-            }
-            return opened
+            return try currentEnvelope(ring)?.envelope.open(with: ring.current) ?? [:]
         }
         cached = opened
         if !opened.isEmpty { audit?("open", opened.keys.sorted()) }
         return opened
     }
 
-    /// The key of `ring` that sealed `envelope`, or the current one (which then fails to open it,
-    /// naming both keys).
-    private func key(for envelope: CredentialEnvelope, in ring: MasterKeyring) -> MasterKey {
-        ring.key(id: envelope.masterKeyID) ?? ring.current
+    /// The file's envelope under `ring`'s current key: one sealed under a previous key of the ring
+    /// is sealed again and written back (`resealed`); `nil` when there is no file.
+    ///
+    /// - Throws: `credentials.wrong_master_key` when no key of the ring sealed it, naming both;
+    ///   the file's errors.
+    private func currentEnvelope(_ ring: MasterKeyring) throws -> (envelope: CredentialEnvelope, resealed: Bool)? {
+        guard var envelope = try envelope() else { return nil }
+        guard envelope.masterKeyID != ring.current.id else { return (envelope, false) }
+        try envelope.rewrap(from: ring.key(id: envelope.masterKeyID) ?? ring.current, to: ring.current)
+        try write(envelope)
+        return (envelope, true)
     }
 
     /// Applies `edit` to the envelope (made if there is none, sealed again under the current key
@@ -141,10 +134,8 @@ public final class FileCredentialStore: CredentialStore {
             try acrossProcesses {
                 let ring = try keys()
                 var envelope =
-                    try envelope() ?? CredentialEnvelope(installation: installation, masterKey: ring.current)
-                if envelope.masterKeyID != ring.current.id {
-                    try envelope.rewrap(from: key(for: envelope, in: ring), to: ring.current)
-                }
+                    try currentEnvelope(ring)?.envelope
+                    ?? CredentialEnvelope(installation: installation, masterKey: ring.current)
                 try edit(&envelope, ring.current)
                 try write(envelope)
                 cached = try envelope.open(with: ring.current)
@@ -215,11 +206,9 @@ public final class FileCredentialStore: CredentialStore {
         return values
     }
 
+    /// Writes the file; callers hold ``acrossProcesses(_:)``, which made its folder.
     private func write(_ envelope: CredentialEnvelope) throws {
         do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                attributes: [.posixPermissions: Project.privateFolderMode])
             try AtomicFile.write(Data(envelope.fileText.utf8), to: url, permissions: 0o600)
         } catch {
             throw MaxError(
