@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// Acme's OAuth 2.0 state: authorization codes (with their PKCE challenges), access tokens that
-/// expire, and refresh tokens that rotate: using one issues a new one and retires the old.
+/// expire, and refresh tokens that rotate: using one issues a new one and retires the old. Every token
+/// belongs to a grant (one authorization); revoking a refresh token ends its grant's access tokens too.
 final class OAuthStore: Sendable {
     struct Grant: Sendable {
         let clientID: String
@@ -30,10 +31,19 @@ final class OAuthStore: Sendable {
         }
     }
 
+    /// How many times each grant type was honoured, for tests that count refreshes.
+    struct Counts: Sendable {
+        var exchanges = 0
+        var refreshes = 0
+        var revocations = 0
+    }
+
     private struct State {
         var codes: [String: Grant] = [:]
-        var accessTokens: [String: Date] = [:]
-        var refreshTokens: [String: (clientID: String, scope: String)] = [:]
+        var accessTokens: [String: (expiresAt: Date, grant: Int)] = [:]
+        var refreshTokens: [String: (clientID: String, scope: String, grant: Int)] = [:]
+        var nextGrant = 0
+        var counts = Counts()
     }
 
     private let state = Mutex(State())
@@ -65,7 +75,10 @@ final class OAuthStore: Sendable {
             guard Self.challenge(for: verifier) == grant.challenge else {
                 throw OAuthError.invalidGrant("the code_verifier does not match the code_challenge")
             }
-            return Self.issue(&state, clientID: clientID, scope: grant.scope, ttl: ttl, now: now)
+            state.nextGrant += 1
+            state.counts.exchanges += 1
+            return Self.issue(
+                &state, clientID: clientID, scope: grant.scope, grant: state.nextGrant, ttl: ttl, now: now)
         }
     }
 
@@ -78,21 +91,41 @@ final class OAuthStore: Sendable {
             if let clientID, clientID != grant.clientID {
                 throw OAuthError.invalidGrant("the refresh token was issued to another client")
             }
-            return Self.issue(&state, clientID: grant.clientID, scope: grant.scope, ttl: ttl, now: now)
+            state.counts.refreshes += 1
+            return Self.issue(
+                &state, clientID: grant.clientID, scope: grant.scope, grant: grant.grant, ttl: ttl, now: now)
         }
     }
+
+    /// Revokes a token (RFC 7009): a refresh token ends its whole grant (its access tokens stop
+    /// working too); an access token ends alone. Unknown tokens are not an error.
+    func revoke(_ token: String) {
+        state.withLock { state in
+            state.counts.revocations += 1
+            if let grant = state.refreshTokens.removeValue(forKey: token)?.grant {
+                state.accessTokens = state.accessTokens.filter { $0.value.grant != grant }
+            } else {
+                state.accessTokens[token] = nil
+            }
+        }
+    }
+
+    /// The grants honoured so far.
+    var counts: Counts { state.withLock { $0.counts } }
 
     /// Whether `token` is a live access token.
     func isValidAccessToken(_ token: String, now: Date = Date()) -> Bool {
         guard token.hasPrefix("acme_at_") else { return false }
-        return state.withLock { $0.accessTokens[token].map { $0 > now } ?? false }
+        return state.withLock { $0.accessTokens[token].map { $0.expiresAt > now } ?? false }
     }
 
-    private static func issue(_ state: inout State, clientID: String, scope: String, ttl: Int, now: Date) -> Tokens {
+    private static func issue(
+        _ state: inout State, clientID: String, scope: String, grant: Int, ttl: Int, now: Date
+    ) -> Tokens {
         let access = "acme_at_" + token()
         let refresh = "acme_rt_" + token()
-        state.accessTokens[access] = now.addingTimeInterval(Double(ttl))
-        state.refreshTokens[refresh] = (clientID, scope)
+        state.accessTokens[access] = (now.addingTimeInterval(Double(ttl)), grant)
+        state.refreshTokens[refresh] = (clientID, scope, grant)
         return Tokens(accessToken: access, tokenType: "Bearer", expiresIn: ttl, refreshToken: refresh, scope: scope)
     }
 

@@ -17,10 +17,16 @@ enum AdminRoutes {
         router.get("api/meta") { _, _ in try Reply.json(["tenant": state.options.tenant, "apiKey": state.apiKey]) }
         router.get("api/stats") { _, _ in
             // The counts of the data, and (new) `requests` and `requestsPerSecond`: authenticated
-            // requests so far by route and by second (Unix time), `/api/stats` itself excluded.
+            // requests so far by route and by second (Unix time), `/api/stats` itself excluded; and
+            // `oauth`: the authorization codes exchanged, refresh tokens used and revocations.
             var stats = try await state.database.stats().mapValues(AnyJSON.int)
             stats["requests"] = .object(state.requestsByRoute.mapValues(AnyJSON.int))
             stats["requestsPerSecond"] = .object(state.requestsBySecond.mapValues(AnyJSON.int))
+            let oauth = state.oauth.counts
+            stats["oauth"] = .object([
+                "exchanges": .int(oauth.exchanges), "refreshes": .int(oauth.refreshes),
+                "revocations": .int(oauth.revocations),
+            ])
             return try Reply.json(stats)
         }
 

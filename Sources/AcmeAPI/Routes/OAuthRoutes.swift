@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 
 /// `GET /oauth/authorize` (approves at once, redirecting to a loopback `redirect_uri`) and
-/// `POST /oauth/token` (`authorization_code` with PKCE, and rotating `refresh_token`).
+/// `POST /oauth/token` (`authorization_code` with PKCE, and rotating `refresh_token`) and
+/// `POST /oauth/revoke` (RFC 7009: `token=…`, always 200).
 enum OAuthRoutes {
     static func add<Context: RequestContext>(to router: Router<Context>, state: AcmeState) {
         router.get("oauth/authorize") { request, _ -> Response in
@@ -37,13 +38,18 @@ enum OAuthRoutes {
             }
         }
 
+        router.post("oauth/revoke") { request, _ -> Response in
+            let fields = try await form(request)
+            guard let token = fields["token"], !token.isEmpty else {
+                return try Reply.json(
+                    ["error": "invalid_request", "error_description": "token is required"], status: .badRequest)
+            }
+            state.oauth.revoke(token)
+            return Response(status: .ok)
+        }
+
         router.post("oauth/token") { request, _ -> Response in
-            var request = request
-            let buffer = try await request.collectBody(upTo: 65_536)
-            let text = String(buffer: buffer)
-            let fields = Dictionary(
-                (URLComponents(string: "?" + text)?.queryItems ?? []).map { ($0.name, $0.value ?? "") },
-                uniquingKeysWith: { first, _ in first })
+            let fields = try await form(request)
             let ttl = state.options.tokenTTL
             do {
                 switch fields["grant_type"] {
@@ -69,5 +75,14 @@ enum OAuthRoutes {
                     ["error": error.code, "error_description": error.description], status: .badRequest)
             }
         }
+    }
+
+    /// The fields of an `application/x-www-form-urlencoded` body.
+    static func form(_ request: Request) async throws -> [String: String] {
+        var request = request
+        let text = String(buffer: try await request.collectBody(upTo: 65_536))
+        let components = URLComponents(string: "?" + text.replacingOccurrences(of: "+", with: "%20"))
+        return Dictionary(
+            (components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { first, _ in first })
     }
 }
