@@ -44,6 +44,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The loopback listener that receives OAuth redirects.
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // SQLite through GRDB: the only target that imports GRDB.

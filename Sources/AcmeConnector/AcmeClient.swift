@@ -2,19 +2,39 @@ import Foundation
 public import MaxConnector
 public import MaxCore
 
-/// Talks to an Acme tenant over the shared connector HTTP client, with the API token read from
-/// the credential store for each request.
+/// How Max signs in to Acme.
+public enum AcmeAuth: String, Sendable, Codable {
+    /// An API token entered during onboarding.
+    case token
+    /// OAuth 2.0 access tokens, refreshed from the refresh token the authorization stored.
+    case oauth
+}
+
+/// Talks to an Acme tenant over the shared connector HTTP client, signed in with the API token
+/// from the credential store or an OAuth 2.0 access token.
+///
+/// With OAuth, a request the API rejects (401) is sent once more with a refreshed token; rejected
+/// again, it fails with `credentials.expired`.
 public struct AcmeClient: Sendable {
     /// The tenant's base URL, without a trailing slash.
     public let baseURL: String
     private let credentials: any CredentialStore
     private let http: ConnectorHTTPClient
+    private let session: OAuth2Session?
 
     /// Creates a client.
-    public init(baseURL: String, credentials: any CredentialStore, http: ConnectorHTTPClient = .shared) {
+    public init(
+        baseURL: String, auth: AcmeAuth = .token, credentials: any CredentialStore, http: ConnectorHTTPClient = .shared
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.credentials = credentials
         self.http = http
+        self.session =
+            auth == .oauth
+            ? OAuth2Session(
+                step: AcmeOnboarding.oauth, state: ["baseURL": .string(self.baseURL)], credentials: credentials,
+                http: http)
+            : nil
     }
 
     /// GETs `path` (with `query`) and decodes the JSON body.
@@ -56,19 +76,34 @@ public struct AcmeClient: Sendable {
 
     /// GETs `path` with the token, and returns the response if it is a success.
     private func response(_ path: String, query: [(String, String)]) async throws -> ConnectorHTTPClient.Response {
-        let token = try await credentials.get(AcmeCredentials.apiToken)
         var components = URLComponents(string: baseURL + path)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let url = components?.string else {
             throw MaxError(.httpInvalidRequest, "'\(baseURL)' is not a valid Acme URL", context: ["baseURL": baseURL])
         }
-        let response = try await http.send(.init(.get, url, headers: [("Authorization", "Bearer \(token)")]))
+        guard let session else {
+            let token = try await credentials.get(AcmeCredentials.apiToken)
+            let response = try await http.send(.init(.get, url, headers: [("Authorization", "Bearer \(token)")]))
+            if response.status == 401 || response.status == 403 {
+                throw MaxError(
+                    .httpUnauthorized, "the API token was rejected by \(baseURL) (\(response.status))",
+                    hint: "create a new API token in Acme, then enter it: \"\(MaxError.reauthenticateCommand())\"",
+                    context: ["status": String(response.status)])
+            }
+            return try response.requireSuccess()
+        }
+        var token = try await session.accessToken()
+        var response = try await http.send(.init(.get, url, headers: [("Authorization", "Bearer \(token)")]))
         if response.status == 401 || response.status == 403 {
-            throw MaxError(
-                .httpUnauthorized, "the API token was rejected by \(baseURL) (\(response.status))",
-                hint:
-                    "create a new API token in Acme, then enter it: \"max disconnect <installation> --keep-data\", then \"max connect acme --name <installation>\"",
-                context: ["status": String(response.status)])
+            // The token lapsed or was revoked before its time: one refresh, then give up.
+            try await session.reject(token)
+            token = try await session.accessToken()
+            response = try await http.send(.init(.get, url, headers: [("Authorization", "Bearer \(token)")]))
+            if response.status == 401 || response.status == 403 {
+                throw MaxError.credentialsExpired(
+                    "\(baseURL) rejects the installation's OAuth access token even after a refresh (\(response.status))"
+                )
+            }
         }
         return try response.requireSuccess()
     }
@@ -78,4 +113,8 @@ public struct AcmeClient: Sendable {
 public enum AcmeCredentials {
     /// The tenant's API token (`acme_…`), entered during onboarding.
     public static let apiToken = Credential.key("api_token")
+    /// The OAuth 2.0 refresh token (`acme_rt_…`), stored by the authorization and rotated on use.
+    public static let refreshToken = Credential.key("refresh_token")
+    /// The current OAuth 2.0 access token (`acme_at_…`) and when it expires.
+    public static let accessToken = Credential.key("access_token", as: OAuth2AccessToken.self)
 }

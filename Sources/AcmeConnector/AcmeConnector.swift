@@ -10,11 +10,14 @@ public struct AcmeConnector: ConnectorModule {
         public var baseURL: String
         /// The workspace to sync.
         public var workspaceId: String
+        /// How Max signs in; an API token when absent (installations from before OAuth).
+        public var auth: AcmeAuth?
 
         /// Creates a config.
-        public init(baseURL: String, workspaceId: String) {
+        public init(baseURL: String, workspaceId: String, auth: AcmeAuth? = nil) {
             self.baseURL = baseURL
             self.workspaceId = workspaceId
+            self.auth = auth
         }
     }
 
@@ -75,7 +78,8 @@ public struct AcmeConnector: ConnectorModule {
     public func initialise(_ config: Config, credentials: any CredentialStore, http: ConnectorHTTPClient) throws
         -> Installation<AcmeContext>
     {
-        let client = AcmeClient(baseURL: config.baseURL, credentials: credentials, http: http)
+        let client = AcmeClient(
+            baseURL: config.baseURL, auth: config.auth ?? .token, credentials: credentials, http: http)
         let context = AcmeContext(client: client, workspaceID: config.workspaceId)
         return Installation(
             context: context,

@@ -16,6 +16,11 @@ extension MaxError.Code {
     /// Refreshing a derived credential failed.
     public static let credentialRefreshFailed = Self(
         domain: "credentials", name: "refresh_failed", category: .transient)
+    /// The source no longer accepts the installation's credentials (a revoked or expired refresh
+    /// token, a token the API keeps rejecting after a refresh): only re-authenticating fixes it.
+    public static let credentialExpired = Self(domain: "credentials", name: "expired", category: .permanent)
+    /// An OAuth 2.0 authorization did not complete (denied, a mismatched state, a failed code exchange, a timeout).
+    public static let oauthFailed = Self(domain: "onboarding", name: "oauth_failed", category: .permanent)
     /// An onboarding input is missing or malformed.
     public static let onboardingInvalidInput = Self(
         domain: "onboarding", name: "invalid_input", category: .validationError)
@@ -26,4 +31,19 @@ extension MaxError.Code {
     public static let noLoader = Self(domain: "sync", name: "no_loader", category: .internal)
     /// A retry or rate-limit override in `max.json` is malformed or out of range.
     public static let invalidPolicy = Self(domain: "connector", name: "invalid_policy", category: .validationError)
+}
+
+extension MaxError {
+    /// The command that re-authenticates an installation, for hints; `<installation>` when the
+    /// connector does not know its name (the runtime fills it in).
+    public static func reauthenticateCommand(_ installation: String = "<installation>") -> String {
+        "max connect \(installation) --reauth"
+    }
+
+    /// `credentials.expired`: the source rejects the installation's credentials for good.
+    public static func credentialsExpired(_ message: String, cause: MaxError? = nil) -> MaxError {
+        MaxError(
+            .credentialExpired, message,
+            hint: "re-authenticate: \"\(reauthenticateCommand())\"", cause: cause)
+    }
 }

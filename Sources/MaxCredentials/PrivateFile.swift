@@ -118,3 +118,29 @@ extension MaxError {
             context: ["path": path])
     }
 }
+
+extension PrivateFile {
+    /// What identifies one version of a file: a file replaced by an atomic write (a rename) has a
+    /// new inode, so a changed signature means "read it again".
+    public struct Signature: Sendable, Hashable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int64
+        let seconds: Int
+        let nanoseconds: Int
+    }
+
+    /// The signature of the file at `url` (not following a link), or `nil` when there is none.
+    public static func signature(of url: URL) -> Signature? {
+        var info = stat()
+        guard lstat(url.path, &info) == 0 else { return nil }
+        #if canImport(Darwin)
+            let modified = info.st_mtimespec
+        #else
+            let modified = info.st_mtim
+        #endif
+        return Signature(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            seconds: Int(modified.tv_sec), nanoseconds: Int(modified.tv_nsec))
+    }
+}

@@ -14,17 +14,27 @@ import Synchronization
 /// data key of the installation's own seals each secret, and the master key seals the data key.
 ///
 /// The file is private to its owner (mode 0600, refused when it is a link, another user's, or
-/// others may read it) and rewritten atomically on every change, under a lock across processes. Opened secrets are kept in the
-/// process after the first read, not read from disk per request. A file from before sealing (plain
-/// JSON) is read once and sealed in place.
+/// others may read it) and rewritten atomically on every change, under a lock across processes.
+/// Opened secrets are kept in the process, not read from disk per request: each read only checks
+/// that the file is the one opened (a `stat`), and opens it again after another process wrote it.
+/// A file from before sealing (plain JSON) is read once and sealed in place.
 public final class FileCredentialStore: CredentialStore {
+    /// The opened secrets and the version of the file they came from.
+    private struct Opened {
+        var values: [String: String]
+        var signature: PrivateFile.Signature?
+    }
+
     private let url: URL
     private let installation: String
     private let keys: @Sendable () throws -> MasterKeyring
-    private let state = Mutex<[String: String]?>(nil)
+    private let state = Mutex<Opened?>(nil)
     private let audit: (@Sendable (_ operation: String, _ names: [String]) -> Void)?
     /// The cache of derived credentials.
     public let derivedCredentials = DerivedCredentialCache()
+
+    /// The credential folders whose lock the current task holds (see ``exclusively(_:)``).
+    @TaskLocal private static var lockedFolders: Set<String> = []
 
     /// A store kept in `url` for the installation with id `installation`.
     ///
@@ -32,8 +42,9 @@ public final class FileCredentialStore: CredentialStore {
     /// written. A file sealed under a previous key of the ring is sealed again under the current
     /// one when it is opened.
     ///
-    /// `audit` hears of every time secrets are opened from the file (`open`, once per process) or
-    /// written (`set`, `remove`), with the names concerned, never a value.
+    /// `audit` hears of every time secrets are opened from the file (`open`: first use in a
+    /// process, and after another process changed the file) or written (`set`, `remove`), with the
+    /// names concerned, never a value.
     public init(
         url: URL, installation: String, keys: @escaping @Sendable () throws -> MasterKeyring,
         audit: (@Sendable (_ operation: String, _ names: [String]) -> Void)? = nil
@@ -59,7 +70,7 @@ public final class FileCredentialStore: CredentialStore {
 
     /// The secret stored under `name`.
     public func secret(named name: String) async throws -> Secret? {
-        try state.withLock { cached in try values(&cached)[name].map(Secret.init) }
+        try values()[name].map(Secret.init)
     }
 
     /// Stores a secret.
@@ -76,7 +87,24 @@ public final class FileCredentialStore: CredentialStore {
 
     /// The stored names, sorted.
     public func names() async throws -> [String] {
-        try state.withLock { cached in try values(&cached).keys.sorted() }
+        try values().keys.sorted()
+    }
+
+    /// Runs `body` holding the lock on the installation's credentials across processes, so what
+    /// it reads, asks the source and writes (a token refresh) is one step for every process.
+    ///
+    /// Waiting for another process polls, never blocking a thread; writes made by `body` (in this
+    /// task) do not wait for the lock they are already under.
+    public func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let folder = url.deletingLastPathComponent().path
+        if Self.lockedFolders.contains(folder) { return try await body() }
+        let descriptor = try openFolder()
+        defer { close(descriptor) }  // releases the lock
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw lockFailed() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try await Self.$lockedFolders.withValue(Self.lockedFolders.union([folder])) { try await body() }
     }
 
     /// Copies every secret of `other` into this store, in one write.
@@ -96,22 +124,33 @@ public final class FileCredentialStore: CredentialStore {
     /// - Returns: Whether it did.
     /// - Throws: as ``secret(named:)``.
     public func rewrap() throws -> Bool {
-        try state.withLock { _ in
-            try acrossProcesses { try currentEnvelope(try keys())?.resealed ?? false }
-        }
+        try acrossProcesses { try currentEnvelope(try keys())?.resealed ?? false }
     }
 
-    /// The opened secrets, read from the file once.
-    private func values(_ cached: inout [String: String]?) throws -> [String: String] {
-        if let cached { return cached }
-        guard FileManager.default.fileExists(atPath: url.path) else { return [:] }
-        let opened = try acrossProcesses { () -> [String: String] in
-            let ring = try keys()
-            return try currentEnvelope(ring)?.envelope.open(with: ring.current) ?? [:]
+    /// The opened secrets: those opened before while the file is unchanged, else the file's.
+    ///
+    /// Reading needs no lock (every write replaces the file atomically); only sealing an old file
+    /// again takes it.
+    private func values() throws -> [String: String] {
+        let signature = PrivateFile.signature(of: url)
+        if let opened = state.withLock({ $0 }), opened.signature == signature { return opened.values }
+        guard signature != nil else {
+            state.withLock { $0 = Opened(values: [:], signature: nil) }
+            return [:]
         }
-        cached = opened
-        if !opened.isEmpty { audit?("open", opened.keys.sorted()) }
-        return opened
+        let ring = try keys()
+        var values: [String: String] = [:]
+        if let text = try PrivateFile.read(url, what: "credential file"), CredentialEnvelope.isEnvelope(text),
+            case let envelope = try sealed(text), envelope.masterKeyID == ring.current.id
+        {
+            values = try envelope.open(with: ring.current)
+        } else {
+            values = try acrossProcesses { try currentEnvelope(ring)?.envelope.open(with: ring.current) ?? [:] }
+        }
+        // The signature from before the read: if the file changed since, the next read opens it again.
+        state.withLock { $0 = Opened(values: values, signature: signature) }
+        if !values.isEmpty { audit?("open", values.keys.sorted()) }
+        return values
     }
 
     /// The file's envelope under `ring`'s current key: one sealed under a previous key of the ring
@@ -130,24 +169,35 @@ public final class FileCredentialStore: CredentialStore {
     /// Applies `edit` to the envelope (made if there is none, sealed again under the current key
     /// if an older one sealed it) and writes it; the cache follows.
     private func change(_ edit: (inout CredentialEnvelope, MasterKey) throws -> Void) throws {
-        try state.withLock { cached in
-            try acrossProcesses {
-                let ring = try keys()
-                var envelope =
-                    try currentEnvelope(ring)?.envelope
-                    ?? CredentialEnvelope(installation: installation, masterKey: ring.current)
-                try edit(&envelope, ring.current)
-                try write(envelope)
-                cached = try envelope.open(with: ring.current)
-            }
+        let opened = try acrossProcesses { () -> Opened in
+            let ring = try keys()
+            var envelope =
+                try currentEnvelope(ring)?.envelope
+                ?? CredentialEnvelope(installation: installation, masterKey: ring.current)
+            try edit(&envelope, ring.current)
+            try write(envelope)
+            return Opened(values: try envelope.open(with: ring.current), signature: PrivateFile.signature(of: url))
         }
+        state.withLock { $0 = opened }
     }
 
-    /// Runs `body` holding an exclusive `flock` on the folder of the file.
+    /// Runs `body` holding an exclusive `flock` on the folder of the file (at once when this task
+    /// holds it already, in ``exclusively(_:)``).
     ///
     /// Two processes (a sync refreshing a token, a command writing one) then never read, change
     /// and write the file at once. The kernel releases the lock when a process dies.
     private func acrossProcesses<T>(_ body: () throws -> T) throws -> T {
+        if Self.lockedFolders.contains(url.deletingLastPathComponent().path) { return try body() }
+        let descriptor = try openFolder()
+        defer { close(descriptor) }  // releases the lock
+        var result: Int32
+        repeat { result = flock(descriptor, LOCK_EX) } while result != 0 && errno == EINTR
+        guard result == 0 else { throw lockFailed() }
+        return try body()
+    }
+
+    /// The folder of the file, made if needed and opened for locking.
+    private func openFolder() throws -> Int32 {
         let folder = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(
             at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: Project.privateFolderMode])
@@ -157,36 +207,40 @@ public final class FileCredentialStore: CredentialStore {
                 .credentialStoreFailed, "cannot open \(folder.path) to lock its credentials",
                 context: ["path": folder.path])
         }
-        defer { close(descriptor) }  // releases the lock
-        var result: Int32
-        repeat { result = flock(descriptor, LOCK_EX) } while result != 0 && errno == EINTR
-        guard result == 0 else {
-            throw MaxError(
-                .credentialStoreFailed, "cannot lock \(folder.path) to change its credentials",
-                context: ["path": folder.path])
-        }
-        return try body()
+        return descriptor
     }
 
-    /// The sealed file; a plain one from before sealing is sealed and written back first.
+    private func lockFailed() -> MaxError {
+        let folder = url.deletingLastPathComponent().path
+        return MaxError(
+            .credentialStoreFailed, "cannot lock \(folder) to change its credentials", context: ["path": folder])
+    }
+
+    /// The sealed file; a plain one from before sealing is sealed and written back first (callers
+    /// hold ``acrossProcesses(_:)``).
     private func envelope() throws -> CredentialEnvelope? {
         guard let text = try PrivateFile.read(url, what: "credential file") else { return nil }
-        if CredentialEnvelope.isEnvelope(text) {
-            let envelope = try CredentialEnvelope(fileText: text, path: url.path)
-            guard envelope.installation == installation else {
-                throw MaxError(
-                    .tamperedCredentials,
-                    "the credential file \(url.path) belongs to another installation (\(envelope.installation))",
-                    hint: MaxError.reenterCredentialsHint,
-                    context: ["path": url.path])
-            }
-            return envelope
-        }
+        if CredentialEnvelope.isEnvelope(text) { return try sealed(text) }
         let plain = try Self.plainValues(text, path: url.path)
         let key = try keys().current
         var envelope = try CredentialEnvelope(installation: installation, masterKey: key)
         for (name, value) in plain { try envelope.set(value, named: name, with: key, at: Date()) }
         try write(envelope)
+        return envelope
+    }
+
+    /// The envelope in `text`, which must be this installation's.
+    ///
+    /// - Throws: `credentials.tampered` for another installation's file; the envelope's errors.
+    private func sealed(_ text: String) throws -> CredentialEnvelope {
+        let envelope = try CredentialEnvelope(fileText: text, path: url.path)
+        guard envelope.installation == installation else {
+            throw MaxError(
+                .tamperedCredentials,
+                "the credential file \(url.path) belongs to another installation (\(envelope.installation))",
+                hint: MaxError.reenterCredentialsHint,
+                context: ["path": url.path])
+        }
         return envelope
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import MaxConnector
 public import MaxCore
 
@@ -17,6 +17,13 @@ public struct OnboardingRunner: Sendable {
     public var credentialValues: [String: Secret] = [:]
     /// The person to ask, or `nil` to run non-interactively.
     public var prompter: (any Prompter)?
+    /// Shown an OAuth 2.0 authorization URL to open; by default it is printed on standard error
+    /// as one line, `authorize: <URL>`.
+    public var authorize: @Sendable (URL) async -> Void = { url in
+        FileHandle.standardError.write(Data("authorize: \(url.absoluteString)\n".utf8))
+    }
+    /// How long an OAuth 2.0 step waits for the redirect.
+    public var authorizationTimeout: Duration = .seconds(300)
 
     /// Creates a runner.
     public init(
@@ -29,53 +36,116 @@ public struct OnboardingRunner: Sendable {
 
     /// Runs `flow`, storing secrets in `store`.
     ///
+    /// Conditional steps run when their condition holds for what the steps before them collected.
+    ///
     /// - Returns: The plain config.
-    /// - Throws: `onboarding.missing_input`, `onboarding.invalid_input`, the flow's validation
-    ///   errors, `credentials.*` errors for unreadable sources.
+    /// - Throws: `onboarding.missing_input`, `onboarding.invalid_input`, `onboarding.oauth_failed`,
+    ///   the flow's validation errors, `credentials.*` errors for unreadable sources.
     public func run(_ flow: OnboardingFlow, store: any CredentialStore) async throws -> OnboardingState {
-        if prompter == nil { try checkNothingMissing(flow) }
+        if prompter == nil { try checkNothingMissing(flow.steps) }
         var state: OnboardingState = [:]
         let context = OnboardingContext(credentialStore: store)
         for step in flow.steps {
-            switch step {
-            case .input(let input):
-                await prompter?.show(step: input.label, description: input.description)
-                for field in input.fields {
-                    state[field.name] = try await value(for: field)
-                }
-                for credential in input.credentials {
-                    try await store.setSecret(try await secret(for: credential), named: credential.name)
-                }
-            case .validation(let validation):
-                await prompter?.report("\(validation.label)…")
-                try await validation.validate(state, context)
-                await prompter?.report("\(validation.label): ok")
-            case .select(let select):
-                let chosen = try await choices(for: select, state: state, context: context)
-                state[select.field] = select.allowsMultiple ? .array(chosen.map(JSONValue.string)) : .string(chosen[0])
-            case .custom(let custom):
-                await prompter?.report("\(custom.label)…")
-                state.merge(try await custom.execute(state, context)) { _, new in new }
-            case .oauth2(let oauth):
-                throw MaxError(
-                    .onboardingInvalidInput, "the \(oauth.provider) OAuth step is not supported by this version of Max",
-                    context: ["step": oauth.label])
-            }
+            try await perform(step, state: &state, context: context, credentialsOnly: false)
         }
         return state
     }
 
-    private func checkNothingMissing(_ flow: OnboardingFlow) throws {
-        var missing: [String] = []
-        for case .input(let input) in flow.steps {
-            for field in input.fields where field.isRequired && field.defaultValue == nil && config[field.name] == nil {
-                missing.append("\(field.name) (--config \(field.name)=…)")
+    /// Runs again the steps of `flow` that ask for or store secrets (and the validation steps, which
+    /// check them) for an installation whose config is `config`, storing the secrets in `store`.
+    ///
+    /// The config is not asked for and does not change; conditional steps follow it.
+    ///
+    /// - Throws: as ``run(_:store:)``.
+    public func reauthenticate(_ flow: OnboardingFlow, config: OnboardingState, store: any CredentialStore)
+        async throws
+    {
+        if prompter == nil { try checkNothingMissing(flow.steps, state: config, credentialsOnly: true) }
+        var state = config
+        let context = OnboardingContext(credentialStore: store)
+        for step in flow.steps {
+            try await perform(step, state: &state, context: context, credentialsOnly: true)
+        }
+    }
+
+    private func perform(
+        _ step: OnboardingStep, state: inout OnboardingState, context: OnboardingContext, credentialsOnly: Bool
+    ) async throws {
+        let store = context.credentialStore
+        switch step {
+        case .input(let input):
+            if credentialsOnly && input.credentials.isEmpty { return }
+            await prompter?.show(step: input.label, description: input.description)
+            if !credentialsOnly {
+                for field in input.fields {
+                    state[field.name] = try await value(for: field)
+                }
             }
-            for credential in input.credentials
-            where credentialSources[credential.name] == nil && credentialValues[credential.name] == nil {
-                missing.append("\(credential.name) (--credential \(credential.name)=env:VAR|file:PATH|-)")
+            for credential in input.credentials {
+                try await store.setSecret(try await secret(for: credential), named: credential.name)
+            }
+        case .validation(let validation):
+            await prompter?.report("\(validation.label)…")
+            try await validation.validate(state, context)
+            await prompter?.report("\(validation.label): ok")
+        case .select(let select):
+            if credentialsOnly { return }
+            let chosen = try await choices(for: select, state: state, context: context)
+            state[select.field] = select.allowsMultiple ? .array(chosen.map(JSONValue.string)) : .string(chosen[0])
+        case .custom(let custom):
+            if credentialsOnly { return }
+            await prompter?.report("\(custom.label)…")
+            state.merge(try await custom.execute(state, context)) { _, new in new }
+        case .oauth2(let oauth):
+            await prompter?.show(
+                step: oauth.label,
+                description:
+                    "Max opens \(oauth.provider) in your browser (or open the authorize: URL below) and waits for the approval."
+            )
+            try await OAuth2Authorization(
+                step: oauth, state: state, authorize: authorize, timeout: authorizationTimeout
+            ).run(store: store)
+            await prompter?.report("\(oauth.label): authorized")
+        case .when(let condition, let inner):
+            if condition.holds(state) {
+                try await perform(inner, state: &state, context: context, credentialsOnly: credentialsOnly)
             }
         }
+    }
+
+    /// Fails at once, before any step runs, when values that only flags can give are missing.
+    ///
+    /// Conditions are decided on the values given (or defaulted), as the steps would.
+    private func checkNothingMissing(
+        _ steps: [OnboardingStep], state initial: OnboardingState = [:], credentialsOnly: Bool = false
+    ) throws {
+        var missing: [String] = []
+        var state = initial
+        func visit(_ step: OnboardingStep) {
+            switch step {
+            case .input(let input):
+                for field in input.fields where !credentialsOnly {
+                    if let given = config[field.name] {
+                        state[field.name] = (try? field.parse(given)) ?? .string(given)
+                    } else if let value = field.defaultValue {
+                        state[field.name] = value
+                    } else if field.isRequired {
+                        missing.append("\(field.name) (--config \(field.name)=…)")
+                    }
+                }
+                for credential in input.credentials
+                where credentialSources[credential.name] == nil && credentialValues[credential.name] == nil {
+                    missing.append("\(credential.name) (--credential \(credential.name)=env:VAR|file:PATH|-)")
+                }
+            case .select(let select) where !credentialsOnly:
+                if let value = config[select.field] ?? select.defaultValue { state[select.field] = .string(value) }
+            case .when(let condition, let inner):
+                if condition.holds(state) { visit(inner) }
+            default:
+                break
+            }
+        }
+        steps.forEach(visit)
         guard missing.isEmpty else { throw Self.missing(missing) }
     }
 
@@ -154,6 +224,7 @@ public struct OnboardingRunner: Sendable {
             return picked.map { options[$0].value }
         }
         if options.count == 1 { return [options[0].value] }
+        if let value = select.defaultValue, options.contains(where: { $0.value == value }) { return [value] }
         let how = select.allowsMultiple ? "one or more of, comma-separated" : "one of"
         throw Self.missing([
             "\(select.field) (--config \(select.field)=…; \(how): " + options.map(\.value).joined(separator: ", ") + ")"

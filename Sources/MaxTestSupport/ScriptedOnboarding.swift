@@ -29,32 +29,40 @@ public struct ScriptedOnboarding: Sendable {
         var state: OnboardingState = [:]
         let context = OnboardingContext(credentialStore: store)
         for step in flow.steps {
-            switch step {
-            case .input(let input):
-                for field in input.fields {
-                    state[field.name] = try field.parse(answers[field.name] ?? "")
-                }
-                for credential in input.credentials {
-                    try await store.setSecret(Secret(secrets[credential.name] ?? ""), named: credential.name)
-                }
-            case .validation(let validation):
-                try await validation.validate(state, context)
-            case .select(let select):
-                let options = try await select.options(state, context)
-                guard let chosen = choices[select.field] ?? options.first?.value,
-                    options.contains(where: { $0.value == chosen })
-                else {
-                    throw MaxError(
-                        .onboardingInvalidInput, "no option '\(choices[select.field] ?? "")' for \(select.label)",
-                        context: ["field": select.field])
-                }
-                state[select.field] = .string(chosen)
-            case .custom(let custom):
-                state.merge(try await custom.execute(state, context)) { _, new in new }
-            case .oauth2(let step):
-                throw MaxError(.onboardingInvalidInput, "a script cannot run the OAuth step '\(step.label)'")
-            }
+            try await perform(step, state: &state, context: context, store: store)
         }
         return state
+    }
+
+    private func perform(
+        _ step: OnboardingStep, state: inout OnboardingState, context: OnboardingContext, store: any CredentialStore
+    ) async throws {
+        switch step {
+        case .input(let input):
+            for field in input.fields {
+                state[field.name] = try field.parse(answers[field.name] ?? "")
+            }
+            for credential in input.credentials {
+                try await store.setSecret(Secret(secrets[credential.name] ?? ""), named: credential.name)
+            }
+        case .validation(let validation):
+            try await validation.validate(state, context)
+        case .select(let select):
+            let options = try await select.options(state, context)
+            guard let chosen = choices[select.field] ?? select.defaultValue ?? options.first?.value,
+                options.contains(where: { $0.value == chosen })
+            else {
+                throw MaxError(
+                    .onboardingInvalidInput, "no option '\(choices[select.field] ?? "")' for \(select.label)",
+                    context: ["field": select.field])
+            }
+            state[select.field] = .string(chosen)
+        case .custom(let custom):
+            state.merge(try await custom.execute(state, context)) { _, new in new }
+        case .oauth2(let step):
+            throw MaxError(.onboardingInvalidInput, "a script cannot run the OAuth step '\(step.label)'")
+        case .when(let condition, let inner):
+            if condition.holds(state) { try await perform(inner, state: &state, context: context, store: store) }
+        }
     }
 }

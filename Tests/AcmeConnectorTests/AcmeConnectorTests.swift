@@ -40,8 +40,8 @@ struct AcmeConnectorTests {
         ] {
             #expect(relationships.contains(expected), "\(expected)")
         }
-        #expect(connector.onboarding.configFields == ["baseURL", "workspaceId"])
-        #expect(connector.onboarding.credentialNames == ["api_token"])
+        #expect(connector.onboarding.configFields == ["baseURL", "auth", "workspaceId"])
+        #expect(connector.onboarding.credentialNames == ["api_token", "refresh_token", "access_token"])
     }
 
     @Test func onboardingStoresTheTokenAndReturnsPlainConfig() async throws {
@@ -51,7 +51,7 @@ struct AcmeConnectorTests {
                 answers: ["baseURL": ready.url + "/"], secrets: ["api_token": ready.apiKey]
             ).run(connector.onboarding, store: store)
             let workspaces = try await AcmeHarnessLite(ready).get("/api/workspaces")
-            #expect(state == ["baseURL": .string(ready.url), "workspaceId": workspaces[0]["id"]!])
+            #expect(state == ["baseURL": .string(ready.url), "auth": "token", "workspaceId": workspaces[0]["id"]!])
             #expect(!JSONValue.object(state).jsonText.contains(ready.apiKey))
             #expect(try await store.get(AcmeCredentials.apiToken) == ready.apiKey)
             let config = try connector.decodeConfig(.object(state))

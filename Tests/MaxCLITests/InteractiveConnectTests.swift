@@ -36,11 +36,12 @@ final class TerminalSession {
         close(slave)  // the child has its own; the master sees the end when the child exits
     }
 
-    /// Reads until the transcript contains `text` (or 15 seconds pass); returns whether it did.
+    /// Reads until the transcript contains `text` `times` times (or 30 seconds pass); returns whether it did.
     @discardableResult
-    func expect(_ text: String) -> Bool {
+    func expect(_ text: String, times: Int = 1) -> Bool {
         let deadline = Date().addingTimeInterval(30)
-        while !transcript.contains(text), Date() < deadline {
+        func seen() -> Bool { transcript.components(separatedBy: text).count > times }
+        while !seen(), Date() < deadline {
             var descriptor = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
             guard poll(&descriptor, 1, 100) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -48,7 +49,7 @@ final class TerminalSession {
             if count <= 0 { break }
             transcript += String(decoding: buffer[0..<count], as: UTF8.self)
         }
-        return transcript.contains(text)
+        return seen()
     }
 
     func type(_ line: String) {
@@ -92,11 +93,13 @@ struct InteractiveConnectTests {
         session.type("not a url")
         #expect(session.expect("Try again."))
         session.type(acme.url)
+        #expect(session.expect("2) OAuth (authorize in the browser)"))
+        #expect(session.expect("Choose 1-2 [1]: "))
+        session.type("")  // the default: an API token
         #expect(session.expect("API token (input hidden): "))
         session.type(acme.apiKey)
-        #expect(session.expect("Checking the API token: ok"))
-        #expect(session.expect("Choose 1-2 [1]: "))
-        #expect(session.transcript.contains("1) Workspace 1"))
+        #expect(session.expect("Checking access: ok"))
+        #expect(session.expect("Choose 1-2 [1]: ", times: 2))
         #expect(session.transcript.contains("2) Workspace 2"))
         session.type("2")
         #expect(session.expect("Connected acme as acme ("))
@@ -117,6 +120,8 @@ struct InteractiveConnectTests {
         let session = try TerminalSession(["-C", folder.url.path, "connect", "acme"])
         #expect(session.expect("Tenant URL"))
         session.type(acme.url)
+        #expect(session.expect("Choose 1-2 [1]: "))
+        session.type("1")
         #expect(session.expect("API token (input hidden): "))
         session.type("acme_wrongwrongwrongwrongwrongwrong00")
         #expect(session.expect("the API token was rejected"))

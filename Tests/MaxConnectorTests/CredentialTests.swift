@@ -32,7 +32,7 @@ struct CredentialTests {
             return "access-\(try await store.get(Credential.key("refresh_token")))-\(count)"
         }
         #expect(try await store.get(access) == "access-r1-1")
-        clock.advance(by: .seconds(3499))
+        clock.advance(by: .seconds(3469))  // refreshed 30 s before it expires
         #expect(try await store.get(access) == "access-r1-1")
         clock.advance(by: .seconds(1))
         #expect(try await store.get(access) == "access-r1-2")

@@ -33,10 +33,25 @@ public struct CredentialKey<Value: CredentialValue>: Sendable, Hashable {
     }
 }
 
+/// A freshly computed value of a ``DerivedCredential`` and how long it may be used.
+public struct Refreshed<Value: CredentialValue>: Sendable {
+    /// The value.
+    public var value: Value
+    /// How long it may be used from now; `nil` for as long as the process lives.
+    public var expiresIn: Duration?
+
+    /// Creates a refreshed value.
+    public init(_ value: Value, expiresIn: Duration?) {
+        self.value = value
+        self.expiresIn = expiresIn
+    }
+}
+
 /// A typed reference to a secret computed from others, such as an OAuth access token refreshed from a stored refresh
 /// token.
 ///
-/// The store caches it and refreshes it when it expires.
+/// The store caches it and refreshes it shortly before it expires (a quarter of its lifetime
+/// early, at most 30 seconds), one refresh at a time however many callers ask.
 ///
 /// ```swift
 /// static let accessToken = Credential.derived("access_token", expiresIn: .seconds(3500)) { store in
@@ -46,19 +61,24 @@ public struct CredentialKey<Value: CredentialValue>: Sendable, Hashable {
 public struct DerivedCredential<Value: CredentialValue>: Sendable {
     /// The name the value is cached under.
     public let name: String
-    /// How long a refreshed value may be used; `nil` for as long as the process lives.
-    public let expiresIn: Duration?
-    /// Computes a fresh value, typically from stored credentials.
-    public let refresh: @Sendable (any CredentialStore) async throws -> Value
+    /// Computes a fresh value and its lifetime, typically from stored credentials.
+    public let refresh: @Sendable (any CredentialStore) async throws -> Refreshed<Value>
 
-    /// Creates a derived credential.
+    /// Creates a derived credential whose refresh says how long each value lives (an OAuth
+    /// token response's `expires_in`).
+    public init(_ name: String, refreshing: @escaping @Sendable (any CredentialStore) async throws -> Refreshed<Value>)
+    {
+        self.name = name
+        self.refresh = refreshing
+    }
+
+    /// Creates a derived credential whose values all live `expiresIn` (`nil`: as long as the process).
     public init(
         _ name: String, expiresIn: Duration? = nil,
         refresh: @escaping @Sendable (any CredentialStore) async throws -> Value
     ) {
         self.name = name
-        self.expiresIn = expiresIn
-        self.refresh = refresh
+        self.refresh = { store in Refreshed(try await refresh(store), expiresIn: expiresIn) }
     }
 }
 

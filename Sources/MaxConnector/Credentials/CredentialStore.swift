@@ -20,6 +20,18 @@ public protocol CredentialStore: Sendable {
     func names() async throws -> [String]
     /// The cache of derived credentials for this store.
     var derivedCredentials: DerivedCredentialCache { get }
+    /// Runs `body` while no other process changes this store, so a read, a call to the source
+    /// and a write (spending a rotating refresh token, say) happen as one step across processes.
+    ///
+    /// Stores only one process uses need no more than to run `body`, which the default does.
+    func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
+}
+
+extension CredentialStore {
+    /// Runs `body`: a store no other process shares has nothing to exclude.
+    public func exclusively<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await body()
+    }
 }
 
 extension CredentialStore {

@@ -1,14 +1,16 @@
 import MaxCore
 
-/// Caches derived credentials and refreshes them when they expire, one refresh at a time.
+/// Caches derived credentials and refreshes them before they expire, one refresh at a time.
 ///
 /// When several tasks ask for a stale value at once, the first refreshes and the others wait for
-/// its result, so a rotating refresh token is never spent twice. Time comes from the clock given
-/// at creation, so tests control expiry.
+/// its result, so a rotating refresh token is never spent twice. A value is refreshed once a
+/// quarter of its lifetime (at most 30 seconds) is left, so a request never leaves with a token
+/// about to lapse. Time comes from the clock given at creation, so tests control expiry.
 public actor DerivedCredentialCache {
     private struct Entry {
         let text: String
-        let expiresAt: Duration?
+        /// When to refresh: a margin before the value expires.
+        let refreshAt: Duration?
     }
 
     private var entries: [String: Entry] = [:]
@@ -27,7 +29,7 @@ public actor DerivedCredentialCache {
     }
 
     func value<Value>(of key: DerivedCredential<Value>, from store: any CredentialStore) async throws -> Value {
-        if let entry = entries[key.name], entry.expiresAt.map({ elapsed() < $0 }) ?? true {
+        if let entry = entries[key.name], entry.refreshAt.map({ elapsed() < $0 }) ?? true {
             return try Value(credentialText: entry.text)
         }
         if waiters[key.name] != nil {
@@ -38,11 +40,15 @@ public actor DerivedCredentialCache {
         }
         waiters[key.name] = []
         do {
-            let value = try await key.refresh(store)
-            let text = value.credentialText
-            entries[key.name] = Entry(text: text, expiresAt: key.expiresIn.map { elapsed() + $0 })
+            let refreshed = try await key.refresh(store)
+            let text = refreshed.value.credentialText
+            entries[key.name] = Entry(text: text, refreshAt: refreshed.expiresIn.map { elapsed() + Self.usable($0) })
             resumeWaiters(for: key.name, with: .success(text))
-            return value
+            return refreshed.value
+        } catch let error as MaxError where error.code == .credentialExpired {
+            // Refreshing cannot help: only re-authenticating does. Say so as it is.
+            resumeWaiters(for: key.name, with: .failure(error))
+            throw error
         } catch {
             let failure = MaxError(
                 .credentialRefreshFailed, "refreshing the credential '\(key.name)' failed",
@@ -55,8 +61,19 @@ public actor DerivedCredentialCache {
         }
     }
 
+    /// How much of a lifetime a value is used before it is refreshed: all but a quarter of it,
+    /// and all but 30 seconds at most.
+    static func usable(_ lifetime: Duration) -> Duration {
+        lifetime - min(lifetime / 4, .seconds(30))
+    }
+
     func invalidate(_ name: String) {
         entries[name] = nil
+    }
+
+    /// Forgets the cached value of `name` if it is still `text` (a value refreshed since stays).
+    func invalidate(_ name: String, ifValueIs text: String) {
+        if entries[name]?.text == text { entries[name] = nil }
     }
 
     private func resumeWaiters(for name: String, with result: Result<String, any Error>) {

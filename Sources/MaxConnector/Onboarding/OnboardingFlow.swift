@@ -42,24 +42,37 @@ public struct OnboardingFlow: Sendable {
 
     /// The names of every config field the flow can fill, in order.
     public var configFields: [String] {
-        steps.flatMap { step -> [String] in
-            switch step {
-            case .input(let input): input.fields.map(\.name)
-            case .select(let select): [select.field]
-            default: []
-            }
-        }
+        steps.flatMap(\.configFields)
     }
 
-    /// The names of every credential the flow stores, in order.
+    /// The names of every credential the flow can store, in order.
     public var credentialNames: [String] {
-        steps.flatMap { step -> [String] in
-            switch step {
-            case .input(let input): input.credentials.map(\.name)
-            case .oauth2(let oauth): [oauth.credential.name]
-            default: []
-            }
-        }
+        steps.flatMap { $0.credentialNames(for: nil) }
+    }
+
+    /// The names of the credentials an installation with `config` holds once onboarded: those of
+    /// the steps whose conditions `config` meets.
+    public func credentialNames(for config: OnboardingState) -> [String] {
+        steps.flatMap { $0.credentialNames(for: config) }
+    }
+}
+
+/// When a conditional step runs, decided from the values collected before it.
+public struct StepCondition: Sendable {
+    /// What the condition checks, for messages ("auth is oauth").
+    public let description: String
+    /// Whether the step runs.
+    public let holds: @Sendable (OnboardingState) -> Bool
+
+    /// A condition described by `description`.
+    public init(_ description: String, holds: @escaping @Sendable (OnboardingState) -> Bool) {
+        self.description = description
+        self.holds = holds
+    }
+
+    /// The field `name` holds the text `value`.
+    public static func field(_ name: String, is value: String) -> StepCondition {
+        StepCondition("\(name) is \(value)") { $0[name]?.stringValue == value }
     }
 }
 
@@ -75,6 +88,8 @@ public enum OnboardingStep: Sendable {
     case oauth2(OAuth2Step)
     /// Anything else: a function that adds to the state.
     case custom(CustomStep)
+    /// A step that runs only when the condition holds for the values collected before it.
+    indirect case when(StepCondition, OnboardingStep)
 
     /// The step's label, as the user sees it.
     public var label: String {
@@ -84,6 +99,32 @@ public enum OnboardingStep: Sendable {
         case .select(let step): step.label
         case .oauth2(let step): step.label
         case .custom(let step): step.label
+        case .when(_, let step): step.label
+        }
+    }
+
+    /// Whether the step asks for or stores a secret (what `max connect --reauth` runs again).
+    public var bearsCredentials: Bool {
+        !credentialNames(for: nil).isEmpty
+    }
+
+    var configFields: [String] {
+        switch self {
+        case .input(let input): input.fields.map(\.name)
+        case .select(let select): [select.field]
+        case .when(_, let step): step.configFields
+        default: []
+        }
+    }
+
+    /// The credentials the step stores; with `config`, only if its condition holds for it.
+    func credentialNames(for config: OnboardingState?) -> [String] {
+        switch self {
+        case .input(let input): input.credentials.map(\.name)
+        case .oauth2(let oauth): [oauth.credential.name, oauth.accessToken.name]
+        case .when(let condition, let step):
+            config.map { condition.holds($0) } ?? true ? step.credentialNames(for: config) : []
+        default: []
         }
     }
 }

@@ -25,17 +25,20 @@ public struct SelectStep: Sendable {
     public let field: String
     /// Whether several options may be chosen; the value is then an array.
     public let allowsMultiple: Bool
+    /// The value chosen when none is given and nobody can be asked.
+    public let defaultValue: String?
     /// Fetches the options.
     public let options: @Sendable (OnboardingState, OnboardingContext) async throws -> [SelectOption]
 
     /// Creates a select step.
     public init(
-        _ label: String, field: String, multiple: Bool = false,
+        _ label: String, field: String, multiple: Bool = false, default defaultValue: String? = nil,
         options: @escaping @Sendable (OnboardingState, OnboardingContext) async throws -> [SelectOption]
     ) {
         self.label = label
         self.field = field
         self.allowsMultiple = multiple
+        self.defaultValue = defaultValue
         self.options = options
     }
 }
