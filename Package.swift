@@ -146,7 +146,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxCLITests",
-            dependencies: ["MaxCLI", "MaxRuntime", "MaxCore", "AcmeAPI", "MaxConnector", "MaxTestSupport"]
+            dependencies: [
+                "MaxCLI", "MaxRuntime", "MaxCore", "AcmeAPI", "AcmeConnector", "MaxConnector", "MaxTestSupport",
+            ]
         ),
         .testTarget(
             name: "AcmeConnectorTests",

@@ -2,9 +2,11 @@ import Crypto
 import Foundation
 import Synchronization
 
-/// Acme's OAuth 2.0 state: authorization codes (with their PKCE challenges), access tokens that
-/// expire, and refresh tokens that rotate: using one issues a new one and retires the old. Every token
-/// belongs to a grant (one authorization); revoking a refresh token ends its grant's access tokens too.
+/// Acme's OAuth 2.0 state: authorization codes, access tokens and rotating refresh tokens.
+///
+/// Codes carry their PKCE challenges; access tokens expire; using a refresh token issues a new one
+/// and retires the old. Every token belongs to a grant (one authorization); revoking a refresh token
+/// ends its grant's access tokens too.
 final class OAuthStore: Sendable {
     struct Grant: Sendable {
         let clientID: String
@@ -97,8 +99,10 @@ final class OAuthStore: Sendable {
         }
     }
 
-    /// Revokes a token (RFC 7009): a refresh token ends its whole grant (its access tokens stop
-    /// working too); an access token ends alone. Unknown tokens are not an error.
+    /// Revokes a token (RFC 7009); unknown tokens are not an error.
+    ///
+    /// A refresh token ends its whole grant (its access tokens stop working too); an access token
+    /// ends alone.
     func revoke(_ token: String) {
         state.withLock { state in
             state.counts.revocations += 1
@@ -107,6 +111,20 @@ final class OAuthStore: Sendable {
             } else {
                 state.accessTokens[token] = nil
             }
+        }
+    }
+
+    /// Revokes every grant, as a tenant admin removing an app's access does: every refresh and
+    /// access token stops working.
+    ///
+    /// - Returns: How many refresh tokens were revoked.
+    func revokeAll() -> Int {
+        state.withLock { state in
+            let count = state.refreshTokens.count
+            state.counts.revocations += count
+            state.refreshTokens = [:]
+            state.accessTokens = [:]
+            return count
         }
     }
 

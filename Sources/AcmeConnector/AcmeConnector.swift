@@ -90,6 +90,10 @@ public struct AcmeConnector: ConnectorModule {
                 do {
                     let _: AcmeDTO.Workspace = try await client.get("/api/workspaces/\(config.workspaceId)")
                     return .healthy
+                } catch let error as MaxError
+                    where error.code == .credentialExpired || error.code == .httpUnauthorized
+                {
+                    return .credentialExpired(error.message)
                 } catch let error as MaxError {
                     return .unhealthy(error.message)
                 } catch {

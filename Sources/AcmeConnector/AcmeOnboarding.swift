@@ -25,7 +25,7 @@ public enum AcmeOnboarding {
                 ]
             }),
         .when(
-            .field("auth", is: AcmeAuth.token.rawValue),
+            .field("auth", isOrDefaults: AcmeAuth.token.rawValue),
             .input(
                 InputStep(
                     "API token",

@@ -5,6 +5,13 @@ import MaxCore
 import MaxQuery
 import MaxRuntime
 import MaxStorage
+import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 struct ConnectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,15 +23,36 @@ struct ConnectCommand: AsyncParsableCommand {
               max connect acme --config baseURL=https://acme.example.com \\
                 --credential api_token=env:ACME_TOKEN --config workspaceId=ws_…
             A secret is never accepted as a literal: use env:VAR, file:PATH, or - (standard input).
+
+            With --config auth=oauth, Acme signs Max in with OAuth 2.0: Max prints one line
+            "authorize: <URL>" on stderr (and opens it in the browser on a desktop terminal),
+            then waits up to 5 minutes for the approval to come back to a port on 127.0.0.1.
+
+            max connect <installation> --reauth enters an existing installation's credentials
+            again (a new token, a new OAuth approval): only the steps that ask for secrets run,
+            and its id, config and synced data stay. Ctrl-C at any step exits 130 and saves nothing.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
-    @Argument(help: "The connector, such as acme (see \"max connectors\").") var connector: String
+    @Argument(help: "The connector, such as acme (see \"max connectors\"); with --reauth, the installation.")
+    var connector: String
     @Option(help: "The installation's name (default: the connector's, then -2, -3…).") var name: String?
     @Option(help: "A config value, as key=value. Repeatable.") var config: [String] = []
     @Option(help: "A secret's source, as key=env:VAR, key=file:PATH or key=-. Repeatable.") var credential: [String] =
         []
     @Flag(help: "Never prompt, even on a terminal.") var noInput = false
+    @Flag(help: "Enter the credentials of an existing installation again, keeping its id, config and data.")
+    var reauth = false
+
+    func validate() throws {
+        if reauth, name != nil {
+            throw ValidationError("--reauth takes the installation's name as its argument, not --name")
+        }
+        if reauth, !config.isEmpty {
+            throw ValidationError(
+                "--reauth keeps the installation's config: drop --config (or disconnect and connect again)")
+        }
+    }
 
     func run() async throws {
         let workspace = try global.workspace()
@@ -39,11 +67,49 @@ struct ConnectCommand: AsyncParsableCommand {
             sources[key] = try CredentialSource(parsing: value, key: key)
         }
         let interactive = !noInput && Terminal.stdinIsTTY
-        let runner = OnboardingRunner(
+        var runner = OnboardingRunner(
             config: values, credentialSources: sources, prompter: interactive ? TerminalPrompter() : nil)
-        let (name, record) = try await workspace.connect(connector, name: name, runner: runner)
-        Terminal.out("Connected \(record.connectorName) as \(name) (\(record.id))")
-        Terminal.err("next: max sync \(name)")
+        runner.authorize = { url in
+            Terminal.err("authorize: \(url.absoluteString)")
+            if interactive { Browser.open(url) }
+        }
+        let subject = connector
+        let reauth = reauth
+        let ready = runner
+        let name = name
+        try await Self.exitingOnInterrupt(what: reauth ? "Re-authentication of \(subject)" : "Connect") {
+            if reauth {
+                let stored = try await workspace.reauthenticate(subject, runner: ready)
+                Terminal.out(
+                    "Re-authenticated \(subject): stored \(stored.isEmpty ? "nothing" : stored.joined(separator: ", "))"
+                )
+                Terminal.err("next: max sync \(subject)")
+            } else {
+                let (name, record) = try await workspace.connect(subject, name: name, runner: ready)
+                Terminal.out("Connected \(record.connectorName) as \(name) (\(record.id))")
+                Terminal.err("next: max sync \(name)")
+            }
+        }
+    }
+
+    /// Runs `body`; on SIGINT or SIGTERM, puts the terminal back as it was (echo on) and exits 130
+    /// at once: a prompt blocked on input cannot be cancelled, and nothing is written before the
+    /// onboarding succeeds, so there is nothing to undo.
+    static func exitingOnInterrupt(what: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let saved = Terminal.inputMode()
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                for await _ in signals {
+                    Terminal.restoreInputMode(saved)
+                    Terminal.err("\n\(what) interrupted: nothing was saved")
+                    Foundation.exit(130)
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 
     static func split(_ pair: String, flag: String) throws -> (String, String) {

@@ -15,10 +15,12 @@ struct CredentialsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "ls",
-            abstract: "List the credential keys an installation has stored, and when each was set.",
+            abstract: "List an installation's credential keys, where each comes from, and when it was set.",
             discussion: """
                 Reads the sealed credential file without opening it: no master key is needed, and no
-                value is ever shown.
+                value is ever shown. SOURCE is "stored" (sealed in .max/) or the environment
+                variable max.json references ("credentials": {"api_token": "env:ACME_TOKEN"}),
+                read each time the credential is used and never stored.
                 """)
 
         @OptionGroup(title: "Global Options") var global: GlobalOptions
@@ -32,9 +34,14 @@ struct CredentialsCommand: AsyncParsableCommand {
         func run() async throws {
             let workspace = try global.workspace()
             let record = try workspace.record(installation)
-            let entries = try workspace.credentials(for: installation, installation: record.id).listing()
+            let stored = try workspace.credentials(for: installation, installation: record.id).listing()
+            let references = record.credentialReferences
+            // A referenced key is read from the environment, whatever the store may still hold.
+            let entries: [(name: String, source: String, setAt: String?)] =
+                (stored.filter { references[$0.name] == nil }.map { ($0.name, "stored", $0.setAt) }
+                + references.map { ($0.key, $0.value.shown, nil) }).sorted { $0.name < $1.name }
             let rows: [JSONValue] = entries.map { entry in
-                var row: [String: JSONValue] = ["key": .string(entry.name), "source": "stored"]
+                var row: [String: JSONValue] = ["key": .string(entry.name), "source": .string(entry.source)]
                 if let setAt = entry.setAt { row["setAt"] = .string(setAt) }
                 return .object(row)
             }
@@ -43,11 +50,11 @@ struct CredentialsCommand: AsyncParsableCommand {
             case .ndjson: rows.forEach { Terminal.out($0.jsonText) }
             case .text, .csv:
                 guard !entries.isEmpty else {
-                    Terminal.err("\(installation) has no stored credentials")
+                    Terminal.err("\(installation) has no credentials")
                     return
                 }
                 Table.print(
-                    headers: ["KEY", "SOURCE", "SET AT"], rows: entries.map { [$0.name, "stored", $0.setAt ?? "-"] })
+                    headers: ["KEY", "SOURCE", "SET AT"], rows: entries.map { [$0.name, $0.source, $0.setAt ?? "-"] })
             }
         }
     }

@@ -17,7 +17,7 @@ public struct MaxCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ConnectorsCommand.self, ConnectCommand.self, DisconnectCommand.self, ListCommand.self,
             StatusCommand.self, SchemaCommand.self, SyncCommand.self, RunsCommand.self, SearchCommand.self,
-            CountCommand.self, CredentialsCommand.self,
+            CountCommand.self, CredentialsCommand.self, InstallCommand.self,
             DemoCommand.self,
         ]
     )

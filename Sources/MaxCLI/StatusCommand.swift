@@ -11,7 +11,9 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             Asks each installation's source whether it is reachable and accepts the credentials, all
             at once, each within --timeout seconds, and shows beside it what its stored syncs say
-            (SYNC as in "max ls", the last completed sync, the last error). Exits 1 if any is not healthy; an installation
+            (SYNC as in "max ls", the last completed sync, the last error). STATUS is healthy,
+            degraded, unhealthy, or credential_expired (the source refuses the credentials: the
+            reason says so, with the "max connect <name> --reauth" that fixes it). Exits 1 if any is not healthy; an installation
             that cannot be checked at all (an unknown connector, unreadable credentials) gets a row
             with status "error" and the reason, and the exit code of that error when it is the only
             kind of failure.
@@ -52,8 +54,11 @@ struct StatusCommand: AsyncParsableCommand {
                         let health = try await Self.check(name, workspace: workspace, seconds: seconds)
                         object["status"] = .string(health.name)
                         if let reason = health.reason { object["reason"] = .string(reason) }
+                        if case .credentialExpired = health {
+                            object["hint"] = .string("re-authenticate: \(MaxError.reauthenticateCommand(name))")
+                        }
                     } catch {
-                        let error = MaxError.wrapping(error)
+                        let error = MaxError.wrapping(error).naming(installation: name)
                         object["status"] = "error"
                         object["reason"] = .string(error.message)
                         object["error"] = error.jsonObject
@@ -77,7 +82,8 @@ struct StatusCommand: AsyncParsableCommand {
                     [
                         row["name"]?.stringValue ?? "", row["status"]?.stringValue ?? "",
                         row["sync"]?.stringValue ?? "never synced", row["lastSync"]?.stringValue ?? "-",
-                        row["reason"]?.stringValue ?? row["lastError"]?.stringValue ?? "",
+                        [row["reason"]?.stringValue ?? row["lastError"]?.stringValue, row["hint"]?.stringValue]
+                            .compactMap { $0 }.joined(separator: "; "),
                     ]
                 })
         }

@@ -43,6 +43,18 @@ enum Terminal {
         on ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
+    /// The terminal settings of standard input, if it is a terminal, to put back later.
+    static func inputMode() -> termios? {
+        var mode = termios()
+        return tcgetattr(STDIN_FILENO, &mode) == 0 ? mode : nil
+    }
+
+    /// Puts back settings from ``inputMode()``.
+    static func restoreInputMode(_ mode: termios?) {
+        guard var mode else { return }
+        tcsetattr(STDIN_FILENO, TCSANOW, &mode)
+    }
+
     /// Shows `prompt`, then reads a line from standard input with echo turned off (for secrets).
     ///
     /// Echo goes off before the prompt appears, and with `TCSANOW`: `TCSAFLUSH` would discard

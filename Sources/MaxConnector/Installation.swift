@@ -50,13 +50,17 @@ public enum HealthStatus: Sendable, Hashable, Codable {
     case degraded(String)
     /// Not working.
     case unhealthy(String)
+    /// Not working until someone re-authenticates: the source refuses the credentials for good
+    /// (a revoked grant, a deleted token).
+    case credentialExpired(String)
 
-    /// `healthy`, `degraded` or `unhealthy`.
+    /// `healthy`, `degraded`, `unhealthy` or `credential_expired`.
     public var name: String {
         switch self {
         case .healthy: "healthy"
         case .degraded: "degraded"
         case .unhealthy: "unhealthy"
+        case .credentialExpired: "credential_expired"
         }
     }
 
@@ -64,7 +68,7 @@ public enum HealthStatus: Sendable, Hashable, Codable {
     public var reason: String? {
         switch self {
         case .healthy: nil
-        case .degraded(let reason), .unhealthy(let reason): reason
+        case .degraded(let reason), .unhealthy(let reason), .credentialExpired(let reason): reason
         }
     }
 }

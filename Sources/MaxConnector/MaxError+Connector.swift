@@ -34,12 +34,6 @@ extension MaxError.Code {
 }
 
 extension MaxError {
-    /// The command that re-authenticates an installation, for hints; `<installation>` when the
-    /// connector does not know its name (the runtime fills it in).
-    public static func reauthenticateCommand(_ installation: String = "<installation>") -> String {
-        "max connect \(installation) --reauth"
-    }
-
     /// `credentials.expired`: the source rejects the installation's credentials for good.
     public static func credentialsExpired(_ message: String, cause: MaxError? = nil) -> MaxError {
         MaxError(

@@ -148,8 +148,32 @@ extension MaxError.Code {
 }
 
 extension MaxError {
-    /// The commands that enter an installation's credentials again, for hints (until a
-    /// re-authentication command exists).
-    public static let reenterCredentialsCommands =
-        "\"max disconnect <installation> --keep-data\", then \"max connect <connector> --name <installation>\""
+    /// The placeholder hints use for the installation's name where the layer that throws does not
+    /// know it; ``naming(installation:)`` fills it in.
+    public static let installationPlaceholder = "<installation>"
+
+    /// The command that enters an installation's credentials again (re-running only the
+    /// credential-bearing onboarding steps), for hints.
+    ///
+    /// - Parameter installation: The installation's name, or the placeholder.
+    /// - Returns: `max connect <installation> --reauth`.
+    public static func reauthenticateCommand(_ installation: String = installationPlaceholder) -> String {
+        "max connect \(installation) --reauth"
+    }
+
+    /// The quoted re-authentication command, for hints.
+    public static let reenterCredentialsCommands = "\"\(reauthenticateCommand())\""
+
+    /// This error with the installation's name in place of ``installationPlaceholder``, in its
+    /// message and hint and in those of the `MaxError`s it wraps.
+    ///
+    /// - Parameter installation: The installation the error is about.
+    /// - Returns: The error, named.
+    public func naming(installation: String) -> MaxError {
+        var named = self
+        named.message = message.replacing(Self.installationPlaceholder, with: installation)
+        named.hint = hint?.replacing(Self.installationPlaceholder, with: installation)
+        if let inner = cause as? MaxError { named.cause = inner.naming(installation: installation) }
+        return named
+    }
 }

@@ -32,14 +32,49 @@ public enum CredentialSource: Sendable, Hashable {
         }
     }
 
+    /// The source as written: `env:VAR`, `file:PATH` or `-`.
+    public var reference: String {
+        switch self {
+        case .environment(let name): "env:\(name)"
+        case .file(let path): "file:\(path)"
+        case .standardInput: "-"
+        }
+    }
+
+    /// The source as a message may show it: the variable's name when it looks like one
+    /// (`ACME_TOKEN`), else only its kind, in case a secret was pasted where the name belongs.
+    public var shown: String {
+        switch self {
+        case .environment(let name) where Self.looksLikeVariable(name): "env:\(name)"
+        case .environment: "env:…"
+        case .file: "file:…"
+        case .standardInput: "-"
+        }
+    }
+
+    /// Whether `name` looks like an environment variable's name (upper case, digits and `_`), not
+    /// like a secret, which has lower case letters or other characters.
+    static func looksLikeVariable(_ name: String) -> Bool {
+        name.count <= 64 && name.first.map { $0 == "_" || ("A"..."Z").contains($0) } == true
+            && name.allSatisfy { $0 == "_" || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+    }
+
     /// Reads the secret.
     ///
-    /// Errors name the credential and the kind of source, never the variable name or path given:
-    /// a secret pasted where the name belongs (`env:<token>`) must not be printed back.
+    /// Errors name the credential and where it was referenced; a variable's name only when it
+    /// looks like one and a path never: a secret pasted in its place (`env:<token>`) must not be
+    /// printed back.
     ///
+    /// - Parameters:
+    ///   - key: The credential's name.
+    ///   - origin: Where the source was given, for messages; by default `--credential <key>`.
+    ///   - environment: The environment to read variables from.
+    /// - Returns: The secret.
     /// - Throws: `credentials.source_unreadable`.
-    public func read(key: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Secret
-    {
+    public func read(
+        key: String, origin: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> Secret {
+        let given = origin ?? "--credential \(key)"
         func unreadable(_ what: String, _ hint: String) -> MaxError {
             MaxError(
                 .credentialSourceUnreadable, "cannot read the credential '\(key)': \(what)", hint: hint,
@@ -49,16 +84,21 @@ public enum CredentialSource: Sendable, Hashable {
         switch self {
         case .environment(let name):
             guard let text = environment[name], !text.isEmpty else {
+                if Self.looksLikeVariable(name) {
+                    throw unreadable(
+                        "the environment variable \(name) (from \(given)) is not set or is empty",
+                        "export \(name) first")
+                }
                 throw unreadable(
-                    "the environment variable named in --credential \(key)=env:… is not set or is empty",
+                    "the environment variable named in \(given) is not set or is empty",
                     "export that variable first, and check its name (Max does not print it, in case a secret was pasted in its place)"
                 )
             }
             value = text
-        case .file(let path):
-            guard let data = FileManager.default.contents(atPath: path) else {
+        case .file:
+            guard case .file(let path) = self, let data = FileManager.default.contents(atPath: path) else {
                 throw unreadable(
-                    "the file named in --credential \(key)=file:… cannot be read",
+                    "the file named in \(given) cannot be read",
                     "check the path and its permissions (Max does not print it, in case a secret was pasted in its place)"
                 )
             }

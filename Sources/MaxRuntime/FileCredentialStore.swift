@@ -119,6 +119,27 @@ public final class FileCredentialStore: CredentialStore {
         audit?("set", incoming.map(\.0).sorted())
     }
 
+    /// Replaces everything stored with the secrets of `other`, under a new data key, in one write.
+    ///
+    /// What the file held before is not opened, so a damaged, tampered or foreign file (or one a
+    /// lost master key sealed) is replaced as well: this is how credentials are entered again.
+    public func replaceAll(with other: InMemoryCredentialStore) async throws {
+        var incoming: [(String, String)] = []
+        for name in try await other.names() {
+            if let secret = try await other.secret(named: name) { incoming.append((name, secret.revealed)) }
+        }
+        let opened = try acrossProcesses { () -> Opened in
+            let key = try keys().current
+            var envelope = try CredentialEnvelope(installation: installation, masterKey: key)
+            for (name, value) in incoming { try envelope.set(value, named: name, with: key, at: Date()) }
+            try write(envelope)
+            return Opened(values: Dictionary(uniqueKeysWithValues: incoming), signature: PrivateFile.signature(of: url))
+        }
+        state.withLock { $0 = opened }
+        await derivedCredentials.invalidateAll()
+        audit?("replace", incoming.map(\.0).sorted())
+    }
+
     /// Seals the file again under the ring's current key if a previous one sealed it.
     ///
     /// - Returns: Whether it did.

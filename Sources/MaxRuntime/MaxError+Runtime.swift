@@ -28,4 +28,9 @@ extension MaxError.Code {
     /// A credential source (`env:`, `file:`, `-`) cannot be read.
     public static let credentialSourceUnreadable = Self(
         domain: "credentials", name: "source_unreadable", category: .validationError)
+    /// A credential `max.json` references from the environment was to be written into the store.
+    public static let credentialReferenced = Self(domain: "credentials", name: "referenced", category: .conflict)
+    /// An installation has nothing to re-authenticate: its onboarding stores no credentials.
+    public static let nothingToReauthenticate = Self(
+        domain: "onboarding", name: "no_credentials", category: .validationError)
 }

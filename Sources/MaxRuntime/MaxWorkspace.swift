@@ -175,7 +175,17 @@ public struct MaxWorkspace: Sendable {
         http.statistics = statistics
         http.logger = try? project.logger(for: name, label: "max.http")  // no log (a read-only disk) never stops a sync
         return try module.initialise(
-            config: record.config, credentials: try credentials(for: name, installation: record.id), http: http)
+            config: record.config, credentials: try connectorCredentials(name, record), http: http)
+    }
+
+    /// The credentials an installation's connector reads: the references of `max.json`, read from
+    /// the environment at use time, and the sealed store for the rest.
+    ///
+    /// - Throws: as ``credentials(for:installation:)``.
+    public func connectorCredentials(_ name: String, _ record: InstallationRecord) throws -> ReferencedCredentialStore {
+        ReferencedCredentialStore(
+            base: try credentials(for: name, installation: record.id), references: record.credentialReferences,
+            installation: name, environment: { ProcessInfo.processInfo.environment })
     }
 
     /// The limit of a connector that declares none: high enough never to bind until a 429 lowers it.
@@ -242,6 +252,47 @@ public struct MaxWorkspace: Sendable {
             throw error
         }
         return (chosen, record)
+    }
+
+    /// Enters an installation's credentials again: runs only the credential-bearing steps of its
+    /// onboarding (and its checks) with its config, then replaces its stored credentials with the
+    /// new ones. Its id, config and data stay as they are.
+    ///
+    /// Credentials `max.json` references from the environment are read from there (the checks
+    /// see them) and not stored. Nothing is written unless every step succeeds.
+    ///
+    /// - Parameters:
+    ///   - name: The installation.
+    ///   - runner: How onboarding gets its values.
+    /// - Returns: The names of the credentials stored.
+    /// - Throws: `installation.not_found`, `onboarding.no_credentials` for a connector whose
+    ///   onboarding stores none, onboarding's errors, the store's errors.
+    public func reauthenticate(_ name: String, runner: OnboardingRunner) async throws -> [String] {
+        let record = try record(name)
+        let module = try await module(for: record)
+        let config = record.config.objectValue ?? [:]
+        guard module.onboarding.steps.contains(where: \.bearsCredentials) else {
+            throw MaxError(
+                .nothingToReauthenticate,
+                "\(record.connectorName) keeps no credentials, so \(name) has none to enter again",
+                context: ["installation": name])
+        }
+        var runner = runner
+        let environment = ProcessInfo.processInfo.environment
+        for (key, reference) in record.credentialReferences {
+            runner.credentialValues[key] = try reference.read(
+                key: key, origin: "max.json (installations.\(name).credentials.\(key))", environment: environment)
+        }
+        let staging = InMemoryCredentialStore()
+        do {
+            try await runner.reauthenticate(module.onboarding, config: config, store: staging)
+        } catch let error as MaxError {
+            throw error.naming(installation: name)
+        }
+        for key in record.credentialReferences.keys { try await staging.removeSecret(named: key) }
+        try project.prepareInstallationFolder(name)
+        try await credentials(for: name, installation: record.id).replaceAll(with: staging)
+        return try await staging.names()
     }
 
     /// Removes an installation from `max.json`, wipes its credentials, and deletes its data and
@@ -327,7 +378,7 @@ public struct MaxWorkspace: Sendable {
             logger?.notice(
                 "sync stopped", metadata: ["error.code": "\(code)", "http.requests": "\(statistics.requests)"])
             await live.stop()
-            throw error
+            throw (error as? MaxError)?.naming(installation: name) ?? error
         }
     }
 }

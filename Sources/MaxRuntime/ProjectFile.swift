@@ -82,6 +82,9 @@ public struct InstallationRecord: Sendable, Equatable {
     public var provider: String?
     /// The connector's plain config.
     public var config: JSONValue
+    /// Credentials read from the environment at use time instead of the credential store
+    /// (`"credentials": {"api_token": "env:ACME_TOKEN"}`), by credential name. Never values.
+    public var credentialReferences: [String: CredentialSource] = [:]
     /// Every other key, kept as it was.
     public var otherKeys: [String: JSONValue]
 
@@ -122,6 +125,7 @@ public struct InstallationRecord: Sendable, Equatable {
         default: throw ProjectFile.invalid(path, "'installations.\(name).provider' must be a string")
         }
         config = members.removeValue(forKey: "config") ?? .object([:])
+        credentialReferences = try Self.references(members.removeValue(forKey: "credentials"), name: name, path: path)
         otherKeys = members
     }
 
@@ -132,7 +136,38 @@ public struct InstallationRecord: Sendable, Equatable {
         members["connectedAt"] = .string(connectedAt)
         if let provider { members["provider"] = .string(provider) }
         members["config"] = config
+        if !credentialReferences.isEmpty {
+            members["credentials"] = .object(credentialReferences.mapValues { .string($0.reference) })
+        }
         return .object(members)
+    }
+
+    /// Reads `installations.<name>.credentials`: an object of `env:VAR` references.
+    ///
+    /// A value that is not one is refused without being repeated (it may be a secret pasted in);
+    /// `file:` is refused too, since a shared `max.json` must not make Max read files outside the
+    /// project.
+    static func references(_ json: JSONValue?, name: String, path: String) throws -> [String: CredentialSource] {
+        guard let json else { return [:] }
+        guard let object = json.objectValue else {
+            throw ProjectFile.invalid(
+                path,
+                "'installations.\(name).credentials' must be an object such as {\"api_token\": \"env:ACME_TOKEN\"}")
+        }
+        var references: [String: CredentialSource] = [:]
+        for (key, value) in object {
+            let at = "'installations.\(name).credentials.\(key)'"
+            guard let text = value.stringValue, text.hasPrefix("env:"), text.count > 4 else {
+                throw MaxError(
+                    .invalidProjectFile,
+                    "\(path) is invalid: \(at) must be a reference to an environment variable (env:VAR); its value is not shown, in case it is a secret",
+                    hint:
+                        "secrets never go in max.json: write \"env:VAR\" and export VAR, or remove the key and run \"max connect \(name) --reauth\"",
+                    context: ["path": path, "credential": key])
+            }
+            references[key] = .environment(String(text.dropFirst(4)))
+        }
+        return references
     }
 }
 

@@ -32,9 +32,10 @@ struct TaskContext: Sendable {
             throw CancellationError()
         } catch {
             let maxError = (error as? MaxError) ?? MaxError(.internalError, String(describing: error))
-            // The store failing, or the source's breaker giving up, stops the whole run: other
-            // tasks would fail the same way.
-            if maxError.code == .circuitOpen
+            // The store failing, the source's breaker giving up, or the credentials being refused
+            // stops the whole run: other tasks would fail the same way.
+            if maxError.code == .circuitOpen || maxError.code.domain == "credentials"
+                || maxError.code == .httpUnauthorized
                 || (maxError.code.domain == "storage" && maxError.code != .storageTypeMismatch
                     && maxError.code != .storageUnknownField)
             {

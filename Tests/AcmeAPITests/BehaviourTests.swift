@@ -209,10 +209,12 @@ struct OAuthTests {
         return try #require(items.first { $0.name == "code" }?.value)
     }
 
-    private func tokenCall(_ api: AcmeHarness, _ form: String) async throws -> AcmeHarness.Reply {
+    private func tokenCall(_ api: AcmeHarness, _ form: String, path: String = "/oauth/token") async throws
+        -> AcmeHarness.Reply
+    {
         let response = try await api.http.send(
             .init(
-                .post, api.ready.url + "/oauth/token", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                .post, api.ready.url + path, headers: [("Content-Type", "application/x-www-form-urlencoded")],
                 body: Data(form.utf8)))
         let json = (try? JSONValue(parsing: String(decoding: response.body, as: UTF8.self))) ?? .null
         return AcmeHarness.Reply(status: response.status, json: json, response: response)
@@ -284,6 +286,44 @@ struct OAuthTests {
             // Three seconds leave room for a loaded machine before the first call; then let the token age.
             try await Task.sleep(for: .milliseconds(3100))
             #expect(try await api.call(.get, "/api/workspaces", key: .custom(access)).status == 403)
+        }
+    }
+
+    /// Grants the client `max-cli` one authorization; returns its access and refresh tokens.
+    private func grant(_ api: AcmeHarness) async throws -> (access: String, refresh: String) {
+        let code = try await authorize(api)
+        let tokens = try await tokenCall(
+            api,
+            "grant_type=authorization_code&code=\(code)&client_id=max-cli&redirect_uri=http://127.0.0.1:9/callback&code_verifier=\(Self.verifier)"
+        )
+        return (
+            try #require(tokens.json["access_token"]?.stringValue),
+            try #require(tokens.json["refresh_token"]?.stringValue)
+        )
+    }
+
+    @Test func revokingARefreshTokenEndsItsGrantOnly() async throws {
+        try await AcmeServer.withRunning(.test()) { ready in
+            let api = AcmeHarness(ready, followsRedirects: false)
+            let first = try await grant(api)
+            let second = try await grant(api)
+            let revoked = try await tokenCall(api, "token=\(first.refresh)", path: "/oauth/revoke")
+            #expect(revoked.status == 200)
+            #expect(try await api.call(.get, "/api/workspaces", key: .custom(first.access)).status == 403)
+            let refreshed = try await tokenCall(
+                api, "grant_type=refresh_token&refresh_token=\(first.refresh)&client_id=max-cli")
+            #expect(refreshed.json["error"] == "invalid_grant")
+            #expect(try await api.call(.get, "/api/workspaces", key: .custom(second.access)).status == 200)
+            #expect(try await tokenCall(api, "token=unknown", path: "/oauth/revoke").status == 200)
+            #expect(try await tokenCall(api, "", path: "/oauth/revoke").status == 400)
+
+            // An admin removing every app's access ends the second grant too.
+            let all = try await api.call(.delete, "/api/oauth/grants")
+            #expect(all.json["revoked"] == 1)
+            #expect(try await api.call(.get, "/api/workspaces", key: .custom(second.access)).status == 403)
+            let stats = try await api.call(.get, "/api/stats").json["oauth"]
+            #expect(stats?["exchanges"] == 2)
+            #expect(stats?["revocations"] == 3)
         }
     }
 }

@@ -40,6 +40,7 @@ struct CompatibilityTests {
                 stats == [
                     "workspaces": 1, "users": 6, "projects": 3, "tasks": 30, "files": 15, "changelogSize": 0,
                     "webhooks": 0, "requests": [:], "requestsPerSecond": [:],
+                    "oauth": ["exchanges": 0, "refreshes": 0, "revocations": 0],
                 ])
             let workspaces = try #require(try await api.get("/api/workspaces").arrayValue)
             #expect(workspaces.count == 1)

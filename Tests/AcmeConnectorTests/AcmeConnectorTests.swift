@@ -183,13 +183,13 @@ struct AcmeConnectorTests {
         }
     }
 
-    @Test func aRevokedTokenMakesTheInstallationUnhealthy() async throws {
+    @Test func aRevokedTokenMakesTheInstallationsCredentialExpired() async throws {
         try await AcmeServer.withRunning(Self.options()) { ready in
             let installation = try connector.initialise(
                 config: ["baseURL": .string(ready.url), "workspaceId": "ws_x"],
                 credentials: InMemoryCredentialStore(["api_token": "acme_revoked"]))
-            guard case .unhealthy(let reason) = await installation.health() else {
-                Issue.record("expected unhealthy")
+            guard case .credentialExpired(let reason) = await installation.health() else {
+                Issue.record("expected credential_expired")
                 return
             }
             #expect(reason.contains("the API token was rejected"))

@@ -57,6 +57,15 @@ final class TerminalSession {
         _ = bytes.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count) }
     }
 
+    /// Sends SIGINT, as Ctrl-C on the terminal does.
+    func interrupt() { process.interrupt() }
+
+    /// Whether the terminal echoes what is typed (the settings are the terminal's, shared by both ends).
+    var echoes: Bool {
+        var mode = termios()
+        return tcgetattr(master, &mode) == 0 && mode.c_lflag & tcflag_t(ECHO) != 0
+    }
+
     /// Waits for the process and drains what it printed last.
     func finish() -> Int32 {
         let deadline = Date().addingTimeInterval(30)
@@ -127,6 +136,27 @@ struct InteractiveConnectTests {
         #expect(session.expect("the API token was rejected"))
         #expect(session.finish() == 2)
         #expect(!session.transcript.contains("acme_wrongwrong"))
+        #expect(try Data(contentsOf: folder.url.appendingPathComponent("max.json")) == before)
+        #expect(
+            !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(".max/installations/acme").path))
+    }
+
+    @Test func ctrlCAtTheSecretPromptSavesNothingAndRestoresTheTerminal() async throws {
+        let acme = try AcmeProcess()
+        let folder = try TemporaryDirectory(prefix: "pty-interrupt")
+        _ = try await runMax(["init", folder.url.path])
+        let before = try Data(contentsOf: folder.url.appendingPathComponent("max.json"))
+        let session = try TerminalSession(["-C", folder.url.path, "connect", "acme"])
+        #expect(session.expect("Tenant URL"))
+        session.type(acme.url)
+        #expect(session.expect("Choose 1-2 [1]: "))
+        session.type("1")
+        #expect(session.expect("API token (input hidden): "))
+        #expect(!session.echoes, "the secret prompt turned echo off")
+        session.interrupt()
+        #expect(session.expect("Connect interrupted: nothing was saved"))
+        #expect(session.finish() == 130)
+        #expect(session.echoes, "echo is back on")
         #expect(try Data(contentsOf: folder.url.appendingPathComponent("max.json")) == before)
         #expect(
             !FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(".max/installations/acme").path))

@@ -17,7 +17,7 @@ struct CredentialTests {
         try await store.delete(Self.token)
         let error = try await #require(throws: MaxError.self) { try await store.get(Self.token) }
         #expect(error.code == .credentialMissing)
-        #expect(error.hint?.hasPrefix("re-enter it: \"max disconnect <installation> --keep-data\"") == true)
+        #expect(error.hint == "re-enter it: \"max connect <installation> --reauth\"")
     }
 
     @Test func derivedCredentialsAreCachedUntilTheyExpire() async throws {

@@ -164,6 +164,45 @@ struct CredentialSealingTests {
         #expect(try await store().secret(named: "second_39")?.revealed == "b39")
     }
 
+    @Test func anotherProcessesWriteIsSeenOnTheNextRead() async throws {
+        let mine = store()
+        let theirs = store()  // another process, as far as the file is concerned
+        try await mine.setSecret(Secret("v1"), named: "access_token")
+        #expect(try await mine.secret(named: "access_token")?.revealed == "v1")
+        try await theirs.setSecret(Secret("v2"), named: "access_token")
+        #expect(try await mine.secret(named: "access_token")?.revealed == "v2", "the cache follows the file")
+    }
+
+    @Test func exclusiveSectionsOfTwoStoresNeverInterleave() async throws {
+        // Each section reads a counter, waits, and writes it plus one: any overlap loses an increment.
+        let stores = [store(), store()]
+        try await stores[0].setSecret(Secret("0"), named: "counter")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<12 {
+                let store = stores[index % 2]
+                group.addTask {
+                    try await store.exclusively {
+                        let value = Int(try await store.secret(named: "counter")?.revealed ?? "") ?? -100
+                        try await Task.sleep(for: .milliseconds(5))
+                        try await store.setSecret(Secret(String(value + 1)), named: "counter")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store().secret(named: "counter")?.revealed == "12")
+    }
+
+    @Test func replacingEverythingWorksOverADamagedFile() async throws {
+        try Data("{not json".utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        let replaced = store()
+        await #expect(throws: MaxError.self) { try await replaced.names() }
+        try await replaced.replaceAll(with: InMemoryCredentialStore(["api_token": canary]))
+        #expect(try await store().secret(named: "api_token")?.revealed == canary)
+        #expect(try fileText().range(of: canary) == nil)
+    }
+
     /// Writes `json`'s text with one substring replaced, keeping the file private.
     private func write(_ json: JSONValue, replacing old: String, with new: String) throws {
         var text = json.prettyJSONText

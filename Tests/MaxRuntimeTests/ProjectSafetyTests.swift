@@ -163,7 +163,7 @@ struct CredentialFileTests {
         let error = try await #require(throws: MaxError.self) { try await store.secret(named: "api_token") }
         #expect(error.code == .credentialStoreFailed)
         #expect(error.message.hasSuffix("is damaged: \(problem)"), "\(error.message)")
-        #expect(error.hint?.contains("max disconnect <installation> --keep-data") == true)
+        #expect(error.hint?.contains("max connect <installation> --reauth") == true)
     }
 
     @Test func writesArePrivateFromTheFirstByte() async throws {

@@ -30,6 +30,11 @@ enum AdminRoutes {
             return try Reply.json(stats)
         }
 
+        router.delete("api/oauth/grants") { _, _ in
+            // (new) An admin removing the OAuth access of every app: all tokens stop working.
+            try Reply.json(["revoked": state.oauth.revokeAll()])
+        }
+
         router.post("api/seed") { request, _ -> Response in
             var request = request
             let body = try await Body.read(&request)

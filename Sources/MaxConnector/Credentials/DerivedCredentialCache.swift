@@ -71,6 +71,11 @@ public actor DerivedCredentialCache {
         entries[name] = nil
     }
 
+    /// Forgets every cached value (the credentials they came from were replaced).
+    public func invalidateAll() {
+        entries = [:]
+    }
+
     /// Forgets the cached value of `name` if it is still `text` (a value refreshed since stays).
     func invalidate(_ name: String, ifValueIs text: String) {
         if entries[name]?.text == text { entries[name] = nil }

@@ -32,6 +32,7 @@ public final class LoopbackRedirectReceiver: Sendable {
     /// Starts listening.
     ///
     /// - Parameter state: The `state` this authorization sent; redirects with another are refused.
+    /// - Returns: The receiver, listening on `127.0.0.1` on a port the system chose.
     /// - Throws: `onboarding.oauth_failed` when no loopback port can be bound.
     public static func start(state: String) async throws -> LoopbackRedirectReceiver {
         let (callbacks, continuation) = AsyncStream.makeStream(of: [String: String].self)

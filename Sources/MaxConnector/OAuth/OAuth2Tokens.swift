@@ -23,11 +23,17 @@ public struct OAuth2Tokens: Sendable {
     /// - Throws: `onboarding.oauth_failed` when it has no `access_token`; never quotes the body.
     init(response body: Data, from endpoint: String) throws {
         struct Body: Decodable {
-            let access_token: String?
-            let refresh_token: String?
-            let expires_in: Double?
+            let accessToken: String?
+            let refreshToken: String?
+            let expiresIn: Double?
+
+            enum CodingKeys: String, CodingKey {
+                case accessToken = "access_token"
+                case refreshToken = "refresh_token"
+                case expiresIn = "expires_in"
+            }
         }
-        guard let decoded = try? JSONDecoder().decode(Body.self, from: body), let access = decoded.access_token,
+        guard let decoded = try? JSONDecoder().decode(Body.self, from: body), let access = decoded.accessToken,
             !access.isEmpty
         else {
             throw MaxError(
@@ -35,8 +41,8 @@ public struct OAuth2Tokens: Sendable {
                 hint: "check the connector's token URL", context: ["endpoint": endpoint])
         }
         accessToken = Secret(access)
-        refreshToken = decoded.refresh_token.flatMap { $0.isEmpty ? nil : Secret($0) }
-        expiresIn = decoded.expires_in.map { .milliseconds(Int64($0 * 1000)) }
+        refreshToken = decoded.refreshToken.flatMap { $0.isEmpty ? nil : Secret($0) }
+        expiresIn = decoded.expiresIn.map { .milliseconds(Int64($0 * 1000)) }
     }
 }
 

@@ -55,6 +55,21 @@ public struct OnboardingFlow: Sendable {
     public func credentialNames(for config: OnboardingState) -> [String] {
         steps.flatMap { $0.credentialNames(for: config) }
     }
+
+    /// The credentials an installation with `config` cannot work without: those entered in its
+    /// input steps and the refresh tokens of its OAuth steps (an access token is derived from
+    /// one), for the steps whose conditions `config` meets.
+    public func requiredCredentialNames(for config: OnboardingState) -> [String] {
+        func required(_ step: OnboardingStep) -> [String] {
+            switch step {
+            case .input(let input): input.credentials.map(\.name)
+            case .oauth2(let oauth): [oauth.credential.name]
+            case .when(let condition, let inner): condition.holds(config) ? required(inner) : []
+            default: []
+            }
+        }
+        return steps.flatMap(required)
+    }
 }
 
 /// When a conditional step runs, decided from the values collected before it.
@@ -73,6 +88,12 @@ public struct StepCondition: Sendable {
     /// The field `name` holds the text `value`.
     public static func field(_ name: String, is value: String) -> StepCondition {
         StepCondition("\(name) is \(value)") { $0[name]?.stringValue == value }
+    }
+
+    /// Holds when the field `name` is `value`, or absent: for a field whose default is `value`
+    /// (and installations made before the field existed).
+    public static func field(_ name: String, isOrDefaults value: String) -> StepCondition {
+        StepCondition("\(name) is \(value)") { ($0[name]?.stringValue ?? value) == value }
     }
 }
 
