@@ -45,9 +45,11 @@ public struct InstallationReadiness: Sendable {
 }
 
 extension MaxWorkspace {
-    /// Rebuilds `.max/` from `max.json` (the runtime folder, `.gitignore`, each installation's
-    /// private folder) and reports, for each installation, whether its connector is known and
-    /// its credentials are present. Idempotent: what exists is kept.
+    /// Rebuilds `.max/` from `max.json` and reports whether each installation is ready.
+    ///
+    /// Makes the runtime folder, the `.gitignore` entry and each installation's private folder,
+    /// then checks that each installation's connector is known and its credentials are present.
+    /// Idempotent: what exists is kept.
     ///
     /// Presence is read without opening a secret, except that a stored credential file is opened
     /// once to prove the master key reads it; an environment reference counts as present when its

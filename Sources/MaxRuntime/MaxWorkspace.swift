@@ -254,9 +254,10 @@ public struct MaxWorkspace: Sendable {
         return (chosen, record)
     }
 
-    /// Enters an installation's credentials again: runs only the credential-bearing steps of its
-    /// onboarding (and its checks) with its config, then replaces its stored credentials with the
-    /// new ones. Its id, config and data stay as they are.
+    /// Enters an installation's credentials again, keeping its id, config and data.
+    ///
+    /// Runs only the credential-bearing steps of its onboarding (and its checks) with its config,
+    /// then replaces its stored credentials with the new ones.
     ///
     /// Credentials `max.json` references from the environment are read from there (the checks
     /// see them) and not stored. Nothing is written unless every step succeeds.

@@ -82,8 +82,9 @@ public struct InstallationRecord: Sendable, Equatable {
     public var provider: String?
     /// The connector's plain config.
     public var config: JSONValue
-    /// Credentials read from the environment at use time instead of the credential store
-    /// (`"credentials": {"api_token": "env:ACME_TOKEN"}`), by credential name. Never values.
+    /// Credentials read from the environment at use time instead of the credential store.
+    ///
+    /// By credential name, from `"credentials": {"api_token": "env:ACME_TOKEN"}`; never values.
     public var credentialReferences: [String: CredentialSource] = [:]
     /// Every other key, kept as it was.
     public var otherKeys: [String: JSONValue]
