@@ -6,9 +6,9 @@ import Testing
 /// One writer per installation, clean interruption, and resumption after a crash, with real processes.
 struct RunLifecycleTests {
     /// An Acme slow enough (latency on every request) that a sync lasts a few seconds.
-    static func slowAcme(projects: Int = 40, tasks: Int = 100) throws -> AcmeProcess {
+    static func slowAcme(projects: Int = 40, tasks: Int = 100, latency: Int = 15) throws -> AcmeProcess {
         try AcmeProcess(arguments: [
-            "--projects-per-workspace", "\(projects)", "--tasks-per-project", "\(tasks)", "--latency-ms", "15",
+            "--projects-per-workspace", "\(projects)", "--tasks-per-project", "\(tasks)", "--latency-ms", "\(latency)",
         ])
     }
 
@@ -27,7 +27,9 @@ struct RunLifecycleTests {
 
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalCancelsTheRunAndARerunCompletesIt(signal: Int32) async throws {
-        let acme = try Self.slowAcme()
+        // ~90 requests of 60 ms, four at a time: over a second left when the signal comes, even on
+        // a loaded machine, so the sync cannot finish first.
+        let acme = try Self.slowAcme(latency: 60)
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let sync = try MaxProcess(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
         try await Self.waitForProgress(sync)
