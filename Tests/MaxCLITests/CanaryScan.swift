@@ -35,11 +35,16 @@ enum CanaryScan {
         }
     }
 
-    /// Runs `body` while sampling the arguments of every process on the machine (Linux's
-    /// `/proc/*/cmdline`) every few milliseconds; returns the samples that held a secret.
+    /// Runs `body` while sampling the arguments of the processes working on `folder` (Linux's
+    /// `/proc/*/cmdline`, those naming the folder) every few milliseconds; returns the samples
+    /// that held a secret.
+    ///
+    /// Other tests running meanwhile pass literal secrets on purpose (to see them refused), so
+    /// only this test's processes are judged.
     static func watchingProcessArguments<T: Sendable>(
-        for secrets: [String], _ body: () async throws -> T
+        of folder: URL, for secrets: [String], _ body: () async throws -> T
     ) async throws -> (result: T, leaks: [String], samples: Int) {
+        let scope = folder.path
         let watch = ArgumentWatch()
         let sampler = Thread {
             while watch.watching.load(ordering: .relaxed) {
@@ -47,9 +52,8 @@ enum CanaryScan {
                 where entry.allSatisfy(\.isNumber) {
                     guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
                     let arguments = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
-                    if arguments.contains(" connect ") || arguments.contains(" sync ") {
-                        watch.samples.add(1, ordering: .relaxed)
-                    }
+                    guard arguments.contains(scope) else { continue }
+                    watch.samples.add(1, ordering: .relaxed)
                     for secret in secrets where arguments.contains(secret) {
                         watch.leaks.withLock { $0.append("\(entry): \(secret.prefix(8))…") }
                     }

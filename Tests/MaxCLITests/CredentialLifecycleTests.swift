@@ -15,7 +15,7 @@ struct CredentialLifecycleTests {
         let environment = ["MAX_CONFIG_HOME": configHome.url.path]
         let wrongToken = "acme_" + String(repeating: "c4", count: 16)  // a canary the API refuses
         let canaries = [acme.apiKey, wrongToken, "acme_rt_", "acme_at_", "acme_code_"]
-        let (outputs, leaks, samples) = try await CanaryScan.watchingProcessArguments(for: canaries) {
+        let (outputs, leaks, samples) = try await CanaryScan.watchingProcessArguments(of: folder.url, for: canaries) {
             var outputs: [Outcome] = []
             func max(_ arguments: [String], _ extra: [String: String] = [:]) async throws -> Outcome {
                 let outcome = try await runMax(
