@@ -140,6 +140,9 @@ extension MaxError.Code {
     public static let invalidJSON = Self(domain: "core", name: "invalid_json", category: .validationError)
     /// A schema is inconsistent: duplicate names, refs to unknown types, reserved names.
     public static let invalidSchema = Self(domain: "schema", name: "invalid", category: .validationError)
+    /// A JSON Schema uses a keyword Max does not support, or a keyword's value is malformed.
+    public static let invalidJSONSchema = Self(
+        domain: "schema", name: "invalid_json_schema", category: .validationError)
     /// An entity type is not part of the schema.
     public static let unknownEntityType = Self(
         domain: "schema", name: "unknown_entity_type", category: .notFound)
