@@ -18,7 +18,7 @@ public enum AcmeAuth: String, Sendable, Codable {
 public struct AcmeClient: Sendable {
     /// The tenant's base URL, without a trailing slash.
     public let baseURL: String
-    private let credentials: any CredentialStore
+    let credentials: any CredentialStore
     private let http: ConnectorHTTPClient
     private let session: OAuth2Session?
 
@@ -76,36 +76,55 @@ public struct AcmeClient: Sendable {
 
     /// GETs `path` with the token, and returns the response if it is a success.
     private func response(_ path: String, query: [(String, String)]) async throws -> ConnectorHTTPClient.Response {
+        try await send(.get, path, query: query).requireSuccess()
+    }
+
+    /// Sends a request with the installation's credentials and returns the response, whatever
+    /// its status, except that refused credentials are an error.
+    ///
+    /// With OAuth, a 401 or 403 forces one refresh of the access token and one more try; then the
+    /// credentials are `credentials.expired`.
+    ///
+    /// - Throws: `http.unauthorized` for a rejected API token; `credentials.expired`; the
+    ///   client's transport errors.
+    public func send(
+        _ method: ConnectorHTTPClient.Method, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil
+    ) async throws -> ConnectorHTTPClient.Response {
         var components = URLComponents(string: baseURL + path)
         if !query.isEmpty { components?.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         guard let url = components?.string else {
             throw MaxError(.httpInvalidRequest, "'\(baseURL)' is not a valid Acme URL", context: ["baseURL": baseURL])
         }
+        func request(_ token: String) -> ConnectorHTTPClient.Request {
+            var headers = [("Authorization", "Bearer \(token)")]
+            if body != nil { headers.append(("Content-Type", "application/json")) }
+            return .init(method, url, headers: headers, body: body.map { Data($0.jsonText.utf8) })
+        }
         guard let session else {
             let token = try await credentials.get(AcmeCredentials.apiToken)
-            let response = try await http.send(.init(.get, url, headers: [("Authorization", "Bearer \(token)")]))
+            let response = try await http.send(request(token))
             if response.status == 401 || response.status == 403 {
                 throw MaxError(
                     .httpUnauthorized, "the API token was rejected by \(baseURL) (\(response.status))",
                     hint: "create a new API token in Acme, then enter it: \"\(MaxError.reauthenticateCommand())\"",
                     context: ["status": String(response.status)])
             }
-            return try response.requireSuccess()
+            return response
         }
         var token = try await session.accessToken()
-        var response = try await http.send(.init(.get, url, headers: [("Authorization", "Bearer \(token)")]))
+        var response = try await http.send(request(token))
         if response.status == 401 || response.status == 403 {
             // The token lapsed or was revoked before its time: one refresh, then give up.
             try await session.reject(token)
             token = try await session.accessToken()
-            response = try await http.send(.init(.get, url, headers: [("Authorization", "Bearer \(token)")]))
+            response = try await http.send(request(token))
             if response.status == 401 || response.status == 403 {
                 throw MaxError.credentialsExpired(
                     "\(baseURL) rejects the installation's OAuth access token even after a refresh (\(response.status))"
                 )
             }
         }
-        return try response.requireSuccess()
+        return response
     }
 }
 

@@ -64,7 +64,13 @@ public struct AcmeConnector: ConnectorModule {
         // Acme documents no rate limit; this is a ceiling well above what a sync sends, so the
         // limiter only matters once a tenant answers 429.
         rateLimit: RateLimit(rate: 1000, burst: 100),
-        changeFeed: AcmeChangeFeed.feed)
+        changeFeed: AcmeChangeFeed.feed,
+        auth: ConnectorAuth(
+            [.apiKey, .oauth2],
+            metadata: [
+                "authorizationURL": "{baseURL}/oauth/authorize", "tokenURL": "{baseURL}/oauth/token", "scopes": "read",
+            ]),
+        operations: AcmeOperations.all, operationSchemaVersion: "1.0.0")
 
     /// Builds an installation over the shared HTTP client.
     public func initialise(_ config: Config, credentials: any CredentialStore) throws -> Installation<AcmeContext> {

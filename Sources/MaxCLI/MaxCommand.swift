@@ -17,7 +17,8 @@ public struct MaxCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, ConnectorsCommand.self, ConnectCommand.self, DisconnectCommand.self, ListCommand.self,
             StatusCommand.self, SchemaCommand.self, SyncCommand.self, RunsCommand.self, SearchCommand.self,
-            CountCommand.self, CredentialsCommand.self, InstallCommand.self,
+            CountCommand.self, CredentialsCommand.self, InstallCommand.self, OpsCommand.self, InvokeCommand.self,
+            JobsCommand.self, AuditCommand.self,
             DemoCommand.self,
         ]
     )

@@ -36,15 +36,26 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
     public let rateLimit: RateLimit?
     /// What changed since a position, for incremental syncs; `nil` when every sync reads everything.
     public let changeFeed: ChangeFeed<Context>?
+    /// How the connector authenticates (declared for catalogs and agents).
+    public let auth: ConnectorAuth
+    /// The actions it offers, by id, in declaration order.
+    public let operations: [OperationDef<Context>]
+    /// The version of the operations' schemas: a minor bump only adds, a major one may break
+    /// (see ``OperationCompatibility``).
+    public let operationSchemaVersion: String
 
     /// Creates a definition.
     public init(
         name: String, displayName: String, description: String, icon: String = "", version: String,
         scopes: [String] = [], schema: Schema, onboarding: OnboardingFlow, seeder: Seeder<Context>,
         resolvers: [Resolver<Context>], retryPolicy: RetryPolicy = .standard, rateLimit: RateLimit? = nil,
-        changeFeed: ChangeFeed<Context>? = nil
+        changeFeed: ChangeFeed<Context>? = nil, auth: ConnectorAuth = .none, operations: [OperationDef<Context>] = [],
+        operationSchemaVersion: String = "1.0.0"
     ) {
         self.changeFeed = changeFeed
+        self.auth = auth
+        self.operations = operations
+        self.operationSchemaVersion = operationSchemaVersion
         self.retryPolicy = retryPolicy
         self.rateLimit = rateLimit
         self.name = name
@@ -95,6 +106,22 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
                     problems.append("collection loader '\(loader.name)' does not match \(def.name).\(field)")
                 }
             }
+        }
+        var seen: Set<String> = []
+        for operation in operations.map(\.info) {
+            if !seen.insert(operation.id).inserted {
+                problems.append("the operation '\(operation.id)' is declared twice")
+            }
+            if let type = operation.writeThrough, schema.definition(of: type) == nil {
+                problems.append(
+                    "the operation '\(operation.id)' writes through to '\(type)', which is not in the schema")
+            }
+            if operation.writeThrough != nil && !operation.mutating {
+                problems.append("the operation '\(operation.id)' writes through but does not declare itself mutating")
+            }
+        }
+        if OperationCompatibility.Version(operationSchemaVersion) == nil {
+            problems.append("operationSchemaVersion '\(operationSchemaVersion)' is not MAJOR.MINOR.PATCH")
         }
         guard problems.isEmpty else {
             throw MaxError(

@@ -15,6 +15,13 @@ public struct LiveInstallation: Sendable {
     private let changesFunction: (@Sendable (String) async throws -> ChangePage)?
     private let entityLoaders: [EntityType: [String: BoundEntityLoader]]
     private let collectionLoaders: [EntityType: [String: BoundCollectionLoader]]
+    /// The connector's operations, in declaration order.
+    public let operations: [OperationInfo]
+    /// How the connector authenticates.
+    public let auth: ConnectorAuth
+    /// The version of the operations' schemas.
+    public let operationSchemaVersion: String
+    private let executors: [String: @Sendable (OperationCall) async throws -> OperationOutput]
 
     init<Context: Sendable>(def: ConnectorDef<Context>, installation: Installation<Context>) {
         let context = installation.context
@@ -48,6 +55,38 @@ public struct LiveInstallation: Sendable {
         }
         self.entityLoaders = entityLoaders
         self.collectionLoaders = collectionLoaders
+        self.operations = def.operations.map(\.info)
+        self.auth = def.auth
+        self.operationSchemaVersion = def.operationSchemaVersion
+        var executors: [String: @Sendable (OperationCall) async throws -> OperationOutput] = [:]
+        for operation in def.operations {
+            executors[operation.info.id] = { call in try await operation.execute(call, context) }
+        }
+        self.executors = executors
+    }
+
+    /// The operation `id`.
+    ///
+    /// - Throws: `operation.not_found`, listing the operations there are.
+    public func operation(_ id: String) throws -> OperationInfo {
+        guard let info = operations.first(where: { $0.id == id }) else { throw unknownOperation(id) }
+        return info
+    }
+
+    private func unknownOperation(_ id: String) -> MaxError {
+        MaxError(
+            .operationNotFound, "\(info.name) has no operation named '\(id)'",
+            hint: operations.isEmpty
+                ? "\(info.name) offers no operations" : "operations: " + operations.map(\.id).joined(separator: ", "),
+            context: ["operation": id])
+    }
+
+    /// The one entry point of operations: runs `id` with `call` (whose input the caller validated).
+    ///
+    /// - Throws: `operation.not_found`; what the operation throws.
+    public func execute(_ id: String, _ call: OperationCall) async throws -> OperationOutput {
+        guard let executor = executors[id] else { throw unknownOperation(id) }
+        return try await executor(call)
     }
 
     /// The connector's schema.

@@ -1,6 +1,18 @@
 public import MaxCore
 
 extension MaxError.Code {
+    /// A connector has no operation of that name.
+    public static let operationNotFound = Self(domain: "operation", name: "not_found", category: .notFound)
+    /// An operation's input does not match its schema.
+    public static let operationInvalidInput = Self(
+        domain: "operation", name: "invalid_input", category: .validationError)
+    /// An operation's output does not match its schema (the connector or the source is wrong).
+    public static let operationInvalidOutput = Self(domain: "operation", name: "invalid_output", category: .permanent)
+    /// An operation took longer than its `maxTimeout`.
+    public static let operationTimeout = Self(domain: "operation", name: "timeout", category: .transient)
+    /// An idempotency key was reused with another input.
+    public static let idempotencyConflict = Self(domain: "operation", name: "conflict", category: .validationError)
+
     /// No connector of that name is registered.
     public static let connectorNotFound = Self(domain: "connector", name: "not_found", category: .notFound)
     /// A connector's definition is inconsistent (resolvers for unknown types or fields).

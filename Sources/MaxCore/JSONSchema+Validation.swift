@@ -41,7 +41,8 @@ extension JSONSchema {
             }
             if let itemSchema = keywords["items"] {
                 for (index, item) in items.enumerated() {
-                    validate(item, against: itemSchema, at: pointer(path, String(index)), into: &violations, limit: limit)
+                    validate(
+                        item, against: itemSchema, at: pointer(path, String(index)), into: &violations, limit: limit)
                 }
             }
         }

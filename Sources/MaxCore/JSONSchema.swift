@@ -72,7 +72,12 @@ extension JSONSchema {
     static let formats: Set<String> = ["date-time", "email", "uri"]
 
     /// Appends a JSON Pointer token, escaping `~` and `/`.
-    static func pointer(_ base: String, _ token: String) -> String {
+    ///
+    /// - Parameters:
+    ///   - base: The pointer so far (`""` for the root).
+    ///   - token: The member name or index to append.
+    /// - Returns: `base/token`.
+    public static func pointer(_ base: String, _ token: String) -> String {
         base + "/" + token.replacing("~", with: "~0").replacing("/", with: "~1")
     }
 
@@ -94,7 +99,10 @@ extension JSONSchema {
                 let names = value.stringValue.map { [$0] } ?? value.arrayValue?.compactMap(\.stringValue)
                 guard let names, !names.isEmpty, names.allSatisfy(types.contains),
                     names.count == (value.arrayValue?.count ?? 1)
-                else { throw invalid(here, "type must be one of \(types.sorted().joined(separator: ", ")) or a list of them") }
+                else {
+                    throw invalid(
+                        here, "type must be one of \(types.sorted().joined(separator: ", ")) or a list of them")
+                }
             case "properties":
                 guard let properties = value.objectValue else { throw invalid(here, "properties must be an object") }
                 for (name, property) in properties { try check(property, at: pointer(here, name)) }
@@ -104,7 +112,9 @@ extension JSONSchema {
                 }
             case "additionalProperties", "items": try check(value, at: here)
             case "enum":
-                guard let values = value.arrayValue, !values.isEmpty else { throw invalid(here, "enum must be a non-empty list") }
+                guard let values = value.arrayValue, !values.isEmpty else {
+                    throw invalid(here, "enum must be a non-empty list")
+                }
             case "const": continue
             case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum":
                 guard value.doubleValue != nil else { throw invalid(here, "\(keyword) must be a number") }

@@ -30,6 +30,10 @@ extension MaxError.Code {
         domain: "credentials", name: "source_unreadable", category: .validationError)
     /// A credential `max.json` references from the environment was to be written into the store.
     public static let credentialReferenced = Self(domain: "credentials", name: "referenced", category: .conflict)
+    /// No job has that id.
+    public static let jobNotFound = Self(domain: "job", name: "not_found", category: .notFound)
+    /// A job is not in a state that allows what was asked.
+    public static let jobNotCancelable = Self(domain: "job", name: "invalid_state", category: .conflict)
     /// An installation has nothing to re-authenticate: its onboarding stores no credentials.
     public static let nothingToReauthenticate = Self(
         domain: "onboarding", name: "no_credentials", category: .validationError)

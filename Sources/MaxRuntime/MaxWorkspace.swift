@@ -143,12 +143,13 @@ public struct MaxWorkspace: Sendable {
     ///   - observer: Told of retries and rate limiting.
     ///   - statistics: Counts the requests, retries and 429s.
     ///   - interactive: Retry as for a person waiting (``RetryPolicy/interactive``), not as a sync.
+    ///   - retryPolicy: A policy that replaces the others (an operation's own).
     /// - Returns: The installation, ready to start.
     /// - Throws: `connector.invalid_policy` for a malformed override (nothing runs then), and what
     ///   ``record(_:)`` and the connector throw.
     public func live(
         _ name: String, observer: (@Sendable (HTTPEvent) -> Void)? = nil, statistics: RequestStatistics? = nil,
-        interactive: Bool = false
+        interactive: Bool = false, retryPolicy: RetryPolicy? = nil
     ) async throws -> LiveInstallation {
         let record = try record(name)
         let module = try await module(for: record)
@@ -168,6 +169,7 @@ public struct MaxWorkspace: Sendable {
         }
         // A person waiting on an answer (a health check) gets the short policy.
         if interactive { http.retryPolicy = .interactive }
+        if let retryPolicy { http.retryPolicy = retryPolicy }
         http.limiter = RequestLimiter(rateLimit)
         let host = record.config["baseURL"]?.stringValue.flatMap { URL(string: $0)?.host } ?? name
         http.breaker = RequestBreaker(breaker, host: host)
@@ -310,6 +312,10 @@ public struct MaxWorkspace: Sendable {
         let folder = try project.installationURL(name)
         let credentials = try project.credentialsURL(name)
         try project.update { file in file.installations[name] = nil }
+        // Its idempotency records and jobs go with it (their results hold its data).
+        if FileManager.default.fileExists(atPath: project.runtimeURL.appendingPathComponent("operations.db").path) {
+            try OperationStore.open(at: try project.runtimeFileURL("operations.db")).purge(installation: name)
+        }
         let doomed = keepData ? [credentials] : [folder] + (try project.logURLs(name))
         for url in doomed where FileManager.default.fileExists(atPath: url.path) {
             do {

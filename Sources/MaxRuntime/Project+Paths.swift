@@ -46,6 +46,18 @@ extension Project {
         return url
     }
 
+    /// A project-wide file under `.max/` (`operations.db`, `audit.db`), after making `.max/`
+    /// private and checking that neither it nor the file is a link.
+    ///
+    /// - Throws: `project.unsafe_path`, `project.write_failed`.
+    public func runtimeFileURL(_ name: String) throws -> URL {
+        try refuseLink(at: runtimeURL)
+        try Self.makePrivateFolder(runtimeURL)
+        let url = runtimeURL.appendingPathComponent(name)
+        try refuseLink(at: url)
+        return url
+    }
+
     /// Creates `.max/installations/<name>/` (and the folders above it) private to the owner, and
     /// makes existing ones private if they were not.
     ///

@@ -201,7 +201,7 @@ public final class EntityStore: Sendable {
 
 /// Creates an empty file private to its owner (mode 0600) unless one exists, before SQLite opens it,
 /// so the database is never readable by others, not even briefly.
-private func createPrivateFile(at path: String) {
+func createPrivateFile(at path: String) {
     let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard descriptor >= 0 else { return }  // it exists: SQLite opens it as it is
     fchmod(descriptor, 0o600)

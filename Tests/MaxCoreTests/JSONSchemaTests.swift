@@ -43,26 +43,42 @@ struct JSONSchemaTests {
         Case(#"true"#, #"1"#, []),
         Case(#"false"#, #"1"#, ["/: is not allowed"]),
         Case(#"{"type":"object","properties":{"title":{"type":"string"}}}"#, #"{"title":"x"}"#, []),
-        Case(#"{"type":"object","properties":{"title":{"type":"string"}}}"#, #"{"title":1}"#, ["/title: expected a string, not a number"]),
+        Case(
+            #"{"type":"object","properties":{"title":{"type":"string"}}}"#, #"{"title":1}"#,
+            ["/title: expected a string, not a number"]),
         Case(#"{"type":"object","properties":{"title":{"type":"string"}}}"#, #"{}"#, []),
         Case(#"{"type":"object","required":["title"]}"#, #"{}"#, ["/title: is required"]),
         Case(#"{"type":"object","required":["a","b"]}"#, #"{"a":1}"#, ["/b: is required"]),
         Case(#"{"type":"object","required":["a","b"]}"#, #"{}"#, ["/a: is required", "/b: is required"]),
         Case(#"{"type":"object","required":["title"]}"#, #"{"title":null}"#, []),
         Case(#"{"type":"object","additionalProperties":false,"properties":{"a":{}}}"#, #"{"a":1}"#, []),
-        Case(#"{"type":"object","additionalProperties":false,"properties":{"a":{}}}"#, #"{"a":1,"b":2}"#, ["/b: is not an allowed property"]),
+        Case(
+            #"{"type":"object","additionalProperties":false,"properties":{"a":{}}}"#, #"{"a":1,"b":2}"#,
+            ["/b: is not an allowed property"]),
         Case(#"{"type":"object","additionalProperties":{"type":"integer"}}"#, #"{"x":1,"y":2}"#, []),
-        Case(#"{"type":"object","additionalProperties":{"type":"integer"}}"#, #"{"x":1,"y":"2"}"#, ["/y: expected an integer, not a string"]),
+        Case(
+            #"{"type":"object","additionalProperties":{"type":"integer"}}"#, #"{"x":1,"y":"2"}"#,
+            ["/y: expected an integer, not a string"]),
         Case(#"{"type":"object","additionalProperties":true}"#, #"{"x":1}"#, []),
         Case(#"{"properties":{"a/b":{"type":"string"}}}"#, #"{"a/b":1}"#, ["/a~1b: expected a string, not a number"]),
         Case(#"{"properties":{"a~b":{"type":"string"}}}"#, #"{"a~b":1}"#, ["/a~0b: expected a string, not a number"]),
         Case(#"{"properties":{"a":{"type":"string"}}}"#, #""not an object""#, []),
         Case(#"{"required":["a"]}"#, #"[1]"#, []),
-        Case(#"{"type":"object","properties":{"tasks":{"type":"array","items":{"type":"object","required":["title"],"properties":{"title":{"type":"string"}}}}}}"#, #"{"tasks":[{"title":"a"},{"title":2}]}"#, ["/tasks/1/title: expected a string, not a number"]),
-        Case(#"{"type":"object","properties":{"tasks":{"type":"array","items":{"type":"object","required":["title"],"properties":{"title":{"type":"string"}}}}}}"#, #"{"tasks":[{"title":3}]}"#, ["/tasks/0/title: expected a string, not a number"]),
-        Case(#"{"type":"object","properties":{"tasks":{"type":"array","items":{"type":"object","required":["title"]}}}}"#, #"{"tasks":[{}]}"#, ["/tasks/0/title: is required"]),
-        Case(#"{"properties":{"a":{"properties":{"b":{"properties":{"c":{"type":"integer"}}}}}}}"#, #"{"a":{"b":{"c":"x"}}}"#, ["/a/b/c: expected an integer, not a string"]),
-        Case(#"{"properties":{"a":{"properties":{"b":{"properties":{"c":{"type":"integer"}}}}}}}"#, #"{"a":{"b":{"c":7}}}"#, []),
+        Case(
+            #"{"type":"object","properties":{"tasks":{"type":"array","items":{"type":"object","required":["title"],"properties":{"title":{"type":"string"}}}}}}"#,
+            #"{"tasks":[{"title":"a"},{"title":2}]}"#, ["/tasks/1/title: expected a string, not a number"]),
+        Case(
+            #"{"type":"object","properties":{"tasks":{"type":"array","items":{"type":"object","required":["title"],"properties":{"title":{"type":"string"}}}}}}"#,
+            #"{"tasks":[{"title":3}]}"#, ["/tasks/0/title: expected a string, not a number"]),
+        Case(
+            #"{"type":"object","properties":{"tasks":{"type":"array","items":{"type":"object","required":["title"]}}}}"#,
+            #"{"tasks":[{}]}"#, ["/tasks/0/title: is required"]),
+        Case(
+            #"{"properties":{"a":{"properties":{"b":{"properties":{"c":{"type":"integer"}}}}}}}"#,
+            #"{"a":{"b":{"c":"x"}}}"#, ["/a/b/c: expected an integer, not a string"]),
+        Case(
+            #"{"properties":{"a":{"properties":{"b":{"properties":{"c":{"type":"integer"}}}}}}}"#,
+            #"{"a":{"b":{"c":7}}}"#, []),
         Case(#"{"enum":["todo","done"]}"#, #""todo""#, []),
         Case(#"{"enum":["todo","done"]}"#, #""doing""#, ["/: must be one of \"todo\", \"done\""]),
         Case(#"{"enum":[1,2,3]}"#, #"2"#, []),
@@ -103,12 +119,22 @@ struct JSONSchemaTests {
         Case(#"{"format":"date-time"}"#, #""2026-11-24T09:30:00Z""#, []),
         Case(#"{"format":"date-time"}"#, #""2026-11-24T09:30:00.123+01:00""#, []),
         Case(#"{"format":"date-time"}"#, #""2026-11-24t09:30:00z""#, []),
-        Case(#"{"format":"date-time"}"#, #""2026-11-24""#, ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
-        Case(#"{"format":"date-time"}"#, #""2026-13-01T00:00:00Z""#, ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
-        Case(#"{"format":"date-time"}"#, #""2026-02-29T00:00:00Z""#, ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
+        Case(
+            #"{"format":"date-time"}"#, #""2026-11-24""#,
+            ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
+        Case(
+            #"{"format":"date-time"}"#, #""2026-13-01T00:00:00Z""#,
+            ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
+        Case(
+            #"{"format":"date-time"}"#, #""2026-02-29T00:00:00Z""#,
+            ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
         Case(#"{"format":"date-time"}"#, #""2024-02-29T00:00:00Z""#, []),
-        Case(#"{"format":"date-time"}"#, #""2026-11-24T24:00:00Z""#, ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
-        Case(#"{"format":"date-time"}"#, #""2026-11-24T09:30:00""#, ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
+        Case(
+            #"{"format":"date-time"}"#, #""2026-11-24T24:00:00Z""#,
+            ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
+        Case(
+            #"{"format":"date-time"}"#, #""2026-11-24T09:30:00""#,
+            ["/: must be a date-time such as 2026-11-24T09:30:00Z (RFC 3339)"]),
         Case(#"{"format":"email"}"#, #""ada@acme.example""#, []),
         Case(#"{"format":"email"}"#, #""ada@acme""#, ["/: must be an email address"]),
         Case(#"{"format":"email"}"#, #""ada acme@x.io""#, ["/: must be an email address"]),
@@ -116,10 +142,14 @@ struct JSONSchemaTests {
         Case(#"{"format":"uri"}"#, #""https://example.com/x?y=1""#, []),
         Case(#"{"format":"uri"}"#, #""mailto:ada@acme.example""#, []),
         Case(#"{"format":"uri"}"#, #""/relative/path""#, ["/: must be an absolute URI such as https://example.com/x"]),
-        Case(#"{"format":"uri"}"#, #""http://exa mple.com""#, ["/: must be an absolute URI such as https://example.com/x"]),
+        Case(
+            #"{"format":"uri"}"#, #""http://exa mple.com""#,
+            ["/: must be an absolute URI such as https://example.com/x"]),
         Case(#"{"format":"uri"}"#, #"5"#, []),
         Case(#"{"items":{"type":"string"}}"#, #"["a","b"]"#, []),
-        Case(#"{"items":{"type":"string"}}"#, #"["a",1,"c",2]"#, ["/1: expected a string, not a number", "/3: expected a string, not a number"]),
+        Case(
+            #"{"items":{"type":"string"}}"#, #"["a",1,"c",2]"#,
+            ["/1: expected a string, not a number", "/3: expected a string, not a number"]),
         Case(#"{"minItems":1}"#, #"[]"#, ["/: must have at least 1 item"]),
         Case(#"{"maxItems":2}"#, #"[1,2,3]"#, ["/: must have at most 2 items"]),
         Case(#"{"maxItems":2}"#, #"[1,2]"#, []),
@@ -128,19 +158,40 @@ struct JSONSchemaTests {
         Case(#"{"items":false}"#, #"[1]"#, ["/0: is not allowed"]),
         Case(#"{"anyOf":[{"type":"string"},{"type":"integer"}]}"#, #""a""#, []),
         Case(#"{"anyOf":[{"type":"string"},{"type":"integer"}]}"#, #"1"#, []),
-        Case(#"{"anyOf":[{"type":"string"},{"type":"integer"}]}"#, #"1.5"#, ["/: does not match any of the 2 allowed shapes"]),
+        Case(
+            #"{"anyOf":[{"type":"string"},{"type":"integer"}]}"#, #"1.5"#,
+            ["/: does not match any of the 2 allowed shapes"]),
         Case(#"{"oneOf":[{"type":"string"},{"type":"integer"}]}"#, #""a""#, []),
-        Case(#"{"oneOf":[{"type":"number"},{"type":"integer"}]}"#, #"1"#, ["/: matches 2 of the allowed shapes, where exactly one must match"]),
+        Case(
+            #"{"oneOf":[{"type":"number"},{"type":"integer"}]}"#, #"1"#,
+            ["/: matches 2 of the allowed shapes, where exactly one must match"]),
         Case(#"{"oneOf":[{"type":"number"},{"type":"integer"}]}"#, #"1.5"#, []),
-        Case(#"{"oneOf":[{"type":"string"},{"type":"integer"}]}"#, #"null"#, ["/: does not match any of the 2 allowed shapes"]),
+        Case(
+            #"{"oneOf":[{"type":"string"},{"type":"integer"}]}"#, #"null"#,
+            ["/: does not match any of the 2 allowed shapes"]),
         Case(#"{"oneOf":[{"type":"string","minLength":2}]}"#, #""a""#, ["/: must be at least 2 characters long"]),
-        Case(#"{"properties":{"due":{"anyOf":[{"type":"null"},{"type":"string","format":"date-time"}]}}}"#, #"{"due":null}"#, []),
-        Case(#"{"properties":{"due":{"anyOf":[{"type":"null"},{"type":"string","format":"date-time"}]}}}"#, #"{"due":"tomorrow"}"#, ["/due: does not match any of the 2 allowed shapes"]),
+        Case(
+            #"{"properties":{"due":{"anyOf":[{"type":"null"},{"type":"string","format":"date-time"}]}}}"#,
+            #"{"due":null}"#, []),
+        Case(
+            #"{"properties":{"due":{"anyOf":[{"type":"null"},{"type":"string","format":"date-time"}]}}}"#,
+            #"{"due":"tomorrow"}"#, ["/due: does not match any of the 2 allowed shapes"]),
         Case(#"{"oneOf":[{"required":["id"]},{"required":["title"]}]}"#, #"{"id":"x"}"#, []),
-        Case(#"{"oneOf":[{"required":["id"]},{"required":["title"]}]}"#, #"{"id":"x","title":"y"}"#, ["/: matches 2 of the allowed shapes, where exactly one must match"]),
-        Case(#"{"title":"T","description":"d","default":1,"examples":[1],"$schema":"https://json-schema.org/draft/2020-12/schema","type":"integer"}"#, #"1"#, []),
+        Case(
+            #"{"oneOf":[{"required":["id"]},{"required":["title"]}]}"#, #"{"id":"x","title":"y"}"#,
+            ["/: matches 2 of the allowed shapes, where exactly one must match"]),
+        Case(
+            #"{"title":"T","description":"d","default":1,"examples":[1],"$schema":"https://json-schema.org/draft/2020-12/schema","type":"integer"}"#,
+            #"1"#, []),
         Case(#"{"description":"x","type":"integer"}"#, #""1""#, ["/: expected an integer, not a string"]),
-        Case(#"{"type":"object","required":["title","projectId"],"properties":{"title":{"type":"string","minLength":1},"priority":{"enum":["high","low"]}},"additionalProperties":false}"#, #"{"title":"","priority":"urgent","extra":1}"#, ["/projectId: is required", "/extra: is not an allowed property", "/priority: must be one of \"high\", \"low\"", "/title: must be at least 1 character long"]),    ]
+        Case(
+            #"{"type":"object","required":["title","projectId"],"properties":{"title":{"type":"string","minLength":1},"priority":{"enum":["high","low"]}},"additionalProperties":false}"#,
+            #"{"title":"","priority":"urgent","extra":1}"#,
+            [
+                "/projectId: is required", "/extra: is not an allowed property",
+                "/priority: must be one of \"high\", \"low\"", "/title: must be at least 1 character long",
+            ]),
+    ]
 
     @Test(arguments: cases)
     func validates(_ example: Case) throws {

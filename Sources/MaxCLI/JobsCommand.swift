@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import MaxCore
+import MaxRuntime
+import MaxStorage
+
+struct JobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs", abstract: "List, inspect, cancel and retry async operation jobs.",
+        discussion: """
+            A job is an operation call run in the background ("max invoke … --async", or an
+            operation declared async): pending → running → succeeded | failed | canceled. Jobs are
+            kept in .max/operations.db and survive restarts: a job whose runner died is run again by
+            the next runner. A failed attempt is retried with backoff up to the job's attempts;
+            then the job fails and joins the dead-letter list ("max jobs dead"), from which
+            "max jobs retry <id>" puts it back.
+            """,
+        subcommands: [List.self, Show.self, Cancel.self, Retry.self, Dead.self, Work.self],
+        defaultSubcommand: List.self)
+
+    static func json(_ job: JobRecord) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(job.id), "installation": .string(job.installation), "operation": .string(job.operation),
+            "state": .string(job.state.rawValue), "attempts": .int(job.attempts), "maxAttempts": .int(job.maxAttempts),
+            "dead": .bool(job.dead), "createdAt": .string(ISO8601.format(job.createdAt)),
+            "updatedAt": .string(ISO8601.format(job.updatedAt)),
+        ]
+        if let key = job.idempotencyKey { object["idempotencyKey"] = .string(key) }
+        if let error = job.error { object["error"] = .string(error) }
+        if job.cancelRequested { object["cancelRequested"] = true }
+        if let result = job.result, let envelope = try? JSONValue(parsing: result) { object["result"] = envelope }
+        return .object(object)
+    }
+
+    static func print(_ jobs: [JobRecord], _ output: OutputFormat) {
+        switch output {
+        case .json: Terminal.out(JSONValue.array(jobs.map(json)).prettyJSONText)
+        case .ndjson: jobs.forEach { Terminal.out(json($0).jsonText) }
+        default:
+            Table.print(
+                headers: ["ID", "INSTALLATION", "OPERATION", "STATE", "ATTEMPTS", "UPDATED", "ERROR"],
+                rows: jobs.map {
+                    [
+                        $0.id, $0.installation, $0.operation, $0.state.rawValue + ($0.dead ? " (dead)" : ""),
+                        "\($0.attempts)/\($0.maxAttempts)", ISO8601.format($0.updatedAt), $0.error ?? "",
+                    ]
+                })
+            if jobs.isEmpty { Terminal.err("No jobs.") }
+        }
+    }
+
+    static func store(_ global: GlobalOptions) throws -> (OperationStore, MaxWorkspace) {
+        let workspace = try global.workspace()
+        return (try OperationInvoker(workspace: workspace, caller: InvokeCommand.caller).operationStore(), workspace)
+    }
+
+    static func notFound(_ id: String) -> MaxError {
+        MaxError(.jobNotFound, "there is no job \(id)", hint: "\"max jobs\" lists them", context: ["job": id])
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List jobs, newest first.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "Only this installation's.") var installation: String?
+        @Option(help: "Only jobs in this state: pending, running, succeeded, failed, canceled.") var state: String?
+        @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
+
+        func validate() throws {
+            try output.require(oneOf: [.text, .json, .ndjson], for: "jobs")
+            if let state, JobRecord.State(rawValue: state) == nil {
+                throw ValidationError(
+                    "--state must be one of " + JobRecord.State.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+        }
+
+        func run() async throws {
+            let (store, workspace) = try JobsCommand.store(global)
+            if let installation { _ = try workspace.record(installation) }
+            JobsCommand.print(
+                try store.jobs(installation: installation, state: state.flatMap(JobRecord.State.init)), output)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Show one job, with its result once it succeeded.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The job's id.") var id: String
+
+        func run() async throws {
+            let (store, _) = try JobsCommand.store(global)
+            guard let job = try store.job(id) else { throw JobsCommand.notFound(id) }
+            Terminal.out(JobsCommand.json(job).prettyJSONText)
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cancel", abstract: "Cancel a job: a pending one at once, a running one at its next check.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The job's id.") var id: String
+
+        func run() async throws {
+            let (store, _) = try JobsCommand.store(global)
+            guard let job = try store.cancel(id) else { throw JobsCommand.notFound(id) }
+            switch job.state {
+            case .canceled: Terminal.out("Canceled \(id)")
+            case .running: Terminal.out("Asked the runner of \(id) to cancel it (the source may have done part of it)")
+            default:
+                throw MaxError(
+                    .jobNotCancelable, "\(id) is \(job.state.rawValue) and cannot be canceled",
+                    context: ["job": id])
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retry", abstract: "Queue a failed or canceled job again, with fresh attempts.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The job's id.") var id: String
+        @Flag(help: "Run it in this process and wait for the outcome.") var wait = false
+
+        func run() async throws {
+            let (store, workspace) = try JobsCommand.store(global)
+            guard let job = try store.retry(id) else { throw JobsCommand.notFound(id) }
+            guard job.state == .pending else {
+                throw MaxError(
+                    .jobNotCancelable, "\(id) is \(job.state.rawValue); only failed or canceled jobs are retried",
+                    context: ["job": id])
+            }
+            if wait {
+                _ = try await JobRunner(invoker: OperationInvoker(workspace: workspace, caller: InvokeCommand.caller))
+                    .drain()
+                let done = try store.job(id) ?? job
+                Terminal.out(JobsCommand.json(done).prettyJSONText)
+                if done.state != .succeeded { throw PartialSuccess(code: 1) }
+            } else {
+                JobRunner.startInBackground(for: workspace.project)
+                Terminal.out("Queued \(id) again")
+            }
+        }
+    }
+
+    struct Dead: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dead", abstract: "The dead-letter list: jobs that failed all their attempts.")
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
+
+        func validate() throws { try output.require(oneOf: [.text, .json, .ndjson], for: "jobs dead") }
+
+        func run() async throws {
+            let (store, _) = try JobsCommand.store(global)
+            JobsCommand.print(try store.jobs(deadOnly: true), output)
+        }
+    }
+
+    struct Work: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "work",
+            abstract: "Run the project's pending jobs in this process until none is left.",
+            discussion: """
+                "max invoke --async" starts one in the background; run it yourself after a restart
+                to pick up jobs whose runner died. Only one runner works per project: a second
+                exits at once.
+                """)
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Flag(help: "Print nothing.") var quiet = false
+
+        func run() async throws {
+            let workspace = try global.workspace()
+            let quiet = quiet
+            let attempts = try await JobRunner(
+                invoker: OperationInvoker(workspace: workspace, caller: InvokeCommand.caller)
+            ).drain { event in
+                guard !quiet else { return }
+                switch event {
+                case .started(let job): Terminal.err("\(job.id) \(job.operation): attempt \(job.attempts)")
+                case .succeeded(let job): Terminal.err("\(job.id): succeeded")
+                case .willRetry(let job, let error): Terminal.err("\(job.id): \(error.code), will retry")
+                case .dead(let job, let error):
+                    Terminal.err("\(job.id): failed for good (\(error.code)); see max jobs dead")
+                case .canceled(let job): Terminal.err("\(job.id): canceled")
+                }
+            }
+            if !quiet { Terminal.err(attempts == 0 ? "No job to run (or another runner has them)." : "Queue empty.") }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+public import Foundation
+public import MaxCore
+public import MaxStorage
+
+/// The project's audit events (SPEC-hardening §10.1): one per operation call and per sync run,
+/// stored as `AuditEvent` entities in `.max/audit.db`, so `max audit` queries them with the search
+/// filter language.
+///
+/// Events hold ids, names, outcomes and numbers only: never an input, an output, or a secret.
+public struct AuditLog: Sendable {
+    /// One event.
+    public struct Event: Sendable {
+        /// Unique per call (the request id).
+        public var requestID: String
+        /// Ties the events of one piece of work together (a job and its attempts).
+        public var correlationID: String
+        /// Who asked: `cli:<user>`, later `mcp`, `serve`.
+        public var caller: String
+        /// The installation.
+        public var installation: String
+        /// The operation, or `sync`.
+        public var operation: String
+        /// `sync`, `async` (a job attempt) or `sync-run`.
+        public var mode: String
+        /// `succeeded`, `replayed`, `invalid_input`, `conflict`, `timeout`, `failed`, `enqueued`, `canceled`.
+        public var outcome: String
+        /// How long it took.
+        public var durationMs: Int
+        /// The source's HTTP status of the last request, if there was one.
+        public var providerStatus: Int?
+        /// The retries its requests took.
+        public var retryCount: Int
+        /// The error code, when it failed.
+        public var errorCode: String?
+        /// The job, for async calls.
+        public var jobID: String?
+        /// The idempotency key, if one was given.
+        public var idempotencyKey: String?
+        /// When it ended.
+        public var at: Date
+
+        /// An event.
+        public init(
+            requestID: String, correlationID: String, caller: String, installation: String, operation: String,
+            mode: String, outcome: String, durationMs: Int, providerStatus: Int? = nil, retryCount: Int = 0,
+            errorCode: String? = nil, jobID: String? = nil, idempotencyKey: String? = nil, at: Date = Date()
+        ) {
+            self.requestID = requestID
+            self.correlationID = correlationID
+            self.caller = caller
+            self.installation = installation
+            self.operation = operation
+            self.mode = mode
+            self.outcome = outcome
+            self.durationMs = durationMs
+            self.providerStatus = providerStatus
+            self.retryCount = retryCount
+            self.errorCode = errorCode
+            self.jobID = jobID
+            self.idempotencyKey = idempotencyKey
+            self.at = at
+        }
+    }
+
+    /// The entity type of audit events.
+    public static let eventType: EntityType = "AuditEvent"
+
+    /// The schema of the audit store.
+    public static let schema = Schema(
+        namespace: "max",
+        entities: [
+            EntityDef(
+                eventType,
+                fields: [
+                    .date("at", indexed: true), .string("requestId"), .string("correlationId", indexed: true),
+                    .string("caller"), .string("installation", indexed: true), .string("operation", indexed: true),
+                    .string("mode"), .string("outcome", indexed: true), .int("durationMs"), .int("providerStatus"),
+                    .int("retryCount"), .string("errorCode"), .string("jobId"), .string("idempotencyKey"),
+                ],
+                summary: "One operation call or sync run: who, what, how it ended, how long it took.")
+        ])
+
+    /// The project whose log this is.
+    public let project: Project
+
+    /// The log of `project`.
+    public init(project: Project) {
+        self.project = project
+    }
+
+    /// Appends `event`; a log that cannot be written is reported on `failure`, never thrown: the
+    /// work the event describes is done either way.
+    public func record(_ event: Event, failure: (MaxError) -> Void = { _ in }) async {
+        do {
+            let store = try EntityStore.open(at: try project.runtimeFileURL("audit.db"), schema: Self.schema)
+            var fields: [String: FieldValue] = [
+                "at": .date(event.at), "requestId": .string(event.requestID),
+                "correlationId": .string(event.correlationID), "caller": .string(event.caller),
+                "installation": .string(event.installation), "operation": .string(event.operation),
+                "mode": .string(event.mode), "outcome": .string(event.outcome), "durationMs": .int(event.durationMs),
+                "retryCount": .int(event.retryCount),
+            ]
+            fields["providerStatus"] = event.providerStatus.map(FieldValue.int) ?? .null
+            fields["errorCode"] = event.errorCode.map(FieldValue.string) ?? .null
+            fields["jobId"] = event.jobID.map(FieldValue.string) ?? .null
+            fields["idempotencyKey"] = event.idempotencyKey.map(FieldValue.string) ?? .null
+            try await store.upsert([EntityInput(Self.eventType, id: event.requestID, fields: fields)])
+        } catch {
+            failure((error as? MaxError) ?? MaxError(.internalError, "\(error)"))
+        }
+    }
+
+    /// The audit store for reading; an empty one in memory when nothing was recorded yet.
+    public func openForReading() throws -> EntityStore {
+        let url = try project.runtimeFileURL("audit.db")
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        guard let size, size > 0 else { return try EntityStore.inMemory(schema: Self.schema) }
+        return try EntityStore.openForReading(at: url)
+    }
+}

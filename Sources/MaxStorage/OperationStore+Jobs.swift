@@ -1,0 +1,232 @@
+public import Foundation
+import GRDB
+import MaxCore
+
+/// An async job: one operation call run in the background, persisted from enqueue to result.
+public struct JobRecord: Sendable, Equatable {
+    /// Where a job is: `pending → running → succeeded | failed | canceled`.
+    public enum State: String, Sendable, CaseIterable {
+        /// Waiting for a worker (at first, and between attempts).
+        case pending
+        /// A worker is running it.
+        case running
+        /// Done; ``JobRecord/result`` holds the envelope.
+        case succeeded
+        /// Out of attempts, or failed for good; it is in the dead-letter list.
+        case failed
+        /// Canceled before it finished.
+        case canceled
+    }
+
+    /// `job_…`.
+    public let id: String
+    /// The installation.
+    public let installation: String
+    /// The operation.
+    public let operation: String
+    /// The input, as JSON text.
+    public let input: String
+    /// The idempotency key it was enqueued with.
+    public let idempotencyKey: String?
+    /// Where it is.
+    public let state: State
+    /// The attempts made.
+    public let attempts: Int
+    /// The attempts it may make.
+    public let maxAttempts: Int
+    /// The result envelope (JSON text) once it succeeded.
+    public let result: String?
+    /// The last error (`code: message`).
+    public let error: String?
+    /// Whether it is in the dead-letter list (failed after its attempts).
+    public let dead: Bool
+    /// Whether someone asked to cancel it while it ran.
+    public let cancelRequested: Bool
+    /// The process running it.
+    public let worker: Int32?
+    /// When it was enqueued.
+    public let createdAt: Date
+    /// When it last changed.
+    public let updatedAt: Date
+
+    init(row: Row) {
+        id = row["id"]
+        installation = row["installation"]
+        operation = row["operation"]
+        input = row["input"]
+        idempotencyKey = row["idempotency_key"]
+        state = State(rawValue: row["state"]) ?? .failed
+        attempts = row["attempts"]
+        maxAttempts = row["max_attempts"]
+        result = row["result"]
+        error = row["error"]
+        dead = row["dead"]
+        cancelRequested = row["cancel_requested"]
+        worker = row["worker"]
+        createdAt = Date(timeIntervalSince1970: row["created_at"])
+        updatedAt = Date(timeIntervalSince1970: row["updated_at"])
+    }
+}
+
+extension OperationStore {
+    /// Enqueues a job.
+    public func enqueue(
+        installation: String, operation: String, input: String, idempotencyKey: String?, maxAttempts: Int,
+        now: Date = Date()
+    ) throws -> JobRecord {
+        let id = "job_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        return try write("enqueuing a job of \(operation)") { db in
+            let time = now.timeIntervalSince1970
+            try db.execute(
+                sql: """
+                    INSERT INTO jobs (id, installation, operation, input, idempotency_key, state, max_attempts,
+                                      created_at, updated_at, next_attempt_at)
+                    VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)
+                    """, arguments: [id, installation, operation, input, idempotencyKey, maxAttempts, time, time, time])
+            guard let job = try Self.job(id, in: db) else {
+                throw MaxError(.databaseError, "the job \(id) just enqueued cannot be read back")
+            }
+            return job
+        }
+    }
+
+    /// The job `id`, if there is one.
+    public func job(_ id: String) throws -> JobRecord? {
+        try read("reading job \(id)") { db in try Self.job(id, in: db) }
+    }
+
+    private static func job(_ id: String, in db: Database) throws -> JobRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(JobRecord.init(row:))
+    }
+
+    /// Jobs, newest first: of one installation, in one state, or only the dead-letter list.
+    public func jobs(
+        installation: String? = nil, state: JobRecord.State? = nil, deadOnly: Bool = false, limit: Int = 1000
+    )
+        throws -> [JobRecord]
+    {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let installation {
+            conditions.append("installation = ?")
+            arguments += [installation]
+        }
+        if let state {
+            conditions.append("state = ?")
+            arguments += [state.rawValue]
+        }
+        if deadOnly { conditions.append("dead = 1") }
+        let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try read("listing jobs") { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM jobs \(clause) ORDER BY created_at DESC, id LIMIT \(limit)",
+                arguments: arguments
+            ).map(JobRecord.init(row:))
+        }
+    }
+
+    /// Takes the oldest job due to run, for `worker`, in one transaction; first puts back to
+    /// pending every running job whose worker process is gone (a crash or a restart of Max).
+    ///
+    /// - Returns: The job, now running with one more attempt, or `nil` when none is due.
+    public func claimNextJob(worker: Int32, now: Date = Date(), isAlive: (Int32) -> Bool) throws -> JobRecord? {
+        try write("claiming a job") { db in
+            let time = now.timeIntervalSince1970
+            let orphans = try Row.fetchAll(db, sql: "SELECT id, worker FROM jobs WHERE state = 'running'")
+            for row in orphans where !isAlive(row["worker"] as Int32? ?? 0) {
+                try db.execute(
+                    sql: "UPDATE jobs SET state = 'pending', worker = NULL, updated_at = ? WHERE id = ?",
+                    arguments: [time, row["id"] as String])
+            }
+            guard
+                let id = try String.fetchOne(
+                    db,
+                    sql:
+                        "SELECT id FROM jobs WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT 1",
+                    arguments: [time])
+            else { return nil }
+            try db.execute(
+                sql:
+                    "UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                arguments: [worker, time, id])
+            return try Self.job(id, in: db)
+        }
+    }
+
+    /// When the next pending job is due, if any is pending.
+    public func nextDueJob() throws -> Date? {
+        try read("reading the job queue") { db in
+            try Double.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM jobs WHERE state = 'pending'")
+                .map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    /// Records that job `id` succeeded with `result`.
+    public func succeed(_ id: String, result: String, now: Date = Date()) throws {
+        try write("finishing job \(id)") { db in
+            try db.execute(
+                sql:
+                    "UPDATE jobs SET state = 'succeeded', result = ?, error = NULL, worker = NULL, updated_at = ? WHERE id = ?",
+                arguments: [result, now.timeIntervalSince1970, id])
+        }
+    }
+
+    /// Records that an attempt of job `id` failed: it goes back to pending until `retryAt`, or,
+    /// without one, fails for good and joins the dead-letter list.
+    public func fail(_ id: String, error: String, retryAt: Date?, now: Date = Date()) throws {
+        try write("recording the failure of job \(id)") { db in
+            if let retryAt {
+                try db.execute(
+                    sql:
+                        "UPDATE jobs SET state = 'pending', error = ?, worker = NULL, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                    arguments: [error, retryAt.timeIntervalSince1970, now.timeIntervalSince1970, id])
+            } else {
+                try db.execute(
+                    sql:
+                        "UPDATE jobs SET state = 'failed', dead = 1, error = ?, worker = NULL, updated_at = ? WHERE id = ?",
+                    arguments: [error, now.timeIntervalSince1970, id])
+            }
+        }
+    }
+
+    /// Records that job `id` stopped because it was canceled.
+    public func markCanceled(_ id: String, now: Date = Date()) throws {
+        try write("canceling job \(id)") { db in
+            try db.execute(
+                sql: "UPDATE jobs SET state = 'canceled', worker = NULL, updated_at = ? WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, id])
+        }
+    }
+
+    /// Cancels job `id`: a pending one at once, a running one by asking its worker.
+    ///
+    /// - Returns: The job after the change, or `nil` when there is no such job.
+    public func cancel(_ id: String, now: Date = Date()) throws -> JobRecord? {
+        try write("canceling job \(id)") { db in
+            try db.execute(
+                sql: "UPDATE jobs SET state = 'canceled', updated_at = ? WHERE id = ? AND state = 'pending'",
+                arguments: [now.timeIntervalSince1970, id])
+            try db.execute(
+                sql: "UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND state = 'running'",
+                arguments: [now.timeIntervalSince1970, id])
+            return try Self.job(id, in: db)
+        }
+    }
+
+    /// Puts a failed or canceled job back in the queue with its attempts reset (out of the
+    /// dead-letter list).
+    ///
+    /// - Returns: The job after the change, or `nil` when there is no such job.
+    public func retry(_ id: String, now: Date = Date()) throws -> JobRecord? {
+        try write("retrying job \(id)") { db in
+            let time = now.timeIntervalSince1970
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET state = 'pending', attempts = 0, dead = 0, cancel_requested = 0, error = NULL,
+                        next_attempt_at = ?, updated_at = ?
+                    WHERE id = ? AND state IN ('failed', 'canceled')
+                    """, arguments: [time, time, id])
+            return try Self.job(id, in: db)
+        }
+    }
+}

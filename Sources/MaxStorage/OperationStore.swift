@@ -1,0 +1,207 @@
+public import Foundation
+import GRDB
+import MaxCore
+
+/// The project's record of operations, in one SQLite file (`.max/operations.db`) every process
+/// shares: idempotency keys with the results they produced, and async jobs.
+///
+/// Every change is one write transaction, so two processes claiming the same idempotency key or
+/// the same job never both win.
+public final class OperationStore: Sendable {
+    private let pool: DatabasePool
+
+    private init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    /// Opens (creating if needed) the store at `url`, private to its owner.
+    ///
+    /// - Throws: `storage.database_error`.
+    public static func open(at url: URL, busyTimeout: TimeInterval = 15) throws -> OperationStore {
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw MaxError(.databaseError, "cannot create the folder for \(url.path)", context: ["path": url.path])
+        }
+        return try DirectoryLock.withLock(on: url.deletingLastPathComponent(), shared: false) {
+            createPrivateFile(at: url.path)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            do {
+                let pool = try DatabasePool(path: url.path, configuration: configuration)
+                try migrator.migrate(pool)
+                return OperationStore(pool: pool)
+            } catch {
+                throw MaxError.storage(error, while: "opening \(url.path)")
+            }
+        }
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: idempotency keys and jobs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency (
+                        installation TEXT NOT NULL,
+                        operation TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        input_hash TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        result TEXT,
+                        owner INTEGER NOT NULL,
+                        created_at REAL NOT NULL,
+                        expires_at REAL NOT NULL,
+                        PRIMARY KEY (installation, operation, key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE jobs (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        installation TEXT NOT NULL,
+                        operation TEXT NOT NULL,
+                        input TEXT NOT NULL,
+                        idempotency_key TEXT,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        max_attempts INTEGER NOT NULL,
+                        result TEXT,
+                        error TEXT,
+                        dead INTEGER NOT NULL DEFAULT 0,
+                        cancel_requested INTEGER NOT NULL DEFAULT 0,
+                        worker INTEGER,
+                        created_at REAL NOT NULL,
+                        updated_at REAL NOT NULL,
+                        next_attempt_at REAL NOT NULL
+                    );
+                    CREATE INDEX jobs_by_state ON jobs (state, next_attempt_at);
+                    """)
+        }
+        return migrator
+    }()
+
+    /// Runs `body` in a write transaction.
+    func write<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw MaxError.storage(error, while: action)
+        }
+    }
+
+    /// Runs `body` on a snapshot.
+    func read<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw MaxError.storage(error, while: action)
+        }
+    }
+}
+
+// MARK: - Idempotency
+
+extension OperationStore {
+    /// What a call holding an idempotency key should do.
+    public enum Claim: Sendable, Equatable {
+        /// Run the operation: the key is now this process's.
+        case run
+        /// Return this result (the envelope the first call returned) without calling the source.
+        case replay(String)
+        /// Another process is running the first call: ask again shortly.
+        case wait
+        /// The key was used with another input.
+        case conflict
+    }
+
+    /// One idempotency key of one operation of one installation.
+    public struct IdempotencyKey: Sendable, Hashable {
+        /// The installation.
+        public let installation: String
+        /// The operation.
+        public let operation: String
+        /// The caller's key.
+        public let key: String
+
+        /// A key.
+        public init(installation: String, operation: String, key: String) {
+            self.installation = installation
+            self.operation = operation
+            self.key = key
+        }
+    }
+
+    /// Claims `key` for a call whose input hashes to `inputHash`, in one transaction.
+    ///
+    /// A record past its expiry counts as absent; a running record whose owner process is gone
+    /// (`isAlive` says so) is taken over.
+    ///
+    /// - Parameters:
+    ///   - key: The key.
+    ///   - inputHash: A digest of the input.
+    ///   - owner: This process's id.
+    ///   - ttl: How long the record lives from now.
+    ///   - now: The time.
+    ///   - isAlive: Whether a process id still runs.
+    /// - Returns: What to do.
+    /// - Throws: `storage.database_error`, `storage.busy`.
+    public func claim(
+        _ key: IdempotencyKey, inputHash: String, owner: Int32, ttl: TimeInterval, now: Date = Date(),
+        isAlive: (Int32) -> Bool
+    ) throws -> Claim {
+        try write("claiming the idempotency key \(key.key)") { db in
+            let arguments: StatementArguments = [key.installation, key.operation, key.key]
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT input_hash, state, result, owner, expires_at FROM idempotency
+                    WHERE installation = ? AND operation = ? AND key = ?
+                    """, arguments: arguments)
+            if let row, (row["expires_at"] as Double) > now.timeIntervalSince1970 {
+                if (row["input_hash"] as String) != inputHash { return .conflict }
+                if (row["state"] as String) == "done", let result = row["result"] as String? { return .replay(result) }
+                if isAlive(row["owner"] as Int32) { return .wait }
+            }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO idempotency
+                    (installation, operation, key, input_hash, state, result, owner, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, 'running', NULL, ?, ?, ?)
+                    """,
+                arguments: arguments + [
+                    inputHash, owner, now.timeIntervalSince1970, now.timeIntervalSince1970 + ttl,
+                ])
+            return .run
+        }
+    }
+
+    /// Records the result of the call that holds `key`: later calls with it get `result`.
+    public func complete(_ key: IdempotencyKey, result: String) throws {
+        try write("recording the result of \(key.key)") { db in
+            try db.execute(
+                sql:
+                    "UPDATE idempotency SET state = 'done', result = ? WHERE installation = ? AND operation = ? AND key = ?",
+                arguments: [result, key.installation, key.operation, key.key])
+        }
+    }
+
+    /// Frees `key` after its call failed: the next call with it runs again.
+    public func release(_ key: IdempotencyKey) throws {
+        try write("releasing \(key.key)") { db in
+            try db.execute(
+                sql: "DELETE FROM idempotency WHERE installation = ? AND operation = ? AND key = ?",
+                arguments: [key.installation, key.operation, key.key])
+        }
+    }
+
+    /// Forgets expired records and everything of `installation` (when it is disconnected).
+    public func purge(installation: String? = nil, now: Date = Date()) throws {
+        try write("purging operation records") { db in
+            try db.execute(sql: "DELETE FROM idempotency WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+            if let installation {
+                try db.execute(sql: "DELETE FROM idempotency WHERE installation = ?", arguments: [installation])
+                try db.execute(sql: "DELETE FROM jobs WHERE installation = ?", arguments: [installation])
+            }
+        }
+    }
+}
