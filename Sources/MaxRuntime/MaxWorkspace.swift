@@ -363,6 +363,19 @@ public struct MaxWorkspace: Sendable {
         }
         var logger = try? project.logger(for: name, label: "max.sync")
         logger?.info("sync started", metadata: ["sync.restart": "\(restart)", "sync.full": "\(full)"])
+        let started = ContinuousClock.now
+        // Every sync run is an audit event too, however it ends.
+        func audit(outcome: String, error: (any Error)?) async {
+            let id = runID.withLock { $0 } ?? "run_" + UUID().uuidString.lowercased()
+            let event = AuditLog.Event(
+                requestID: "sync_" + id, correlationID: id, caller: "cli", installation: name, operation: "sync",
+                mode: "sync-run", outcome: outcome,
+                durationMs: Int((ContinuousClock.now - started).milliseconds), retryCount: statistics.retries,
+                errorCode: (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : nil))
+            await AuditLog(project: project).record(event) { failure in
+                logger?.warning("audit event not recorded", metadata: ["error.code": "\(failure.code)"])
+            }
+        }
         do {
             let summary = try await engine.sync(
                 live, into: store, resume: !restart && !full, full: full || restart, observer: recording)
@@ -377,6 +390,7 @@ public struct MaxWorkspace: Sendable {
                     "http.retries": "\(statistics.retries)", "http.rate_limited": "\(statistics.rateLimited)",
                 ])
             await live.stop()
+            await audit(outcome: summary.tasksFailed > 0 ? "partial" : "succeeded", error: nil)
             return summary
         } catch {
             record()
@@ -385,6 +399,7 @@ public struct MaxWorkspace: Sendable {
             logger?.notice(
                 "sync stopped", metadata: ["error.code": "\(code)", "http.requests": "\(statistics.requests)"])
             await live.stop()
+            await audit(outcome: error is CancellationError ? "canceled" : "failed", error: error)
             throw (error as? MaxError)?.naming(installation: name) ?? error
         }
     }

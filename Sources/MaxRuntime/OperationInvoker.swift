@@ -225,8 +225,9 @@ public struct OperationInvoker: Sendable {
             let live = try await workspace.live(
                 request.installation, statistics: statistics, retryPolicy: info.retryPolicy)
             let output: OperationOutput
+            let limit = try timeoutCap(request.installation).map { min($0, info.maxTimeout) } ?? info.maxTimeout
             do {
-                output = try await Self.withTimeout(info.maxTimeout, operation: info.id) {
+                output = try await Self.withTimeout(limit, operation: info.id) {
                     try await live.execute(
                         info.id,
                         OperationCall(
@@ -294,6 +295,20 @@ public struct OperationInvoker: Sendable {
         return seconds
     }
 
+    /// The installation's cap on operation time (`"operations": {"timeoutSeconds": N}`, 0.1 s to
+    /// 1 h), which lowers an operation's own `maxTimeout`, never raises it.
+    func timeoutCap(_ installation: String) throws -> Duration? {
+        let record = try workspace.record(installation)
+        guard let setting = record.otherKeys["operations"]?["timeoutSeconds"] else { return nil }
+        guard let seconds = setting.doubleValue, (0.1...3600).contains(seconds) else {
+            throw MaxError(
+                .invalidProjectFile,
+                "installations.\(installation).operations.timeoutSeconds must be a number of seconds from 0.1 to 3600",
+                hint: "fix it in max.json", context: ["installation": installation])
+        }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
     /// Runs `body`, or fails with `operation.timeout` after `limit`.
     static func withTimeout<T: Sendable>(
         _ limit: Duration, operation: String, _ body: @escaping @Sendable () async throws -> T
@@ -337,9 +352,18 @@ public struct OperationInvoker: Sendable {
         ContentDigest.sha256(input.jsonText)
     }
 
-    /// Whether process `pid` still runs.
+    /// Whether process `pid` still runs (a zombie, dead but not yet reaped, does not).
     @Sendable static func isAlive(_ pid: Int32) -> Bool {
-        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
+        #if os(Linux)
+            // /proc/<pid>/stat: "pid (name) S …"; the state follows the last ')'.
+            if let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
+                let text = String(data: stat, encoding: .utf8), let close = text.lastIndex(of: ")")
+            {
+                return !text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+            }
+        #endif
+        return true
     }
 
     static func newID(_ prefix: String) -> String {

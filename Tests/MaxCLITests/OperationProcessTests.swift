@@ -1,0 +1,244 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Operations with the real processes: `max invoke` against `acme-server`, idempotency across
+/// processes, invalid input, write-through, jobs across restarts and the dead-letter list, audit.
+struct OperationProcessTests {
+    /// A project and a user of the Acme tenant, for task inputs.
+    static func ids(_ acme: AcmeProcess) async throws -> (project: String, user: String) {
+        let project = try await EndToEndTests.apiList(acme, "/api/projects").first?["id"]?.stringValue
+        let user = try await EndToEndTests.apiList(acme, "/api/users").first?["id"]?.stringValue
+        return (try #require(project), try #require(user))
+    }
+
+    static func taskInput(_ acme: AcmeProcess, title: String) async throws -> String {
+        let (project, user) = try await ids(acme)
+        return JSONValue.object([
+            "projectId": .string(project), "title": .string(title), "createdById": .string(user),
+        ]).jsonText
+    }
+
+    /// The tasks the API holds with `title`.
+    static func tasks(_ acme: AcmeProcess, titled title: String) async throws -> Int {
+        try await EndToEndTests.apiList(acme, "/api/tasks").filter { $0["title"]?.stringValue == title }.count
+    }
+
+    /// Every request the API answered so far.
+    static func requestCount(_ acme: AcmeProcess) async throws -> Int {
+        let stats = try await EndToEndTests.api(acme, .get, "/api/stats", .null)
+        return stats["requests"]?.objectValue?.values.compactMap(\.intValue).reduce(0, +) ?? -1
+    }
+
+    static func invoke(
+        _ folder: TemporaryDirectory, _ operation: String, _ input: String, key: String? = nil, extra: [String] = []
+    ) async throws -> Outcome {
+        try await runMax(
+            ["-C", folder.url.path, "invoke", "acme", operation, "--input", input]
+                + (key.map { ["--idempotency-key", $0] } ?? []) + extra)
+    }
+
+    @Test func twentyConcurrentCallsWithOneKeyCreateOneTask() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let input = try await Self.taskInput(acme, title: "Exactly once")
+        let outcomes = try await withThrowingTaskGroup(of: Outcome.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await Self.invoke(folder, "createTask", input, key: "k-1", extra: ["-o", "json"]) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for outcome in outcomes { #expect(outcome.status == 0, "\(outcome.stderr)") }
+        let envelopes = try outcomes.map { try JSONValue(parsing: $0.stdout) }
+        #expect(Set(envelopes.map { $0["data"]?.jsonText ?? "" }).count == 1, "all print the same result")
+        #expect(envelopes.filter { $0["metadata"]?["replayed"] == false }.count == 1, "one call reached Acme")
+        #expect(try await Self.tasks(acme, titled: "Exactly once") == 1)
+
+        // Written through: a search at once sees it.
+        let found = try await runMax([
+            "-C", folder.url.path, "count", "acme", "AcmeTask", "-f", #"title = "Exactly once""#,
+        ])
+        #expect(found.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(found.output)")
+
+        // The same key with another input is a conflict.
+        let other = try await Self.taskInput(acme, title: "Something else")
+        let conflict = try await Self.invoke(folder, "createTask", other, key: "k-1")
+        #expect(conflict.status == 2)
+        #expect(conflict.stderr.contains("error[operation.conflict]"), "\(conflict.stderr)")
+        #expect(try await Self.tasks(acme, titled: "Something else") == 0)
+
+        // After the TTL the key is free again.
+        try setInstallationKeys(in: folder.url, ["idempotency": ["ttlSeconds": 1]])
+        let short = try await Self.taskInput(acme, title: "Short-lived key")
+        #expect(try await Self.invoke(folder, "createTask", short, key: "k-2").status == 0)
+        #expect(try await Self.invoke(folder, "createTask", short, key: "k-2").status == 0)
+        #expect(try await Self.tasks(acme, titled: "Short-lived key") == 1, "replayed within the TTL")
+        try await Task.sleep(for: .milliseconds(1300))
+        let expired = try await Self.invoke(folder, "createTask", short, key: "k-2", extra: ["-o", "json"])
+        #expect(expired.status == 0)
+        #expect(try JSONValue(parsing: expired.stdout)["metadata"]?["replayed"] == false)
+        #expect(try await Self.tasks(acme, titled: "Short-lived key") == 2, "the expired key ran again")
+        try CanaryScan.expectNoSecret([acme.apiKey], in: folder.url, outputs: outcomes + [conflict, expired])
+    }
+
+    @Test func invalidInputNeverReachesTheAPIAndNamesThePath() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let before = try await Self.requestCount(acme)
+        let invalid = try await Self.invoke(folder, "createTask", #"{"projectId": "prj_nope", "title": 7}"#)
+        #expect(invalid.status == 2)
+        #expect(invalid.stderr.contains("error[operation.invalid_input]"))
+        #expect(invalid.stderr.contains("/title: expected a string, not a number"), "\(invalid.stderr)")
+        #expect(invalid.stderr.contains("/createdById: is required"))
+        #expect(invalid.stderr.contains("/projectId: must match the pattern"))
+        let notJSON = try await Self.invoke(folder, "createTask", "{title:")
+        #expect(notJSON.status == 2)
+        #expect(notJSON.stderr.contains("is not JSON"))
+        let unknown = try await Self.invoke(folder, "launchRocket", "{}")
+        #expect(unknown.status == 4)
+        #expect(unknown.stderr.contains("operations: createTask, updateTask, deleteTask"))
+        #expect(try await Self.requestCount(acme) == before, "nothing was sent")
+
+        let ops = try await runMax(["-C", folder.url.path, "ops", "acme", "-o", "json"])
+        let declared = try JSONValue(parsing: ops.stdout)["operations"]?.arrayValue?.compactMap {
+            $0["id"]?.stringValue
+        }
+        #expect(declared == ["createTask", "updateTask", "deleteTask", "createProject", "registerWebhook"])
+
+        // A webhook's signing secret is kept as a credential and never shown.
+        let webhook = try await Self.invoke(
+            folder, "registerWebhook", #"{"url": "http://127.0.0.1:9/hook"}"#, extra: ["-o", "json"])
+        #expect(webhook.status == 0, "\(webhook.stderr)")
+        let envelope = try JSONValue(parsing: webhook.stdout)
+        #expect(envelope["data"]?["secret"] == "[redacted]")
+        #expect(envelope["redactionsApplied"] == ["/secret"])
+        #expect(!webhook.output.contains("whsec_"))
+        let keys = try await runMax(["-C", folder.url.path, "credentials", "ls", "acme"])
+        #expect(keys.stdout.contains("webhook_secret_wh_"))
+    }
+
+    @Test func jobsSurviveARestartOfMax() async throws {
+        let acme = try AcmeProcess(arguments: ["--latency-ms", "1500"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let input = try await Self.taskInput(acme, title: "Survives")
+        let queued = try await Self.invoke(folder, "createTask", input, extra: ["--async"])
+        #expect(queued.status == 0, "\(queued.output)")
+        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(id.hasPrefix("job_"))
+        // Wait for the background runner to start the attempt, then kill it as a crash would.
+        var state: String?
+        for _ in 0..<100 where state != "running" {
+            try await Task.sleep(for: .milliseconds(50))
+            state = try JSONValue(parsing: try await runMax(["jobs", "show", id, "-C", folder.url.path]).stdout)[
+                "state"]?
+                .stringValue
+        }
+        #expect(state == "running")
+        let runners = Self.processes(matching: ["jobs", "work", folder.url.path])
+        #expect(!runners.isEmpty, "a runner was started in the background")
+        for pid in runners { kill(pid, SIGKILL) }
+        try await Task.sleep(for: .milliseconds(100))
+        let stale = try JSONValue(parsing: try await runMax(["jobs", "show", id, "-C", folder.url.path]).stdout)
+        #expect(stale["state"] == "running", "the job outlived its runner")
+
+        let resumed = try await runMax(["jobs", "work", "-C", folder.url.path])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let done = try JSONValue(parsing: try await runMax(["jobs", "show", id, "-C", folder.url.path]).stdout)
+        #expect(done["state"] == "succeeded", "\(done)")
+        #expect(done["attempts"] == 2)
+        #expect(done["result"]?["data"]?["title"] == "Survives")
+    }
+
+    @Test func aJobThatFailsItsRetriesIsDeadUntilRetried() async throws {
+        // The same port each time, so the installation's baseURL stays right: healthy, failing, healthy.
+        var acme: AcmeProcess? = try AcmeProcess()
+        let url = try #require(acme?.url)
+        let port = try #require(URL(string: url)?.port)
+        let folder = try await ResilienceProcessTests.connectedProject(try #require(acme))
+        let input = try await Self.taskInput(try #require(acme), title: "Eventually")
+        try setInstallationKeys(in: folder.url, ["retry": ["maxAttempts": 1]])
+        acme = nil  // stops it
+        acme = try AcmeProcess(arguments: ["--port", "\(port)", "--fail-rate", "1"])
+
+        let queued = try await Self.invoke(folder, "createTask", input, extra: ["--async"])
+        let id = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var dead: [JSONValue] = []
+        for _ in 0..<150 where dead.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            let listed = try await runMax(["jobs", "dead", "-C", folder.url.path, "-o", "json"])
+            dead = try JSONValue(parsing: listed.stdout).arrayValue ?? []
+        }
+        #expect(dead.first?["id"]?.stringValue == id, "the job is in the dead-letter list")
+        #expect(dead.first?["attempts"] == 3)
+        #expect(dead.first?["error"]?.stringValue?.hasPrefix("http.server_error") == true, "\(dead)")
+
+        acme = nil
+        acme = try AcmeProcess(arguments: ["--port", "\(port)"])
+        let retried = try await runMax(["jobs", "retry", id, "--wait", "-C", folder.url.path])
+        #expect(retried.status == 0, "\(retried.output)")
+        #expect(try JSONValue(parsing: retried.stdout)["state"] == "succeeded")
+        let empty = try await runMax(["jobs", "dead", "-C", folder.url.path, "-o", "json"])
+        #expect(try JSONValue(parsing: empty.stdout).arrayValue?.isEmpty == true)
+        withExtendedLifetime(acme) {}
+    }
+
+    @Test func everyPathLeavesAnAuditEvent() async throws {
+        let acme = try AcmeProcess(arguments: ["--rate-limit", "1", "--latency-ms", "300"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        try await Task.sleep(for: .seconds(1.1))  // the connect's requests are in a past second
+        let first = try await Self.taskInput(acme, title: "Audited")
+        #expect(try await Self.invoke(folder, "createTask", first, key: "a-1").status == 0)
+        // Three at once against one request a second: some are answered 429 and retried.
+        let crowd = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for index in 0..<3 {
+                let input = try await Self.taskInput(acme, title: "Crowd \(index)")
+                group.addTask { try await Self.invoke(folder, "createTask", input).status }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(crowd == [0, 0, 0])
+        #expect(try await Self.invoke(folder, "createTask", first, key: "a-1").status == 0)  // replayed
+        let other = try await Self.taskInput(acme, title: "Other")
+        #expect(try await Self.invoke(folder, "createTask", other, key: "a-1").status == 2)  // conflict
+        #expect(try await Self.invoke(folder, "createTask", #"{"title": 1}"#).status == 2)  // invalid
+        try setInstallationKeys(in: folder.url, ["operations": ["timeoutSeconds": 0.2]])
+        let slow = try await Self.taskInput(acme, title: "Too slow")
+        let timedOut = try await Self.invoke(folder, "createTask", slow)
+        #expect(timedOut.status == 1)
+        #expect(timedOut.stderr.contains("error[operation.timeout]"), "\(timedOut.stderr)")
+
+        let audit = try await runMax(["-C", folder.url.path, "audit", "acme", "-o", "ndjson", "--limit", "100"])
+        #expect(audit.status == 0, "\(audit.output)")
+        let events = try audit.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+        let outcomes = events.compactMap { $0["outcome"]?.stringValue }
+        #expect(outcomes.filter { $0 == "succeeded" }.count == 4, "\(outcomes)")
+        for outcome in ["replayed", "conflict", "invalid_input", "timeout"] {
+            #expect(outcomes.contains(outcome), "\(outcome) in \(outcomes)")
+        }
+        #expect(events.contains { ($0["retryCount"]?.intValue ?? 0) >= 1 }, "a retried call says so")
+        #expect(events.allSatisfy { $0["requestId"]?.stringValue?.hasPrefix("req_") == true })
+        #expect(events.filter { $0["outcome"] == "succeeded" }.allSatisfy { $0["providerStatus"] == 201 })
+        let timeouts = try await runMax(["-C", folder.url.path, "audit", "-f", #"outcome = "timeout""#, "-o", "ndjson"])
+        #expect(timeouts.stdout.split(separator: "\n").count == 1, "\(timeouts.output)")
+        let badFilter = try await runMax(["-C", folder.url.path, "audit", "-f", "outcome ="])
+        #expect(badFilter.status == 2)
+    }
+
+    /// The ids of processes whose arguments contain every one of `parts`.
+    static func processes(matching parts: [String]) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard let pid = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { return nil }
+            let arguments = String(decoding: data, as: UTF8.self).split(separator: "\0").map(String.init)
+            return parts.allSatisfy(arguments.contains) ? pid : nil
+        }
+    }
+}
