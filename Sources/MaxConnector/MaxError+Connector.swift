@@ -10,6 +10,8 @@ extension MaxError.Code {
     public static let operationInvalidOutput = Self(domain: "operation", name: "invalid_output", category: .permanent)
     /// An operation took longer than its `maxTimeout`.
     public static let operationTimeout = Self(domain: "operation", name: "timeout", category: .transient)
+    /// Every slot of the installation (or the project) is taken and the call may not wait.
+    public static let operationBusy = Self(domain: "operation", name: "busy", category: .quotaExceeded)
     /// An idempotency key was reused with another input.
     public static let idempotencyConflict = Self(domain: "operation", name: "conflict", category: .validationError)
 

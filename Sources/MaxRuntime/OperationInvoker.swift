@@ -226,6 +226,12 @@ public struct OperationInvoker: Sendable {
                 request.installation, statistics: statistics, retryPolicy: info.retryPolicy)
             let output: OperationOutput
             let limit = try timeoutCap(request.installation).map { min($0, info.maxTimeout) } ?? info.maxTimeout
+            let record = try workspace.record(request.installation)
+            let slot = try await InvocationSlots(project: workspace.project).acquire(
+                request.installation,
+                limits: try InvocationSlots.Limits(record.otherKeys["operations"], installation: request.installation),
+                timeout: limit)
+            defer { withExtendedLifetime(slot) {} }
             do {
                 output = try await Self.withTimeout(limit, operation: info.id) {
                     try await live.execute(

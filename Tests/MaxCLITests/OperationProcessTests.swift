@@ -232,6 +232,38 @@ struct OperationProcessTests {
         #expect(badFilter.status == 2)
     }
 
+    @Test func parallelCallsAreBoundedAndQueuedOrRejectedAsConfigured() async throws {
+        let acme = try AcmeProcess(arguments: ["--latency-ms", "1500"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let input = try await Self.taskInput(acme, title: "Bounded")
+        func three() async throws -> [Outcome] {
+            try await withThrowingTaskGroup(of: Outcome.self) { group in
+                for _ in 0..<3 { group.addTask { try await Self.invoke(folder, "createTask", input) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        try setInstallationKeys(in: folder.url, ["operations": ["maxParallel": 1, "whenBusy": "reject"]])
+        let rejected = try await three()
+        #expect(rejected.filter { $0.status == 0 }.count == 1, "\(rejected.map(\.stderr))")
+        #expect(rejected.filter { $0.status == 1 && $0.stderr.contains("error[operation.busy]") }.count == 2)
+
+        try setInstallationKeys(in: folder.url, ["operations": ["maxParallel": 1, "whenBusy": "queue", "queue": 2]])
+        let started = ContinuousClock.now
+        let queued = try await three()
+        #expect(queued.allSatisfy { $0.status == 0 }, "\(queued.map(\.stderr))")
+        #expect(ContinuousClock.now - started > .seconds(4), "one at a time")
+
+        try setInstallationKeys(in: folder.url, ["operations": ["maxParallel": 1, "queue": 0]])
+        let full = try await three()
+        #expect(full.filter { $0.status == 0 }.count == 1)
+        #expect(full.filter { $0.stderr.contains("wait already") }.count == 2)
+
+        try setInstallationKeys(in: folder.url, ["operations": ["maxParallel": 0]])
+        let invalid = try await Self.invoke(folder, "createTask", input)
+        #expect(invalid.status == 2)
+        #expect(invalid.stderr.contains("operations.maxParallel must be a whole number from 1 to 64"))
+    }
+
     /// The ids of processes whose arguments contain every one of `parts`.
     static func processes(matching parts: [String]) -> [Int32] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
