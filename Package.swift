@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "max-bench",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "AcmeAPI", "AcmeConnector",
+                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "MaxRuntime", "AcmeAPI", "AcmeConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

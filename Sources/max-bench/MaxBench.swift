@@ -13,6 +13,8 @@ struct MaxBench: AsyncParsableCommand {
               swift run -c release max-bench store --entities 1000000
             Figures and the machine they were taken on belong in docs/benchmarks.md.
             """,
-        subcommands: [SyncBenchmark.self, QueryBenchmark.self, StoreBenchmark.self, AcmeBenchmark.self]
+        subcommands: [
+            SyncBenchmark.self, QueryBenchmark.self, StoreBenchmark.self, AcmeBenchmark.self, OperationBenchmark.self,
+        ]
     )
 }
