@@ -92,7 +92,8 @@ public struct AuditLog: Sendable {
     /// work the event describes is done either way.
     public func record(_ event: Event, failure: (MaxError) -> Void = { _ in }) async {
         do {
-            let store = try EntityStore.open(at: try project.runtimeFileURL("audit.db"), schema: Self.schema)
+            let url = try project.runtimeFileURL("audit.db")
+            let store = try await OpenStores.entityStore(at: url) { try EntityStore.open(at: url, schema: Self.schema) }
             var fields: [String: FieldValue] = [
                 "at": .date(event.at), "requestId": .string(event.requestID),
                 "correlationId": .string(event.correlationID), "caller": .string(event.caller),

@@ -316,6 +316,7 @@ public struct MaxWorkspace: Sendable {
         if FileManager.default.fileExists(atPath: project.runtimeURL.appendingPathComponent("operations.db").path) {
             try OperationStore.open(at: try project.runtimeFileURL("operations.db")).purge(installation: name)
         }
+        if !keepData { OpenStores.evict(under: folder) }
         let doomed = keepData ? [credentials] : [folder] + (try project.logURLs(name))
         for url in doomed where FileManager.default.fileExists(atPath: url.path) {
             do {

@@ -71,7 +71,7 @@ public struct OperationInvoker: Sendable {
 
     /// The project's operation store.
     public func operationStore() throws -> OperationStore {
-        try OperationStore.open(at: try workspace.project.runtimeFileURL("operations.db"))
+        try OpenStores.operationStore(at: try workspace.project.runtimeFileURL("operations.db"))
     }
 
     /// The operations an installation offers, and its connector's auth and schema version.
@@ -255,7 +255,10 @@ public struct OperationInvoker: Sendable {
                     context: ["operation": info.id])
             }
             if !output.writes.isEmpty || !output.deletes.isEmpty {
-                let entities = try await workspace.openStoreForWriting(request.installation)
+                let url = try workspace.project.dataURL(request.installation)
+                let entities = try await OpenStores.entityStore(at: url) {
+                    try await workspace.openStoreForWriting(request.installation)
+                }
                 if !output.writes.isEmpty { try await entities.upsert(output.writes) }
                 if !output.deletes.isEmpty { try await entities.markDeleted(output.deletes) }
             }
