@@ -102,6 +102,12 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (store, _) = try JobsCommand.store(global)
+            guard let before = try store.job(id) else { throw JobsCommand.notFound(id) }
+            guard [.pending, .running].contains(before.state) else {
+                throw MaxError(
+                    .jobNotCancelable, "\(id) is \(before.state.rawValue) already and cannot be canceled",
+                    context: ["job": id])
+            }
             guard let job = try store.cancel(id) else { throw JobsCommand.notFound(id) }
             switch job.state {
             case .canceled: Terminal.out("Canceled \(id)")

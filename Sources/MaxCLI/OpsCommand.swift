@@ -31,6 +31,7 @@ struct OpsCommand: AsyncParsableCommand {
                     "installation": .string(installation), "connector": .string(live.info.name),
                     "connectorVersion": .string(live.info.version),
                     "operationSchemaVersion": .string(live.operationSchemaVersion), "auth": live.auth.json,
+                    "inputSchema": live.inputSchema,
                     "operations": .array(live.operations.map(\.json)),
                 ]).prettyJSONText)
             return

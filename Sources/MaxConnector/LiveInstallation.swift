@@ -65,6 +65,19 @@ public struct LiveInstallation: Sendable {
         self.executors = executors
     }
 
+    /// The schema of the module's one entry point (SPEC-operations `inputSchema`): an operation
+    /// id and that operation's input, one `oneOf` branch per operation.
+    public var inputSchema: JSONValue {
+        [
+            "type": "object", "required": ["operation", "input"],
+            "properties": ["operation": ["enum": .array(operations.map { .string($0.id) })]],
+            "oneOf": .array(
+                operations.map { operation in
+                    ["properties": ["operation": ["const": .string(operation.id)], "input": operation.input.json]]
+                }),
+        ]
+    }
+
     /// The operation `id`.
     ///
     /// - Throws: `operation.not_found`, listing the operations there are.

@@ -9,7 +9,8 @@ import MaxRuntime
 struct OperationBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops",
-        abstract: "Time createTask through the invoker (plain, with a fresh idempotency key, replayed) against the bare POST.",
+        abstract:
+            "Time createTask through the invoker (plain, with a fresh idempotency key, replayed) against the bare POST.",
         discussion: """
             Runs Acme in this process on a loopback port and a Max project in a temporary folder,
             then makes N sequential calls of each kind, reporting p50, p95 and calls a second. The
@@ -38,7 +39,8 @@ struct OperationBenchmark: AsyncParsableCommand {
             let auth = [("Authorization", "Bearer \(ready.apiKey)"), ("Content-Type", "application/json")]
             let projects = try await http.send(.init(.get, ready.url + "/api/projects", headers: auth))
             let users = try await http.send(.init(.get, ready.url + "/api/users", headers: auth))
-            let project = try JSONValue(parsing: String(decoding: projects.body, as: UTF8.self)).arrayValue?.first?["id"]
+            let project = try JSONValue(parsing: String(decoding: projects.body, as: UTF8.self)).arrayValue?.first?[
+                "id"]
             let user = try JSONValue(parsing: String(decoding: users.body, as: UTF8.self)).arrayValue?.first?["id"]
             func input(_ index: Int) -> JSONValue {
                 ["projectId": project ?? .null, "title": .string("Bench \(index)"), "createdById": user ?? .null]
@@ -62,15 +64,18 @@ struct OperationBenchmark: AsyncParsableCommand {
             }
             try await measure("bare POST /api/tasks") { index in
                 _ = try await http.send(
-                    .init(.post, ready.url + "/api/tasks", headers: auth, body: Data(input(index).jsonText.utf8)))
-                    .requireSuccess()
+                    .init(.post, ready.url + "/api/tasks", headers: auth, body: Data(input(index).jsonText.utf8))
+                )
+                .requireSuccess()
             }
             try await measure("invoke createTask") { index in
                 _ = try await invoker.invoke(.init(installation: "acme", operation: "createTask", input: input(index)))
             }
             try await measure("invoke createTask, fresh idempotency key") { index in
                 _ = try await invoker.invoke(
-                    .init(installation: "acme", operation: "createTask", input: input(index), idempotencyKey: "k-\(index)"))
+                    .init(
+                        installation: "acme", operation: "createTask", input: input(index), idempotencyKey: "k-\(index)"
+                    ))
             }
             try await measure("invoke createTask, replayed key") { _ in
                 _ = try await invoker.invoke(

@@ -155,6 +155,27 @@ struct OperationProcessTests {
         #expect(done["state"] == "succeeded", "\(done)")
         #expect(done["attempts"] == 2)
         #expect(done["result"]?["data"]?["title"] == "Survives")
+
+        // A running job is canceled at its runner's next check.
+        let second = try await Self.invoke(folder, "createTask", input, extra: ["--async"])
+        let secondID = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        for _ in 0..<100 {
+            let shown = try await runMax(["jobs", "show", secondID, "-C", folder.url.path])
+            if try JSONValue(parsing: shown.stdout)["state"] == "running" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let cancel = try await runMax(["jobs", "cancel", secondID, "-C", folder.url.path])
+        #expect(cancel.status == 0, "\(cancel.output)")
+        var final: JSONValue = .null
+        for _ in 0..<60 where final["state"] != "canceled" {
+            try await Task.sleep(for: .milliseconds(100))
+            final = try JSONValue(parsing: try await runMax(["jobs", "show", secondID, "-C", folder.url.path]).stdout)
+        }
+        #expect(final["state"] == "canceled", "\(final)")
+        let again = try await runMax(["jobs", "cancel", secondID, "-C", folder.url.path])
+        #expect(again.status == 1, "a canceled job cannot be canceled again")
+        let missing = try await runMax(["jobs", "show", "job_nope", "-C", folder.url.path])
+        #expect(missing.status == 4)
     }
 
     @Test func aJobThatFailsItsRetriesIsDeadUntilRetried() async throws {
