@@ -60,11 +60,13 @@ public struct MaxCommand: AsyncParsableCommand {
         }
     }
 
-    /// `-C dir` may come before the command word; the parser wants it after.
+    /// `-C dir` may come before the command words; the parser wants it after all of them (a
+    /// nested command such as `jobs ls` is only found when its words come first), so it moves to
+    /// the end, or before a `--` that ends the options.
     static func moveDirectoryOption(_ arguments: [String]) -> [String] {
         guard arguments.count >= 3, arguments[0] == "-C" else { return arguments }
         var rest = Array(arguments.dropFirst(2))
-        rest.insert(contentsOf: ["-C", arguments[1]], at: min(1, rest.count))
+        rest.insert(contentsOf: ["-C", arguments[1]], at: rest.firstIndex(of: "--") ?? rest.endIndex)
         return rest
     }
 }
