@@ -1,6 +1,5 @@
 import ArgumentParser
 import MaxCore
-import MaxQuery
 import MaxRuntime
 import MaxStorage
 
@@ -15,9 +14,8 @@ struct CountCommand: AsyncParsableCommand {
     @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
 
     func run() async throws {
-        let store = try await global.workspace().openStoreForReading(installation)
-        let count = try await store.count(
-            try Query(EntityType(entityType), filter: filter, includeDeleted: includeDeleted))
+        let count = try await MaxFacade(workspace: try global.workspace()).count(
+            installation: installation, entityType: entityType, filter: filter, includeDeleted: includeDeleted)
         Terminal.out(String(count))
     }
 }

@@ -3,7 +3,6 @@ import ArgumentParser
 import Foundation
 import MaxConnector
 import MaxCore
-import MaxQuery
 import MaxRuntime
 import MaxStorage
 import MaxSync
@@ -65,7 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
                 "   Synced \(ProgressReporter.grouped(summary.totalEntities)) entities in \(String(format: "%.1f", summary.duration)) s"
             )
 
-            let store = try await workspace.openStoreForReading(name)
+            let facade = MaxFacade(workspace: workspace)
             let examples: [(String, String?, String, String)] = [
                 (
                     "AcmeTask", #"status = "todo" AND priority IN ("critical", "high")"#, "title,status,priority",
@@ -79,20 +78,19 @@ struct DemoCommand: AsyncParsableCommand {
                     "max search \(name) \(type)" + (filter.map { " --filter '\($0)'" } ?? "")
                     + " --fields \(fields) --order-by \(order) --limit 5"
                 Terminal.out(bold("\(5 + index). \(command)"))
-                let query = try Query(
-                    EntityType(type), filter: filter, selection: try FieldSelection(parsing: fields),
-                    ordering: try Ordering(parsing: order), limit: 5)
-                let page = try await store.page(query)
-                let names = try query.checked(against: store.schema).fields.map(\.name)
+                let page = try await facade.search(
+                    .init(
+                        installation: name, entityType: type, filter: filter, fields: fields, orderBy: order, limit: 5))
+                let names = page.fields
                 for line in Table.render(
-                    headers: names, rows: page.items.map { record in names.map { RecordPrinter.cell(record[$0]) } },
+                    headers: names, rows: page.records.map { record in names.map { RecordPrinter.cell(record[$0]) } },
                     width: Terminal.width - 3)
                 {
                     Terminal.out("   " + line)
                 }
             }
             let countFilter = #"status = "done""#
-            let done = try await store.count(try Query("AcmeTask", filter: countFilter))
+            let done = try await facade.count(installation: name, entityType: "AcmeTask", filter: countFilter)
             Terminal.out(bold("8. max count \(name) AcmeTask --filter '\(countFilter)'"))
             Terminal.out("   \(done)")
             Terminal.out("")

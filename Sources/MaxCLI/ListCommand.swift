@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MaxConnector
 import MaxCore
-import MaxQuery
 import MaxRuntime
 import MaxStorage
 
@@ -73,50 +72,18 @@ struct ListCommand: AsyncParsableCommand {
         throw PartialSuccess(code: ErrorReporter.exitCode(forAll: failures.map(\.error)))
     }
 
-    /// The installation's status, from its latest run: `active` (completed), `syncing`,
-    /// `interrupted` (running, but its process is gone), `degraded` (tasks failed, or the source
-    /// kept failing), `credential_expired`, `cancelled`, or `error`.
-    static func status(of run: SyncRun, isLive: Bool) -> String {
-        switch run.status {
-        case .running: return isLive ? "syncing" : "interrupted"
-        case .completed: return "active"
-        case .partial: return "degraded"
-        case .cancelled: return "cancelled"
-        case .failed:
-            let code = run.error?.split(separator: ":").first.map(String.init) ?? ""
-            if code == MaxError.Code.httpUnauthorized.description { return "credential_expired" }
-            if code == MaxError.Code.circuitOpen.description || code.hasPrefix("http.") { return "degraded" }
-            return "error"
-        }
-    }
-
-    /// Fills in the status, last sync and entity count from the installation's store, read only.
+    /// Fills in the status, last sync and entity count from the installation's local data.
     private func describe(_ name: String, workspace: MaxWorkspace, into row: inout [String: JSONValue])
         async throws
     {
-        guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else {
-            row["status"] = "never synced"
-            row["entities"] = 0
-            return
-        }
-        let store = try await workspace.openStoreForReading(name)
-        var status = "never synced"
-        if let run = try await store.latestRun() {
-            let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
-            status = Self.status(of: run, isLive: live)
+        let state = try await MaxFacade(workspace: workspace).localState(of: name)
+        if let run = state.lastRun {
             var last: [String: JSONValue] = ["id": .string(run.id), "status": .string(run.status.rawValue)]
             if let error = run.error { last["error"] = .string(error) }
             row["lastRun"] = .object(last)
         }
-        // The last good sync stays visible whatever came after it.
-        if let good = try await store.latestRun(withStatus: .completed), let finished = good.finishedAt {
-            row["lastSync"] = .string(ISO8601.format(finished))
-        }
-        var entities = 0
-        for type in store.schema.entityTypes {
-            entities += try await store.count(try Query(type))
-        }
-        row["status"] = .string(status)
-        row["entities"] = .int(entities)
+        if let finished = state.lastSync { row["lastSync"] = .string(ISO8601.format(finished)) }
+        row["status"] = .string(state.status)
+        row["entities"] = .int(state.entities)
     }
 }

@@ -23,8 +23,7 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try await global.workspace().openStoreForReading(installation)
-        let runs = try await store.runs(limit: limit)
+        let runs = try await MaxFacade(workspace: try global.workspace()).runs(installation: installation, limit: limit)
         let rows = runs.map(Self.json)
         switch output {
         case .json:

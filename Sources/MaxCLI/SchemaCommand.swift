@@ -18,8 +18,6 @@ struct SchemaCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let registry = BuiltInConnectors.registry()
-        let schema: Schema
         // Outside a project only connectors are looked up; inside one, a max.json that cannot be
         // read is reported rather than skipped.
         let workspace: MaxWorkspace?
@@ -28,17 +26,7 @@ struct SchemaCommand: AsyncParsableCommand {
         } catch let error as MaxError where error.code == .projectNotFound {
             workspace = nil
         }
-        if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
-            schema = try await workspace.module(for: record).info.schema
-        } else {
-            do {
-                schema = try await registry.resolve(target).info.schema
-            } catch let error as MaxError where error.code == .connectorNotFound {
-                throw MaxError(
-                    .installationNotFound, "'\(target)' is neither an installation of this project nor a connector",
-                    hint: "see \"max ls\" and \"max connectors\"", context: ["target": target])
-            }
-        }
+        let schema = try await MaxFacade.schema(of: target, in: workspace)
         switch output {
         case .json, .csv:  // csv is refused in validate()
             Terminal.out(schemaJSON(schema).prettyJSONText)

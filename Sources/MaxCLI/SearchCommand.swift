@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MaxConnector
 import MaxCore
-import MaxQuery
 import MaxRuntime
 import MaxStorage
 
@@ -24,16 +23,16 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Which entities: a filter expression.") var filter: String?
     @Option(help: "Fields to show: a,b,c or .props, .meta, .all.") var fields: String?
     @Option(help: "Order: field[:asc|desc],… (_id breaks ties).") var orderBy: String?
-    @Option(help: "Page size (1 to \(Query.maximumLimit)).") var limit = 1000
+    @Option(help: "Page size (1 to \(MaxFacade.maximumLimit)).") var limit = 1000
     @Option(help: "Start after this cursor (printed by the previous page).") var after: String?
     @Flag(name: .shortAndLong, help: "Stream every page.") var all = false
     @Option(name: .shortAndLong, help: "Output format: text, json, ndjson or csv.") var output: OutputFormat = .text
     @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
 
     func validate() throws {
-        guard (1...Query.maximumLimit).contains(limit) else {
+        guard (1...MaxFacade.maximumLimit).contains(limit) else {
             throw ValidationError(
-                "--limit must be between 1 and \(Query.maximumLimit) (the page size; --all streams every page)")
+                "--limit must be between 1 and \(MaxFacade.maximumLimit) (the page size; --all streams every page)")
         }
         if all && output == .json {
             throw ValidationError(
@@ -42,19 +41,16 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        let store = try await workspace.openStoreForReading(installation)
-        var query = try Query(
-            EntityType(entityType), filter: filter, selection: try fields.map(FieldSelection.init(parsing:)) ?? .props,
-            ordering: try orderBy.map(Ordering.init(parsing:)) ?? .byID, limit: limit, cursor: after,
-            includeDeleted: includeDeleted)
-        query.limit = limit
-        let checked = try query.checked(against: store.schema)
-        let names = checked.fields.map(\.name)
+        let facade = MaxFacade(workspace: try global.workspace())
+        let request = MaxFacade.SearchRequest(
+            installation: installation, entityType: entityType, filter: filter, fields: fields, orderBy: orderBy,
+            limit: limit, cursor: after, includeDeleted: includeDeleted)
         if all {
+            let stream = try await facade.searchAll(request)
+            let names = stream.fields
             if output == .csv { Terminal.out(names.map(RecordPrinter.csvField).joined(separator: ",")) }
             var rows: [[String]] = []
-            for try await record in store.records(checked, batchSize: min(limit, 5000)) {
+            for try await record in stream.records {
                 switch output {
                 case .ndjson: Terminal.out(RecordPrinter.json(record))
                 case .csv: Terminal.out(RecordPrinter.csv(record, fields: names))
@@ -64,30 +60,32 @@ struct SearchCommand: AsyncParsableCommand {
             if output == .text { Table.print(headers: names, rows: rows) }
             return
         }
-        let page = try await store.page(checked)
+        let page = try await facade.search(request)
+        let names = page.fields
         switch output {
         case .json:
             var text = "{\n  \"type\": \(JSONValue.string(entityType).jsonText),\n  \"data\": ["
             text +=
-                page.items.isEmpty
+                page.records.isEmpty
                 ? ""
                 : "\n"
-                    + page.items.map { "    " + RecordPrinter.json($0, pretty: true, indent: "    ") }
+                    + page.records.map { "    " + RecordPrinter.json($0, pretty: true, indent: "    ") }
                     .joined(separator: ",\n") + "\n  "
             text +=
                 "],\n  \"hasMore\": \(page.hasMore),\n  \"cursor\": \(page.cursor.map { JSONValue.string($0).jsonText } ?? "null")\n}"
             Terminal.out(text)
         case .ndjson:
-            for record in page.items { Terminal.out(RecordPrinter.json(record)) }
+            for record in page.records { Terminal.out(RecordPrinter.json(record)) }
             var meta: [String: JSONValue] = ["type": .string(entityType), "hasMore": .bool(page.hasMore)]
             if let cursor = page.cursor { meta["cursor"] = .string(cursor) }
             Terminal.out(JSONValue.object(["_meta": .object(meta)]).jsonText)
         case .csv:
             Terminal.out(names.map(RecordPrinter.csvField).joined(separator: ","))
-            for record in page.items { Terminal.out(RecordPrinter.csv(record, fields: names)) }
+            for record in page.records { Terminal.out(RecordPrinter.csv(record, fields: names)) }
         case .text:
-            Table.print(headers: names, rows: page.items.map { record in names.map { RecordPrinter.cell(record[$0]) } })
-            if page.items.isEmpty { Terminal.err("No \(entityType) matches.") }
+            Table.print(
+                headers: names, rows: page.records.map { record in names.map { RecordPrinter.cell(record[$0]) } })
+            if page.records.isEmpty { Terminal.err("No \(entityType) matches.") }
             if let cursor = page.cursor { Terminal.err("Next page: --after \(cursor)") }
         }
     }

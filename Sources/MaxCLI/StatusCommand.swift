@@ -93,21 +93,15 @@ struct StatusCommand: AsyncParsableCommand {
         if !errors.isEmpty { throw PartialSuccess(code: ErrorReporter.exitCode(forAll: errors)) }
     }
 
-    /// The installation's sync state from its store: `sync` (as `max ls` shows it), `lastSync`,
-    /// `lastError`.
+    /// The installation's sync state from its local data: `sync` (as `max ls` shows it),
+    /// `lastSync`, `lastError`.
     private static func syncState(_ name: String, workspace: MaxWorkspace) async throws -> [String: JSONValue] {
-        guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else { return [:] }
-        let store = try await workspace.openStoreForReading(name)
-        var state: [String: JSONValue] = [:]
-        if let run = try await store.latestRun() {
-            let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
-            state["sync"] = .string(ListCommand.status(of: run, isLive: live))
-            if let error = run.error { state["lastError"] = .string(error) }
-        }
-        if let good = try await store.latestRun(withStatus: .completed), let finished = good.finishedAt {
-            state["lastSync"] = .string(ISO8601.format(finished))
-        }
-        return state
+        let state = try await MaxFacade(workspace: workspace).localState(of: name)
+        guard state.lastRun != nil || state.lastSync != nil else { return [:] }
+        var result: [String: JSONValue] = ["sync": .string(state.status)]
+        if let error = state.lastRun?.error { result["lastError"] = .string(error) }
+        if let finished = state.lastSync { result["lastSync"] = .string(ISO8601.format(finished)) }
+        return result
     }
 
     private static func check(_ name: String, workspace: MaxWorkspace, seconds: Int) async throws -> HealthStatus {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MaxConnector
 import MaxCore
-import MaxQuery
 import MaxRuntime
 import MaxStorage
 import MaxSync

@@ -1,7 +1,6 @@
 import Foundation
 import MaxConnector
 import MaxCore
-import MaxQuery
 import MaxRuntime
 import MaxStorage
 

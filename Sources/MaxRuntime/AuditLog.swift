@@ -62,6 +62,12 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// The fields of an event, in the order front ends show them.
+    public static let fieldNames = [
+        "at", "installation", "operation", "mode", "outcome", "durationMs", "providerStatus", "retryCount",
+        "errorCode", "caller", "requestId", "correlationId", "jobId", "idempotencyKey",
+    ]
+
     /// The entity type of audit events.
     public static let eventType: EntityType = "AuditEvent"
 

@@ -74,6 +74,8 @@ struct OAuthProcessTests {
         #expect(refused.status == 1, "\(refused.output)")
         #expect(refused.stderr.contains("error[credentials.expired]"), "\(refused.stderr)")
         #expect(refused.stderr.contains("\"max connect acme --reauth\""), "the hint names the installation")
+        let inList = try await runMax(["-C", folder.url.path, "ls", "-o", "json"])
+        #expect(try JSONValue(parsing: inList.stdout).arrayValue?.first?["status"] == "credential_expired")
         let status = try await runMax(["-C", folder.url.path, "status", "-o", "json"])
         outputs.append(status)
         #expect(status.status == 1)

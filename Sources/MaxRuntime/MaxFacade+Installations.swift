@@ -1,0 +1,83 @@
+public import Foundation
+public import MaxConnector
+public import MaxCore
+import MaxQuery
+public import MaxStorage
+
+extension MaxFacade {
+    /// What an installation's local data says about it (`max ls`, and the SYNC column of
+    /// `max status`), read only, without the network.
+    public struct LocalState: Sendable {
+        /// `active`, `syncing`, `interrupted`, `degraded`, `credential_expired`, `cancelled`,
+        /// `error`, or `never synced`.
+        public var status: String
+        /// The end of the latest completed sync.
+        public var lastSync: Date?
+        /// The latest run, if any.
+        public var lastRun: SyncRun?
+        /// The entities stored, deleted ones excluded.
+        public var entities: Int
+    }
+
+    /// The local state of installation `name`.
+    ///
+    /// - Throws: `installation.not_found`, `project.unsafe_path`, `storage.*` for a damaged store.
+    public func localState(of name: String) async throws -> LocalState {
+        _ = try workspace.record(name)
+        guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else {
+            return LocalState(status: "never synced", lastSync: nil, lastRun: nil, entities: 0)
+        }
+        let store = try await workspace.openStoreForReading(name)
+        var state = LocalState(status: "never synced", lastSync: nil, lastRun: nil, entities: 0)
+        if let run = try await store.latestRun() {
+            let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
+            state.status = Self.status(of: run, isLive: live)
+            state.lastRun = run
+        }
+        // The last good sync stays visible whatever came after it.
+        state.lastSync = try await store.latestRun(withStatus: .completed)?.finishedAt
+        for type in store.schema.entityTypes {
+            state.entities += try await store.count(try Query(type))
+        }
+        return state
+    }
+
+    /// An installation's status from its latest run: `active` (completed), `syncing`,
+    /// `interrupted` (running, but its process is gone), `degraded` (tasks failed, or the source
+    /// kept failing), `credential_expired`, `cancelled`, or `error`.
+    public static func status(of run: SyncRun, isLive: Bool) -> String {
+        switch run.status {
+        case .running: return isLive ? "syncing" : "interrupted"
+        case .completed: return "active"
+        case .partial: return "degraded"
+        case .cancelled: return "cancelled"
+        case .failed:
+            let code = run.error?.split(separator: ":").first.map(String.init) ?? ""
+            let expired: [MaxError.Code] = [.httpUnauthorized, .credentialExpired]
+            if expired.map(\.description).contains(code) { return "credential_expired" }
+            if code == MaxError.Code.circuitOpen.description || code.hasPrefix("http.") { return "degraded" }
+            return "error"
+        }
+    }
+}
+
+extension MaxFacade {
+    /// The schema of `target`: an installation of `workspace` (its connector's schema) or, when
+    /// there is no such installation (or no project), a connector of `registry`.
+    ///
+    /// - Throws: `installation.not_found` when it is neither; `project.invalid_config`.
+    public static func schema(
+        of target: String, in workspace: MaxWorkspace?, registry: ConnectorRegistry = BuiltInConnectors.registry()
+    ) async throws -> Schema {
+        if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
+            return try await workspace.module(for: record).info.schema
+        }
+        do {
+            return try await registry.resolve(target).info.schema
+        } catch let error as MaxError where error.code == .connectorNotFound {
+            throw MaxError(
+                .installationNotFound, "'\(target)' is neither an installation of this project nor a connector",
+                hint: "see \"max ls\" and \"max connectors\"", context: ["target": target])
+        }
+    }
+}

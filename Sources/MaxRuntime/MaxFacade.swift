@@ -1,0 +1,157 @@
+import Foundation
+public import MaxCore
+import MaxQuery
+public import MaxStorage
+
+/// What a front end (the command line, a server, an MCP server) can ask of a project, as typed
+/// requests and results: no front end builds queries or opens stores itself, and nothing here
+/// knows which front end asked.
+///
+/// Reads open stores read-only and need no connector: a store keeps the schema it was written
+/// with. Operations go through the ``OperationInvoker`` and syncs through ``MaxWorkspace``.
+public struct MaxFacade: Sendable {
+    /// The project.
+    public let workspace: MaxWorkspace
+
+    /// A façade over `workspace`.
+    public init(workspace: MaxWorkspace) {
+        self.workspace = workspace
+    }
+
+    // MARK: Search and count
+
+    /// A search of an installation's local data.
+    public struct SearchRequest: Sendable, Hashable {
+        /// The installation.
+        public var installation: String
+        /// The entity type, such as `AcmeTask`.
+        public var entityType: String
+        /// A filter expression (`status = "todo" AND priority >= 3`).
+        public var filter: String?
+        /// The fields: `a,b,c`, or `.props`, `.meta`, `.all`; `nil` for `.props`.
+        public var fields: String?
+        /// The order: `field[:asc|desc],…`; `nil` for by id.
+        public var orderBy: String?
+        /// The page size, 1 to ``maximumLimit``.
+        public var limit: Int
+        /// Where the previous page ended.
+        public var cursor: String?
+        /// Whether entities deleted upstream are included.
+        public var includeDeleted: Bool
+
+        /// A request.
+        public init(
+            installation: String, entityType: String, filter: String? = nil, fields: String? = nil,
+            orderBy: String? = nil, limit: Int = 1000, cursor: String? = nil, includeDeleted: Bool = false
+        ) {
+            self.installation = installation
+            self.entityType = entityType
+            self.filter = filter
+            self.fields = fields
+            self.orderBy = orderBy
+            self.limit = limit
+            self.cursor = cursor
+            self.includeDeleted = includeDeleted
+        }
+    }
+
+    /// The largest page a search returns.
+    public static let maximumLimit = Query.maximumLimit
+
+    /// One page of a search.
+    public struct SearchPage: Sendable {
+        /// The entity type.
+        public let entityType: String
+        /// The fields each record carries, in order.
+        public let fields: [String]
+        /// The records.
+        public let records: [EntityRecord]
+        /// Whether more follow.
+        public let hasMore: Bool
+        /// The cursor for the next page, if more follow.
+        public let cursor: String?
+    }
+
+    /// A search streamed page after page: every match.
+    public struct SearchStream: Sendable {
+        /// The fields each record carries, in order.
+        public let fields: [String]
+        /// The records.
+        public let records: EntityRecordSequence
+    }
+
+    /// One page of matches.
+    ///
+    /// - Throws: `installation.not_found`, `search.*` for a bad filter, field, order or cursor
+    ///   (with the column), `storage.*`.
+    public func search(_ request: SearchRequest) async throws -> SearchPage {
+        let (store, query) = try await prepare(request)
+        let page = try await store.page(query)
+        return SearchPage(
+            entityType: request.entityType, fields: query.fields.map(\.name), records: page.items,
+            hasMore: page.hasMore, cursor: page.cursor)
+    }
+
+    /// Every match, read `batchSize` at a time as the caller iterates.
+    ///
+    /// - Throws: as ``search(_:)``.
+    public func searchAll(_ request: SearchRequest, batchSize: Int = 5000) async throws -> SearchStream {
+        let (store, query) = try await prepare(request)
+        return SearchStream(
+            fields: query.fields.map(\.name), records: store.records(query, batchSize: min(request.limit, batchSize)))
+    }
+
+    /// The number of matches.
+    ///
+    /// - Throws: as ``search(_:)``.
+    public func count(installation: String, entityType: String, filter: String?, includeDeleted: Bool = false)
+        async throws -> Int
+    {
+        let store = try await workspace.openStoreForReading(installation)
+        return try await store.count(
+            try Query(EntityType(entityType), filter: filter, includeDeleted: includeDeleted))
+    }
+
+    private func prepare(_ request: SearchRequest) async throws -> (EntityStore, CheckedQuery) {
+        let store = try await workspace.openStoreForReading(request.installation)
+        return (store, try Self.query(request).checked(against: store.schema))
+    }
+
+    static func query(_ request: SearchRequest) throws -> Query {
+        try Query(
+            EntityType(request.entityType), filter: request.filter,
+            selection: try request.fields.map(FieldSelection.init(parsing:)) ?? .props,
+            ordering: try request.orderBy.map(Ordering.init(parsing:)) ?? .byID, limit: request.limit,
+            cursor: request.cursor, includeDeleted: request.includeDeleted)
+    }
+
+    // MARK: Runs and audit
+
+    /// An installation's syncs, newest first.
+    public func runs(installation: String, limit: Int = 20) async throws -> [SyncRun] {
+        try await workspace.openStoreForReading(installation).runs(limit: limit)
+    }
+
+    /// Audit events, newest first: of one installation or all, matching `filter`.
+    ///
+    /// - Throws: `installation.not_found`; `search.*` for a bad filter.
+    public func audit(installation: String?, filter: String?, limit: Int) async throws -> SearchPage {
+        if let installation { _ = try workspace.record(installation) }
+        var conditions: [String] = []
+        if let installation { conditions.append("installation = \(JSONValue.string(installation).jsonText)") }
+        if let filter {
+            _ = try Filter(parsing: filter)  // errors point into the filter as it was written
+            conditions.append("(\(filter))")
+        }
+        let store = try AuditLog(project: workspace.project).openForReading()
+        let query = try Query(
+            AuditLog.eventType, filter: conditions.isEmpty ? nil : conditions.joined(separator: " AND "),
+            selection: try FieldSelection(parsing: AuditLog.fieldNames.joined(separator: ",")),
+            ordering: try Ordering(parsing: "at:desc"), limit: limit
+        ).checked(against: store.schema)
+        let page = try await store.page(query)
+        return SearchPage(
+            entityType: AuditLog.eventType.name, fields: query.fields.map(\.name), records: page.items,
+            hasMore: page.hasMore, cursor: page.cursor)
+    }
+}
