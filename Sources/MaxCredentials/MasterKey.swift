@@ -116,8 +116,19 @@ struct KeyFile {
         }
         let ring = MasterKeyring(current: .generate())
         try PrivateFile.makeFolder(url.deletingLastPathComponent())
-        // Exclusive creation: two processes starting at once keep the first one's key.
-        guard try PrivateFile.create(url, contents: ring.fileText) else { return try loadOrCreate() }
+        // Written whole under a temporary name, then published with link(), which fails if the
+        // name exists: two processes starting at once keep the first one's key, and no reader
+        // ever sees a file half written.
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".master.key.\(UUID().uuidString)")
+        guard try PrivateFile.create(temporary, contents: ring.fileText) else { return try loadOrCreate() }
+        defer { unlink(temporary.path) }
+        guard link(temporary.path, url.path) == 0 else {
+            if errno == EEXIST { return try loadOrCreate() }
+            throw MaxError(
+                .credentialStoreFailed,
+                "cannot create the master key file \(url.path): \(String(cString: strerror(errno)))",
+                hint: "check that the folder is writable", context: ["path": url.path])
+        }
         return ring
     }
 

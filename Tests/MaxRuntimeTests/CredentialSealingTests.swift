@@ -164,6 +164,23 @@ struct CredentialSealingTests {
         #expect(try await store().secret(named: "second_39")?.revealed == "b39")
     }
 
+    @Test func processesStartingAtOnceAgreeOnOneMasterKey() async throws {
+        // Many first uses at once: each either creates the key file or reads the one that won,
+        // and none reads a file half written.
+        let config = try TemporaryDirectory(prefix: "keyrace")
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<32 {
+                group.addTask {
+                    try MasterKeyring.load(environment: [:], configFolder: config.url).current.id
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 1)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: config.url.path)
+        #expect(leftovers == ["master.key"], "no temporary file is left behind")
+    }
+
     @Test func anotherProcessesWriteIsSeenOnTheNextRead() async throws {
         let mine = store()
         let theirs = store()  // another process, as far as the file is concerned
