@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        // Only for the MCP client in tests: its stdio transport takes swift-system file descriptors.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Vocabulary: pure values, no I/O.
@@ -74,11 +77,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The Model Context Protocol server for agents, over the façade (the MCP swift-sdk stays here).
+        .target(
+            name: "MaxMCP",
+            dependencies: [
+                "MaxCore", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime",
+                .product(name: "MCP", package: "swift-sdk"),
+            ]
+        ),
         // The command line, as a library so tests can parse commands without a process.
         .target(
             name: "MaxCLI",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "AcmeAPI",
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP", "AcmeAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Ctrl-C and SIGTERM end a sync cleanly.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -148,6 +159,8 @@ let package = Package(
             name: "MaxCLITests",
             dependencies: [
                 "MaxCLI", "MaxRuntime", "MaxCore", "AcmeAPI", "AcmeConnector", "MaxConnector", "MaxTestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(

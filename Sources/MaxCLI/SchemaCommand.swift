@@ -29,9 +29,9 @@ struct SchemaCommand: AsyncParsableCommand {
         let schema = try await MaxFacade.schema(of: target, in: workspace)
         switch output {
         case .json, .csv:  // csv is refused in validate()
-            Terminal.out(schemaJSON(schema).prettyJSONText)
+            Terminal.out(MaxFacade.json(schema).prettyJSONText)
         case .ndjson:
-            for entity in schema.entities { Terminal.out(entityJSON(entity, schema).jsonText) }
+            for entity in schema.entities { Terminal.out(MaxFacade.json(entity, in: schema).jsonText) }
         case .text:
             for entity in schema.entities {
                 let root = schema.roots.contains(entity.type) ? "  (root)" : ""
@@ -46,34 +46,5 @@ struct SchemaCommand: AsyncParsableCommand {
                 Terminal.out("")
             }
         }
-    }
-
-    private func entityJSON(_ entity: EntityDef, _ schema: Schema) -> JSONValue {
-        var fields: [JSONValue] = []
-        for field in entity.fields {
-            var object: [String: JSONValue] = ["name": .string(field.name), "type": .string(field.type.displayName)]
-            if field.isIndexed { object["indexed"] = true }
-            if let summary = field.summary { object["summary"] = .string(summary) }
-            fields.append(.object(object))
-        }
-        var object: [String: JSONValue] = [
-            "name": .string(entity.name), "fields": .array(fields), "root": .bool(schema.roots.contains(entity.type)),
-        ]
-        if let summary = entity.summary { object["summary"] = .string(summary) }
-        return .object(object)
-    }
-
-    private func schemaJSON(_ schema: Schema) -> JSONValue {
-        [
-            "namespace": .string(schema.namespace), "entities": .array(schema.entities.map { entityJSON($0, schema) }),
-            "roots": .array(schema.roots.map { .string($0.name) }),
-            "relationships": .array(
-                schema.relationships.map {
-                    [
-                        "from": .string($0.from.name), "field": .string($0.field), "to": .string($0.to.name),
-                        "cardinality": .string($0.cardinality.rawValue),
-                    ]
-                }),
-        ]
     }
 }

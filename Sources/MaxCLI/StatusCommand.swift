@@ -105,16 +105,6 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private static func check(_ name: String, workspace: MaxWorkspace, seconds: Int) async throws -> HealthStatus {
-        let live = try await workspace.live(name, interactive: true)
-        return await withTaskGroup(of: HealthStatus?.self) { group in
-            group.addTask { await live.health() }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .unhealthy("no answer within \(seconds) s")
-        }
+        try await MaxFacade(workspace: workspace).health(of: name, seconds: seconds)
     }
 }

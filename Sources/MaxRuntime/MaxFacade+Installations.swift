@@ -81,3 +81,54 @@ extension MaxFacade {
         }
     }
 }
+
+extension MaxFacade {
+    /// An entity type as JSON: name, summary, whether it is a root, and its fields with their types.
+    public static func json(_ entity: EntityDef, in schema: Schema) -> JSONValue {
+        var fields: [JSONValue] = []
+        for field in entity.fields {
+            var object: [String: JSONValue] = ["name": .string(field.name), "type": .string(field.type.displayName)]
+            if field.isIndexed { object["indexed"] = true }
+            if let summary = field.summary { object["summary"] = .string(summary) }
+            fields.append(.object(object))
+        }
+        var object: [String: JSONValue] = [
+            "name": .string(entity.name), "fields": .array(fields), "root": .bool(schema.roots.contains(entity.type)),
+        ]
+        if let summary = entity.summary { object["summary"] = .string(summary) }
+        return .object(object)
+    }
+
+    /// A schema as JSON (`max schema -o json`): its entity types, roots and relationships.
+    public static func json(_ schema: Schema) -> JSONValue {
+        [
+            "namespace": .string(schema.namespace), "entities": .array(schema.entities.map { json($0, in: schema) }),
+            "roots": .array(schema.roots.map { .string($0.name) }),
+            "relationships": .array(
+                schema.relationships.map {
+                    [
+                        "from": .string($0.from.name), "field": .string($0.field), "to": .string($0.to.name),
+                        "cardinality": .string($0.cardinality.rawValue),
+                    ]
+                }),
+        ]
+    }
+
+    /// Asks the source whether installation `name` works, waiting at most `seconds`.
+    ///
+    /// - Throws: what building the installation throws (an unknown connector, unreadable
+    ///   credentials); a source that does not answer is `.unhealthy`, not an error.
+    public func health(of name: String, seconds: Int) async throws -> HealthStatus {
+        let live = try await workspace.live(name, interactive: true)
+        return await withTaskGroup(of: HealthStatus?.self) { group in
+            group.addTask { await live.health() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .unhealthy("no answer within \(seconds) s")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import MCP
+import MaxCore
+import MaxTestSupport
+import SystemPackage
+import Testing
+
+/// `max mcp` as an agent sees it: the MCP swift-sdk's client over a real `max mcp` child process.
+struct MCPProcessTests {
+    /// A `max mcp` process and a connected client.
+    final class Session: @unchecked Sendable {
+        // Unchecked: the process and pipes are set up in init and only closed in deinit.
+        let client = Client(name: "max-tests", version: "1.0.0")
+        private let process = Process()
+        private let toServer = Pipe()
+        private let fromServer = Pipe()
+
+        init(_ arguments: [String]) async throws {
+            process.executableURL = Binaries.max
+            process.arguments = ["mcp"] + arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["MAX_CONFIG_HOME"] = MaxProcess.configHome.path
+            process.environment = environment
+            process.standardInput = toServer
+            process.standardOutput = fromServer
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let transport = StdioTransport(
+                input: FileDescriptor(rawValue: fromServer.fileHandleForReading.fileDescriptor),
+                output: FileDescriptor(rawValue: toServer.fileHandleForWriting.fileDescriptor))
+            _ = try await client.connect(transport: transport)
+        }
+
+        func call(_ tool: String, _ arguments: [String: Value]) async throws -> CallTool.Result {
+            try await client.send(CallTool.request(.init(name: tool, arguments: arguments))).value
+        }
+
+        /// Disconnects the client (its receive loop would otherwise outlive the server), then
+        /// closes the server's input so it exits.
+        func close() async {
+            await client.disconnect()
+            try? toServer.fileHandleForWriting.close()
+        }
+
+        deinit {
+            try? toServer.fileHandleForWriting.close()
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+    }
+
+    static func json(_ value: Value?) -> JSONValue {
+        guard let value, let data = try? JSONEncoder().encode(value) else { return .null }
+        return (try? JSONValue(parsing: String(decoding: data, as: UTF8.self))) ?? .null
+    }
+
+    @Test func toolsAnswerAsTheCommandLineDoes() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "4", "--tasks-per-project", "30"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
+        let session = try await Session(["-C", folder.url.path])
+
+        let (tools, _) = try await session.client.listTools()
+        let names = Set(tools.map(\.name))
+        #expect(names == ["max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs"])
+        let search = try #require(tools.first { $0.name == "max_search" })
+        #expect(
+            Self.json(search.inputSchema)["properties"]?["filter"]?["description"]?.stringValue?.contains("IN (")
+                == true)
+
+        let filter = #"status IN ("todo", "in_progress") AND priority != "none""#
+        let found = try await session.call(
+            "max_search",
+            [
+                "installation": "acme", "entityType": "AcmeTask", "filter": .string(filter),
+                "fields": "title,status,priority",
+                "orderBy": "title", "limit": 1000,
+            ])
+        #expect(found.isError == false)
+        let cli = try await runMax([
+            "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields",
+            "title,status,priority",
+            "--order-by", "title", "-o", "json",
+        ])
+        let expected = try JSONValue(parsing: cli.stdout)["data"]
+        let data = Self.json(found.structuredContent)["data"]
+        #expect(data == expected, "max_search returns what max search -o json prints")
+        #expect((data?.arrayValue?.count ?? 0) > 10)
+
+        let counted = try await session.call(
+            "max_count", ["installation": "acme", "entityType": "AcmeTask", "filter": .string(filter)])
+        let cliCount = try await runMax(["-C", folder.url.path, "count", "acme", "AcmeTask", "--filter", filter])
+        #expect(
+            Self.json(counted.structuredContent)["count"]?.intValue
+                == Int(cliCount.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+
+        let bad = try await session.call(
+            "max_count", ["installation": "acme", "entityType": "AcmeTask", "filter": "status ="])
+        #expect(bad.isError == true)
+        #expect(Self.json(bad.structuredContent)["error"]?["code"] == "search.invalid_filter")
+        let wrongArguments = try await session.call("max_search", ["installation": "acme"])
+        #expect(Self.json(wrongArguments.structuredContent)["error"]?["code"] == "tool.invalid_arguments")
+        let mutating = try await session.call(
+            "max_invoke", ["installation": "acme", "operation": "deleteTask", "input": [:]])
+        #expect(mutating.isError == true, "no operations without --allow-operations")
+        #expect(Self.json(mutating.structuredContent)["error"]?["code"] == "tool.not_found")
+
+        let (resources, _) = try await session.client.listResources()
+        #expect(resources.map(\.uri) == ["max://acme/schema"])
+        await session.close()
+    }
+
+    @Test func operationsAreOfferedOnlyWhenAllowed() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let session = try await Session(["-C", folder.url.path, "--allow-operations", "--allow-sync"])
+        let (tools, _) = try await session.client.listTools()
+        #expect(Set(tools.map(\.name)).isSuperset(of: ["max_sync", "max_ops", "max_invoke", "max_jobs"]))
+        let synced = try await session.call("max_sync", ["installation": "acme"])
+        #expect(synced.isError == false)
+        #expect(Self.json(synced.structuredContent)["status"] == "completed")
+        let invalid = try await session.call(
+            "max_invoke", ["installation": "acme", "operation": "createTask", "input": ["title": 5]])
+        #expect(Self.json(invalid.structuredContent)["error"]?["code"] == "operation.invalid_input")
+        await session.close()
+    }
+}
