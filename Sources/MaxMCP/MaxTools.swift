@@ -5,9 +5,10 @@ import MaxRuntime
 import MaxStorage
 import MaxSync
 
-/// The tools Max offers agents: each a name, a description and a JSON Schema an agent can follow
-/// without reading docs, and a handler over the ``MaxFacade``. Mutating tools exist only when
-/// the server was started allowing them.
+/// The tools Max offers agents, each a handler over the ``MaxFacade``.
+///
+/// Each has a name, a description and a JSON Schema an agent can follow without reading docs.
+/// Mutating tools exist only when the server was started allowing them.
 struct MaxTools: Sendable {
     /// One tool.
     struct Tool: Sendable {
