@@ -18,7 +18,7 @@ public struct MaxCommand: AsyncParsableCommand {
             InitCommand.self, ConnectorsCommand.self, ConnectCommand.self, DisconnectCommand.self, ListCommand.self,
             StatusCommand.self, SchemaCommand.self, SyncCommand.self, RunsCommand.self, SearchCommand.self,
             CountCommand.self, CredentialsCommand.self, InstallCommand.self, OpsCommand.self, InvokeCommand.self,
-            JobsCommand.self, AuditCommand.self, MCPCommand.self,
+            JobsCommand.self, AuditCommand.self, MCPCommand.self, LLMBootstrapCommand.self,
             DemoCommand.self,
         ]
     )

@@ -108,6 +108,13 @@ struct MCPProcessTests {
         let (resources, _) = try await session.client.listResources()
         #expect(resources.map(\.uri) == ["max://acme/schema"])
         await session.close()
+
+        // The guide for agents is generated from the same project.
+        let guide = try await runMax(["-C", folder.url.path, "llm-bootstrap"])
+        #expect(guide.status == 0)
+        #expect(guide.stdout.contains("### acme (acme@1.0.0; active"), "\(guide.stdout.prefix(600))")
+        #expect(guide.stdout.contains("- `AcmeTask`: title (string), description (string), status (string)"))
+        #expect(guide.stdout.contains("never sync or invoke without the user's consent"))
     }
 
     @Test func operationsAreOfferedOnlyWhenAllowed() async throws {
