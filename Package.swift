@@ -85,11 +85,22 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
+        // max serve: the project as a JSON API over the façade (Hummingbird stays here and in AcmeAPI).
+        .target(
+            name: "MaxServer",
+            dependencies: [
+                "MaxCore", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The command line, as a library so tests can parse commands without a process.
         .target(
             name: "MaxCLI",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP", "AcmeAPI",
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP", "MaxServer", "AcmeAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Ctrl-C and SIGTERM end a sync cleanly.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -95,6 +95,11 @@ final class MaxProcess: @unchecked Sendable {
         String(decoding: (try? Data(contentsOf: outputs.file("stderr"))) ?? Data(), as: UTF8.self)
     }
 
+    /// What the process wrote to standard output so far.
+    var stdoutSoFar: String {
+        String(decoding: (try? Data(contentsOf: outputs.file("stdout"))) ?? Data(), as: UTF8.self)
+    }
+
     /// Whether it still runs.
     var isRunning: Bool { process.isRunning }
 

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import MaxRuntime
+import MaxServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the project as a JSON API (/v1/…) for other tools and Max nodes.",
+        discussion: """
+            Binds 127.0.0.1 by default and prints one line {"url": "http://…"} on stdout when it
+            listens. Every request needs a bearer token of this project ("max serve tokens create
+            --scope read"); a missing or unknown one is 401, one whose scope does not allow the
+            request is 403. Endpoints (scope read): GET /v1/installations,
+            /v1/installations/<name>/schema, /v1/installations/<name>/search?entityType=…&filter=…
+            &fields=…&orderBy=…&limit=…&cursor=…, /v1/installations/<name>/count?entityType=…&filter=…,
+            /v1/installations/<name>/runs, and /metrics (Prometheus text); scope operate:
+            POST /v1/installations/<name>/sync. SIGTERM or Ctrl-C
+            shuts it down gracefully.
+            """,
+        subcommands: [Tokens.self])
+
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
+    @Option(help: "The address to bind (default 127.0.0.1: this machine only).") var host = "127.0.0.1"
+    @Option(help: "The port (0 picks a free one).") var port = 8080
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
+    func run() async throws {
+        let workspace = try global.workspace()
+        try await MaxHTTPServer(facade: MaxFacade(workspace: workspace), host: host, port: port).run { url in
+            Terminal.out(JSONValueLine.url(url))
+            Terminal.err("Serving \(workspace.project.root.path) on \(url) (Ctrl-C stops)")
+        }
+    }
+
+    struct Tokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "tokens", abstract: "Manage the bearer tokens of max serve.", subcommands: [Create.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "create",
+                abstract: "Make a token; it is printed once, alone on the last line of stdout, and stored hashed.")
+            @OptionGroup(title: "Global Options") var global: GlobalOptions
+            @Option(help: "What it may do: read, operate or admin.") var scope: String = "read"
+
+            func validate() throws {
+                guard ServeTokens.Scope(rawValue: scope) != nil else {
+                    throw ValidationError("--scope must be read, operate or admin")
+                }
+            }
+
+            func run() async throws {
+                let workspace = try global.workspace()
+                let token = try ServeTokens(project: workspace.project).create(
+                    scope: ServeTokens.Scope(rawValue: scope) ?? .read)
+                Terminal.err("A \(scope) token for \(workspace.project.root.path); it is not shown again:")
+                Terminal.out(token)
+            }
+        }
+    }
+}
+
+/// One-line JSON outputs.
+enum JSONValueLine {
+    static func url(_ url: String) -> String {
+        "{\"url\":\"\(url)\"}"
+    }
+}

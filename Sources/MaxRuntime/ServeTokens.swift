@@ -1,0 +1,73 @@
+public import Foundation
+import MaxCore
+import MaxCredentials
+
+/// The bearer tokens of `max serve`, kept hashed in `.max/serve-tokens.json` (private): a token is
+/// shown once, when it is made, and only its SHA-256 is stored.
+public struct ServeTokens: Sendable {
+    /// What a token may do (the policy actions of SPEC-hardening §9.1, coarsely).
+    public enum Scope: String, Sendable, CaseIterable, Comparable {
+        /// Read: ls, schema, search, count, runs, metrics.
+        case read
+        /// Read, and run syncs and operations.
+        case operate
+        /// Everything.
+        case admin
+
+        private var rank: Int {
+            switch self {
+            case .read: 0
+            case .operate: 1
+            case .admin: 2
+            }
+        }
+
+        /// Orders scopes by what they allow: `read < operate < admin`.
+        public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.rank < rhs.rank }
+    }
+
+    /// The project.
+    public let project: Project
+
+    /// The tokens of `project`.
+    public init(project: Project) {
+        self.project = project
+    }
+
+    /// Makes a token with `scope`; returns it (the only time it is shown).
+    ///
+    /// - Throws: `project.write_failed`, `project.unsafe_path`.
+    public func create(scope: Scope, now: Date = Date()) throws -> String {
+        var bytes = [UInt8](repeating: 0, count: 24)
+        var generator = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
+        let token = "mxt_" + bytes.map { String(format: "%02x", $0) }.joined()
+        var entries = try load()
+        entries.append([
+            "sha256": .string(ContentDigest.sha256(token)), "scope": .string(scope.rawValue),
+            "createdAt": .string(ISO8601.format(now)),
+        ])
+        let url = try project.runtimeFileURL("serve-tokens.json")
+        try AtomicFile.write(Data(JSONValue.array(entries).prettyJSONText.utf8), to: url, permissions: 0o600)
+        return token
+    }
+
+    /// The scope of `token`, or `nil` when it is not one of this project's.
+    public func scope(of token: String) throws -> Scope? {
+        let digest = ContentDigest.sha256(token)
+        return try load().first { $0["sha256"]?.stringValue == digest }.flatMap {
+            $0["scope"]?.stringValue.flatMap(Scope.init(rawValue:))
+        }
+    }
+
+    private func load() throws -> [JSONValue] {
+        let url = try project.runtimeFileURL("serve-tokens.json")
+        guard let data = FileManager.default.contents(atPath: url.path) else { return [] }
+        guard let entries = try? JSONValue(parsing: String(decoding: data, as: UTF8.self)).arrayValue else {
+            throw MaxError(
+                .invalidProjectFile, "\(url.path) is damaged", hint: "delete it and create the tokens again",
+                context: ["path": url.path])
+        }
+        return entries
+    }
+}

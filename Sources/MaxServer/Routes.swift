@@ -1,0 +1,81 @@
+import Foundation
+import Hummingbird
+import MaxCore
+import MaxRuntime
+import MaxStorage
+import MaxSync
+
+/// The `/v1` endpoints, each a thin adapter over the façade.
+struct Routes: Sendable {
+    let facade: MaxFacade
+    let metrics: ServerMetrics
+
+    func add(to router: Router<BasicRequestContext>) {
+        let facade = facade
+        let metrics = metrics
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.text)))
+        }
+        router.get("v1/installations") { _, _ in
+            var rows: [JSONValue] = []
+            for (name, record) in try facade.workspace.installations() {
+                var row: [String: JSONValue] = ["name": .string(name), "connector": .string(record.connector)]
+                let state = try await facade.localState(of: name)
+                row["status"] = .string(state.status)
+                row["entities"] = .int(state.entities)
+                if let last = state.lastSync { row["lastSync"] = .string(ISO8601.format(last)) }
+                rows.append(.object(row))
+            }
+            return JSONResponse.make(.array(rows))
+        }
+        router.get("v1/installations/:name/schema") { _, context in
+            let name = try context.parameters.require("name")
+            return JSONResponse.make(MaxFacade.json(try await MaxFacade.schema(of: name, in: facade.workspace)))
+        }
+        router.get("v1/installations/:name/search") { request, context in
+            let query = request.uri.queryParameters
+            func value(_ key: String) -> String? { query[Substring(key)].map(String.init) }
+            let page = try await facade.search(
+                .init(
+                    installation: try context.parameters.require("name"), entityType: value("entityType") ?? "",
+                    filter: value("filter"), fields: value("fields"), orderBy: value("orderBy"),
+                    limit: value("limit").flatMap(Int.init) ?? 100, cursor: value("cursor")))
+            var body: [String: JSONValue] = [
+                "type": .string(page.entityType), "data": .array(page.records.map(MaxFacade.json)),
+                "hasMore": .bool(page.hasMore),
+            ]
+            body["cursor"] = page.cursor.map(JSONValue.string) ?? .null
+            return JSONResponse.make(.object(body))
+        }
+        router.get("v1/installations/:name/count") { request, context in
+            let query = request.uri.queryParameters
+            let count = try await facade.count(
+                installation: try context.parameters.require("name"),
+                entityType: query["entityType"].map(String.init) ?? "", filter: query["filter"].map(String.init))
+            return JSONResponse.make(["count": .int(count)])
+        }
+        router.post("v1/installations/:name/sync") { _, context in
+            let name = try context.parameters.require("name")
+            let summary = try await facade.workspace.sync(name)
+            return JSONResponse.make([
+                "runId": .string(summary.runID), "status": .string(summary.status),
+                "entities": .int(summary.totalEntities), "tasksFailed": .int(summary.tasksFailed),
+            ])
+        }
+        router.get("v1/installations/:name/runs") { _, context in
+            let runs = try await facade.runs(installation: try context.parameters.require("name"))
+            return JSONResponse.make(
+                .array(
+                    runs.map { run in
+                        var row: [String: JSONValue] = [
+                            "id": .string(run.id), "kind": .string(run.kind), "status": .string(run.status.rawValue),
+                            "startedAt": .string(ISO8601.format(run.startedAt)), "entities": .int(run.entitiesWritten),
+                        ]
+                        if let error = run.error { row["error"] = .string(error) }
+                        return .object(row)
+                    }))
+        }
+    }
+}
