@@ -33,6 +33,7 @@ public struct MaxHTTPServer: Sendable {
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
     ///
     /// - Parameter onReady: Called once listening, with the URL (the real port when `port` is 0).
+    /// - Throws: When the address cannot be bound.
     public func run(onReady: @escaping @Sendable (String) async -> Void) async throws {
         var logger = Logger(label: "max.serve")
         logger.logLevel = .notice
