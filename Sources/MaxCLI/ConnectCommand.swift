@@ -30,6 +30,11 @@ struct ConnectCommand: AsyncParsableCommand {
             max connect <installation> --reauth enters an existing installation's credentials
             again (a new token, a new OAuth approval): only the steps that ask for secrets run,
             and its id, config and synced data stay. Ctrl-C at any step exits 130 and saves nothing.
+
+            max connect acme --remote http://node:8080 --name acme-a --credential token=env:NODE_TOKEN
+            records the installation "acme" of another Max node ("max serve" there) as acme-a here:
+            ls, search and count then ask that node. An env: token stays a reference in max.json;
+            any other source is stored sealed.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
@@ -42,10 +47,17 @@ struct ConnectCommand: AsyncParsableCommand {
     @Flag(help: "Never prompt, even on a terminal.") var noInput = false
     @Flag(help: "Enter the credentials of an existing installation again, keeping its id, config and data.")
     var reauth = false
+    @Option(
+        help:
+            "Record an installation served by another Max node at this URL (the argument is its name there; --credential token=… gives the node's token)."
+    ) var remote: String?
 
     func validate() throws {
         if reauth, name != nil {
             throw ValidationError("--reauth takes the installation's name as its argument, not --name")
+        }
+        if remote != nil, reauth || !config.isEmpty {
+            throw ValidationError("--remote takes only --name and --credential token=…")
         }
         if reauth, !config.isEmpty {
             throw ValidationError(
@@ -64,6 +76,18 @@ struct ConnectCommand: AsyncParsableCommand {
         for pair in credential {
             let (key, value) = try Self.split(pair, flag: "--credential")
             sources[key] = try CredentialSource(parsing: value, key: key)
+        }
+        if let remote {
+            guard let source = sources["token"] else {
+                throw ValidationError(
+                    "--remote needs the node's token: --credential token=env:VAR (or file:PATH, or -)")
+            }
+            let local = name ?? connector
+            let record = try await workspace.connectRemote(
+                node: remote, remoteName: connector, name: local, token: source)
+            Terminal.out("Connected \(connector) on \(remote) as \(local) (\(record.id))")
+            Terminal.err("next: max search \(local) <EntityType>")
+            return
         }
         let interactive = !noInput && Terminal.stdinIsTTY
         var runner = OnboardingRunner(

@@ -30,6 +30,8 @@ extension MaxError.Code {
         domain: "credentials", name: "source_unreadable", category: .validationError)
     /// A credential `max.json` references from the environment was to be written into the store.
     public static let credentialReferenced = Self(domain: "credentials", name: "referenced", category: .conflict)
+    /// A request remote installations do not answer yet.
+    public static let remoteUnsupported = Self(domain: "remote", name: "unsupported", category: .validationError)
     /// No job has that id.
     public static let jobNotFound = Self(domain: "job", name: "not_found", category: .notFound)
     /// A job is not in a state that allows what was asked.

@@ -24,6 +24,13 @@ extension MaxFacade {
     /// - Throws: `installation.not_found`, `project.unsafe_path`, `storage.*` for a damaged store.
     public func localState(of name: String) async throws -> LocalState {
         _ = try workspace.record(name)
+        if let remote = try await workspace.remote(name) {
+            let answer = try await remote.get("")
+            return LocalState(
+                status: answer["status"]?.stringValue ?? "error",
+                lastSync: answer["lastSync"]?.stringValue.flatMap(ISO8601.parse), lastRun: nil,
+                entities: answer["entities"]?.intValue ?? 0)
+        }
         guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else {
             return LocalState(status: "never synced", lastSync: nil, lastRun: nil, entities: 0)
         }
@@ -70,6 +77,11 @@ extension MaxFacade {
         of target: String, in workspace: MaxWorkspace?, registry: ConnectorRegistry = BuiltInConnectors.registry()
     ) async throws -> Schema {
         if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
+            if record.remoteURL != nil {
+                throw MaxError(
+                    .remoteUnsupported, "the schema of a remote installation is not available here yet",
+                    hint: "run \"max schema\" on the node that serves \(target)", context: ["installation": target])
+            }
             return try await workspace.module(for: record).info.schema
         }
         do {

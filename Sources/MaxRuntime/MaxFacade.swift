@@ -85,6 +85,9 @@ public struct MaxFacade: Sendable {
     /// - Throws: `installation.not_found`, `search.*` for a bad filter, field, order or cursor
     ///   (with the column), `storage.*`.
     public func search(_ request: SearchRequest) async throws -> SearchPage {
+        if let remote = try await workspace.remote(request.installation) {
+            return try await Self.remoteSearch(remote, request)
+        }
         let (store, query) = try await prepare(request)
         let page = try await store.page(query)
         return SearchPage(
@@ -96,6 +99,11 @@ public struct MaxFacade: Sendable {
     ///
     /// - Throws: as ``search(_:)``.
     public func searchAll(_ request: SearchRequest, batchSize: Int = 5000) async throws -> SearchStream {
+        if try await workspace.remote(request.installation) != nil {
+            throw MaxError(
+                .remoteUnsupported, "streaming every page is not available for a remote installation yet",
+                hint: "page with --limit and --after instead of --all", context: ["installation": request.installation])
+        }
         let (store, query) = try await prepare(request)
         return SearchStream(
             fields: query.fields.map(\.name), records: store.records(query, batchSize: min(request.limit, batchSize)))
@@ -107,6 +115,13 @@ public struct MaxFacade: Sendable {
     public func count(installation: String, entityType: String, filter: String?, includeDeleted: Bool = false)
         async throws -> Int
     {
+        if let remote = try await workspace.remote(installation) {
+            let answer = try await remote.get(
+                "/count",
+                query: [("entityType", entityType), ("filter", filter)]
+                    + (includeDeleted ? [("includeDeleted", "true")] : []))
+            return answer["count"]?.intValue ?? 0
+        }
         let store = try await workspace.openStoreForReading(installation)
         return try await store.count(
             try Query(EntityType(entityType), filter: filter, includeDeleted: includeDeleted))
@@ -115,6 +130,35 @@ public struct MaxFacade: Sendable {
     private func prepare(_ request: SearchRequest) async throws -> (EntityStore, CheckedQuery) {
         let store = try await workspace.openStoreForReading(request.installation)
         return (store, try Self.query(request).checked(against: store.schema))
+    }
+
+    /// One page from a remote installation, with the records rebuilt from its JSON.
+    static func remoteSearch(_ remote: RemoteInstallation, _ request: SearchRequest) async throws -> SearchPage {
+        let answer = try await remote.get(
+            "/search",
+            query: [
+                ("entityType", request.entityType), ("filter", request.filter), ("fields", request.fields),
+                ("orderBy", request.orderBy), ("limit", String(request.limit)), ("cursor", request.cursor),
+                ("includeDeleted", request.includeDeleted ? "true" : nil),
+            ])
+        let fields = answer["fields"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let records = (answer["data"]?.arrayValue ?? []).map { item in
+            EntityRecord(
+                ref: Ref(EntityType(request.entityType), item["_id"]?.stringValue ?? ""),
+                values: fields.map { name in (name, FieldValue(json: item[name] ?? .null)) })
+        }
+        return SearchPage(
+            entityType: request.entityType, fields: fields, records: records,
+            hasMore: answer["hasMore"]?.boolValue ?? false, cursor: answer["cursor"]?.stringValue)
+    }
+
+    /// Refuses a request remote installations do not answer yet.
+    func refuseRemote(_ installation: String, _ what: String) async throws {
+        if try workspace.record(installation).remoteURL != nil {
+            throw MaxError(
+                .remoteUnsupported, "\(what) is not available for a remote installation yet",
+                hint: "run it on the node that serves \(installation)", context: ["installation": installation])
+        }
     }
 
     static func query(_ request: SearchRequest) throws -> Query {
@@ -137,7 +181,8 @@ public struct MaxFacade: Sendable {
 
     /// An installation's syncs, newest first.
     public func runs(installation: String, limit: Int = 20) async throws -> [SyncRun] {
-        try await workspace.openStoreForReading(installation).runs(limit: limit)
+        try await refuseRemote(installation, "max runs")
+        return try await workspace.openStoreForReading(installation).runs(limit: limit)
     }
 
     /// Audit events, newest first: of one installation or all, matching `filter`.

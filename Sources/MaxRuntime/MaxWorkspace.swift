@@ -61,6 +61,30 @@ public struct MaxWorkspace: Sendable {
             })
     }
 
+    /// The remote side of installation `name` when it lives on another Max node, else `nil`.
+    ///
+    /// - Throws: `credentials.*` when its token cannot be read.
+    public func remote(_ name: String) async throws -> RemoteInstallation? {
+        let record = try record(name)
+        guard let url = record.remoteURL else { return nil }
+        let token: Secret
+        if let reference = record.credentialReferences["token"] {
+            token = try reference.read(
+                key: "token", origin: "max.json (installations.\(name).credentials.token)",
+                environment: ProcessInfo.processInfo.environment)
+        } else {
+            let store = try credentials(for: name, installation: record.id)
+            guard let stored = try await store.secret(named: "token") else {
+                throw MaxError(
+                    .credentialMissing, "the remote installation \(name) has no token",
+                    hint: "add \"credentials\": {\"token\": \"env:VAR\"} to its entry in max.json",
+                    context: ["installation": name])
+            }
+            token = stored
+        }
+        return RemoteInstallation(url: url, token: token)
+    }
+
     /// The process's master keyring, loaded once.
     static let keyring: @Sendable () throws -> MasterKeyring = {
         let loaded = Mutex<MasterKeyring?>(nil)
@@ -152,6 +176,11 @@ public struct MaxWorkspace: Sendable {
         interactive: Bool = false, retryPolicy: RetryPolicy? = nil
     ) async throws -> LiveInstallation {
         let record = try record(name)
+        if record.remoteURL != nil {
+            throw MaxError(
+                .remoteUnsupported, "\(name) is served by another Max node; it syncs and acts there",
+                hint: "run the command on that node, or search it from here", context: ["installation": name])
+        }
         let module = try await module(for: record)
         var http = ConnectorHTTPClient.shared
         http.retryPolicy = module.retryPolicy
@@ -254,6 +283,51 @@ public struct MaxWorkspace: Sendable {
             throw error
         }
         return (chosen, record)
+    }
+
+    /// Records an installation served by another Max node, after checking that the node answers
+    /// for it with `token`.
+    ///
+    /// - Parameters:
+    ///   - node: The node's base URL (`http://host:8080`).
+    ///   - remoteName: The installation's name on the node.
+    ///   - name: Its name in this project.
+    ///   - token: Where the token comes from: an `env:` reference is recorded in `max.json` and read
+    ///     at each use; any other source is read now and stored sealed.
+    /// - Returns: The record.
+    /// - Throws: `installation.exists`, `installation.invalid_name`, the node's errors
+    ///   (`serve.unauthorized`, `installation.not_found`), `http.*` when it cannot be reached.
+    public func connectRemote(
+        node: String, remoteName: String, name: String, token: CredentialSource, at date: Date = Date()
+    ) async throws -> InstallationRecord {
+        try Project.validate(installationName: name)
+        guard try project.load().installations[name] == nil else {
+            throw MaxError(
+                .installationExists, "an installation named '\(name)' exists already",
+                hint: "pick another --name, or \"max disconnect \(name)\" first", context: ["installation": name])
+        }
+        let base = node.hasSuffix("/") ? String(node.dropLast()) : node
+        guard base.hasPrefix("http://") || base.hasPrefix("https://"), URL(string: base) != nil else {
+            throw MaxError(
+                .onboardingInvalidInput, "--remote takes the node's http(s) URL, not '\(node)'",
+                hint: "for example --remote http://127.0.0.1:8080")
+        }
+        let url = base + "/v1/installations/" + remoteName
+        let secret = try token.read(key: "token")
+        let answer = try await RemoteInstallation(url: url, token: secret).get("")
+        var record = InstallationRecord(
+            id: UUID().uuidString.lowercased(), connector: answer["connector"]?.stringValue ?? "remote",
+            connectedAt: ISO8601.format(date), config: .object([:]))
+        record.provider = "remote"
+        record.otherKeys["location"] = ["url": .string(url)]
+        if case .environment = token {
+            record.credentialReferences["token"] = token
+        } else {
+            try project.prepareInstallationFolder(name)
+            try await credentials(for: name, installation: record.id).setSecret(secret, named: "token")
+        }
+        try project.update { file in file.installations[name] = record }
+        return record
     }
 
     /// Enters an installation's credentials again, keeping its id, config and data.

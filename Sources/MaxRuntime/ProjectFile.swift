@@ -99,6 +99,11 @@ public struct InstallationRecord: Sendable, Equatable {
         self.otherKeys = [:]
     }
 
+    /// The installation's URL on another Max node when `provider` is `remote` (`location.url`).
+    public var remoteURL: String? {
+        provider == "remote" ? otherKeys["location"]?["url"]?.stringValue : nil
+    }
+
     /// The connector's registry name: `acme` for `acme@1.0.0` or `@max/connector-acme@1.0.0`.
     public var connectorName: String {
         var name = connector
@@ -126,6 +131,15 @@ public struct InstallationRecord: Sendable, Equatable {
         default: throw ProjectFile.invalid(path, "'installations.\(name).provider' must be a string")
         }
         config = members.removeValue(forKey: "config") ?? .object([:])
+        if provider == "remote" {
+            guard let url = members["location"]?["url"]?.stringValue,
+                url.hasPrefix("http://") || url.hasPrefix("https://")
+            else {
+                throw ProjectFile.invalid(
+                    path,
+                    "'installations.\(name).location.url' must be the http(s) URL of the installation on its Max node")
+            }
+        }
         credentialReferences = try Self.references(members.removeValue(forKey: "credentials"), name: name, path: path)
         otherKeys = members
     }

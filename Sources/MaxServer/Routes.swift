@@ -30,6 +30,17 @@ struct Routes: Sendable {
             }
             return JSONResponse.make(.array(rows))
         }
+        router.get("v1/installations/:name") { _, context in
+            let name = try context.parameters.require("name")
+            let record = try facade.workspace.record(name)
+            let state = try await facade.localState(of: name)
+            var row: [String: JSONValue] = [
+                "name": .string(name), "connector": .string(record.connector), "status": .string(state.status),
+                "entities": .int(state.entities),
+            ]
+            if let last = state.lastSync { row["lastSync"] = .string(ISO8601.format(last)) }
+            return JSONResponse.make(.object(row))
+        }
         router.get("v1/installations/:name/schema") { _, context in
             let name = try context.parameters.require("name")
             return JSONResponse.make(MaxFacade.json(try await MaxFacade.schema(of: name, in: facade.workspace)))
@@ -41,10 +52,11 @@ struct Routes: Sendable {
                 .init(
                     installation: try context.parameters.require("name"), entityType: value("entityType") ?? "",
                     filter: value("filter"), fields: value("fields"), orderBy: value("orderBy"),
-                    limit: value("limit").flatMap(Int.init) ?? 100, cursor: value("cursor")))
+                    limit: value("limit").flatMap(Int.init) ?? 100, cursor: value("cursor"),
+                    includeDeleted: value("includeDeleted") == "true"))
             var body: [String: JSONValue] = [
                 "type": .string(page.entityType), "data": .array(page.records.map(MaxFacade.json)),
-                "hasMore": .bool(page.hasMore),
+                "hasMore": .bool(page.hasMore), "fields": .array(page.fields.map(JSONValue.string)),
             ]
             body["cursor"] = page.cursor.map(JSONValue.string) ?? .null
             return JSONResponse.make(.object(body))
@@ -53,7 +65,8 @@ struct Routes: Sendable {
             let query = request.uri.queryParameters
             let count = try await facade.count(
                 installation: try context.parameters.require("name"),
-                entityType: query["entityType"].map(String.init) ?? "", filter: query["filter"].map(String.init))
+                entityType: query["entityType"].map(String.init) ?? "", filter: query["filter"].map(String.init),
+                includeDeleted: query["includeDeleted"] == "true")
             return JSONResponse.make(["count": .int(count)])
         }
         router.post("v1/installations/:name/sync") { _, context in

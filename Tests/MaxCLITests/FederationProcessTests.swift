@@ -1,0 +1,92 @@
+import Foundation
+import MaxCore
+import MaxTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Two Max nodes on loopback: node B reads node A's installation through a remote entry.
+struct FederationProcessTests {
+    @Test func nodeBReadsNodeAsInstallationAsNodeADoes() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "4", "--tasks-per-project", "30"])
+        let nodeA = try await ResilienceProcessTests.connectedProject(acme)
+        #expect(try await runMax(["-C", nodeA.url.path, "sync", "acme"]).status == 0)
+        let token =
+            try await runMax(["-C", nodeA.url.path, "serve", "tokens", "create", "--scope", "read"])
+            .stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let server = try MaxProcess(["-C", nodeA.url.path, "serve", "--port", "0"])
+        var base = ""
+        for _ in 0..<200 where base.isEmpty {
+            try await Task.sleep(for: .milliseconds(25))
+            base = (try? JSONValue(parsing: server.stdoutSoFar))?["url"]?.stringValue ?? ""
+        }
+        try #require(!base.isEmpty, "\(server.stderrSoFar)")
+
+        let nodeB = try TemporaryDirectory(prefix: "node-b")
+        _ = try await runMax(["init", nodeB.url.path])
+        let wrong = try await runMax(
+            [
+                "-C", nodeB.url.path, "connect", "acme", "--remote", base, "--name", "acme-a", "--credential",
+                "token=env:T",
+            ],
+            environment: ["T": "mxt_wrong"])
+        #expect(wrong.status == 1, "\(wrong.output)")
+        #expect(wrong.stderr.contains("error[serve.unauthorized]"), "\(wrong.stderr)")
+        let connected = try await runMax(
+            [
+                "-C", nodeB.url.path, "connect", "acme", "--remote", base, "--name", "acme-a", "--credential",
+                "token=env:T",
+            ],
+            environment: ["T": token])
+        #expect(connected.status == 0, "\(connected.output)")
+        let file = try String(contentsOf: nodeB.file("max.json"), encoding: .utf8)
+        let entry = try JSONValue(parsing: file)["installations"]?["acme-a"]
+        #expect(entry?["provider"] == "remote", "\(file)")
+        #expect(entry?["location"]?["url"]?.stringValue == base + "/v1/installations/acme")
+        #expect(entry?["credentials"]?["token"] == "env:T")
+        #expect(!file.contains(token))
+
+        let environment = ["T": token]
+        for filter in [#"status = "todo""#, #"priority IN ("high", "critical") AND title ~= "test""#] {
+            let local = try await runMax([
+                "-C", nodeA.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields",
+                "title,status,priority",
+                "--order-by", "title", "-o", "json",
+            ])
+            let remote = try await runMax(
+                [
+                    "-C", nodeB.url.path, "search", "acme-a", "AcmeTask", "--filter", filter, "--fields",
+                    "title,status,priority", "--order-by", "title", "-o", "json",
+                ], environment: environment)
+            #expect(remote.status == 0, "\(remote.stderr)")
+            #expect(try JSONValue(parsing: remote.stdout)["data"] == (try JSONValue(parsing: local.stdout))["data"])
+            let localCount = try await runMax(["-C", nodeA.url.path, "count", "acme", "AcmeTask", "--filter", filter])
+            let remoteCount = try await runMax(
+                ["-C", nodeB.url.path, "count", "acme-a", "AcmeTask", "--filter", filter], environment: environment)
+            #expect(remoteCount.stdout == localCount.stdout)
+        }
+        let listed = try await runMax(["-C", nodeB.url.path, "ls", "-o", "json"], environment: environment)
+        let row = try JSONValue(parsing: listed.stdout).arrayValue?.first
+        let own = try JSONValue(parsing: try await runMax(["-C", nodeA.url.path, "ls", "-o", "json"]).stdout)
+            .arrayValue?.first
+        #expect(row?["status"] == "active")
+        #expect(row?["entities"] == own?["entities"])
+
+        // The node's errors come back with their codes.
+        let bad = try await runMax(
+            ["-C", nodeB.url.path, "count", "acme-a", "AcmeTask", "--filter", "status ="], environment: environment)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("error[search.invalid_filter]"), "\(bad.stderr)")
+        let revoked = try await runMax(
+            ["-C", nodeB.url.path, "count", "acme-a", "AcmeTask"], environment: ["T": "mxt_revoked"])
+        #expect(revoked.stderr.contains("error[serve.unauthorized]"))
+        let sync = try await runMax(["-C", nodeB.url.path, "sync", "acme-a"], environment: environment)
+        #expect(sync.stderr.contains("error[remote.unsupported]"), "\(sync.stderr)")
+        server.send(SIGTERM)
+        _ = try await server.outcome()
+    }
+}
