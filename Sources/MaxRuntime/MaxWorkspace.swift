@@ -294,6 +294,7 @@ public struct MaxWorkspace: Sendable {
     ///   - name: Its name in this project.
     ///   - token: Where the token comes from: an `env:` reference is recorded in `max.json` and read
     ///     at each use; any other source is read now and stored sealed.
+    ///   - date: The time recorded as `connectedAt`.
     /// - Returns: The record.
     /// - Throws: `installation.exists`, `installation.invalid_name`, the node's errors
     ///   (`serve.unauthorized`, `installation.not_found`), `http.*` when it cannot be reached.
