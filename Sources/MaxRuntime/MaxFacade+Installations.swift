@@ -131,6 +131,15 @@ extension MaxFacade {
     /// - Throws: what building the installation throws (an unknown connector, unreadable
     ///   credentials); a source that does not answer is `.unhealthy`, not an error.
     public func health(of name: String, seconds: Int) async throws -> HealthStatus {
+        if let remote = try await workspace.remote(name) {
+            // The node answering for the installation is its health here; the source's is the node's.
+            do {
+                _ = try await remote.get("")
+                return .healthy
+            } catch let error as MaxError {
+                return .unhealthy(error.message)
+            }
+        }
         let live = try await workspace.live(name, interactive: true)
         return await withTaskGroup(of: HealthStatus?.self) { group in
             group.addTask { await live.health() }

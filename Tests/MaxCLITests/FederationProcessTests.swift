@@ -76,6 +76,10 @@ struct FederationProcessTests {
         #expect(row?["status"] == "active")
         #expect(row?["entities"] == own?["entities"])
 
+        let status = try await runMax(
+            ["-C", nodeB.url.path, "status", "acme-a", "-o", "json"], environment: environment)
+        #expect(try JSONValue(parsing: status.stdout).arrayValue?.first?["status"] == "healthy", "\(status.output)")
+
         // The node's errors come back with their codes.
         let bad = try await runMax(
             ["-C", nodeB.url.path, "count", "acme-a", "AcmeTask", "--filter", "status ="], environment: environment)
