@@ -115,6 +115,12 @@ struct MCPProcessTests {
         #expect(guide.stdout.contains("### acme (acme@1.0.0; active"), "\(guide.stdout.prefix(600))")
         #expect(guide.stdout.contains("- `AcmeTask`: title (string), description (string), status (string)"))
         #expect(guide.stdout.contains("never sync or invoke without the user's consent"))
+
+        // No answer an agent sees carries the source's token.
+        for answer in [found, counted, bad, wrongArguments, mutating] {
+            #expect(!Self.json(answer.structuredContent).jsonText.contains(acme.apiKey))
+        }
+        #expect(!guide.stdout.contains(acme.apiKey))
     }
 
     @Test func operationsAreOfferedOnlyWhenAllowed() async throws {

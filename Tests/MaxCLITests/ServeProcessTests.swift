@@ -91,5 +91,7 @@ struct ServeProcessTests {
         let stopped = try await server.outcome()
         #expect(stopped.status == 0, "graceful shutdown: \(stopped.stderr)")
         for output in [stopped.stdout, stopped.stderr] { #expect(!output.contains(read)) }
+        for answer in [served.text, installations.text, metrics.text] { #expect(!answer.contains(acme.apiKey)) }
+        try CanaryScan.expectNoSecret([read, operate, acme.apiKey], in: folder.url, outputs: [stopped])
     }
 }
