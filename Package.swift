@@ -169,8 +169,8 @@ let package = Package(
         .testTarget(
             name: "MaxCLITests",
             dependencies: [
-                "MaxCLI", "MaxRuntime", "MaxCore", "AcmeAPI", "AcmeConnector", "MaxConnector", "MaxTestSupport",
-                .product(name: "MCP", package: "swift-sdk"),
+                "MaxCLI", "MaxRuntime", "MaxCore", "MaxCredentials", "AcmeAPI", "AcmeConnector", "MaxConnector",
+                "MaxTestSupport", .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

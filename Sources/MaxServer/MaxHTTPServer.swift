@@ -13,7 +13,9 @@ import UnixSignals
 /// Read endpoints (scope `read`): `GET /v1/installations`, `GET /v1/installations/:name/schema`,
 /// `GET /v1/installations/:name/search?entityType=&filter=&fields=&orderBy=&limit=&cursor=`,
 /// `GET /v1/installations/:name/count?entityType=&filter=`, `GET /v1/installations/:name/runs`, and
-/// `GET /metrics` (Prometheus text); scope `operate`: `POST /v1/installations/:name/sync`. Errors are `{"error": {"code", "message", "hint"}}` with the
+/// `GET /metrics` (Prometheus text); scope `operate`: `POST /v1/installations/:name/sync`. Webhook
+/// deliveries (`POST /v1/webhooks/:name`) carry a signature instead of a token: an accepted one
+/// triggers an incremental sync of the installation. Errors are `{"error": {"code", "message", "hint"}}` with the
 /// HTTP status of their category.
 public struct MaxHTTPServer: Sendable {
     /// The façade the endpoints call.
@@ -35,13 +37,15 @@ public struct MaxHTTPServer: Sendable {
     /// - Parameter onReady: Called once listening, with the URL (the real port when `port` is 0).
     /// - Throws: When the address cannot be bound.
     public func run(onReady: @escaping @Sendable (String) async -> Void) async throws {
-        var logger = Logger(label: "max.serve")
+        // Standard output carries only the ready line; logs go to standard error.
+        var logger = Logger(label: "max.serve", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = .notice
         let metrics = ServerMetrics()
+        let syncer = WebhookSyncer(workspace: facade.workspace, logger: logger)
         let router = Router(context: BasicRequestContext.self)
         router.add(
             middleware: RequestMiddleware(tokens: ServeTokens(project: facade.workspace.project), metrics: metrics))
-        Routes(facade: facade, metrics: metrics).add(to: router)
+        Routes(facade: facade, metrics: metrics, syncer: syncer, logger: logger).add(to: router)
         let host = host
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "max"),
@@ -50,7 +54,8 @@ public struct MaxHTTPServer: Sendable {
             }, logger: logger)
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
+                services: [.init(service: syncer), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
+                cancellationSignals: [],
                 logger: logger))
         try await services.run()
     }

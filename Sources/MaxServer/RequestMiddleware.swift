@@ -22,6 +22,12 @@ struct RequestMiddleware: RouterMiddleware {
         let route = Self.route(of: request.uri.path)
         var response: Response
         do {
+            // Webhook deliveries prove themselves by their signature (checked by the route).
+            if route == "/v1/webhooks/:name" {
+                response = try await next(request, context)
+                metrics.record(route: route, status: response.status.code, seconds: Self.seconds(since: started))
+                return response
+            }
             let header = request.headers[.authorization] ?? ""
             guard header.hasPrefix("Bearer "), case let token = String(header.dropFirst(7)), !token.isEmpty else {
                 throw MaxError(
@@ -47,11 +53,13 @@ struct RequestMiddleware: RouterMiddleware {
             response = Self.response(
                 for: MaxError(.httpClientError, error.body ?? "\(error.status)"), status: error.status)
         }
-        let elapsed = ContinuousClock.now - started
-        metrics.record(
-            route: route, status: response.status.code,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        metrics.record(route: route, status: response.status.code, seconds: Self.seconds(since: started))
         return response
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// The scope a request needs: reads need `read`; anything else `operate`.
@@ -62,7 +70,7 @@ struct RequestMiddleware: RouterMiddleware {
     /// The route template of a path, for metrics (`/v1/installations/:name/search`).
     static func route(of path: String) -> String {
         var parts = path.split(separator: "/").map(String.init)
-        if parts.count >= 3, parts[0] == "v1", parts[1] == "installations" { parts[2] = ":name" }
+        if parts.count >= 3, parts[0] == "v1", ["installations", "webhooks"].contains(parts[1]) { parts[2] = ":name" }
         return "/" + parts.joined(separator: "/")
     }
 
@@ -70,14 +78,13 @@ struct RequestMiddleware: RouterMiddleware {
         let status =
             status
             ?? {
+                if [.serveUnauthorized, .webhookInvalidSignature].contains(error.code) { return .unauthorized }
                 switch error.category {
-                case .validationError: .badRequest
-                case .notFound: .notFound
-                case .conflict: .conflict
-                case .policyDenied: .forbidden
-                default:
-                    error.code == .serveUnauthorized
-                        ? .unauthorized : error.code == .serveForbidden ? .forbidden : .internalServerError
+                case .validationError: return .badRequest
+                case .notFound: return .notFound
+                case .conflict: return .conflict
+                case .policyDenied: return .forbidden
+                default: return .internalServerError
                 }
             }()
         var object: [String: JSONValue] = ["code": .string(error.code.description), "message": .string(error.message)]

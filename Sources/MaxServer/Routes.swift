@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import MaxCore
 import MaxRuntime
 import MaxStorage
@@ -9,10 +10,31 @@ import MaxSync
 struct Routes: Sendable {
     let facade: MaxFacade
     let metrics: ServerMetrics
+    let syncer: WebhookSyncer
+    let logger: Logger
 
     func add(to router: Router<BasicRequestContext>) {
         let facade = facade
         let metrics = metrics
+        let syncer = syncer
+        let logger = logger
+        router.post("v1/webhooks/:name") { request, context in
+            let name = try context.parameters.require("name")
+            var request = request
+            let body = Data(try await request.collectBody(upTo: 1 << 20).readableBytesView)
+            do {
+                try await WebhookReceiver(workspace: facade.workspace).accept(
+                    installation: name, id: Self.header(request, "webhook-id"),
+                    timestamp: Self.header(request, "webhook-timestamp"),
+                    signature: Self.header(request, "webhook-signature"), body: body)
+            } catch let error as MaxError {
+                logger.notice(
+                    "webhook delivery rejected", metadata: ["installation": "\(name)", "error.code": "\(error.code)"])
+                throw error
+            }
+            syncer.request(name)
+            return JSONResponse.make(["accepted": true], status: .accepted)
+        }
         router.get("metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -90,5 +112,9 @@ struct Routes: Sendable {
                         return .object(row)
                     }))
         }
+    }
+
+    static func header(_ request: Request, _ name: String) -> String? {
+        request.headers.first { $0.name.canonicalName == name }?.value
     }
 }

@@ -77,6 +77,17 @@ public final class OperationStore: Sendable {
                     CREATE INDEX jobs_by_state ON jobs (state, next_attempt_at);
                     """)
         }
+        migrator.registerMigration("v2: webhook deliveries seen") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhook_deliveries (
+                        installation TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        received_at REAL NOT NULL,
+                        PRIMARY KEY (installation, id)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }()
 
@@ -191,6 +202,23 @@ extension OperationStore {
             try db.execute(
                 sql: "DELETE FROM idempotency WHERE installation = ? AND operation = ? AND key = ?",
                 arguments: [key.installation, key.operation, key.key])
+        }
+    }
+
+    /// Records that the webhook delivery `id` of `installation` arrived.
+    ///
+    /// Deliveries older than a day are forgotten: a replay that old is refused by its timestamp
+    /// anyway.
+    ///
+    /// - Returns: `false` when it had arrived before (a replay).
+    public func recordDelivery(installation: String, id: String, now: Date = Date()) throws -> Bool {
+        try write("recording webhook delivery \(id)") { db in
+            let time = now.timeIntervalSince1970
+            try db.execute(sql: "DELETE FROM webhook_deliveries WHERE received_at < ?", arguments: [time - 86_400])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO webhook_deliveries (installation, id, received_at) VALUES (?, ?, ?)",
+                arguments: [installation, id, time])
+            return db.changesCount == 1
         }
     }
 
