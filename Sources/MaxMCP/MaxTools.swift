@@ -54,17 +54,14 @@ struct MaxTools: Sendable {
         ) { _ in
             var rows: [JSONValue] = []
             for (name, record) in try facade.workspace.installations() {
-                var row: [String: JSONValue] = ["name": .string(name), "connector": .string(record.connector)]
                 do {
-                    let state = try await facade.localState(of: name)
-                    row["status"] = .string(state.status)
-                    row["entities"] = .int(state.entities)
-                    if let last = state.lastSync { row["lastSync"] = .string(ISO8601.format(last)) }
+                    rows.append(try await facade.summary(of: name))
                 } catch let error as MaxError {
-                    row["status"] = "error"
-                    row["error"] = .string("\(error.code): \(error.message)")
+                    rows.append([
+                        "name": .string(name), "connector": .string(record.connector), "status": "error",
+                        "error": .string("\(error.code): \(error.message)"),
+                    ])
                 }
-                rows.append(.object(row))
             }
             let text =
                 rows.isEmpty
@@ -129,7 +126,7 @@ struct MaxTools: Sendable {
                     orderBy: arguments["orderBy"]?.stringValue, limit: arguments["limit"]?.intValue ?? 50,
                     cursor: arguments["cursor"]?.stringValue))
             var result: [String: JSONValue] = [
-                "entityType": .string(page.entityType), "data": .array(page.records.map(MaxFacade.json)),
+                "entityType": .string(page.entityType), "data": .array(page.records.map(\.jsonObject)),
                 "hasMore": .bool(page.hasMore),
             ]
             if let cursor = page.cursor { result["cursor"] = .string(cursor) }
@@ -200,15 +197,7 @@ struct MaxTools: Sendable {
         ) { arguments in
             let runs = try await facade.runs(
                 installation: arguments["installation"]?.stringValue ?? "", limit: arguments["limit"]?.intValue ?? 20)
-            let rows: [JSONValue] = runs.map { run in
-                var row: [String: JSONValue] = [
-                    "id": .string(run.id), "kind": .string(run.kind), "status": .string(run.status.rawValue),
-                    "startedAt": .string(ISO8601.format(run.startedAt)), "entities": .int(run.entitiesWritten),
-                ]
-                if let finished = run.finishedAt { row["finishedAt"] = .string(ISO8601.format(finished)) }
-                if let error = run.error { row["error"] = .string(error) }
-                return .object(row)
-            }
+            let rows = runs.map(MaxFacade.json)
             return (["runs": .array(rows)], "\(rows.count) run\(rows.count == 1 ? "" : "s")")
         }
     }

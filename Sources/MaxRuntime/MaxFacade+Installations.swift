@@ -153,3 +153,31 @@ extension MaxFacade {
         }
     }
 }
+
+extension MaxFacade {
+    /// An installation as the server and the MCP tools list it: name, connector, status, entities,
+    /// last sync.
+    ///
+    /// - Throws: as ``localState(of:)``.
+    public func summary(of name: String) async throws -> JSONValue {
+        let record = try workspace.record(name)
+        let state = try await localState(of: name)
+        var row: [String: JSONValue] = [
+            "name": .string(name), "connector": .string(record.connector), "status": .string(state.status),
+            "entities": .int(state.entities),
+        ]
+        if let last = state.lastSync { row["lastSync"] = .string(ISO8601.format(last)) }
+        return .object(row)
+    }
+
+    /// A sync run as JSON: id, kind, status, start and end, entities written, the error that stopped it.
+    public static func json(_ run: SyncRun) -> JSONValue {
+        var row: [String: JSONValue] = [
+            "id": .string(run.id), "kind": .string(run.kind), "status": .string(run.status.rawValue),
+            "startedAt": .string(ISO8601.format(run.startedAt)), "entities": .int(run.entitiesWritten),
+        ]
+        if let finished = run.finishedAt { row["finishedAt"] = .string(ISO8601.format(finished)) }
+        if let error = run.error { row["error"] = .string(error) }
+        return .object(row)
+    }
+}

@@ -169,14 +169,6 @@ public struct MaxFacade: Sendable {
             cursor: request.cursor, includeDeleted: request.includeDeleted)
     }
 
-    /// A record as JSON: its fields that are not null, as `max search -o json` prints them.
-    public static func json(_ record: EntityRecord) -> JSONValue {
-        .object(
-            Dictionary(
-                record.values.filter { $0.value != .null }.map { ($0.name, $0.value.jsonValue) },
-                uniquingKeysWith: { first, _ in first }))
-    }
-
     // MARK: Runs and audit
 
     /// An installation's syncs, newest first.

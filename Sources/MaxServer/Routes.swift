@@ -42,26 +42,11 @@ struct Routes: Sendable {
         }
         router.get("v1/installations") { _, _ in
             var rows: [JSONValue] = []
-            for (name, record) in try facade.workspace.installations() {
-                var row: [String: JSONValue] = ["name": .string(name), "connector": .string(record.connector)]
-                let state = try await facade.localState(of: name)
-                row["status"] = .string(state.status)
-                row["entities"] = .int(state.entities)
-                if let last = state.lastSync { row["lastSync"] = .string(ISO8601.format(last)) }
-                rows.append(.object(row))
-            }
+            for (name, _) in try facade.workspace.installations() { rows.append(try await facade.summary(of: name)) }
             return JSONResponse.make(.array(rows))
         }
         router.get("v1/installations/:name") { _, context in
-            let name = try context.parameters.require("name")
-            let record = try facade.workspace.record(name)
-            let state = try await facade.localState(of: name)
-            var row: [String: JSONValue] = [
-                "name": .string(name), "connector": .string(record.connector), "status": .string(state.status),
-                "entities": .int(state.entities),
-            ]
-            if let last = state.lastSync { row["lastSync"] = .string(ISO8601.format(last)) }
-            return JSONResponse.make(.object(row))
+            JSONResponse.make(try await facade.summary(of: try context.parameters.require("name")))
         }
         router.get("v1/installations/:name/schema") { _, context in
             let name = try context.parameters.require("name")
@@ -77,7 +62,7 @@ struct Routes: Sendable {
                     limit: value("limit").flatMap(Int.init) ?? 100, cursor: value("cursor"),
                     includeDeleted: value("includeDeleted") == "true"))
             var body: [String: JSONValue] = [
-                "type": .string(page.entityType), "data": .array(page.records.map(MaxFacade.json)),
+                "type": .string(page.entityType), "data": .array(page.records.map(\.jsonObject)),
                 "hasMore": .bool(page.hasMore), "fields": .array(page.fields.map(JSONValue.string)),
             ]
             body["cursor"] = page.cursor.map(JSONValue.string) ?? .null
@@ -101,16 +86,7 @@ struct Routes: Sendable {
         }
         router.get("v1/installations/:name/runs") { _, context in
             let runs = try await facade.runs(installation: try context.parameters.require("name"))
-            return JSONResponse.make(
-                .array(
-                    runs.map { run in
-                        var row: [String: JSONValue] = [
-                            "id": .string(run.id), "kind": .string(run.kind), "status": .string(run.status.rawValue),
-                            "startedAt": .string(ISO8601.format(run.startedAt)), "entities": .int(run.entitiesWritten),
-                        ]
-                        if let error = run.error { row["error"] = .string(error) }
-                        return .object(row)
-                    }))
+            return JSONResponse.make(.array(runs.map(MaxFacade.json)))
         }
     }
 

@@ -18,12 +18,7 @@ struct FederationProcessTests {
         let token =
             try await runMax(["-C", nodeA.url.path, "serve", "tokens", "create", "--scope", "read"])
             .stdout.split(separator: "\n").last.map(String.init) ?? ""
-        let server = try MaxProcess(["-C", nodeA.url.path, "serve", "--port", "0"])
-        var base = ""
-        for _ in 0..<200 where base.isEmpty {
-            try await Task.sleep(for: .milliseconds(25))
-            base = (try? JSONValue(parsing: server.stdoutSoFar))?["url"]?.stringValue ?? ""
-        }
+        let (server, base) = try await startServe(nodeA.url)
         try #require(!base.isEmpty, "\(server.stderrSoFar)")
 
         let nodeB = try TemporaryDirectory(prefix: "node-b")

@@ -187,3 +187,16 @@ func acmeSeed(failRate: Double, requests: ClosedRange<UInt64>, _ fails: (UInt64)
     }
     return nil
 }
+
+/// Starts `max serve --port 0` on the project in `folder` and waits (up to 5 s) for its ready line.
+///
+/// - Returns: The process, and the URL it printed (empty if it printed none).
+func startServe(_ folder: URL) async throws -> (server: MaxProcess, url: String) {
+    let server = try MaxProcess(["-C", folder.path, "serve", "--port", "0"])
+    var url = ""
+    for _ in 0..<200 where url.isEmpty {
+        try await Task.sleep(for: .milliseconds(25))
+        url = (try? JSONValue(parsing: server.stdoutSoFar))?["url"]?.stringValue ?? ""
+    }
+    return (server, url)
+}

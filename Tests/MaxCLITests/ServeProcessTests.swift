@@ -34,12 +34,7 @@ struct ServeProcessTests {
             try await runMax(["-C", folder.url.path, "serve", "tokens", "create", "--scope", "operate"])
             .stdout.split(separator: "\n").last.map(String.init) ?? ""
 
-        let server = try MaxProcess(["-C", folder.url.path, "serve", "--port", "0"])
-        var base = ""
-        for _ in 0..<200 where base.isEmpty {
-            try await Task.sleep(for: .milliseconds(25))
-            base = (try? JSONValue(parsing: server.stdoutSoFar))?["url"]?.stringValue ?? ""
-        }
+        let (server, base) = try await startServe(folder.url)
         try #require(base.hasPrefix("http://127.0.0.1:"), "\(server.stderrSoFar)")
 
         let filter = #"status IN ("todo", "in_progress")"#

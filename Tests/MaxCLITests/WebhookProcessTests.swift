@@ -32,12 +32,7 @@ struct WebhookProcessTests {
         let acme = try AcmeProcess()
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
-        let server = try MaxProcess(["-C", folder.url.path, "serve", "--port", "0"])
-        var base = ""
-        for _ in 0..<200 where base.isEmpty {
-            try await Task.sleep(for: .milliseconds(25))
-            base = (try? JSONValue(parsing: server.stdoutSoFar))?["url"]?.stringValue ?? ""
-        }
+        let (server, base) = try await startServe(folder.url)
         try #require(!base.isEmpty, "\(server.stderrSoFar)")
         let hook = base + "/v1/webhooks/acme"
         let registered = try await runMax(["-C", folder.url.path, "webhooks", "register", "acme", "--url", hook])
