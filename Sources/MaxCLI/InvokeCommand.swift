@@ -67,7 +67,7 @@ struct InvokeCommand: AsyncParsableCommand {
         case .enqueued(let job):
             JobRunner.startInBackground(for: workspace.project)
             if output == .json {
-                Terminal.out(JobsCommand.json(job).prettyJSONText)
+                Terminal.out(MaxFacade.json(job).prettyJSONText)
             } else {
                 Terminal.out(job.id)
                 Terminal.err("queued \(operation) of \(installation) as \(job.id); see \"max jobs show \(job.id)\"")

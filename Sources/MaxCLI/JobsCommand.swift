@@ -18,24 +18,10 @@ struct JobsCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Cancel.self, Retry.self, Dead.self, Work.self],
         defaultSubcommand: List.self)
 
-    static func json(_ job: JobRecord) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "id": .string(job.id), "installation": .string(job.installation), "operation": .string(job.operation),
-            "state": .string(job.state.rawValue), "attempts": .int(job.attempts), "maxAttempts": .int(job.maxAttempts),
-            "dead": .bool(job.dead), "createdAt": .string(ISO8601.format(job.createdAt)),
-            "updatedAt": .string(ISO8601.format(job.updatedAt)),
-        ]
-        if let key = job.idempotencyKey { object["idempotencyKey"] = .string(key) }
-        if let error = job.error { object["error"] = .string(error) }
-        if job.cancelRequested { object["cancelRequested"] = true }
-        if let result = job.result, let envelope = try? JSONValue(parsing: result) { object["result"] = envelope }
-        return .object(object)
-    }
-
     static func print(_ jobs: [JobRecord], _ output: OutputFormat) {
         switch output {
-        case .json: Terminal.out(JSONValue.array(jobs.map(json)).prettyJSONText)
-        case .ndjson: jobs.forEach { Terminal.out(json($0).jsonText) }
+        case .json: Terminal.out(JSONValue.array(jobs.map(MaxFacade.json)).prettyJSONText)
+        case .ndjson: jobs.forEach { Terminal.out(MaxFacade.json($0).jsonText) }
         default:
             Table.print(
                 headers: ["ID", "INSTALLATION", "OPERATION", "STATE", "ATTEMPTS", "UPDATED", "ERROR"],
@@ -54,10 +40,6 @@ struct JobsCommand: AsyncParsableCommand {
         return (try OperationInvoker(workspace: workspace, caller: InvokeCommand.caller).operationStore(), workspace)
     }
 
-    static func notFound(_ id: String) -> MaxError {
-        MaxError(.jobNotFound, "there is no job \(id)", hint: "\"max jobs\" lists them", context: ["job": id])
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List jobs, newest first.")
         @OptionGroup(title: "Global Options") var global: GlobalOptions
@@ -74,10 +56,11 @@ struct JobsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (store, workspace) = try JobsCommand.store(global)
+            let workspace = try global.workspace()
             if let installation { _ = try workspace.record(installation) }
             JobsCommand.print(
-                try store.jobs(installation: installation, state: state.flatMap(JobRecord.State.init)), output)
+                try MaxFacade(workspace: workspace).jobs(
+                    installation: installation, state: state.flatMap(JobRecord.State.init)), output)
         }
     }
 
@@ -88,9 +71,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job's id.") var id: String
 
         func run() async throws {
-            let (store, _) = try JobsCommand.store(global)
-            guard let job = try store.job(id) else { throw JobsCommand.notFound(id) }
-            Terminal.out(JobsCommand.json(job).prettyJSONText)
+            Terminal.out(MaxFacade.json(try MaxFacade(workspace: try global.workspace()).job(id)).prettyJSONText)
         }
     }
 
@@ -102,13 +83,13 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (store, _) = try JobsCommand.store(global)
-            guard let before = try store.job(id) else { throw JobsCommand.notFound(id) }
+            guard let before = try store.job(id) else { throw MaxFacade.jobNotFound(id) }
             guard [.pending, .running].contains(before.state) else {
                 throw MaxError(
                     .jobNotCancelable, "\(id) is \(before.state.rawValue) already and cannot be canceled",
                     context: ["job": id])
             }
-            guard let job = try store.cancel(id) else { throw JobsCommand.notFound(id) }
+            guard let job = try store.cancel(id) else { throw MaxFacade.jobNotFound(id) }
             switch job.state {
             case .canceled: Terminal.out("Canceled \(id)")
             case .running: Terminal.out("Asked the runner of \(id) to cancel it (the source may have done part of it)")
@@ -129,7 +110,7 @@ struct JobsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (store, workspace) = try JobsCommand.store(global)
-            guard let job = try store.retry(id) else { throw JobsCommand.notFound(id) }
+            guard let job = try store.retry(id) else { throw MaxFacade.jobNotFound(id) }
             guard job.state == .pending else {
                 throw MaxError(
                     .jobNotCancelable, "\(id) is \(job.state.rawValue); only failed or canceled jobs are retried",
@@ -139,7 +120,7 @@ struct JobsCommand: AsyncParsableCommand {
                 _ = try await JobRunner(invoker: OperationInvoker(workspace: workspace, caller: InvokeCommand.caller))
                     .drain()
                 let done = try store.job(id) ?? job
-                Terminal.out(JobsCommand.json(done).prettyJSONText)
+                Terminal.out(MaxFacade.json(done).prettyJSONText)
                 if done.state != .succeeded { throw PartialSuccess(code: 1) }
             } else {
                 JobRunner.startInBackground(for: workspace.project)
@@ -157,8 +138,7 @@ struct JobsCommand: AsyncParsableCommand {
         func validate() throws { try output.require(oneOf: [.text, .json, .ndjson], for: "jobs dead") }
 
         func run() async throws {
-            let (store, _) = try JobsCommand.store(global)
-            JobsCommand.print(try store.jobs(deadOnly: true), output)
+            JobsCommand.print(try MaxFacade(workspace: try global.workspace()).jobs(deadOnly: true), output)
         }
     }
 

@@ -24,16 +24,9 @@ struct OpsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.workspace()
-        let live = try await workspace.live(installation)
+        let live = try await MaxFacade(workspace: workspace).operations(of: installation)
         if output == .json {
-            Terminal.out(
-                JSONValue.object([
-                    "installation": .string(installation), "connector": .string(live.info.name),
-                    "connectorVersion": .string(live.info.version),
-                    "operationSchemaVersion": .string(live.operationSchemaVersion), "auth": live.auth.json,
-                    "inputSchema": live.inputSchema,
-                    "operations": .array(live.operations.map(\.json)),
-                ]).prettyJSONText)
+            Terminal.out(MaxFacade.json(operationsOf: live, installation: installation).prettyJSONText)
             return
         }
         guard !live.operations.isEmpty else {

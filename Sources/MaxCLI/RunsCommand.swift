@@ -24,7 +24,7 @@ struct RunsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runs = try await MaxFacade(workspace: try global.workspace()).runs(installation: installation, limit: limit)
-        let rows = runs.map(Self.json)
+        let rows = runs.map(MaxFacade.json)
         switch output {
         case .json:
             Terminal.out(JSONValue.array(rows).prettyJSONText)
@@ -62,20 +62,5 @@ struct RunsCommand: AsyncParsableCommand {
                     ]
                 })
         }
-    }
-
-    static func json(_ run: SyncRun) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "id": .string(run.id), "kind": .string(run.kind), "status": .string(run.status.rawValue),
-            "startedAt": .string(ISO8601.format(run.startedAt)), "entities": .int(run.entitiesWritten),
-            "requests": .int(run.requests), "retries": .int(run.retries), "rateLimited": .int(run.rateLimited),
-            "tasksFailed": .int(run.tasksFailed),
-        ]
-        if let finished = run.finishedAt {
-            object["finishedAt"] = .string(ISO8601.format(finished))
-            object["durationMs"] = .int(Int(finished.timeIntervalSince(run.startedAt) * 1000))
-        }
-        if let error = run.error { object["error"] = .string(error) }
-        return .object(object)
     }
 }

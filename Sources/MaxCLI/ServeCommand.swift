@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MaxRuntime
 import MaxServer
 
@@ -8,20 +9,36 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Serve the project as a JSON API (/v1/…) for other tools and Max nodes.",
         discussion: """
             Binds 127.0.0.1 by default and prints one line {"url": "http://…"} on stdout when it
-            listens. Every request needs a bearer token of this project ("max serve tokens create
-            --scope read"); a missing or unknown one is 401, one whose scope does not allow the
-            request is 403. Endpoints (scope read): GET /v1/installations,
-            /v1/installations/<name>/schema, /v1/installations/<name>/search?entityType=…&filter=…
-            &fields=…&orderBy=…&limit=…&cursor=…, /v1/installations/<name>/count?entityType=…&filter=…,
-            /v1/installations/<name>/runs, and /metrics (Prometheus text); scope operate:
-            POST /v1/installations/<name>/sync. SIGTERM or Ctrl-C
-            shuts it down gracefully.
+            listens; logs (one structured line per request, with its id) go to stderr. Every request
+            needs a bearer token of this project ("max serve tokens create --scope read"): a
+            missing or unknown one is 401, one whose scope does not allow the request's action is
+            403. Every answer carries X-Request-Id (the client's, when it sent a sane one).
+
+            Scope read (connector.catalog.read, connector.operation.read):
+              GET /v1/installations, /v1/installations/<name>, /v1/installations/<name>/schema,
+              /v1/installations/<name>/operations, /v1/installations/<name>/runs,
+              /v1/installations/<name>/search?entityType=…&filter=…&fields=…&orderBy=…&limit=…&cursor=…,
+              /v1/installations/<name>/count?entityType=…&filter=…,
+              /v1/jobs?installation=…&state=…, /v1/jobs/<id>, /metrics (Prometheus text)
+            Scope operate (adds connector.operation.invoke, connector.instance.manage):
+              POST /v1/installations/<name>/sync[?full=true]
+              POST /v1/installations/<name>/operations/<operation>[?async=true] with the input as
+              the JSON body and an optional Idempotency-Key header (202 and Location for a job)
+            Webhook deliveries (POST /v1/webhooks/<name>) are checked by their signature instead.
+
+            SIGTERM or Ctrl-C shuts it down gracefully.
             """,
         subcommands: [Tokens.self])
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(help: "The address to bind (default 127.0.0.1: this machine only).") var host = "127.0.0.1"
     @Option(help: "The port (0 picks a free one).") var port = 8080
+    @Option(help: "What stderr gets: info (a line per request), notice (refusals and failures), or error.")
+    var logLevel: LogLevel = .info
+
+    enum LogLevel: String, ExpressibleByArgument, CaseIterable {
+        case info, notice, error
+    }
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -29,7 +46,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.workspace()
-        try await MaxHTTPServer(facade: MaxFacade(workspace: workspace), host: host, port: port).run { url in
+        let level: Logger.Level =
+            switch logLevel {
+            case .info: .info
+            case .notice: .notice
+            case .error: .error
+            }
+        try await MaxHTTPServer(facade: MaxFacade(workspace: workspace), host: host, port: port, logLevel: level).run {
+            url in
             Terminal.out(JSONValueLine.url(url))
             Terminal.err("Serving \(workspace.project.root.path) on \(url) (Ctrl-C stops)")
         }

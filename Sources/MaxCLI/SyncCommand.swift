@@ -57,8 +57,8 @@ struct SyncCommand: AsyncParsableCommand {
         let summary: SyncSummary
         do {
             summary = try await Self.runInterruptibly { [installation, concurrency, restart, full] in
-                try await workspace.sync(
-                    installation, restart: restart, full: full, engine: SyncEngine(concurrency: concurrency),
+                try await MaxFacade(workspace: workspace).sync(
+                    installation, restart: restart, full: full, concurrency: concurrency, caller: InvokeCommand.caller,
                     observer: reporter.handle)
             }
         } catch is Interrupted {

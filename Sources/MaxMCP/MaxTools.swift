@@ -217,13 +217,9 @@ struct MaxTools: Sendable {
             ]
         ) { arguments in
             let name = arguments["installation"]?.stringValue ?? ""
-            let summary = try await facade.workspace.sync(name, full: arguments["full"]?.boolValue ?? false)
+            let summary = try await facade.sync(name, full: arguments["full"]?.boolValue ?? false, caller: "mcp")
             return (
-                [
-                    "runId": .string(summary.runID), "status": .string(summary.status),
-                    "entities": .int(summary.totalEntities), "tasksFailed": .int(summary.tasksFailed),
-                    "durationSeconds": .double(summary.duration),
-                ], "synced \(name): \(summary.totalEntities) entities, \(summary.status)"
+                MaxFacade.json(summary), "synced \(name): \(summary.totalEntities) entities, \(summary.status)"
             )
         }
     }
@@ -237,9 +233,10 @@ struct MaxTools: Sendable {
                 "properties": ["installation": Self.installationProperty], "additionalProperties": false,
             ]
         ) { arguments in
-            let live = try await facade.workspace.live(arguments["installation"]?.stringValue ?? "")
+            let name = arguments["installation"]?.stringValue ?? ""
+            let live = try await facade.operations(of: name)
             return (
-                ["operations": .array(live.operations.map(\.json))],
+                MaxFacade.json(operationsOf: live, installation: name),
                 live.operations.map { "\($0.id): \($0.description)" }.joined(separator: "\n")
             )
         }
@@ -263,15 +260,18 @@ struct MaxTools: Sendable {
                 "additionalProperties": false,
             ]
         ) { arguments in
-            let outcome = try await OperationInvoker(workspace: facade.workspace, caller: "mcp").invoke(
+            let outcome = try await facade.invoke(
                 .init(
                     installation: arguments["installation"]?.stringValue ?? "",
                     operation: arguments["operation"]?.stringValue ?? "", input: arguments["input"] ?? [:],
-                    idempotencyKey: arguments["idempotencyKey"]?.stringValue))
+                    idempotencyKey: arguments["idempotencyKey"]?.stringValue),
+                caller: "mcp")
             switch outcome {
-            case .completed(let envelope): return (envelope.json, envelope.data.jsonText)
+            case .completed(let envelope): return (MaxFacade.json(outcome), envelope.data.jsonText)
             case .enqueued(let job):
-                return (["jobId": .string(job.id), "state": .string(job.state.rawValue)], "queued as \(job.id)")
+                // This process is `max mcp`: the runner is `max jobs work`, as after `max invoke`.
+                JobRunner.startInBackground(for: facade.workspace.project)
+                return (MaxFacade.json(outcome), "queued as \(job.id)")
             }
         }
     }
@@ -289,20 +289,10 @@ struct MaxTools: Sendable {
                 "additionalProperties": false,
             ]
         ) { arguments in
-            let store = try OperationInvoker(workspace: facade.workspace, caller: "mcp").operationStore()
-            let jobs = try store.jobs(
+            let rows = try facade.jobs(
                 installation: arguments["installation"]?.stringValue,
-                state: arguments["state"]?.stringValue.flatMap(JobRecord.State.init))
-            let rows: [JSONValue] = jobs.map { job in
-                var row: [String: JSONValue] = [
-                    "id": .string(job.id), "installation": .string(job.installation),
-                    "operation": .string(job.operation), "state": .string(job.state.rawValue),
-                    "attempts": .int(job.attempts),
-                ]
-                if let error = job.error { row["error"] = .string(error) }
-                if let result = job.result, let envelope = try? JSONValue(parsing: result) { row["result"] = envelope }
-                return .object(row)
-            }
+                state: arguments["state"]?.stringValue.flatMap(JobRecord.State.init)
+            ).map(MaxFacade.json)
             return (["jobs": .array(rows)], "\(rows.count) job\(rows.count == 1 ? "" : "s")")
         }
     }

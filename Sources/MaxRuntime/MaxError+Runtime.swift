@@ -32,6 +32,8 @@ extension MaxError.Code {
     public static let credentialReferenced = Self(domain: "credentials", name: "referenced", category: .conflict)
     /// A request remote installations do not answer yet.
     public static let remoteUnsupported = Self(domain: "remote", name: "unsupported", category: .validationError)
+    /// A remote node answered with something this Max cannot read.
+    public static let remoteProtocol = Self(domain: "remote", name: "protocol", category: .permanent)
     /// No job has that id.
     public static let jobNotFound = Self(domain: "job", name: "not_found", category: .notFound)
     /// A job is not in a state that allows what was asked.

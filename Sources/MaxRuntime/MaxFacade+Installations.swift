@@ -77,10 +77,8 @@ extension MaxFacade {
         of target: String, in workspace: MaxWorkspace?, registry: ConnectorRegistry = BuiltInConnectors.registry()
     ) async throws -> Schema {
         if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
-            if record.remoteURL != nil {
-                throw MaxError(
-                    .remoteUnsupported, "the schema of a remote installation is not available here yet",
-                    hint: "run \"max schema\" on the node that serves \(target)", context: ["installation": target])
+            if let remote = try await workspace.remote(target) {
+                return try await remoteSchema(remote, of: target)
             }
             return try await workspace.module(for: record).info.schema
         }
@@ -95,6 +93,23 @@ extension MaxFacade {
 }
 
 extension MaxFacade {
+    /// A remote installation's schema, exactly as its node has it (`/schema?form=definition`).
+    static func remoteSchema(_ remote: RemoteInstallation, of name: String) async throws -> Schema {
+        let answer = try await remote.get("/schema", query: [("form", "definition")])
+        do {
+            return try JSONDecoder().decode(Schema.self, from: Data(answer.jsonText.utf8))
+        } catch {
+            throw MaxError(
+                .remoteProtocol, "the node serving \(name) sent a schema this Max cannot read",
+                hint: "run the same Max version on both nodes", context: ["installation": name])
+        }
+    }
+
+    /// A schema as its full definition (what ``remoteSchema(_:of:)`` reads back).
+    public static func definition(_ schema: Schema) throws -> JSONValue {
+        try JSONValue(parsing: String(decoding: JSONEncoder().encode(schema), as: UTF8.self))
+    }
+
     /// An entity type as JSON: name, summary, whether it is a root, and its fields with their types.
     public static func json(_ entity: EntityDef, in schema: Schema) -> JSONValue {
         var fields: [JSONValue] = []
@@ -170,14 +185,34 @@ extension MaxFacade {
         return .object(row)
     }
 
-    /// A sync run as JSON: id, kind, status, start and end, entities written, the error that stopped it.
+    /// A sync run as JSON (`max runs -o json`): `id`, `kind`, `status`, `startedAt`,
+    /// `finishedAt` and `durationMs` once finished, `entities`, `requests`, `retries`,
+    /// `rateLimited`, `tasksFailed`, and the `error` that stopped it.
     public static func json(_ run: SyncRun) -> JSONValue {
-        var row: [String: JSONValue] = [
+        var object: [String: JSONValue] = [
             "id": .string(run.id), "kind": .string(run.kind), "status": .string(run.status.rawValue),
             "startedAt": .string(ISO8601.format(run.startedAt)), "entities": .int(run.entitiesWritten),
+            "requests": .int(run.requests), "retries": .int(run.retries), "rateLimited": .int(run.rateLimited),
+            "tasksFailed": .int(run.tasksFailed),
         ]
-        if let finished = run.finishedAt { row["finishedAt"] = .string(ISO8601.format(finished)) }
-        if let error = run.error { row["error"] = .string(error) }
-        return .object(row)
+        if let finished = run.finishedAt {
+            object["finishedAt"] = .string(ISO8601.format(finished))
+            object["durationMs"] = .int(Int(finished.timeIntervalSince(run.startedAt) * 1000))
+        }
+        if let error = run.error { object["error"] = .string(error) }
+        return .object(object)
+    }
+
+    /// A run read back from ``json(_:)-(SyncRun)``, or `nil` when `json` is not one.
+    public static func run(json: JSONValue) -> SyncRun? {
+        guard let id = json["id"]?.stringValue, let status = json["status"]?.stringValue.flatMap(SyncRun.Status.init),
+            let started = json["startedAt"]?.stringValue.flatMap(ISO8601.parse)
+        else { return nil }
+        return SyncRun(
+            id: id, kind: json["kind"]?.stringValue ?? "", status: status, startedAt: started,
+            finishedAt: json["finishedAt"]?.stringValue.flatMap(ISO8601.parse),
+            entities: json["entities"]?.intValue ?? 0, error: json["error"]?.stringValue,
+            requests: json["requests"]?.intValue ?? 0, retries: json["retries"]?.intValue ?? 0,
+            rateLimited: json["rateLimited"]?.intValue ?? 0, tasksFailed: json["tasksFailed"]?.intValue ?? 0)
     }
 }

@@ -77,7 +77,51 @@ public struct MaxFacade: Sendable {
         /// The fields each record carries, in order.
         public let fields: [String]
         /// The records.
-        public let records: EntityRecordSequence
+        public let records: RecordStream
+    }
+
+    /// The records of a ``SearchStream``: read from the local store a batch at a time, or from a
+    /// remote node a page at a time.
+    public struct RecordStream: AsyncSequence, Sendable {
+        /// The element type.
+        public typealias Element = EntityRecord
+
+        let local: EntityRecordSequence?
+        let remote: (@Sendable (String?) async throws -> SearchPage)?
+        let firstCursor: String?
+
+        /// Makes an iterator from the first record.
+        public func makeAsyncIterator() -> Iterator {
+            Iterator(local: local?.makeAsyncIterator(), remote: remote, cursor: firstCursor)
+        }
+
+        /// Reads the next batch or page when the current one runs out.
+        public struct Iterator: AsyncIteratorProtocol {
+            var local: EntityRecordSequence.Iterator?
+            let remote: (@Sendable (String?) async throws -> SearchPage)?
+            var cursor: String?
+            var buffer: [EntityRecord] = []
+            var position = 0
+            var isFinished = false
+
+            /// The next record, or `nil` after the last.
+            public mutating func next() async throws -> EntityRecord? {
+                if local != nil { return try await local?.next() }
+                guard let remote else { return nil }
+                if position == buffer.count {
+                    guard !isFinished else { return nil }
+                    try Task.checkCancellation()
+                    let page = try await remote(cursor)
+                    buffer = page.records
+                    position = 0
+                    cursor = page.cursor
+                    isFinished = !page.hasMore || page.cursor == nil
+                    if buffer.isEmpty { return nil }
+                }
+                defer { position += 1 }
+                return buffer[position]
+            }
+        }
     }
 
     /// One page of matches.
@@ -99,14 +143,28 @@ public struct MaxFacade: Sendable {
     ///
     /// - Throws: as ``search(_:)``.
     public func searchAll(_ request: SearchRequest, batchSize: Int = 5000) async throws -> SearchStream {
-        if try await workspace.remote(request.installation) != nil {
-            throw MaxError(
-                .remoteUnsupported, "streaming every page is not available for a remote installation yet",
-                hint: "page with --limit and --after instead of --all", context: ["installation": request.installation])
+        if let remote = try await workspace.remote(request.installation) {
+            // The first page tells the fields (and checks the request) before anything streams.
+            var pageRequest = request
+            pageRequest.limit = min(request.limit, batchSize, Self.maximumLimit)
+            let first = try await Self.remoteSearch(remote, pageRequest)
+            let fetch: @Sendable (String?) async throws -> SearchPage = { [pageRequest] cursor in
+                var next = pageRequest
+                next.cursor = cursor
+                return try await Self.remoteSearch(remote, next)
+            }
+            // The iterator asks with no cursor first (the page already read), then with each page's.
+            return SearchStream(
+                fields: first.fields,
+                records: RecordStream(
+                    local: nil, remote: { cursor in cursor == nil ? first : try await fetch(cursor) },
+                    firstCursor: nil))
         }
         let (store, query) = try await prepare(request)
         return SearchStream(
-            fields: query.fields.map(\.name), records: store.records(query, batchSize: min(request.limit, batchSize)))
+            fields: query.fields.map(\.name),
+            records: RecordStream(
+                local: store.records(query, batchSize: min(request.limit, batchSize)), remote: nil, firstCursor: nil))
     }
 
     /// The number of matches.
@@ -172,8 +230,13 @@ public struct MaxFacade: Sendable {
     // MARK: Runs and audit
 
     /// An installation's syncs, newest first.
+    ///
+    /// - Throws: `installation.not_found`, `storage.*`, a remote node's errors.
     public func runs(installation: String, limit: Int = 20) async throws -> [SyncRun] {
-        try await refuseRemote(installation, "max runs")
+        if let remote = try await workspace.remote(installation) {
+            let answer = try await remote.get("/runs", query: [("limit", String(limit))])
+            return (answer.arrayValue ?? []).compactMap(Self.run(json:))
+        }
         return try await workspace.openStoreForReading(installation).runs(limit: limit)
     }
 

@@ -410,13 +410,14 @@ public struct MaxWorkspace: Sendable {
     ///
     /// An unfinished run (cancelled, partial, failed, or left by a process that died) is resumed,
     /// retrying its failed tasks, unless `restart` or `full`. After a completed full run, a
-    /// connector with a change feed syncs only the changes, unless `full`.
+    /// connector with a change feed syncs only the changes, unless `full`. The run is an audit
+    /// event whose caller is `caller`.
     ///
     /// - Throws: `sync.already_running` when another process syncs it; `CancellationError` when the
     ///   task is cancelled (the run is then recorded as cancelled); the engine's errors.
     public func sync(
-        _ name: String, restart: Bool = false, full: Bool = false, engine: SyncEngine = SyncEngine(),
-        observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+        _ name: String, restart: Bool = false, full: Bool = false, caller: String = "cli",
+        engine: SyncEngine = SyncEngine(), observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
         let statistics = RequestStatistics()
         let live = try await live(name, observer: { observer(.request($0)) }, statistics: statistics)
@@ -444,7 +445,7 @@ public struct MaxWorkspace: Sendable {
         func audit(outcome: String, error: (any Error)?) async {
             let id = runID.withLock { $0 } ?? "run_" + UUID().uuidString.lowercased()
             let event = AuditLog.Event(
-                requestID: "sync_" + id, correlationID: id, caller: "cli", installation: name, operation: "sync",
+                requestID: "sync_" + id, correlationID: id, caller: caller, installation: name, operation: "sync",
                 mode: "sync-run", outcome: outcome,
                 durationMs: Int((ContinuousClock.now - started).milliseconds), retryCount: statistics.retries,
                 errorCode: (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : nil))

@@ -47,17 +47,21 @@ public struct OperationInvoker: Sendable {
         public var idempotencyKey: String?
         /// Run as a job even if the operation is declared sync.
         public var async: Bool
+        /// The id of the request that asked (a server's), recorded in the audit event; `nil` for a
+        /// new one.
+        public var requestID: String?
 
         /// A call.
         public init(
             installation: String, operation: String, input: JSONValue, idempotencyKey: String? = nil,
-            async: Bool = false
+            async: Bool = false, requestID: String? = nil
         ) {
             self.installation = installation
             self.operation = operation
             self.input = input
             self.idempotencyKey = idempotencyKey
             self.async = async
+            self.requestID = requestID
         }
     }
 
@@ -87,7 +91,7 @@ public struct OperationInvoker: Sendable {
     ///   and the store's errors. Each is also an audit event.
     public func invoke(_ request: Request) async throws -> Outcome {
         let started = ContinuousClock.now
-        let requestID = Self.newID("req")
+        let requestID = request.requestID ?? Self.newID("req")
         var event = AuditLog.Event(
             requestID: requestID, correlationID: requestID, caller: caller, installation: request.installation,
             operation: request.operation, mode: "sync", outcome: "failed", durationMs: 0,

@@ -5,14 +5,30 @@ import MaxCredentials
 /// The bearer tokens of `max serve`, kept hashed in `.max/serve-tokens.json` (private): a token is
 /// shown once, when it is made, and only its SHA-256 is stored.
 public struct ServeTokens: Sendable {
-    /// What a token may do (the policy actions of SPEC-hardening §9.1, coarsely).
+    /// What a token may do: a set of ``PolicyAction``s.
     public enum Scope: String, Sendable, CaseIterable, Comparable {
-        /// Read: ls, schema, search, count, runs, metrics.
+        /// `connector.catalog.read` and `connector.operation.read`: ls, status, schema, ops,
+        /// search, count, runs, jobs, metrics.
         case read
-        /// Read, and run syncs and operations.
+        /// Read, plus `connector.operation.invoke` and `connector.instance.manage`: run
+        /// operations and syncs.
         case operate
-        /// Everything.
+        /// Every action, `connector.credential.manage` included.
         case admin
+
+        /// The actions the scope allows.
+        public var actions: Set<PolicyAction> {
+            switch self {
+            case .read: [.catalogRead, .operationRead]
+            case .operate: [.catalogRead, .operationRead, .operationInvoke, .instanceManage]
+            case .admin: Set(PolicyAction.allCases)
+            }
+        }
+
+        /// The narrowest scope that allows `action`.
+        public static func narrowest(allowing action: PolicyAction) -> Scope {
+            allCases.first { $0.actions.contains(action) } ?? .admin
+        }
 
         private var rank: Int {
             switch self {
@@ -52,12 +68,29 @@ public struct ServeTokens: Sendable {
         return token
     }
 
+    /// A token of the project, as a request presents it.
+    public struct Grant: Sendable, Hashable {
+        /// What it may do.
+        public let scope: Scope
+        /// A short, stable name for it that reveals nothing of the token: the first 12 hex digits
+        /// of its SHA-256, for logs and the audit log (`serve:3f9a…`).
+        public let id: String
+    }
+
     /// The scope of `token`, or `nil` when it is not one of this project's.
     public func scope(of token: String) throws -> Scope? {
+        try grant(for: token)?.scope
+    }
+
+    /// The grant of `token`, or `nil` when it is not one of this project's.
+    ///
+    /// - Throws: `project.invalid_file` when the token file is damaged.
+    public func grant(for token: String) throws -> Grant? {
         let digest = ContentDigest.sha256(token)
-        return try load().first { $0["sha256"]?.stringValue == digest }.flatMap {
-            $0["scope"]?.stringValue.flatMap(Scope.init(rawValue:))
-        }
+        guard let entry = try load().first(where: { $0["sha256"]?.stringValue == digest }),
+            let scope = entry["scope"]?.stringValue.flatMap(Scope.init(rawValue:))
+        else { return nil }
+        return Grant(scope: scope, id: String(digest.prefix(12)))
     }
 
     private func load() throws -> [JSONValue] {

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Logging
+public import Logging
 import MaxCore
 public import MaxRuntime
 import ServiceLifecycle
@@ -8,15 +8,16 @@ import Synchronization
 import UnixSignals
 
 /// `max serve`: a project as a versioned JSON API (`/v1/…`) over the ``MaxFacade``, bound to
-/// loopback by default, every request authorised by a bearer token of ``ServeTokens``.
+/// loopback by default.
 ///
-/// Read endpoints (scope `read`): `GET /v1/installations`, `GET /v1/installations/:name/schema`,
-/// `GET /v1/installations/:name/search?entityType=&filter=&fields=&orderBy=&limit=&cursor=`,
-/// `GET /v1/installations/:name/count?entityType=&filter=`, `GET /v1/installations/:name/runs`, and
-/// `GET /metrics` (Prometheus text); scope `operate`: `POST /v1/installations/:name/sync`. Webhook
-/// deliveries (`POST /v1/webhooks/:name`) carry a signature instead of a token: an accepted one
-/// triggers an incremental sync of the installation. Errors are `{"error": {"code", "message", "hint"}}` with the
-/// HTTP status of their category.
+/// Every request gets an id (`X-Request-Id`), is authorised by a bearer token of ``ServeTokens``
+/// whose scope must allow the ``PolicyAction`` of its route (``RoutePolicy``), and is logged as one
+/// structured line. Reads (`GET /v1/installations[/:name[/schema|/operations|/runs|/search|/count]]`,
+/// `GET /v1/jobs[/:id]`, `GET /metrics`) need scope `read`; `POST /v1/installations/:name/sync`
+/// and `POST /v1/installations/:name/operations/:operation` need `operate`. Webhook deliveries
+/// (`POST /v1/webhooks/:name`) carry a signature instead of a token: an accepted one triggers an
+/// incremental sync of the installation. Errors are `{"error": {"code", "message", "hint"}}` with
+/// the HTTP status of their category.
 public struct MaxHTTPServer: Sendable {
     /// The façade the endpoints call.
     public let facade: MaxFacade
@@ -24,12 +25,15 @@ public struct MaxHTTPServer: Sendable {
     public let host: String
     /// The port; 0 picks a free one.
     public let port: Int
+    /// The lowest level logged to standard error: `info` logs one line per request.
+    public var logLevel: Logger.Level
 
     /// A server.
-    public init(facade: MaxFacade, host: String = "127.0.0.1", port: Int = 8080) {
+    public init(facade: MaxFacade, host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info) {
         self.facade = facade
         self.host = host
         self.port = port
+        self.logLevel = logLevel
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
@@ -39,12 +43,13 @@ public struct MaxHTTPServer: Sendable {
     public func run(onReady: @escaping @Sendable (String) async -> Void) async throws {
         // Standard output carries only the ready line; logs go to standard error.
         var logger = Logger(label: "max.serve", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .notice
+        logger.logLevel = logLevel
         let metrics = ServerMetrics()
-        let syncer = WebhookSyncer(workspace: facade.workspace, logger: logger)
-        let router = Router(context: BasicRequestContext.self)
+        let syncer = WebhookSyncer(facade: facade, metrics: metrics, logger: logger)
+        let router = Router(context: MaxRequestContext.self)
         router.add(
-            middleware: RequestMiddleware(tokens: ServeTokens(project: facade.workspace.project), metrics: metrics))
+            middleware: RequestMiddleware(
+                tokens: ServeTokens(project: facade.workspace.project), metrics: metrics, logger: logger))
         Routes(facade: facade, metrics: metrics, syncer: syncer, logger: logger).add(to: router)
         let host = host
         let app = Application(

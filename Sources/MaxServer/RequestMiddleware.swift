@@ -1,16 +1,20 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
+import Logging
 import MaxConnector
 public import MaxCore
 import MaxRuntime
 
-/// Authorises every request with a bearer token of the project, times it, and turns errors into
-/// `{"error": {…}}` answers with the status of their category.
+/// Gives every request an id, authorises it with a bearer token of the project against the
+/// ``PolicyAction`` its route needs, times it, logs it as one structured line, and turns errors
+/// into `{"error": {…}}` answers with the status of their category.
 struct RequestMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = MaxRequestContext
 
     let tokens: ServeTokens
     let metrics: ServerMetrics
+    let logger: Logger
 
     // `@concurrent` matches Hummingbird's requirement, which is declared without the
     // NonisolatedNonsendingByDefault feature this package enables.
@@ -19,59 +23,82 @@ struct RequestMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response
     ) async throws -> Response {
         let started = ContinuousClock.now
-        let route = Self.route(of: request.uri.path)
+        let route = RoutePolicy.template(of: request.uri.path)
+        var context = context
+        context.requestID = Self.requestID(request.headers[Self.requestIDHeader])
         var response: Response
+        var errorCode: String?
         do {
-            // Webhook deliveries prove themselves by their signature (checked by the route).
-            if route == "/v1/webhooks/:name" {
-                response = try await next(request, context)
-                metrics.record(route: route, status: response.status.code, seconds: Self.seconds(since: started))
-                return response
-            }
-            let header = request.headers[.authorization] ?? ""
-            guard header.hasPrefix("Bearer "), case let token = String(header.dropFirst(7)), !token.isEmpty else {
-                throw MaxError(
-                    .serveUnauthorized, "a bearer token is required",
-                    hint:
-                        "create one with \"max serve tokens create --scope read\" and send Authorization: Bearer <token>"
-                )
-            }
-            guard let scope = try tokens.scope(of: token) else {
-                throw MaxError(.serveUnauthorized, "the token is not one of this project's", hint: "create a new one")
-            }
-            let needed = Self.scope(for: request)
-            guard scope >= needed else {
-                throw MaxError(
-                    .serveForbidden,
-                    "the token's scope (\(scope.rawValue)) does not allow this; it needs \(needed.rawValue)",
-                    hint: "create a token with --scope \(needed.rawValue)")
+            if let action = RoutePolicy.action(method: request.method, template: route) {
+                let grant = try authorise(request, action: action)
+                context.caller = "serve:\(grant.id)"
             }
             response = try await next(request, context)
         } catch let error as MaxError {
+            errorCode = error.code.description
             response = Self.response(for: error)
         } catch let error as HTTPError {
+            errorCode = "http.\(error.status.code)"
             response = Self.response(
                 for: MaxError(.httpClientError, error.body ?? "\(error.status)"), status: error.status)
         }
-        metrics.record(route: route, status: response.status.code, seconds: Self.seconds(since: started))
+        response.headers[Self.requestIDHeader] = context.requestID
+        let seconds = Self.seconds(since: started)
+        metrics.record(route: route, status: response.status.code, seconds: seconds)
+        var metadata: Logger.Metadata = [
+            "request.id": "\(context.requestID)", "http.method": "\(request.method.rawValue)",
+            "http.route": "\(route)", "http.status": "\(response.status.code)",
+            "duration_ms": "\(Int((seconds * 1000).rounded()))", "caller": "\(context.caller)",
+        ]
+        if let errorCode { metadata["error.code"] = "\(errorCode)" }
+        logger.info("request", metadata: metadata)
         return response
+    }
+
+    /// The grant of the request's token, if its scope allows `action`.
+    func authorise(_ request: Request, action: PolicyAction) throws -> ServeTokens.Grant {
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), case let token = String(header.dropFirst(7)), !token.isEmpty else {
+            throw MaxError(
+                .serveUnauthorized, "a bearer token is required",
+                hint: "create one with \"max serve tokens create --scope read\" and send Authorization: Bearer <token>")
+        }
+        guard let grant = try tokens.grant(for: token) else {
+            throw MaxError(.serveUnauthorized, "the token is not one of this project's", hint: "create a new one")
+        }
+        guard grant.scope.actions.contains(action) else {
+            let needed = ServeTokens.Scope.narrowest(allowing: action)
+            throw MaxError(
+                .serveForbidden,
+                "the token's scope (\(grant.scope.rawValue)) does not allow \(action.rawValue); it needs \(needed.rawValue)",
+                hint: "create a token with \"max serve tokens create --scope \(needed.rawValue)\"",
+                context: ["action": action.rawValue])
+        }
+        return grant
+    }
+
+    /// `X-Request-Id`.
+    static let requestIDHeader: HTTPField.Name = {
+        guard let name = HTTPField.Name("X-Request-Id") else { preconditionFailure("X-Request-Id is a valid name") }
+        return name
+    }()
+
+    /// The client's request id when it is 1 to 64 letters, digits, `-`, `_` or `.`; else a new one.
+    static func requestID(_ given: String?) -> String {
+        if let given, (1...64).contains(given.utf8.count),
+            given.utf8.allSatisfy({ byte in
+                (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte)
+                    || [45, 46, 95].contains(byte)
+            })
+        {
+            return given
+        }
+        return "req_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
-
-    /// The scope a request needs: reads need `read`; anything else `operate`.
-    static func scope(for request: Request) -> ServeTokens.Scope {
-        request.method == .get ? .read : .operate
-    }
-
-    /// The route template of a path, for metrics (`/v1/installations/:name/search`).
-    static func route(of path: String) -> String {
-        var parts = path.split(separator: "/").map(String.init)
-        if parts.count >= 3, parts[0] == "v1", ["installations", "webhooks"].contains(parts[1]) { parts[2] = ":name" }
-        return "/" + parts.joined(separator: "/")
     }
 
     static func response(for error: MaxError, status: HTTPResponse.Status? = nil) -> Response {
@@ -105,6 +132,8 @@ enum JSONResponse {
 extension MaxError.Code {
     /// A `max serve` request without a valid token.
     public static let serveUnauthorized = Self(domain: "serve", name: "unauthorized", category: .permanent)
+    /// A `max serve` request with a malformed parameter.
+    public static let serveBadRequest = Self(domain: "serve", name: "bad_request", category: .validationError)
     /// A `max serve` request whose token's scope does not allow it.
     public static let serveForbidden = Self(domain: "serve", name: "forbidden", category: .policyDenied)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MaxConnector
 import MaxCore
 import MaxRuntime
 import MaxStorage
@@ -13,7 +14,7 @@ struct Routes: Sendable {
     let syncer: WebhookSyncer
     let logger: Logger
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<MaxRequestContext>) {
         let facade = facade
         let metrics = metrics
         let syncer = syncer
@@ -48,9 +49,13 @@ struct Routes: Sendable {
         router.get("v1/installations/:name") { _, context in
             JSONResponse.make(try await facade.summary(of: try context.parameters.require("name")))
         }
-        router.get("v1/installations/:name/schema") { _, context in
+        router.get("v1/installations/:name/schema") { request, context in
             let name = try context.parameters.require("name")
-            return JSONResponse.make(MaxFacade.json(try await MaxFacade.schema(of: name, in: facade.workspace)))
+            let schema = try await MaxFacade.schema(of: name, in: facade.workspace)
+            // `form=definition`: the whole definition, which another Max node reads back.
+            return JSONResponse.make(
+                request.uri.queryParameters["form"] == "definition"
+                    ? try MaxFacade.definition(schema) : MaxFacade.json(schema))
         }
         router.get("v1/installations/:name/search") { request, context in
             let query = request.uri.queryParameters
@@ -76,21 +81,102 @@ struct Routes: Sendable {
                 includeDeleted: query["includeDeleted"] == "true")
             return JSONResponse.make(["count": .int(count)])
         }
-        router.post("v1/installations/:name/sync") { _, context in
+        router.post("v1/installations/:name/sync") { request, context in
             let name = try context.parameters.require("name")
-            let summary = try await facade.workspace.sync(name)
-            return JSONResponse.make([
-                "runId": .string(summary.runID), "status": .string(summary.status),
-                "entities": .int(summary.totalEntities), "tasksFailed": .int(summary.tasksFailed),
-            ])
+            let summary = try await Self.sync(
+                name, full: request.uri.queryParameters["full"] == "true", caller: context.caller, facade: facade,
+                metrics: metrics)
+            return JSONResponse.make(MaxFacade.json(summary))
         }
-        router.get("v1/installations/:name/runs") { _, context in
-            let runs = try await facade.runs(installation: try context.parameters.require("name"))
+        router.get("v1/installations/:name/operations") { _, context in
+            let name = try context.parameters.require("name")
+            return JSONResponse.make(
+                MaxFacade.json(operationsOf: try await facade.operations(of: name), installation: name))
+        }
+        router.post("v1/installations/:name/operations/:operation") { request, context in
+            let name = try context.parameters.require("name")
+            let operation = try context.parameters.require("operation")
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let text = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+            let input: JSONValue
+            do {
+                input = text.isEmpty ? [:] : try JSONValue(parsing: text)
+            } catch let error as MaxError {
+                throw MaxError(
+                    .operationInvalidInput, "the request body is not JSON: \(error.message)",
+                    hint: "send the operation's input as a JSON object", cause: error)
+            }
+            let outcome: OperationInvoker.Outcome
+            do {
+                outcome = try await facade.invoke(
+                    .init(
+                        installation: name, operation: operation, input: input,
+                        idempotencyKey: Self.header(request, "idempotency-key"),
+                        async: request.uri.queryParameters["async"] == "true", requestID: context.requestID),
+                    caller: context.caller)
+            } catch let error as MaxError {
+                metrics.recordInvocation(installation: name, operation: operation, outcome: error.code.description)
+                throw error
+            }
+            switch outcome {
+            case .completed:
+                metrics.recordInvocation(installation: name, operation: operation, outcome: "completed")
+                return JSONResponse.make(MaxFacade.json(outcome))
+            case .enqueued(let job):
+                metrics.recordInvocation(installation: name, operation: operation, outcome: "enqueued")
+                // This process is `max serve`: the runner is `max jobs work`, as after `max invoke`.
+                JobRunner.startInBackground(for: facade.workspace.project)
+                var response = JSONResponse.make(MaxFacade.json(outcome), status: .accepted)
+                response.headers[.location] = "/v1/jobs/\(job.id)"
+                return response
+            }
+        }
+        router.get("v1/jobs") { request, _ in
+            let query = request.uri.queryParameters
+            var state: JobRecord.State?
+            if let given = query["state"].map(String.init) {
+                guard let parsed = JobRecord.State(rawValue: given) else {
+                    throw MaxError(
+                        .serveBadRequest, "there is no job state \"\(given)\"",
+                        hint: "use one of " + JobRecord.State.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                state = parsed
+            }
+            let installation = query["installation"].map(String.init)
+            if let installation { _ = try facade.workspace.record(installation) }
+            return JSONResponse.make(
+                .array(try facade.jobs(installation: installation, state: state).map(MaxFacade.json)))
+        }
+        router.get("v1/jobs/:id") { _, context in
+            JSONResponse.make(MaxFacade.json(try facade.job(try context.parameters.require("id"))))
+        }
+        router.get("v1/installations/:name/runs") { request, context in
+            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 20
+            guard (1...1000).contains(limit) else {
+                throw MaxError(.serveBadRequest, "limit must be between 1 and 1000", hint: "pass ?limit=20")
+            }
+            let runs = try await facade.runs(installation: try context.parameters.require("name"), limit: limit)
             return JSONResponse.make(.array(runs.map(MaxFacade.json)))
         }
     }
 
     static func header(_ request: Request, _ name: String) -> String? {
         request.headers.first { $0.name.canonicalName == name }?.value
+    }
+
+    /// Runs a sync for the server (an endpoint or a webhook), counted in the metrics.
+    static func sync(_ name: String, full: Bool, caller: String, facade: MaxFacade, metrics: ServerMetrics)
+        async throws -> SyncSummary
+    {
+        do {
+            let summary = try await facade.sync(
+                name, full: full, caller: caller, observer: metrics.syncObserver(for: name))
+            metrics.recordSync(installation: name, status: summary.status, entities: summary.totalEntities)
+            return summary
+        } catch {
+            metrics.recordSync(installation: name, status: "error", entities: 0)
+            throw error
+        }
     }
 }

@@ -8,13 +8,15 @@ import ServiceLifecycle
 /// of the server: deliveries that arrive while one runs are folded into the next sync, and
 /// graceful shutdown lets the current one finish.
 final class WebhookSyncer: Service, Sendable {
-    private let workspace: MaxWorkspace
+    private let facade: MaxFacade
+    private let metrics: ServerMetrics
     private let logger: Logger
     private let requests: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
 
-    init(workspace: MaxWorkspace, logger: Logger) {
-        self.workspace = workspace
+    init(facade: MaxFacade, metrics: ServerMetrics, logger: Logger) {
+        self.facade = facade
+        self.metrics = metrics
         self.logger = logger
         (requests, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
     }
@@ -27,7 +29,8 @@ final class WebhookSyncer: Service, Sendable {
     func run() async throws {
         for await name in requests.cancelOnGracefulShutdown() {
             do {
-                let summary = try await workspace.sync(name)
+                let summary = try await Routes.sync(
+                    name, full: false, caller: "webhook", facade: facade, metrics: metrics)
                 logger.info(
                     "webhook sync finished",
                     metadata: ["installation": "\(name)", "sync.entities": "\(summary.totalEntities)"])

@@ -113,3 +113,23 @@ public struct NewSyncTask: Sendable, Hashable {
         self.payload = payload
     }
 }
+
+extension SyncRun {
+    /// A run described elsewhere (a remote node's answer).
+    public init(
+        id: String, kind: String, status: Status, startedAt: Date, finishedAt: Date?, entities: Int,
+        error: String?, requests: Int = 0, retries: Int = 0, rateLimited: Int = 0, tasksFailed: Int = 0
+    ) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.entitiesWritten = entities
+        self.error = error
+        self.requests = requests
+        self.retries = retries
+        self.rateLimited = rateLimited
+        self.tasksFailed = tasksFailed
+    }
+}

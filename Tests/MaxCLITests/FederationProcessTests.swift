@@ -71,6 +71,28 @@ struct FederationProcessTests {
         #expect(row?["status"] == "active")
         #expect(row?["entities"] == own?["entities"])
 
+        // Schema, sync history and every page (--all) as node A has them.
+        for command in [["schema", "INSTALLATION", "-o", "json"], ["runs", "INSTALLATION", "-o", "json"]] {
+            let local = try await runMax(
+                ["-C", nodeA.url.path] + command.map { $0 == "INSTALLATION" ? "acme" : $0 })
+            let remote = try await runMax(
+                ["-C", nodeB.url.path] + command.map { $0 == "INSTALLATION" ? "acme-a" : $0 },
+                environment: environment)
+            #expect(remote.status == 0, "\(command): \(remote.stderr)")
+            #expect(try JSONValue(parsing: remote.stdout) == (try JSONValue(parsing: local.stdout)), "\(command)")
+        }
+        let everyLocal = try await runMax([
+            "-C", nodeA.url.path, "search", "acme", "AcmeTask", "--all", "--fields", "title", "-o", "ndjson",
+        ])
+        let everyRemote = try await runMax(
+            [
+                "-C", nodeB.url.path, "search", "acme-a", "AcmeTask", "--all", "--limit", "7", "--fields", "title",
+                "-o", "ndjson",
+            ], environment: environment)
+        #expect(everyRemote.status == 0, "\(everyRemote.stderr)")
+        #expect(everyRemote.stdout == everyLocal.stdout)
+        #expect(everyRemote.stdout.split(separator: "\n").count > 20)
+
         let status = try await runMax(
             ["-C", nodeB.url.path, "status", "acme-a", "-o", "json"], environment: environment)
         #expect(try JSONValue(parsing: status.stdout).arrayValue?.first?["status"] == "healthy", "\(status.output)")

@@ -76,12 +76,13 @@ struct OperationProcessTests {
         #expect(try await Self.tasks(acme, titled: "Something else") == 0)
 
         // After the TTL the key is free again.
-        try setInstallationKeys(in: folder.url, ["idempotency": ["ttlSeconds": 1]])
+        // Long enough for two calls on a busy machine.
+        try setInstallationKeys(in: folder.url, ["idempotency": ["ttlSeconds": 3]])
         let short = try await Self.taskInput(acme, title: "Short-lived key")
         #expect(try await Self.invoke(folder, "createTask", short, key: "k-2").status == 0)
         #expect(try await Self.invoke(folder, "createTask", short, key: "k-2").status == 0)
         #expect(try await Self.tasks(acme, titled: "Short-lived key") == 1, "replayed within the TTL")
-        try await Task.sleep(for: .milliseconds(1300))
+        try await Task.sleep(for: .milliseconds(3300))
         let expired = try await Self.invoke(folder, "createTask", short, key: "k-2", extra: ["-o", "json"])
         #expect(expired.status == 0)
         #expect(try JSONValue(parsing: expired.stdout)["metadata"]?["replayed"] == false)
@@ -126,7 +127,8 @@ struct OperationProcessTests {
     }
 
     @Test func jobsSurviveARestartOfMax() async throws {
-        let acme = try AcmeProcess(arguments: ["--latency-ms", "1500"])
+        // Long enough that a poll sees the attempt running even when the machine is busy.
+        let acme = try AcmeProcess(arguments: ["--latency-ms", "3000"])
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let input = try await Self.taskInput(acme, title: "Survives")
         let queued = try await Self.invoke(folder, "createTask", input, extra: ["--async"])

@@ -89,4 +89,109 @@ struct ServeProcessTests {
         for answer in [served.text, installations.text, metrics.text] { #expect(!answer.contains(acme.apiKey)) }
         try CanaryScan.expectNoSecret([read, operate, acme.apiKey], in: folder.url, outputs: [stopped])
     }
+
+    static func send(
+        _ method: ConnectorHTTPClient.Method, _ url: String, token: String, body: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> (status: Int, body: JSONValue, headers: [(String, String)]) {
+        var http = ConnectorHTTPClient(timeout: .seconds(30))
+        http.retryPolicy = .none
+        let response = try await http.send(
+            .init(
+                method, url, headers: [("Authorization", "Bearer \(token)")] + headers,
+                body: body.map { Data($0.utf8) }))
+        let text = String(decoding: response.body, as: UTF8.self)
+        return (response.status, (try? JSONValue(parsing: text)) ?? .null, response.headers)
+    }
+
+    @Test func operationsJobsAndSyncsGoThroughTheAPIWithTheirScopesAndRequestIDs() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
+        func token(_ scope: String) async throws -> String {
+            try await runMax(["-C", folder.url.path, "serve", "tokens", "create", "--scope", scope])
+                .stdout.split(separator: "\n").last.map(String.init) ?? ""
+        }
+        let read = try await token("read")
+        let operate = try await token("operate")
+        let (server, base) = try await startServe(folder.url)
+        try #require(base.hasPrefix("http://127.0.0.1:"), "\(server.stderrSoFar)")
+        let acmeURL = base + "/v1/installations/acme"
+
+        // The operations as `max ops -o json` lists them, to a read token.
+        let ops = try await Self.get(acmeURL + "/operations", token: read)
+        #expect(ops.status == 200)
+        let cliOps = try await runMax(["-C", folder.url.path, "ops", "acme", "-o", "json"])
+        #expect(ops.body == (try JSONValue(parsing: cliOps.stdout)))
+
+        // Invoking needs connector.operation.invoke: a read token is refused, naming it.
+        let input = try await OperationProcessTests.taskInput(acme, title: "Over HTTP")
+        let refused = try await Self.send(.post, acmeURL + "/operations/createTask", token: read, body: input)
+        #expect(refused.status == 403)
+        #expect(refused.body["error"]?["code"] == "serve.forbidden")
+        #expect(refused.body["error"]?["message"]?.stringValue?.contains("connector.operation.invoke") == true)
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Over HTTP") == 0)
+
+        // An operate token runs it; the request id it sent is echoed and is the audit event's.
+        let created = try await Self.send(
+            .post, acmeURL + "/operations/createTask", token: operate, body: input,
+            headers: [("X-Request-Id", "test-request-1"), ("Idempotency-Key", "http-1")])
+        #expect(created.status == 200, "\(created.body)")
+        #expect(created.body["data"]?["title"] == "Over HTTP")
+        #expect(created.headers.first { $0.0.lowercased() == "x-request-id" }?.1 == "test-request-1")
+        let again = try await Self.send(
+            .post, acmeURL + "/operations/createTask", token: operate, body: input,
+            headers: [("Idempotency-Key", "http-1")])
+        #expect(again.body["metadata"]?["replayed"] == true)
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Over HTTP") == 1)
+        let audit = try await runMax(["-C", folder.url.path, "audit", "acme", "-o", "ndjson"])
+        let event = try audit.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+            .first { $0["requestId"] == "test-request-1" }
+        #expect(event?["caller"]?.stringValue?.hasPrefix("serve:") == true, "\(audit.stdout)")
+        #expect(event?["outcome"] == "succeeded")
+
+        // A body that is not JSON is a 400 with the operation's code.
+        let garbled = try await Self.send(.post, acmeURL + "/operations/createTask", token: operate, body: "{oops")
+        #expect(garbled.status == 400)
+        #expect(garbled.body["error"]?["code"] == "operation.invalid_input")
+
+        // Async: 202 with the job's location; the job runs and its result is readable.
+        let queued = try await Self.send(
+            .post, acmeURL + "/operations/createTask?async=true", token: operate,
+            body: try await OperationProcessTests.taskInput(acme, title: "Queued over HTTP"))
+        #expect(queued.status == 202, "\(queued.body)")
+        let location = queued.headers.first { $0.0.lowercased() == "location" }?.1 ?? ""
+        #expect(location == "/v1/jobs/\(queued.body["id"]?.stringValue ?? "?")")
+        var job = JSONValue.null
+        for _ in 0..<200 where job["state"] != "succeeded" {
+            try await Task.sleep(for: .milliseconds(100))
+            job = try await Self.get(base + location, token: read).body
+        }
+        #expect(job["state"] == "succeeded", "\(job)")
+        #expect(job["result"]?["data"]?["title"] == "Queued over HTTP")
+        let jobs = try await Self.get(base + "/v1/jobs?installation=acme", token: read)
+        #expect(jobs.body.arrayValue?.contains { $0["id"] == job["id"] } == true)
+        #expect(try await Self.get(base + "/v1/jobs?state=nonsense", token: read).status == 400)
+        #expect(try await Self.get(base + "/v1/jobs/job_nope", token: read).status == 404)
+
+        // A sync over the API, counted in the metrics with the calls.
+        let synced = try await Self.send(.post, acmeURL + "/sync", token: operate)
+        #expect(synced.status == 200)
+        #expect(synced.body["status"] == "completed", "\(synced.body)")
+        let metrics = try await Self.get(base + "/metrics", token: read).text
+        #expect(metrics.contains(#"max_syncs_total{installation="acme",status="completed"} 1"#), "\(metrics)")
+        #expect(
+            metrics.contains(
+                #"max_operation_invocations_total{installation="acme",operation="createTask",outcome="completed"} 2"#))
+        #expect(metrics.contains("# TYPE max_circuit_breaker_state gauge"))
+
+        server.send(SIGTERM)
+        let stopped = try await server.outcome()
+        #expect(stopped.status == 0)
+        // One structured log line per request, with its id, route and status.
+        #expect(stopped.stderr.contains("request.id=test-request-1"), "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("http.route=/v1/installations/:name/operations/:operation"))
+        #expect(stopped.stderr.contains("http.status=403"))
+        try CanaryScan.expectNoSecret([read, operate, acme.apiKey], in: folder.url, outputs: [stopped])
+    }
 }
