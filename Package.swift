@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "MaxServer",
             dependencies: [
-                "MaxCore", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime",
+                "MaxCore", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Header names (X-Request-Id) beyond the ones Hummingbird re-exports.
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -20,6 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
               /v1/installations/<name>/search?entityType=…&filter=…&fields=…&orderBy=…&limit=…&cursor=…,
               /v1/installations/<name>/count?entityType=…&filter=…,
               /v1/jobs?installation=…&state=…, /v1/jobs/<id>, /metrics (Prometheus text)
+              POST /mcp: the MCP tools (Streamable HTTP, stateless JSON answers), only those
+              whose action the token's scope holds
             Scope operate (adds connector.operation.invoke, connector.instance.manage):
               POST /v1/installations/<name>/sync[?full=true]
               POST /v1/installations/<name>/operations/<operation>[?async=true] with the input as

@@ -29,12 +29,22 @@ public struct MaxMCPServer: Sendable {
 
     /// Serves on standard input and output until the client closes the connection.
     public func run() async throws {
+        let server = await Self.server(
+            tools: MaxTools(facade: facade, allowSync: allowSync, allowOperations: allowOperations).all,
+            workspace: facade.workspace)
+        try await server.start(transport: StdioTransport())
+        await server.waitUntilCompleted()
+    }
+
+    /// An MCP server offering `tools` and the schema resources of `workspace`, not yet started;
+    /// a call of one of `withheld` is refused as not allowed (rather than unknown).
+    static func server(tools: [MaxTools.Tool], withheld: [MaxTools.Tool] = [], workspace: MaxWorkspace) async
+        -> Server
+    {
         let server = Server(
             name: "max", version: "0.1.0",
             capabilities: .init(
                 resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
-        let tools = MaxTools(facade: facade, allowSync: allowSync, allowOperations: allowOperations).all
-        let workspace = facade.workspace
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(
                 tools: tools.map {
@@ -42,7 +52,14 @@ public struct MaxMCPServer: Sendable {
                 })
         }
         await server.withMethodHandler(CallTool.self) { params in
-            await Self.call(params.name, arguments: params.arguments, tools: tools)
+            if let tool = withheld.first(where: { $0.name == params.name }) {
+                return failure(
+                    MaxError(
+                        .toolForbidden,
+                        "\(tool.name) needs \(tool.action.rawValue), which this caller's token does not hold",
+                        hint: "use a token whose scope allows it (max serve tokens create --scope operate)"))
+            }
+            return await Self.call(params.name, arguments: params.arguments, tools: tools)
         }
         await server.withMethodHandler(ListResources.self) { _ in
             let names = (try? workspace.installations().map(\.name)) ?? []
@@ -61,8 +78,7 @@ public struct MaxMCPServer: Sendable {
             return ReadResource.Result(
                 contents: [.text(MaxFacade.json(schema).prettyJSONText, uri: params.uri, mimeType: "application/json")])
         }
-        try await server.start(transport: StdioTransport())
-        await server.waitUntilCompleted()
+        return server
     }
 
     /// Runs tool `name`, turning every failure into a tool error with the code and hint.
@@ -107,6 +123,8 @@ public struct MaxMCPServer: Sendable {
 extension MaxError.Code {
     /// An MCP client called a tool that does not exist (or is not allowed in this server).
     public static let toolNotFound = Self(domain: "tool", name: "not_found", category: .notFound)
+    /// An MCP client over HTTP called a tool its token's scope does not allow.
+    public static let toolForbidden = Self(domain: "tool", name: "forbidden", category: .policyDenied)
     /// An MCP client called a tool with arguments that do not match its schema.
     public static let toolInvalidArguments = Self(domain: "tool", name: "invalid_arguments", category: .validationError)
 }

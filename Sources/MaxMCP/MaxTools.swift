@@ -16,11 +16,23 @@ struct MaxTools: Sendable {
         let description: String
         let inputSchema: JSONValue
         let run: @Sendable (JSONValue) async throws -> (structured: JSONValue, text: String)
+
+        /// The policy action a caller needs for it (over HTTP, the token's scope must hold it).
+        var action: PolicyAction {
+            switch name {
+            case "max_search", "max_count", "max_runs", "max_jobs": .operationRead
+            case "max_sync": .instanceManage
+            case "max_invoke": .operationInvoke
+            default: .catalogRead
+            }
+        }
     }
 
     let facade: MaxFacade
     let allowSync: Bool
     let allowOperations: Bool
+    /// Who calls, for the audit log of syncs and operations.
+    var caller = "mcp"
 
     static let filterGrammar = """
         A filter expression over the entity type's fields (see max_schema): comparisons field = value, !=, >, >=, <, <=, \
@@ -217,7 +229,7 @@ struct MaxTools: Sendable {
             ]
         ) { arguments in
             let name = arguments["installation"]?.stringValue ?? ""
-            let summary = try await facade.sync(name, full: arguments["full"]?.boolValue ?? false, caller: "mcp")
+            let summary = try await facade.sync(name, full: arguments["full"]?.boolValue ?? false, caller: caller)
             return (
                 MaxFacade.json(summary), "synced \(name): \(summary.totalEntities) entities, \(summary.status)"
             )
@@ -265,7 +277,7 @@ struct MaxTools: Sendable {
                     installation: arguments["installation"]?.stringValue ?? "",
                     operation: arguments["operation"]?.stringValue ?? "", input: arguments["input"] ?? [:],
                     idempotencyKey: arguments["idempotencyKey"]?.stringValue),
-                caller: "mcp")
+                caller: caller)
             switch outcome {
             case .completed(let envelope): return (MaxFacade.json(outcome), envelope.data.jsonText)
             case .enqueued(let job):

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import MaxRuntime
 
 /// A request's context: Hummingbird's core, plus who is asking and the request's id, set by
 /// ``RequestMiddleware`` before a route runs.
@@ -12,6 +13,8 @@ struct MaxRequestContext: RequestContext {
     var requestID = ""
     /// Who is asking, for the audit log: `serve:<token id>`.
     var caller = "serve"
+    /// What the request's token may do (nothing for a webhook delivery, which has none).
+    var allowed: Set<PolicyAction> = []
 
     init(source: Source) {
         coreContext = .init(source: source)

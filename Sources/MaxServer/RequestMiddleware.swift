@@ -32,6 +32,7 @@ struct RequestMiddleware: RouterMiddleware {
             if let action = RoutePolicy.action(method: request.method, template: route) {
                 let grant = try authorise(request, action: action)
                 context.caller = "serve:\(grant.id)"
+                context.allowed = grant.scope.actions
             }
             response = try await next(request, context)
         } catch let error as MaxError {

@@ -1,8 +1,10 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import MaxConnector
 import MaxCore
+import MaxMCP
 import MaxRuntime
 import MaxStorage
 import MaxSync
@@ -35,6 +37,27 @@ struct Routes: Sendable {
             }
             syncer.request(name)
             return JSONResponse.make(["accepted": true], status: .accepted)
+        }
+        // MCP over HTTP: the tools the token's scope allows, one JSON answer per message.
+        let mcp = MaxMCPHTTPEndpoint(facade: facade)
+        for method in [HTTPRequest.Method.post, .get, .delete] {
+            router.on("mcp", method: method) { request, context in
+                var request = request
+                let body = try await request.collectBody(upTo: 4 << 20)
+                var headers: [String: String] = [:]
+                for field in request.headers { headers[field.name.canonicalName] = field.value }
+                let answer = await mcp.handle(
+                    method: request.method.rawValue, headers: headers,
+                    body: body.readableBytes == 0 ? nil : Data(body.readableBytesView), allowed: context.allowed,
+                    caller: "mcp:\(context.caller)")
+                var fields = HTTPFields()
+                for (name, value) in answer.headers {
+                    if let name = HTTPField.Name(name) { fields[name] = value }
+                }
+                return Response(
+                    status: .init(code: answer.status), headers: fields,
+                    body: .init(byteBuffer: ByteBuffer(bytes: answer.body ?? Data())))
+            }
         }
         router.get("metrics") { _, _ in
             Response(

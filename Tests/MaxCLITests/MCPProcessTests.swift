@@ -1,9 +1,20 @@
 import Foundation
 import MCP
+import MaxConnector
 import MaxCore
 import MaxTestSupport
 import SystemPackage
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `max mcp` as an agent sees it: the MCP swift-sdk's client over a real `max mcp` child process.
 struct MCPProcessTests {
@@ -136,5 +147,83 @@ struct MCPProcessTests {
             "max_invoke", ["installation": "acme", "operation": "createTask", "input": ["title": 5]])
         #expect(Self.json(invalid.structuredContent)["error"]?["code"] == "operation.invalid_input")
         await session.close()
+    }
+
+    /// A client of `max serve`'s `/mcp` with `token`.
+    static func httpClient(_ base: String, token: String) async throws -> Client {
+        let client = Client(name: "max-tests-http", version: "1.0.0")
+        let transport = HTTPClientTransport(
+            endpoint: try #require(URL(string: base + "/mcp")), streaming: false,
+            requestModifier: { request in
+                var request = request
+                request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+                return request
+            })
+        _ = try await client.connect(transport: transport)
+        return client
+    }
+
+    @Test func theToolsAreServedOverHTTPAsTheTokenAllows() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
+        func token(_ scope: String) async throws -> String {
+            try await runMax(["-C", folder.url.path, "serve", "tokens", "create", "--scope", scope])
+                .stdout.split(separator: "\n").last.map(String.init) ?? ""
+        }
+        let read = try await token("read")
+        let operate = try await token("operate")
+        let (server, base) = try await startServe(folder.url)
+        try #require(base.hasPrefix("http://"), "\(server.stderrSoFar)")
+
+        // A read token sees the read tools, and a count equal to the command line's.
+        let reader = try await Self.httpClient(base, token: read)
+        let (tools, _) = try await reader.listTools()
+        #expect(
+            Set(tools.map(\.name)) == [
+                "max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs", "max_ops", "max_jobs",
+            ])
+        let filter = #"status = "todo""#
+        let counted = try await reader.send(
+            CallTool.request(
+                .init(
+                    name: "max_count",
+                    arguments: ["installation": "acme", "entityType": "AcmeTask", "filter": .string(filter)]))
+        ).value
+        #expect(counted.isError == false)
+        let cli = try await runMax(["-C", folder.url.path, "count", "acme", "AcmeTask", "--filter", filter])
+        #expect(
+            Self.json(counted.structuredContent)["count"]?.intValue
+                == Int(cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        // Mutating tools are refused to it, by name and action.
+        let refused = try await reader.send(
+            CallTool.request(.init(name: "max_sync", arguments: ["installation": "acme"]))
+        ).value
+        #expect(refused.isError == true)
+        #expect(Self.json(refused.structuredContent)["error"]?["code"] == "tool.forbidden")
+        await reader.disconnect()
+
+        // An operate token syncs; the audit log names the token's caller.
+        let operating = try await Self.httpClient(base, token: operate)
+        let synced = try await operating.send(
+            CallTool.request(.init(name: "max_sync", arguments: ["installation": "acme"]))
+        ).value
+        #expect(synced.isError == false, "\(Self.json(synced.structuredContent))")
+        #expect(Self.json(synced.structuredContent)["status"] == "completed")
+        await operating.disconnect()
+
+        // Without a token there is no MCP at all.
+        var http = ConnectorHTTPClient(timeout: .seconds(10))
+        http.retryPolicy = .none
+        let anonymous = try await http.send(
+            .init(.post, base + "/mcp", headers: [("Content-Type", "application/json")], body: Data("{}".utf8)))
+        #expect(anonymous.status == 401)
+
+        server.send(SIGTERM)
+        let stopped = try await server.outcome()
+        #expect(stopped.status == 0)
+        let audit = try await runMax(["-C", folder.url.path, "audit", "acme", "-o", "ndjson"])
+        #expect(audit.stdout.contains(#""caller":"mcp:serve:"#), "\(audit.stdout)")
+        try CanaryScan.expectNoSecret([read, operate, acme.apiKey], in: folder.url, outputs: [stopped])
     }
 }

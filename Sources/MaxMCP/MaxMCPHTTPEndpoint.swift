@@ -1,0 +1,60 @@
+public import Foundation
+import Logging
+import MCP
+public import MaxRuntime
+
+/// The MCP tools over HTTP, for `max serve` (the Streamable HTTP transport, stateless: every POST
+/// is one JSON-RPC message answered with JSON, with no session and no server-sent events).
+///
+/// Each request gets an MCP server of its own offering the tools whose ``PolicyAction`` the
+/// caller's token holds: a `read` token sees and calls only the read tools, an `operate` token
+/// also `max_sync`, `max_ops`, `max_invoke` and `max_jobs`. So concurrent clients never share
+/// JSON-RPC ids, and nothing outlives the request.
+public struct MaxMCPHTTPEndpoint: Sendable {
+    /// The façade the tools call.
+    public let facade: MaxFacade
+
+    /// An endpoint over `facade`.
+    public init(facade: MaxFacade) {
+        self.facade = facade
+    }
+
+    /// An HTTP answer.
+    public struct Answer: Sendable {
+        /// The status code.
+        public let status: Int
+        /// The headers to send.
+        public let headers: [String: String]
+        /// The body, if any.
+        public let body: Data?
+    }
+
+    /// Answers one HTTP request to the endpoint.
+    ///
+    /// - Parameters:
+    ///   - method: The HTTP method (only POST carries messages; others are 405).
+    ///   - headers: The request's headers.
+    ///   - body: The JSON-RPC message.
+    ///   - allowed: The actions the caller may take; tools needing others are not offered.
+    ///   - caller: Who is asking, for the audit log of syncs and operations.
+    /// - Returns: The answer to send.
+    public func handle(
+        method: String, headers: [String: String], body: Data?, allowed: Set<PolicyAction>, caller: String
+    ) async -> Answer {
+        var tools = MaxTools(facade: facade, allowSync: true, allowOperations: true)
+        tools.caller = caller
+        let server = await MaxMCPServer.server(
+            tools: tools.all.filter { allowed.contains($0.action) },
+            withheld: tools.all.filter { !allowed.contains($0.action) }, workspace: facade.workspace)
+        let transport = StatelessHTTPServerTransport()
+        do {
+            try await server.start(transport: transport)
+        } catch {
+            return Answer(status: 500, headers: [:], body: nil)
+        }
+        let response = await transport.handleRequest(
+            HTTPRequest(method: method, headers: headers, body: body, path: "/mcp"))
+        await server.stop()
+        return Answer(status: response.statusCode, headers: response.headers, body: response.bodyData)
+    }
+}
