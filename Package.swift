@@ -137,8 +137,9 @@ let package = Package(
         .executableTarget(
             name: "max-bench",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "MaxRuntime", "AcmeAPI", "AcmeConnector",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "MaxSync", "MaxRuntime", "MaxServer", "AcmeAPI",
+                "AcmeConnector", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

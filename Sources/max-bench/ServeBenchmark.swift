@@ -1,0 +1,154 @@
+import AcmeAPI
+import ArgumentParser
+import Foundation
+import Logging
+import MaxConnector
+import MaxCore
+import MaxRuntime
+import MaxServer
+import MaxSync
+
+/// `max-bench serve`: what answering over HTTP (`max serve`'s `/v1` API and its `/mcp` tools)
+/// costs on top of the façade call it makes.
+struct ServeBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Time search and count through max serve (/v1 and /mcp) against the façade call they wrap.",
+        discussion: """
+            Runs Acme in this process, syncs a Max project in a temporary folder from it, starts
+            max serve (in this process, on a loopback port) with a read token, then makes N
+            sequential requests of each kind and N more from 8 concurrent clients, reporting p50,
+            p95 and requests a second. The façade call, in process with no HTTP, is the floor.
+            """)
+
+    @Option(help: "Requests of each kind.") var requests = 500
+    @Option(help: "Acme projects (each with 100 tasks).") var projects = 50
+
+    func validate() throws {
+        guard requests > 0, projects > 0 else { throw ValidationError("--requests and --projects must be positive") }
+    }
+
+    func run() async throws {
+        var options = AcmeOptions()
+        options.port = 0
+        options.seeding.projectsPerWorkspace = projects
+        options.seeding.tasksPerProject = 100
+        let requests = requests
+        try await AcmeServer.withRunning(options) { ready in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("max-bench-serve-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            try Project.initialise(at: folder)
+            let workspace = MaxWorkspace(project: Project(root: folder))
+            var runner = OnboardingRunner(config: ["baseURL": ready.url], prompter: nil)
+            runner.credentialValues = ["api_token": Secret(ready.apiKey)]
+            _ = try await workspace.connect("acme", runner: runner)
+            let synced = try await workspace.sync("acme")
+            let token = try ServeTokens(project: workspace.project).create(scope: .read)
+            let facade = MaxFacade(workspace: workspace)
+            let (urls, continuation) = AsyncStream.makeStream(of: String.self)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await MaxHTTPServer(facade: facade, port: 0, logLevel: .error).run { url in
+                        continuation.yield(url)
+                    }
+                }
+                var iterator = urls.makeAsyncIterator()
+                guard let base = await iterator.next() else { return }
+                print(
+                    "max-bench serve: \(synced.totalEntities) entities synced; \(requests) requests of each kind, max serve in process"
+                )
+                try await Self.measure(facade: facade, base: base, token: token, requests: requests)
+                // The server's own graceful shutdown: it handles SIGTERM.
+                kill(getpid(), SIGTERM)
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    static func measure(facade: MaxFacade, base: String, token: String, requests: Int) async throws {
+        let filter = #"status = "todo" AND priority IN ("high", "critical")"#
+        let query =
+            "entityType=AcmeTask&filter="
+            + (filter.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed)?
+                .replacingOccurrences(of: "=", with: "%3D").replacingOccurrences(of: "&", with: "%26") ?? "")
+        let http = {
+            var client = ConnectorHTTPClient(timeout: .seconds(30))
+            client.retryPolicy = .none
+            return client
+        }()
+        let auth = [("Authorization", "Bearer \(token)")]
+        let mcpHeaders =
+            auth + [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
+        let mcpCount = JSONValue.object([
+            "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": [
+                "name": "max_count",
+                "arguments": ["installation": "acme", "entityType": "AcmeTask", "filter": .string(filter)],
+            ],
+        ]).jsonText
+        let kinds: [(String, @Sendable () async throws -> Void)] = [
+            (
+                "façade search (limit 100), in process",
+                {
+                    _ = try await facade.search(
+                        .init(installation: "acme", entityType: "AcmeTask", filter: filter, limit: 100))
+                }
+            ),
+            (
+                "GET /v1/…/search (limit 100)",
+                {
+                    _ = try await http.send(
+                        .init(.get, base + "/v1/installations/acme/search?\(query)&limit=100", headers: auth)
+                    ).requireSuccess()
+                }
+            ),
+            (
+                "façade count, in process",
+                {
+                    _ = try await facade.count(installation: "acme", entityType: "AcmeTask", filter: filter)
+                }
+            ),
+            (
+                "GET /v1/…/count",
+                {
+                    _ = try await http.send(.init(.get, base + "/v1/installations/acme/count?\(query)", headers: auth))
+                        .requireSuccess()
+                }
+            ),
+            (
+                "POST /mcp tools/call max_count",
+                {
+                    _ = try await http.send(
+                        .init(.post, base + "/mcp", headers: mcpHeaders, body: Data(mcpCount.utf8))
+                    ).requireSuccess()
+                }
+            ),
+        ]
+        print("| kind | p50 | p95 | sequential req/s | 8 clients req/s |")
+        print("|---|---:|---:|---:|---:|")
+        for (label, body) in kinds {
+            try await body()  // warm-up
+            var latencies: [Double] = []
+            let started = ContinuousClock.now
+            for _ in 0..<requests {
+                let callStarted = ContinuousClock.now
+                try await body()
+                latencies.append(Measurements.seconds(since: callStarted))
+            }
+            let sequential = Measurements.seconds(since: started)
+            let concurrentStarted = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        for _ in stride(from: client, to: requests, by: 8) { try await body() }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let concurrent = Measurements.seconds(since: concurrentStarted)
+            print(
+                "| \(label) | \(Measurements.milliseconds(Measurements.percentile(latencies, 0.5))) | \(Measurements.milliseconds(Measurements.percentile(latencies, 0.95))) | \(Measurements.rate(requests, sequential)) | \(Measurements.rate(requests, concurrent)) |"
+            )
+        }
+    }
+}
