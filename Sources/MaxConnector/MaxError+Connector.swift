@@ -45,6 +45,16 @@ extension MaxError.Code {
     public static let noLoader = Self(domain: "sync", name: "no_loader", category: .internal)
     /// A retry or rate-limit override in `max.json` is malformed or out of range.
     public static let invalidPolicy = Self(domain: "connector", name: "invalid_policy", category: .validationError)
+    /// A subprocess connector exited (or was killed) while Max waited on it; it is restarted for
+    /// the next call.
+    public static let connectorCrashed = Self(domain: "connector", name: "crashed", category: .transient)
+    /// A subprocess connector did not answer within its time limit; it is killed and restarted.
+    public static let connectorTimeout = Self(domain: "connector", name: "timeout", category: .transient)
+    /// A subprocess connector wrote something that is not the protocol (not JSON-RPC, too long, a
+    /// value of the wrong kind); it is killed and restarted.
+    public static let connectorProtocol = Self(domain: "connector", name: "protocol", category: .permanent)
+    /// A subprocess connector answered a call with an error of its own.
+    public static let connectorFailed = Self(domain: "connector", name: "failed", category: .permanent)
 }
 
 extension MaxError {

@@ -127,7 +127,65 @@ public struct MaxWorkspace: Sendable {
 
     /// The connector of an installation.
     public func module(for record: InstallationRecord) async throws -> any ConnectorModule {
-        try await registry.resolve(record.connectorName)
+        try await module(named: record.connectorName, record: record)
+    }
+
+    /// The module of connector `name`: a subprocess connector when the project's `connectors`
+    /// table names it, or when `record` says `"provider": "subprocess"` (a built-in run by this
+    /// executable's `max connector host`); else the built-in one.
+    ///
+    /// - Throws: `connector.not_found`; `project.invalid_config` for a bad table or limits;
+    ///   `connector.*` when a subprocess connector cannot describe itself.
+    func module(named name: String, record: InstallationRecord?) async throws -> any ConnectorModule {
+        let sources = try ConnectorSource.table(in: try project.load(), root: project.root)
+        var settings: ConnectorProcess.Settings
+        switch sources[name] {
+        case .executable(let url)?:
+            settings = ConnectorProcess.Settings(command: [url.path])
+        case .unsupported(let text)?:
+            throw MaxError(
+                .connectorNotFound, "the connector \(name) comes from \(text), which this Max cannot run yet",
+                hint: "point connectors.\(name) in max.json at an executable: file:<path>", context: ["connector": name]
+            )
+        case nil:
+            guard record?.provider == "subprocess" else { return try await registry.resolve(name) }
+            _ = try await registry.resolve(name)  // only a built-in can be hosted by this executable
+            settings = ConnectorProcess.Settings(command: Self.hostCommand(name))
+        }
+        if let record { try Self.apply(limits: record.otherKeys["limits"], to: &settings, connector: name) }
+        var module = try await SubprocessConnectors.shared.describe(name: name, settings: settings)
+        if let record,
+            let installation = try project.load().installations.first(where: { $0.value.id == record.id })?.key
+        {
+            module.logger = try? project.logger(for: installation, label: "max.connector")
+        }
+        return module
+    }
+
+    /// The command that runs built-in connector `name` out of process: `max connector host <name>`.
+    public static func hostCommand(_ name: String) -> [String] {
+        [Bundle.main.executableURL?.path ?? "max", "connector", "host", name]
+    }
+
+    /// Applies an installation's `"limits": {"callTimeoutSeconds": N, "memoryMB": N}`.
+    static func apply(limits: JSONValue?, to settings: inout ConnectorProcess.Settings, connector: String) throws {
+        guard let limits else { return }
+        guard let object = limits.objectValue else {
+            throw MaxError(.invalidProjectFile, "max.json: 'limits' of a \(connector) installation must be an object")
+        }
+        for (key, value) in object {
+            switch (key, value.doubleValue) {
+            case ("callTimeoutSeconds", let seconds?) where seconds > 0 && seconds <= 3600:
+                settings.callTimeout = .milliseconds(Int(seconds * 1000))
+            case ("memoryMB", let megabytes?) where megabytes >= 16:
+                settings.memoryLimit = Int(megabytes) << 20
+            default:
+                throw MaxError(
+                    .invalidProjectFile,
+                    "max.json: limits.\(key) of a \(connector) installation is \(value.jsonText); callTimeoutSeconds takes 0 to 3600, memoryMB at least 16",
+                    hint: "fix it in max.json")
+            }
+        }
     }
 
     /// Opens the store of an installation for writing, creating it if needed and preparing it for
@@ -237,7 +295,7 @@ public struct MaxWorkspace: Sendable {
     public func connect(_ connector: String, name: String? = nil, runner: OnboardingRunner, at date: Date = Date())
         async throws -> (name: String, record: InstallationRecord)
     {
-        let module = try await registry.resolve(connector)
+        let module = try await module(named: connector, record: nil)
         let existing = try project.load()  // a malformed max.json fails here, before any question
         let chosen: String
         if let name {

@@ -127,8 +127,10 @@ public struct InstallationRecord: Sendable, Equatable {
         connectedAt = try required("connectedAt")
         switch members.removeValue(forKey: "provider") {
         case nil: provider = nil
-        case .string(let value)?: provider = value
-        default: throw ProjectFile.invalid(path, "'installations.\(name).provider' must be a string")
+        case .string(let value)? where ["in-process", "subprocess", "remote"].contains(value): provider = value
+        default:
+            throw ProjectFile.invalid(
+                path, "'installations.\(name).provider' must be \"in-process\", \"subprocess\" or \"remote\"")
         }
         config = members.removeValue(forKey: "config") ?? .object([:])
         if provider == "remote" {

@@ -78,22 +78,45 @@ public struct StepCondition: Sendable {
     public let description: String
     /// Whether the step runs.
     public let holds: @Sendable (OnboardingState) -> Bool
+    /// The comparison, when the condition is one (`field(_:is:)`): what a connector out of
+    /// process can describe.
+    public let comparison: Comparison?
+
+    /// A field compared with a value.
+    public struct Comparison: Sendable, Hashable {
+        /// The config field.
+        public let field: String
+        /// The text it must hold.
+        public let value: String
+        /// Whether an absent field counts as holding `value`.
+        public let orAbsent: Bool
+    }
 
     /// A condition described by `description`.
     public init(_ description: String, holds: @escaping @Sendable (OnboardingState) -> Bool) {
         self.description = description
         self.holds = holds
+        self.comparison = nil
+    }
+
+    private init(_ comparison: Comparison) {
+        self.description = "\(comparison.field) is \(comparison.value)"
+        self.holds = { state in
+            (state[comparison.field]?.stringValue ?? (comparison.orAbsent ? comparison.value : nil))
+                == comparison.value
+        }
+        self.comparison = comparison
     }
 
     /// The field `name` holds the text `value`.
     public static func field(_ name: String, is value: String) -> StepCondition {
-        StepCondition("\(name) is \(value)") { $0[name]?.stringValue == value }
+        StepCondition(Comparison(field: name, value: value, orAbsent: false))
     }
 
     /// Holds when the field `name` is `value`, or absent: for a field whose default is `value`
     /// (and installations made before the field existed).
     public static func field(_ name: String, isOrDefaults value: String) -> StepCondition {
-        StepCondition("\(name) is \(value)") { ($0[name]?.stringValue ?? value) == value }
+        StepCondition(Comparison(field: name, value: value, orAbsent: true))
     }
 }
 

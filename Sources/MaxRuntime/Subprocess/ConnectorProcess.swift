@@ -1,0 +1,331 @@
+import Foundation
+public import Logging
+public import MaxConnector
+public import MaxCore
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A connector running as a child process, spoken to over the connector protocol
+/// (`docs/connector-protocol.md`), and kept alive across calls.
+///
+/// Isolation: every call has a time limit, after which the process is killed and the call fails
+/// with `connector.timeout`; a process that exits while calls wait fails them with
+/// `connector.crashed`; one that writes something that is not the protocol (or a line over the
+/// limit) is killed and fails them with `connector.protocol`. The next call starts a new process
+/// (and initialises it again). The process gets a data-size limit (`ulimit -d`), so a runaway
+/// connector fails its own allocations instead of the machine's.
+///
+/// The process gets no secret in its arguments or environment: only `PATH`, `HOME`, `LANG`,
+/// `TMPDIR` and `MAX_CONNECTOR_PROTOCOL` are passed. Secrets reach it as answers to its
+/// `credentials/get` requests, from the installation's credential store.
+public actor ConnectorProcess {
+    /// How a connector process is run.
+    public struct Settings: Sendable, Hashable {
+        /// The executable and its arguments.
+        public var command: [String]
+        /// The longest a call may take.
+        public var callTimeout: Duration
+        /// The process's data-size limit in bytes, or `nil` for none.
+        public var memoryLimit: Int?
+        /// The longest message line accepted from it.
+        public var maximumLineLength: Int
+
+        /// Settings for `command`: 60 s per call, 2 GiB of data, 16 MiB lines.
+        public init(
+            command: [String], callTimeout: Duration = .seconds(60), memoryLimit: Int? = 2 << 30,
+            maximumLineLength: Int = 16 << 20
+        ) {
+            self.command = command
+            self.callTimeout = callTimeout
+            self.memoryLimit = memoryLimit
+            self.maximumLineLength = maximumLineLength
+        }
+    }
+
+    /// How it is run.
+    public let settings: Settings
+    /// The name used in errors and logs (the connector's).
+    public let name: String
+    private let credentials: any CredentialStore
+    private let logger: Logger?
+    private var running: Running?
+    private let config: JSONValue?
+    /// How many processes have been started, for errors and tests.
+    public private(set) var starts = 0
+
+    /// A process that has not started yet; once it does, it is initialised with `config`, if any
+    /// (a process only asked to describe itself or to run an onboarding callback has none).
+    public init(
+        name: String, settings: Settings, credentials: any CredentialStore, config: JSONValue? = nil,
+        logger: Logger? = nil
+    ) {
+        self.name = name
+        self.settings = settings
+        self.credentials = credentials
+        self.config = config
+        self.logger = logger
+    }
+
+    /// One started process.
+    private struct Running {
+        let process: Process
+        let connection: RPCConnection
+        /// Reads the process's messages until it ends; owned here, awaited by ``stop()``.
+        let reader: Task<Void, Never>
+        let log: ConnectorLog
+        let generation: Int
+    }
+
+    /// Starts the process (if it is not running) and initialises it; a call does the same when
+    /// it finds none running.
+    ///
+    /// - Throws: `connector.*` when it cannot be started or refuses the config.
+    public func start() async throws {
+        _ = try await current()
+    }
+
+    /// Calls `method` on the connector, starting it first if it is not running.
+    ///
+    /// - Throws: the connector's error; `connector.timeout`, `connector.crashed`, `connector.protocol`.
+    public func call(_ method: String, _ params: JSONValue = [:]) async throws -> JSONValue {
+        try await call(method, params, on: try await current())
+    }
+
+    /// Asks the connector to stop, then makes sure it has.
+    public func stop() async {
+        guard let running else { return }
+        self.running = nil
+        _ = try? await call("shutdown", [:], on: running, timeout: .seconds(5))
+        await running.connection.finish()
+        await Self.reap(running.process, within: .seconds(2))
+        await running.reader.value
+    }
+
+    private func call(_ method: String, _ params: JSONValue, on running: Running, timeout: Duration? = nil)
+        async throws -> JSONValue
+    {
+        let limit = timeout ?? settings.callTimeout
+        let connection = running.connection
+        do {
+            return try await withThrowingTaskGroup(of: JSONValue?.self) { group in
+                group.addTask { try await connection.call(method, params) }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                if let first {
+                    group.cancelAll()
+                    return first
+                }
+                // Out of time: the process goes, which ends the call still waiting in the group.
+                running.process.kill()
+                group.cancelAll()
+                throw MaxError(
+                    .connectorTimeout,
+                    "the \(name) connector did not answer \(method) within \(limit.components.seconds) s; it was stopped",
+                    hint:
+                        "it is started again on the next call; raise installations.<name>.limits.callTimeoutSeconds in max.json if it is just slow",
+                    context: ["connector": name, "method": method])
+            }
+        } catch let error as MaxError where error.code == .connectorCrashed || error.code == .connectorProtocol {
+            if self.running?.generation == running.generation { self.running = nil }
+            running.process.kill()
+            throw describe(error, running: running, method: method)
+        }
+    }
+
+    /// The error for a process that ended or broke the protocol, with its exit status and last log line.
+    private func describe(_ error: MaxError, running: Running, method: String) -> MaxError {
+        var message = error.message
+        if error.code == .connectorCrashed {
+            let status = running.log.exitDescription ?? "it closed its output"
+            message = "the \(name) connector stopped while Max waited for \(method) (\(status)): \(error.message)"
+        }
+        if let last = running.log.lastLine { message += "; its last log line: \(last.prefix(200))" }
+        return MaxError(
+            error.code, message,
+            hint: error.hint ?? "Max starts it again on the next call; its whole log is in the installation's log",
+            context: ["connector": name, "method": method])
+    }
+
+    private func current() async throws -> Running {
+        if let running, running.process.isRunning { return running }
+        if let running {
+            // It died between calls: let its reader finish before starting another.
+            self.running = nil
+            await running.reader.value
+        }
+        let started = try spawn()
+        running = started
+        if let config {
+            do {
+                _ = try await call("initialise", ["config": config], on: started)
+            } catch {
+                if running?.generation == started.generation { running = nil }
+                started.process.kill()
+                throw error
+            }
+        }
+        return started
+    }
+
+    private func spawn() throws -> Running {
+        guard let executable = settings.command.first else {
+            throw MaxError(.connectorCrashed, "the \(name) connector has no command to run")
+        }
+        let process = Process()
+        if let limit = settings.memoryLimit {
+            // The shell sets the data-size limit, then becomes the connector.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -d \(max(1, limit / 1024)) && exec \"$0\" \"$@\""] + settings.command
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = Array(settings.command.dropFirst())
+        }
+        process.environment = Self.environment()
+        let toChild = Pipe()
+        let fromChild = Pipe()
+        let errors = Pipe()
+        process.standardInput = toChild
+        process.standardOutput = fromChild
+        process.standardError = errors
+        let log = ConnectorLog(connector: name, logger: logger)
+        process.terminationHandler = { log.exited($0.terminationStatus, reason: $0.terminationReason) }
+        errors.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
+        do {
+            try process.run()
+        } catch {
+            throw MaxError(
+                .connectorCrashed, "the \(name) connector could not be started: \(error.localizedDescription)",
+                hint: "check that \(executable) exists and is executable", context: ["connector": name])
+        }
+        starts += 1
+        // The protocol's own copies of our ends of the pipes (NIO owns and closes them).
+        let input = dup(fromChild.fileHandleForReading.fileDescriptor)
+        let output = dup(toChild.fileHandleForWriting.fileDescriptor)
+        try? fromChild.fileHandleForReading.close()
+        try? toChild.fileHandleForWriting.close()
+        let connection = RPCConnection(maximumLineLength: settings.maximumLineLength)
+        let credentials = credentials
+        let reader = Task {
+            do {
+                try await connection.run(input: input, output: output) { method, params in
+                    try await Self.answer(method, params, credentials: credentials)
+                }
+            } catch {
+                // A protocol error has failed the calls waiting; the process is of no more use.
+                process.kill()
+            }
+        }
+        return Running(process: process, connection: connection, reader: reader, log: log, generation: starts)
+    }
+
+    /// Answers the connector's own requests: its credentials, from the installation's store.
+    static func answer(_ method: String, _ params: JSONValue, credentials: any CredentialStore) async throws
+        -> JSONValue
+    {
+        let name = params["name"]?.stringValue ?? ""
+        switch method {
+        case "credentials/get":
+            return ["value": try await credentials.secret(named: name).map { .string($0.revealed) } ?? .null]
+        case "credentials/set":
+            guard let value = params["value"]?.stringValue else {
+                throw MaxError(.credentialInvalid, "credentials/set needs a string value")
+            }
+            try await credentials.setSecret(Secret(value), named: name)
+            return [:]
+        case "credentials/remove":
+            try await credentials.removeSecret(named: name)
+            return [:]
+        case "credentials/names":
+            return ["names": .array(try await credentials.names().map(JSONValue.string))]
+        default:
+            throw MaxError(.rpcMethodNotFound, "Max has no method \(method)")
+        }
+    }
+
+    /// What the process inherits: enough to run, nothing secret.
+    static func environment() -> [String: String] {
+        let inherited = ProcessInfo.processInfo.environment
+        var environment = ["MAX_CONNECTOR_PROTOCOL": String(ConnectorDescription.protocolVersion)]
+        for key in ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"] { environment[key] = inherited[key] }
+        return environment
+    }
+
+    /// Waits up to `grace` for `process` to exit, then kills it.
+    static func reap(_ process: Process, within grace: Duration) async {
+        let deadline = ContinuousClock.now + grace
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        if process.isRunning { process.kill() }
+    }
+}
+
+extension Process {
+    /// Sends SIGKILL if it is still running.
+    func kill() {
+        guard isRunning else { return }
+        #if canImport(Glibc)
+            _ = Glibc.kill(processIdentifier, SIGKILL)
+        #elseif canImport(Darwin)
+            _ = Darwin.kill(processIdentifier, SIGKILL)
+        #endif
+    }
+}
+
+/// A connector process's standard error: each line goes to the installation's log, and the last
+/// one and the exit status are kept for errors.
+final class ConnectorLog: Sendable {
+    private struct State {
+        var partial = Data()
+        var lastLine: String?
+        var exit: String?
+    }
+
+    private let state = Mutex(State())
+    private let connector: String
+    private let logger: Logger?
+
+    init(connector: String, logger: Logger?) {
+        self.connector = connector
+        self.logger = logger
+    }
+
+    var lastLine: String? { state.withLock { $0.lastLine } }
+    var exitDescription: String? { state.withLock { $0.exit } }
+
+    func append(_ data: Data) {
+        let lines: [String] = state.withLock { state in
+            state.partial.append(data)
+            var lines: [String] = []
+            while let newline = state.partial.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: state.partial[state.partial.startIndex..<newline], as: UTF8.self)
+                state.partial.removeSubrange(state.partial.startIndex...newline)
+                if !line.isEmpty { lines.append(line) }
+            }
+            // A line that never ends is still kept, cut, so a flood cannot grow without bound.
+            if state.partial.count > 64 << 10 {
+                lines.append(String(decoding: state.partial.prefix(64 << 10), as: UTF8.self))
+                state.partial.removeAll()
+            }
+            if let last = lines.last { state.lastLine = last }
+            return lines
+        }
+        for line in lines {
+            logger?.info("connector log", metadata: ["connector": "\(connector)", "line": "\(line.prefix(4096))"])
+        }
+    }
+
+    func exited(_ status: Int32, reason: Process.TerminationReason) {
+        state.withLock {
+            $0.exit = reason == .uncaughtSignal ? "killed by signal \(status)" : "exit status \(status)"
+        }
+    }
+}
