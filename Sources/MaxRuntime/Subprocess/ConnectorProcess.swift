@@ -103,7 +103,7 @@ public actor ConnectorProcess {
         _ = try? await call("shutdown", [:], on: running, timeout: .seconds(5))
         await running.connection.finish()
         await Self.reap(running.process, within: .seconds(2))
-        await running.reader.value
+        await Self.join(running.reader, within: .seconds(1))
     }
 
     private func call(_ method: String, _ params: JSONValue, on running: Running, timeout: Duration? = nil)
@@ -159,7 +159,7 @@ public actor ConnectorProcess {
         if let running {
             // It died between calls: let its reader finish before starting another.
             self.running = nil
-            await running.reader.value
+            await Self.join(running.reader, within: .seconds(1))
         }
         let started = try spawn()
         running = started
@@ -197,7 +197,6 @@ public actor ConnectorProcess {
         process.standardError = errors
         let log = ConnectorLog(connector: name, logger: logger)
         process.terminationHandler = { log.exited($0.terminationStatus, reason: $0.terminationReason) }
-        errors.fileHandleForReading.readabilityHandler = { handle in log.append(handle.availableData) }
         do {
             try process.run()
         } catch {
@@ -209,18 +208,25 @@ public actor ConnectorProcess {
         // The protocol's own copies of our ends of the pipes (NIO owns and closes them).
         let input = dup(fromChild.fileHandleForReading.fileDescriptor)
         let output = dup(toChild.fileHandleForWriting.fileDescriptor)
+        let logInput = dup(errors.fileHandleForReading.fileDescriptor)
         try? fromChild.fileHandleForReading.close()
         try? toChild.fileHandleForWriting.close()
+        try? errors.fileHandleForReading.close()
         let connection = RPCConnection(maximumLineLength: settings.maximumLineLength)
         let credentials = credentials
         let reader = Task {
-            do {
-                try await connection.run(input: input, output: output) { method, params in
-                    try await Self.answer(method, params, credentials: credentials)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        try await connection.run(input: input, output: output) { method, params in
+                            try await Self.answer(method, params, credentials: credentials)
+                        }
+                    } catch {
+                        // A protocol error has failed the calls waiting; the process is of no more use.
+                        process.kill()
+                    }
                 }
-            } catch {
-                // A protocol error has failed the calls waiting; the process is of no more use.
-                process.kill()
+                group.addTask { await log.read(from: logInput) }
             }
         }
         return Running(process: process, connection: connection, reader: reader, log: log, generation: starts)
@@ -256,6 +262,20 @@ public actor ConnectorProcess {
         var environment = ["MAX_CONNECTOR_PROTOCOL": String(ConnectorDescription.protocolVersion)]
         for key in ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR"] { environment[key] = inherited[key] }
         return environment
+    }
+
+    /// Waits up to `grace` for the reader to see both pipes end (a grandchild may keep the log
+    /// open), then cancels it.
+    static func join(_ reader: Task<Void, Never>, within grace: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await reader.value }
+            group.addTask {
+                try? await Task.sleep(for: grace)
+                reader.cancel()
+            }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Waits up to `grace` for `process` to exit, then kills it.
@@ -300,6 +320,15 @@ final class ConnectorLog: Sendable {
 
     var lastLine: String? { state.withLock { $0.lastLine } }
     var exitDescription: String? { state.withLock { $0.exit } }
+
+    /// Reads the process's standard error from `descriptor` (which it then closes) until it ends.
+    func read(from descriptor: CInt) async {
+        do {
+            try await PipeReader.read(descriptor) { self.append($0) }
+        } catch {
+            // The log is best effort: a process whose stderr cannot be read still runs.
+        }
+    }
 
     func append(_ data: Data) {
         let lines: [String] = state.withLock { state in

@@ -1,0 +1,134 @@
+import Foundation
+import MaxCore
+import MaxTestSupport
+import Testing
+
+/// Connectors out of process: the Python fixture (`Tests/Fixtures/connectors/notes.py`) over the
+/// connector protocol, misbehaving fixtures, and a built-in connector run through
+/// `max connector host`.
+struct SubprocessConnectorTests {
+    /// The Python connector.
+    static let notes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/connectors/notes.py")
+
+    /// A project whose `connectors` table names the Python connector.
+    static func notesProject() async throws -> TemporaryDirectory {
+        let folder = try TemporaryDirectory(prefix: "subprocess")
+        _ = try await runMax(["init", folder.url.path])
+        let url = folder.file("max.json")
+        var file = try JSONValue(parsing: String(contentsOf: url, encoding: .utf8)).objectValue ?? [:]
+        file["connectors"] = ["notes": .string("file:" + notes.path)]
+        try JSONValue.object(file).prettyJSONText.write(to: url, atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    static func connectNotes(_ folder: TemporaryDirectory, name: String, key: String, config: [String] = [])
+        async throws -> Outcome
+    {
+        try await runMax(
+            ["-C", folder.url.path, "connect", "notes", "--name", name, "--credential", "api_key=env:KEY"]
+                + config.flatMap { ["--config", $0] }, environment: ["KEY": key])
+    }
+
+    @Test func aPythonConnectorConnectsSyncsAndActsOverThePipe() async throws {
+        let folder = try await Self.notesProject()
+        let key = "nk_canary_" + UUID().uuidString.lowercased()
+
+        // Onboarding runs its validation in the connector, with the key it asks Max for.
+        let refused = try await Self.connectNotes(folder, name: "notes", key: "wrong")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("the api_key must start with nk_"), "\(refused.stderr)")
+        let connected = try await Self.connectNotes(folder, name: "notes", key: key)
+        try #require(connected.status == 0, "\(connected.stderr)")
+
+        let synced = try await runMax(["-C", folder.url.path, "sync", "notes"])
+        #expect(synced.status == 0, "\(synced.stderr)")
+        func count(_ type: String, _ filter: String? = nil) async throws -> String {
+            try await runMax(
+                ["-C", folder.url.path, "count", "notes", type] + (filter.map { ["--filter", $0] } ?? [])
+            )
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try await count("Note") == "25")
+        #expect(try await count("NotesUser") == "3")
+        // Values arrive typed by the schema: refs, dates, ints.
+        #expect(try await count("Note", #"author = "u1""#) == "8")
+        #expect(try await count("Note", #"created >= "2026-01-20""#) == "6")
+        #expect(try await count("Note", "words > 200") == "4")
+
+        // An operation, written through to the store.
+        let added = try await runMax([
+            "-C", folder.url.path, "invoke", "notes", "addNote", "--input", #"{"title": "From Max"}"#,
+        ])
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(try await count("Note", #"title = "From Max""#) == "1")
+        let invalid = try await runMax(["-C", folder.url.path, "invoke", "notes", "addNote", "--input", "{}"])
+        #expect(invalid.stderr.contains("error[operation.invalid_input]"), "\(invalid.stderr)")
+
+        // The connector had the key, and it was in neither its arguments nor its environment.
+        let inspected = try await runMax(["-C", folder.url.path, "invoke", "notes", "inspect", "-o", "json"])
+        let data = try JSONValue(parsing: inspected.stdout)["data"]
+        #expect(data?["secretReceived"] == true, "\(inspected.output)")
+        #expect(data?["argvHasSecret"] == false)
+        #expect(data?["environHasSecret"] == false)
+        try CanaryScan.expectNoSecret(
+            [key], in: folder.url, outputs: [refused, connected, synced, added, invalid, inspected])
+    }
+
+    @Test(arguments: [
+        ("crash", "connector.crashed"), ("hang", "connector.timeout"), ("garbage", "connector.protocol"),
+        ("huge", "connector.protocol"),
+    ])
+    func aMisbehavingConnectorFailsItsTasksClearlyAndLeavesOthersAlone(fault: String, code: String) async throws {
+        let folder = try await Self.notesProject()
+        for (name, config) in [("good", [String]()), ("bad", ["fault=\(fault)"])] {
+            let connected = try await Self.connectNotes(folder, name: name, key: "nk_test", config: config)
+            try #require(connected.status == 0, "\(connected.stderr)")
+            // Short for the hang; long enough for 20 MB through a pipe on a busy machine otherwise.
+            let seconds: JSONValue = name == "bad" && fault == "hang" ? 2 : 30
+            try setInstallationKeys(in: folder.url, of: name, ["limits": ["callTimeoutSeconds": seconds]])
+        }
+        let started = ContinuousClock.now
+        let bad = try await runMax(["-C", folder.url.path, "sync", "bad", "--progress", "none"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("error[\(code)]"), "\(bad.stderr)")
+        #expect(!bad.stderr.contains("Fatal error"), "Max itself never crashes")
+        #expect(ContinuousClock.now - started < .seconds(60))
+        // What came before the fault is kept, and the run says it is partial.
+        let runs = try JSONValue(
+            parsing: try await runMax(["-C", folder.url.path, "runs", "bad", "-o", "json"]).stdout)
+        #expect(runs.arrayValue?.first?["status"] == "partial", "\(runs)")
+
+        let good = try await runMax(["-C", folder.url.path, "sync", "good"])
+        #expect(good.status == 0, "\(good.stderr)")
+        let count = try await runMax(["-C", folder.url.path, "count", "good", "Note"])
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "25")
+    }
+
+    @Test func aBuiltInConnectorRunsOutOfProcessAsItDoesInProcess() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "3", "--tasks-per-project", "40"])
+        let inProcess = try await ResilienceProcessTests.connectedProject(acme)
+        let outOfProcess = try await ResilienceProcessTests.connectedProject(acme)
+        try setInstallationKeys(in: outOfProcess.url, ["provider": "subprocess"])
+        var answers: [JSONValue] = []
+        for folder in [inProcess, outOfProcess] {
+            let synced = try await runMax(["-C", folder.url.path, "sync", "acme"])
+            #expect(synced.status == 0, "\(synced.stderr)")
+            let found = try await runMax([
+                "-C", folder.url.path, "search", "acme", "AcmeTask", "--limit", "1000", "-o", "json",
+            ])
+            answers.append(try JSONValue(parsing: found.stdout)["data"] ?? .null)
+        }
+        #expect(answers[0] == answers[1])
+        #expect((answers[1].arrayValue?.count ?? 0) == 120)
+
+        // Operations too, with the secret passed over the pipe.
+        let input = try await OperationProcessTests.taskInput(acme, title: "Made out of process")
+        let created = try await runMax([
+            "-C", outOfProcess.url.path, "invoke", "acme", "createTask", "--input", input,
+        ])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Made out of process") == 1)
+        try CanaryScan.expectNoSecret([acme.apiKey], in: outOfProcess.url, outputs: [created])
+    }
+}
