@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "MaxCredentials", targets: ["MaxCredentials"]),
         .library(name: "AcmeAPI", targets: ["AcmeAPI"]),
         .library(name: "AcmeConnector", targets: ["AcmeConnector"]),
+        .library(name: "GitConnector", targets: ["GitConnector"]),
         .library(name: "MaxSync", targets: ["MaxSync"]),
         .library(name: "MaxRuntime", targets: ["MaxRuntime"]),
         .library(name: "MaxCLI", targets: ["MaxCLI"]),
@@ -68,6 +69,8 @@ let package = Package(
             name: "MaxCredentials",
             dependencies: ["MaxCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The git connector: a local repository through the git executable.
+        .target(name: "GitConnector", dependencies: ["MaxCore", "MaxConnector"]),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
         .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
         // The composition root: the project on disk, installations, credentials, onboarding.
@@ -75,6 +78,7 @@ let package = Package(
             name: "MaxRuntime",
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxCredentials", "AcmeConnector",
+                "GitConnector",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
