@@ -77,8 +77,7 @@ let package = Package(
         .target(
             name: "MaxRuntime",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxCredentials", "AcmeConnector",
-                "GitConnector",
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxCredentials",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -108,6 +107,8 @@ let package = Package(
             name: "MaxCLI",
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP", "MaxServer", "AcmeAPI",
+                // The built-in connectors: composed here, by the max executable, not by the runtime.
+                "AcmeConnector", "GitConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Ctrl-C and SIGTERM end a sync cleanly.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

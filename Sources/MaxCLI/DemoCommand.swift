@@ -45,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
             Terminal.out(bold("2. max init \(root.path)"))
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
             let project = try Project.initialise(at: root, force: true).project
-            let workspace = MaxWorkspace(project: project)
+            let workspace = MaxWorkspace(project: project, registry: BuiltInConnectors.registry())
 
             Terminal.out(
                 bold("3. max connect acme --config baseURL=\(ready.url) --credential api_token=env:ACME_TOKEN"))

@@ -14,7 +14,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// The project found from the start folder.
     func workspace() throws -> MaxWorkspace {
-        MaxWorkspace(project: try Project.find(from: startURL))
+        MaxWorkspace(project: try Project.find(from: startURL), registry: BuiltInConnectors.registry())
     }
 }
 

@@ -26,7 +26,8 @@ struct SchemaCommand: AsyncParsableCommand {
         } catch let error as MaxError where error.code == .projectNotFound {
             workspace = nil
         }
-        let schema = try await MaxFacade.schema(of: target, in: workspace)
+        let schema = try await MaxFacade.schema(
+            of: target, in: workspace, registry: BuiltInConnectors.registry())
         switch output {
         case .json, .csv:  // csv is refused in validate()
             Terminal.out(MaxFacade.json(schema).prettyJSONText)

@@ -74,7 +74,7 @@ extension MaxFacade {
     ///
     /// - Throws: `installation.not_found` when it is neither; `project.invalid_config`.
     public static func schema(
-        of target: String, in workspace: MaxWorkspace?, registry: ConnectorRegistry = BuiltInConnectors.registry()
+        of target: String, in workspace: MaxWorkspace?, registry: ConnectorRegistry? = nil
     ) async throws -> Schema {
         if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
             if let remote = try await workspace.remote(target) {
@@ -83,6 +83,9 @@ extension MaxFacade {
             return try await workspace.module(for: record).info.schema
         }
         do {
+            guard let registry = registry ?? workspace?.registry else {
+                throw MaxError(.connectorNotFound, "there is no connector named '\(target)'")
+            }
             return try await registry.resolve(target).info.schema
         } catch let error as MaxError where error.code == .connectorNotFound {
             throw MaxError(

@@ -17,7 +17,7 @@ public struct MaxWorkspace: Sendable {
     public let registry: ConnectorRegistry
 
     /// A workspace over `project` with the built-in connectors.
-    public init(project: Project, registry: ConnectorRegistry = BuiltInConnectors.registry()) {
+    public init(project: Project, registry: ConnectorRegistry) {
         self.project = project
         self.registry = registry
     }

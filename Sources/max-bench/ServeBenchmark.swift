@@ -1,4 +1,5 @@
 import AcmeAPI
+import AcmeConnector
 import ArgumentParser
 import Foundation
 import Logging
@@ -38,7 +39,8 @@ struct ServeBenchmark: AsyncParsableCommand {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("max-bench-serve-\(getpid())")
             defer { try? FileManager.default.removeItem(at: folder) }
             try Project.initialise(at: folder)
-            let workspace = MaxWorkspace(project: Project(root: folder))
+            let workspace = MaxWorkspace(
+                project: Project(root: folder), registry: ConnectorRegistry(local: ["acme": { AcmeConnector() }]))
             var runner = OnboardingRunner(config: ["baseURL": ready.url], prompter: nil)
             runner.credentialValues = ["api_token": Secret(ready.apiKey)]
             _ = try await workspace.connect("acme", runner: runner)

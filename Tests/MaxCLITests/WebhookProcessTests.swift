@@ -57,7 +57,8 @@ struct WebhookProcessTests {
         #expect(ContinuousClock.now - started < .seconds(3))
 
         // Deliveries forged with the stored secret (read here as the node itself would).
-        let record = try MaxWorkspace(project: Project(root: folder.url)).record("acme")
+        let record = try MaxWorkspace(project: Project(root: folder.url), registry: ConnectorRegistry(local: [:]))
+            .record("acme")
         let store = FileCredentialStore(
             url: folder.file(".max/installations/acme/credentials.json"), installation: record.id,
             keys: { try MasterKeyring.load(environment: [:], configFolder: MaxProcess.configHome) })
