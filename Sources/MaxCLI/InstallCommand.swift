@@ -8,6 +8,12 @@ struct InstallCommand: AsyncParsableCommand {
         commandName: "install",
         abstract: "Rebuild .max/ from max.json and report which installations lack credentials.",
         discussion: """
+            First it installs the connectors of max.json's "connectors" table that need building:
+            a git+<url>#<tag> source is cloned, a Swift package (a file: folder with a
+            Package.swift) is built with swift build -c release into .max/connectors/, and what
+            was built is pinned in .max/connectors.json (source, git revision, version,
+            executable). An executable file: source needs nothing.
+
             On a fresh clone (max.json only), creates .max/ and each installation's private
             folder, then checks each installation: its connector is known, and every credential
             it needs is stored (sealed in .max/) or, when max.json references it
@@ -28,6 +34,11 @@ struct InstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.workspace()
+        let built = try await ConnectorInstaller(project: workspace.project).installAll { Terminal.err($0) }
+        if !built.isEmpty {
+            Terminal.err(
+                "pinned in .max/connectors.json: " + built.map { "\($0.name) \($0.version)" }.joined(separator: ", "))
+        }
         let reports = try await workspace.install()
         let rows = reports.map(Self.json)
         switch output {

@@ -137,16 +137,20 @@ public struct MaxWorkspace: Sendable {
     /// - Throws: `connector.not_found`; `project.invalid_config` for a bad table or limits;
     ///   `connector.*` when a subprocess connector cannot describe itself.
     func module(named name: String, record: InstallationRecord?) async throws -> any ConnectorModule {
-        let sources = try ConnectorSource.table(in: try project.load(), root: project.root)
+        let file = try project.load()
+        let sources = try ConnectorSource.table(in: file, root: project.root)
         var settings: ConnectorProcess.Settings
         switch sources[name] {
         case .executable(let url)?:
             settings = ConnectorProcess.Settings(command: [url.path])
-        case .unsupported(let text)?:
-            throw MaxError(
-                .connectorNotFound, "the connector \(name) comes from \(text), which this Max cannot run yet",
-                hint: "point connectors.\(name) in max.json at an executable: file:<path>", context: ["connector": name]
-            )
+        case .package?, .git?:
+            let text = file.otherKeys["connectors"]?[name]?.stringValue ?? ""
+            guard let pin = try ConnectorInstaller(project: project).pin(of: name, source: text) else {
+                throw MaxError(
+                    .connectorNotInstalled, "the \(name) connector (\(text)) has not been built",
+                    hint: "run max install", context: ["connector": name])
+            }
+            settings = ConnectorProcess.Settings(command: [pin.executable])
         case nil:
             guard record?.provider == "subprocess" else { return try await registry.resolve(name) }
             _ = try await registry.resolve(name)  // only a built-in can be hosted by this executable

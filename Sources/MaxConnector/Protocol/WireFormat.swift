@@ -5,7 +5,7 @@ public import MaxCore
 /// so a connector in any language reads and writes them without knowing Swift's encodings.
 ///
 /// - A schema is `{"namespace", "roots": [type], "entities": [{"name", "summary"?, "fields":
-///   [{"name", "type", "indexed"?, "summary"?}]}]}`, a field's type written as `max schema`
+///   [{"name", "type", "indexed"?, "summary"?}], "indexes"?: [[field]]}]}`, a field's type written as `max schema`
 ///   prints it: `string`, `int`, `double`, `bool`, `date`, `json`, `ref<Type>`,
 ///   `collection<Type>`.
 /// - An entity is `{"type", "id", "fields": {name: value}}`: a date as an ISO-8601 string, a ref
@@ -33,6 +33,9 @@ public enum WireFormat {
                             }),
                     ]
                     if let summary = entity.summary { object["summary"] = .string(summary) }
+                    if !entity.indexes.isEmpty {
+                        object["indexes"] = .array(entity.indexes.map { .array($0.map(JSONValue.string)) })
+                    }
                     return .object(object)
                 }),
         ]
@@ -64,7 +67,9 @@ public enum WireFormat {
                         fieldName, type, indexed: field["indexed"]?.boolValue ?? false,
                         summary: field["summary"]?.stringValue))
             }
-            definitions.append(EntityDef(EntityType(name), fields: parsed, summary: entity["summary"]?.stringValue))
+            let indexes = (entity["indexes"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
+            definitions.append(
+                EntityDef(EntityType(name), fields: parsed, indexes: indexes, summary: entity["summary"]?.stringValue))
         }
         let rootNames = Set((json["roots"]?.arrayValue ?? []).compactMap(\.stringValue))
         let schema = Schema(

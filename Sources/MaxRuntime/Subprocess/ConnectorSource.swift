@@ -7,8 +7,11 @@ public enum ConnectorSource: Sendable, Hashable {
     /// An executable that speaks the connector protocol (a script with a `#!` line, or a built
     /// program), by its absolute path.
     case executable(URL)
-    /// A source this version of Max cannot run yet (a Swift package to build, a git URL).
-    case unsupported(String)
+    /// A Swift package (a folder with a `Package.swift`) that `max install` builds.
+    case package(URL)
+    /// A git repository holding a Swift package, at a tag or commit (`git+https://…#v1.2.0`), that
+    /// `max install` clones and builds.
+    case git(url: String, reference: String?)
 
     /// The table of `file`: connector name to source, paths resolved against `root`.
     ///
@@ -39,15 +42,20 @@ public enum ConnectorSource: Sendable, Hashable {
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : root.appendingPathComponent(path)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                self = .unsupported(text)
+                self = .package(url.standardizedFileURL)
             } else {
                 self = .executable(url.standardizedFileURL)
             }
         } else if text.hasPrefix("git+") {
-            self = .unsupported(text)
+            let rest = text.dropFirst("git+".count)
+            let parts = rest.split(separator: "#", maxSplits: 1).map(String.init)
+            guard let url = parts.first, !url.isEmpty else {
+                throw Self.invalid("'connectors.\(name)' has an empty git+ URL")
+            }
+            self = .git(url: url, reference: parts.count > 1 ? parts[1] : nil)
         } else {
             throw Self.invalid(
-                "'connectors.\(name)' is \"\(text)\"; a source is file:<path> (or git+<url>, which needs max install)")
+                "'connectors.\(name)' is \"\(text)\"; a source is file:<path> or git+<url>[#tag]")
         }
     }
 

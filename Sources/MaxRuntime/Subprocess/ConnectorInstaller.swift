@@ -1,0 +1,221 @@
+import Foundation
+import MaxConnector
+public import MaxCore
+import MaxCredentials
+import Synchronization
+
+/// What `max install` does for the project's `connectors` table: clones `git+` sources, builds
+/// Swift packages (`swift build -c release`) into `.max/connectors/`, and pins what it built in
+/// `.max/connectors.json` (source, git revision, version, executable), which is what runs.
+public struct ConnectorInstaller: Sendable {
+    /// The project.
+    public let project: Project
+
+    /// An installer for `project`.
+    public init(project: Project) {
+        self.project = project
+    }
+
+    /// One connector as installed.
+    public struct Pin: Sendable, Hashable {
+        /// The connector's name in the table.
+        public let name: String
+        /// Its source, as the table says.
+        public let source: String
+        /// The git revision built, for a `git+` source.
+        public let revision: String?
+        /// The version it describes itself with.
+        public let version: String
+        /// The program that runs it.
+        public let executable: String
+    }
+
+    /// The pin of `name` for `source`, if `max install` built it.
+    public func pin(of name: String, source: String) throws -> Pin? {
+        try pins()[name].flatMap { $0.source == source ? $0 : nil }
+    }
+
+    /// Installs every connector of the table that needs building, saying what it does through
+    /// `progress`.
+    ///
+    /// - Returns: The pins of what was built, by name.
+    /// - Throws: `connector.build_failed` naming the connector and what failed; what reading the
+    ///   table throws.
+    public func installAll(progress: @Sendable (String) -> Void) async throws -> [Pin] {
+        let file = try project.load()
+        let table = try ConnectorSource.table(in: file, root: project.root)
+        let texts = file.otherKeys["connectors"]?.objectValue ?? [:]
+        var built: [Pin] = []
+        var all = try pins()
+        for name in table.keys.sorted() {
+            guard let source = table[name], let text = texts[name]?.stringValue else { continue }
+            let package: URL
+            var revision: String?
+            switch source {
+            case .executable: continue
+            case .package(let url): package = url
+            case .git(let url, let reference):
+                (package, revision) = try await clone(
+                    name: name, url: url, reference: reference, source: text, progress)
+            }
+            progress("building \(name) from \(text) (swift build -c release; the first build takes minutes)")
+            let started = ContinuousClock.now
+            let executable = try await build(name: name, package: package, source: text)
+            let module = try await SubprocessConnector.describe(
+                name: name, settings: ConnectorProcess.Settings(command: [executable.path]))
+            let pin = Pin(
+                name: name, source: text, revision: revision, version: module.def.version, executable: executable.path)
+            all[name] = pin
+            built.append(pin)
+            let seconds = Int((ContinuousClock.now - started).components.seconds)
+            progress("built \(name) \(pin.version)\(revision.map { " at \($0.prefix(12))" } ?? "") in \(seconds) s")
+        }
+        try save(all)
+        return built
+    }
+
+    // MARK: Building
+
+    private func cacheFolder(_ name: String, source: String) throws -> URL {
+        let key = String(ContentDigest.sha256(source).prefix(16))
+        return try project.runtimeFileURL("connectors").appendingPathComponent("\(name)-\(key)", isDirectory: true)
+    }
+
+    private func clone(
+        name: String, url: String, reference: String?, source: String, _ progress: @Sendable (String) -> Void
+    ) async throws -> (URL, String) {
+        let folder = try cacheFolder(name, source: source).appendingPathComponent("source", isDirectory: true)
+        if !FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) {
+            progress("cloning \(url)\(reference.map { " at \($0)" } ?? "")")
+            try FileManager.default.createDirectory(
+                at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
+            _ = try await Self.run(["git", "clone", "--quiet", url, folder.path], name: name, what: "git clone")
+            if let reference {
+                _ = try await Self.run(
+                    ["git", "-C", folder.path, "checkout", "--quiet", reference], name: name, what: "git checkout")
+            }
+        }
+        let revision = try await Self.run(["git", "-C", folder.path, "rev-parse", "HEAD"], name: name, what: "git")
+        return (folder, revision.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    private func build(name: String, package: URL, source: String) async throws -> URL {
+        guard FileManager.default.fileExists(atPath: package.appendingPathComponent("Package.swift").path) else {
+            throw MaxError(
+                .connectorBuildFailed, "\(package.path) has no Package.swift",
+                hint: "a file: source is an executable, or a folder with a Swift package", context: ["connector": name])
+        }
+        let scratch = try cacheFolder(name, source: source).appendingPathComponent("build", isDirectory: true)
+        let product = try await executableProduct(of: package, name: name)
+        let common = ["--package-path", package.path, "--scratch-path", scratch.path, "-c", "release"]
+        _ = try await Self.run(
+            ["swift", "build", "--product", product] + common, name: name, what: "swift build", echo: true)
+        let bin = try await Self.run(["swift", "build", "--show-bin-path"] + common, name: name, what: "swift build")
+        return URL(fileURLWithPath: bin.trimmingCharacters(in: .whitespacesAndNewlines))
+            .appendingPathComponent(product)
+    }
+
+    /// The package's executable product: the only one, or the one named `<name>-connector`.
+    private func executableProduct(of package: URL, name: String) async throws -> String {
+        let description = try await Self.run(
+            ["swift", "package", "--package-path", package.path, "describe", "--type", "json"], name: name,
+            what: "swift package describe")
+        let start = description.firstIndex(of: "{") ?? description.startIndex
+        let products = (try? JSONValue(parsing: String(description[start...])))?["products"]?.arrayValue ?? []
+        let executables = products.filter { $0["type"]?["executable"] != nil }.compactMap { $0["name"]?.stringValue }
+        if executables.count == 1, let only = executables.first { return only }
+        if executables.contains("\(name)-connector") { return "\(name)-connector" }
+        throw MaxError(
+            .connectorBuildFailed,
+            "\(package.path) has \(executables.isEmpty ? "no executable product" : "several executable products (\(executables.joined(separator: ", ")))")",
+            hint: "give it one executable product, or name it \(name)-connector", context: ["connector": name])
+    }
+
+    /// Runs a command, returning what it printed; with `echo`, its output goes to standard error
+    /// as it comes (a build's progress).
+    ///
+    /// - Throws: `connector.build_failed` with the end of its output when it fails.
+    static func run(_ command: [String], name: String, what: String, echo: Bool = false) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        let exited = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { finished in
+            exited.continuation.yield(finished.terminationStatus)
+            exited.continuation.finish()
+        }
+        do {
+            try process.run()
+        } catch {
+            throw MaxError(
+                .connectorBuildFailed, "could not run \(command[0]): \(error.localizedDescription)",
+                context: ["connector": name])
+        }
+        let descriptor = dup(output.fileHandleForReading.fileDescriptor)
+        try? output.fileHandleForReading.close()
+        let collected = Collected()
+        try await PipeReader.read(descriptor) { chunk in
+            collected.data.withLock { $0.append(chunk) }
+            if echo { FileHandle.standardError.write(chunk) }
+        }
+        var status: Int32 = -1
+        for await code in exited.stream { status = code }
+        let text = collected.data.withLock { String(decoding: $0, as: UTF8.self) }
+        guard status == 0 else {
+            throw MaxError(
+                .connectorBuildFailed,
+                "\(what) failed for the \(name) connector: "
+                    + text.split(separator: "\n").suffix(5).joined(separator: " / "),
+                hint: "fix the package, then run max install again", context: ["connector": name])
+        }
+        return text
+    }
+
+    final class Collected: Sendable {
+        let data = Mutex(Data())
+    }
+
+    // MARK: Pins
+
+    private func pins() throws -> [String: Pin] {
+        let url = try project.runtimeFileURL("connectors.json")
+        guard let data = FileManager.default.contents(atPath: url.path),
+            let object = try? JSONValue(parsing: String(decoding: data, as: UTF8.self)).objectValue
+        else { return [:] }
+        var pins: [String: Pin] = [:]
+        for (name, entry) in object {
+            guard let source = entry["source"]?.stringValue, let executable = entry["executable"]?.stringValue else {
+                continue
+            }
+            pins[name] = Pin(
+                name: name, source: source, revision: entry["revision"]?.stringValue,
+                version: entry["version"]?.stringValue ?? "", executable: executable)
+        }
+        return pins
+    }
+
+    private func save(_ pins: [String: Pin]) throws {
+        var object: [String: JSONValue] = [:]
+        for (name, pin) in pins {
+            var entry: [String: JSONValue] = [
+                "source": .string(pin.source), "version": .string(pin.version), "executable": .string(pin.executable),
+            ]
+            if let revision = pin.revision { entry["revision"] = .string(revision) }
+            object[name] = .object(entry)
+        }
+        try AtomicFile.write(
+            Data(JSONValue.object(object).prettyJSONText.utf8), to: try project.runtimeFileURL("connectors.json"),
+            permissions: 0o600)
+    }
+}
+
+extension MaxError.Code {
+    /// `max install` could not clone or build a connector.
+    public static let connectorBuildFailed = Self(domain: "connector", name: "build_failed", category: .permanent)
+    /// A connector that must be built has not been.
+    public static let connectorNotInstalled = Self(domain: "connector", name: "not_installed", category: .notFound)
+}
