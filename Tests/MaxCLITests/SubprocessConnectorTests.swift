@@ -77,7 +77,7 @@ struct SubprocessConnectorTests {
 
     @Test(arguments: [
         ("crash", "connector.crashed"), ("hang", "connector.timeout"), ("garbage", "connector.protocol"),
-        ("huge", "connector.protocol"),
+        ("huge", "connector.protocol"), ("memory", "connector.crashed"),
     ])
     func aMisbehavingConnectorFailsItsTasksClearlyAndLeavesOthersAlone(fault: String, code: String) async throws {
         let folder = try await Self.notesProject()
@@ -86,7 +86,8 @@ struct SubprocessConnectorTests {
             try #require(connected.status == 0, "\(connected.stderr)")
             // Short for the hang; long enough for 20 MB through a pipe on a busy machine otherwise.
             let seconds: JSONValue = name == "bad" && fault == "hang" ? 2 : 30
-            try setInstallationKeys(in: folder.url, of: name, ["limits": ["callTimeoutSeconds": seconds]])
+            try setInstallationKeys(
+                in: folder.url, of: name, ["limits": ["callTimeoutSeconds": seconds, "memoryMB": 256]])
         }
         let started = ContinuousClock.now
         let bad = try await runMax(["-C", folder.url.path, "sync", "bad", "--progress", "none"])

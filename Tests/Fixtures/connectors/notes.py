@@ -5,7 +5,7 @@ It serves generated notes and users. Its api_key arrives only as the answer to i
 credentials/get request; the `inspect` operation reports whether that secret is in its argv or
 environment. The `fault` config field makes it misbehave, for Max's isolation tests:
 crash (exit in the middle of a page), hang (never answer a page), garbage (answer a page with a
-line that is not JSON), huge (answer a page with a 20 MB line).
+line that is not JSON), huge (answer a page with a 20 MB line), memory (allocate 1 GB).
 """
 import json
 import os
@@ -157,6 +157,9 @@ def misbehave():
     if fault == "huge":
         sys.stdout.write("x" * (20 << 20) + "\n")
         sys.stdout.flush()
+    if fault == "memory":
+        hoard = bytearray(1 << 30)  # over a 256 MB limit: MemoryError, and the process dies of it
+        return len(hoard)
 
 
 def handle(method, params):
