@@ -5,8 +5,10 @@ import MaxRuntime
 
 struct ConnectorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "connectors", abstract: "List the connectors this build of Max knows.")
+        commandName: "connectors",
+        abstract: "List the connectors this build of Max knows, and those of the project's connectors table.")
 
+    @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
 
     func validate() throws {
@@ -14,16 +16,34 @@ struct ConnectorsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let entries = try await BuiltInConnectors.registry().list()
+        var items: [JSONValue] = try await BuiltInConnectors.registry().list().map { entry in
+            [
+                "name": .string(entry.name), "displayName": .string(entry.displayName),
+                "version": .string(entry.info.version), "description": .string(entry.info.description),
+                "source": "built-in",
+            ]
+        }
+        // Outside a project there is no table: the built-ins are the list.
+        if let project = try? Project.find(from: global.startURL) {
+            let workspace = MaxWorkspace(project: project, registry: BuiltInConnectors.registry())
+            for row in try await workspace.tableConnectors() {
+                switch row.info {
+                case .success(let info):
+                    items.append([
+                        "name": .string(row.name), "displayName": .string(info.displayName),
+                        "version": .string(info.version), "description": .string(info.description),
+                        "source": .string(row.source),
+                    ])
+                case .failure(let error):
+                    items.append([
+                        "name": .string(row.name), "source": .string(row.source),
+                        "error": ["code": .string(error.code.description), "message": .string(error.message)],
+                    ])
+                }
+            }
+        }
         switch output {
         case .json, .ndjson:
-            let items = entries.map { entry -> JSONValue in
-                [
-                    "name": .string(entry.name), "displayName": .string(entry.displayName),
-                    "version": .string(entry.info.version),
-                    "description": .string(entry.info.description),
-                ]
-            }
             if output == .json {
                 Terminal.out(JSONValue.array(items).prettyJSONText)
             } else {
@@ -31,8 +51,14 @@ struct ConnectorsCommand: AsyncParsableCommand {
             }
         default:
             Table.print(
-                headers: ["NAME", "DISPLAY NAME", "VERSION", "DESCRIPTION"],
-                rows: entries.map { [$0.name, $0.displayName, $0.info.version, $0.info.description] })
+                headers: ["NAME", "DISPLAY NAME", "VERSION", "SOURCE", "DESCRIPTION"],
+                rows: items.map { item in
+                    let text = { (key: String) in item[key]?.stringValue ?? "-" }
+                    return [
+                        text("name"), text("displayName"), text("version"), text("source"),
+                        item["error"]?["message"]?.stringValue.map { "error: \($0)" } ?? text("description"),
+                    ]
+                })
         }
     }
 }

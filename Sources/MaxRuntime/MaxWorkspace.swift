@@ -1,7 +1,7 @@
 public import Foundation
 import Logging
 public import MaxConnector
-import MaxCore
+public import MaxCore
 import MaxCredentials
 public import MaxStorage
 public import MaxSync
@@ -164,6 +164,28 @@ public struct MaxWorkspace: Sendable {
             module.logger = try? project.logger(for: installation, label: "max.connector")
         }
         return module
+    }
+
+    /// The connectors of the project's `connectors` table, each with its source as written and
+    /// what it says of itself (or why it cannot say: not built, not runnable).
+    ///
+    /// - Throws: `project.invalid_config` for a malformed table.
+    public func tableConnectors() async throws -> [(
+        name: String, source: String, info: Result<ConnectorInfo, MaxError>
+    )] {
+        let file = try project.load()
+        let texts = file.otherKeys["connectors"]?.objectValue ?? [:]
+        _ = try ConnectorSource.table(in: file, root: project.root)
+        var rows: [(name: String, source: String, info: Result<ConnectorInfo, MaxError>)] = []
+        for name in texts.keys.sorted() {
+            do {
+                rows.append(
+                    (name, texts[name]?.stringValue ?? "", .success(try await module(named: name, record: nil).info)))
+            } catch let error as MaxError {
+                rows.append((name, texts[name]?.stringValue ?? "", .failure(error)))
+            }
+        }
+        return rows
     }
 
     /// The command that runs built-in connector `name` out of process: `max connector host <name>`.

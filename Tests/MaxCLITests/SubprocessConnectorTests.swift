@@ -40,6 +40,12 @@ struct SubprocessConnectorTests {
         #expect(refused.stderr.contains("the api_key must start with nk_"), "\(refused.stderr)")
         let connected = try await Self.connectNotes(folder, name: "notes", key: key)
         try #require(connected.status == 0, "\(connected.stderr)")
+        let listed = try JSONValue(
+            parsing: try await runMax(["-C", folder.url.path, "connectors", "-o", "json"]).stdout)
+        let notes = listed.arrayValue?.first { $0["name"] == "notes" }
+        #expect(notes?["version"] == "1.0.0", "\(listed)")
+        #expect(notes?["source"]?.stringValue?.hasPrefix("file:") == true)
+        #expect(listed.arrayValue?.contains { $0["name"] == "git" && $0["source"] == "built-in" } == true)
 
         let synced = try await runMax(["-C", folder.url.path, "sync", "notes"])
         #expect(synced.status == 0, "\(synced.stderr)")

@@ -55,6 +55,10 @@ public actor ConnectorProcess {
     private let logger: Logger?
     private var running: Running?
     private let config: JSONValue?
+    /// The generation of the process that answered `initialise`.
+    private var initialised = 0
+    /// Calls waiting for a process being started.
+    private var starting: [CheckedContinuation<Void, Never>] = []
     /// How many processes have been started, for errors and tests.
     public private(set) var starts = 0
 
@@ -154,25 +158,42 @@ public actor ConnectorProcess {
             context: ["connector": name, "method": method])
     }
 
+    /// The running process, started and initialised if need be.
+    ///
+    /// Calls that arrive while one is starting wait for it rather than start their own, or reach
+    /// it before `initialise`.
     private func current() async throws -> Running {
-        if let running, running.process.isRunning { return running }
-        if let running {
-            // It died between calls: let its reader finish before starting another.
-            self.running = nil
-            await Self.join(running.reader, within: .seconds(1))
-        }
-        let started = try spawn()
-        running = started
-        if let config {
-            do {
-                _ = try await call("initialise", ["config": config], on: started)
-            } catch {
-                if running?.generation == started.generation { running = nil }
-                started.process.kill()
-                throw error
+        while true {
+            if let running, running.process.isRunning {
+                if config == nil || initialised == running.generation { return running }
+                await withCheckedContinuation { starting.append($0) }
+                continue
             }
+            if let running {
+                // It died between calls: let its reader finish before starting another.
+                self.running = nil
+                await Self.join(running.reader, within: .seconds(1))
+                continue
+            }
+            let started = try spawn()
+            running = started
+            defer {
+                let waiting = starting
+                starting = []
+                for continuation in waiting { continuation.resume() }
+            }
+            if let config {
+                do {
+                    _ = try await call("initialise", ["config": config], on: started)
+                    initialised = started.generation
+                } catch {
+                    if running?.generation == started.generation { running = nil }
+                    started.process.kill()
+                    throw error
+                }
+            }
+            return started
         }
-        return started
     }
 
     private func spawn() throws -> Running {
