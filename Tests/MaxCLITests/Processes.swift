@@ -146,6 +146,14 @@ final class AcmeProcess: @unchecked Sendable {
     }
 }
 
+/// Changes the top-level keys of the project's `max.json`.
+func editProjectFile(in folder: URL, _ change: (inout [String: JSONValue]) -> Void) throws {
+    let file = folder.appendingPathComponent("max.json")
+    var project = try JSONValue(parsing: String(contentsOf: file, encoding: .utf8)).objectValue ?? [:]
+    change(&project)
+    try Data(JSONValue.object(project).prettyJSONText.utf8).write(to: file)
+}
+
 /// Edits the installations of the `max.json` in `folder` in place, as a person would by hand.
 func editInstallations(in folder: URL, _ change: (inout [String: JSONValue]) -> Void) throws {
     let file = folder.appendingPathComponent("max.json")

@@ -138,4 +138,30 @@ struct SubprocessConnectorTests {
         #expect(try await OperationProcessTests.tasks(acme, titled: "Made out of process") == 1)
         try CanaryScan.expectNoSecret([acme.apiKey], in: outOfProcess.url, outputs: [created])
     }
+
+    @Test func aPackageMustBeBuiltAndABadSourceSaysWhy() async throws {
+        let folder = try TemporaryDirectory(prefix: "packages")
+        _ = try await runMax(["init", folder.url.path])
+        // A new package: listed, but not runnable until max install builds it.
+        let made = try await runMax(["-C", folder.url.path, "connector", "new", "hello"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.file("connectors/hello/Package.swift").path))
+        let early = try await runMax(["-C", folder.url.path, "connect", "hello"])
+        #expect(early.status != 0)
+        #expect(early.stderr.contains("error[connector.not_installed]"), "\(early.stderr)")
+        #expect(early.stderr.contains("max install"))
+        let again = try await runMax(["-C", folder.url.path, "connector", "new", "hello"])
+        #expect(again.stderr.contains("error[connector.exists]"), "\(again.stderr)")
+        let badName = try await runMax(["-C", folder.url.path, "connector", "new", "Hello_World"])
+        #expect(badName.stderr.contains("error[connector.invalid_name]"), "\(badName.stderr)")
+
+        // A git source that cannot be cloned fails max install with git's reason, naming it.
+        try editProjectFile(in: folder.url) { file in
+            file["connectors"] = ["broken": "git+file:///nonexistent/repository.git#v1"]
+        }
+        let install = try await runMax(["-C", folder.url.path, "install"])
+        #expect(install.status != 0)
+        #expect(install.stderr.contains("error[connector.build_failed]"), "\(install.stderr)")
+        #expect(install.stderr.contains("git clone failed for the broken connector"))
+    }
 }

@@ -57,6 +57,8 @@ public actor ConnectorProcess {
     private let config: JSONValue?
     /// The generation of the process that answered `initialise`.
     private var initialised = 0
+    /// The readers of processes given up on, joined by ``stop()``.
+    private var retired: [Task<Void, Never>] = []
     /// Calls waiting for a process being started.
     private var starting: [CheckedContinuation<Void, Never>] = []
     /// How many processes have been started, for errors and tests.
@@ -100,8 +102,19 @@ public actor ConnectorProcess {
         try await call(method, params, on: try await current())
     }
 
+    /// Forgets a process that is done for (the next call starts another); its reader is joined
+    /// by ``stop()``.
+    private func retire(_ process: Running) {
+        guard running?.generation == process.generation else { return }
+        running = nil
+        retired.append(process.reader)
+    }
+
     /// Asks the connector to stop, then makes sure it has.
     public func stop() async {
+        let leftovers = retired
+        retired = []
+        for reader in leftovers { await Self.join(reader, within: .seconds(1)) }
         guard let running else { return }
         self.running = nil
         _ = try? await call("shutdown", [:], on: running, timeout: .seconds(5))
@@ -137,10 +150,13 @@ public actor ConnectorProcess {
                         "it is started again on the next call; raise installations.<name>.limits.callTimeoutSeconds in max.json if it is just slow",
                     context: ["connector": name, "method": method])
             }
-        } catch let error as MaxError where error.code == .connectorCrashed || error.code == .connectorProtocol {
-            if self.running?.generation == running.generation { self.running = nil }
+        } catch let error as MaxError
+            where [.connectorCrashed, .connectorProtocol, .connectorTimeout].contains(error.code)
+        {
+            // This process is done for: the next call starts another.
+            retire(running)
             running.process.kill()
-            throw describe(error, running: running, method: method)
+            throw error.code == .connectorTimeout ? error : describe(error, running: running, method: method)
         }
     }
 
@@ -187,7 +203,7 @@ public actor ConnectorProcess {
                     _ = try await call("initialise", ["config": config], on: started)
                     initialised = started.generation
                 } catch {
-                    if running?.generation == started.generation { running = nil }
+                    retire(started)
                     started.process.kill()
                     throw error
                 }
