@@ -133,19 +133,22 @@ extension EntityStore {
         }
     }
 
-    /// Records the end of a run, totalling the entities its tasks wrote.
-    public func finishRun(_ runID: String, status: SyncRun.Status, error: String? = nil, at date: Date = Date())
-        async throws -> SyncRun
-    {
+    /// Records the end of a run, totalling the entities its tasks wrote, or recording
+    /// `entitiesWritten` for a run without tasks (an incremental one applies pages of changes).
+    public func finishRun(
+        _ runID: String, status: SyncRun.Status, error: String? = nil, entitiesWritten: Int? = nil,
+        at date: Date = Date()
+    ) async throws -> SyncRun {
         try await write("finishing a sync run") { db in
             try db.execute(
                 sql: """
                     UPDATE _max_sync_runs
                     SET status = ?, error = ?, finished_at = ?,
-                        entities_written = (SELECT coalesce(sum(entities_written), 0) FROM _max_sync_tasks WHERE run_id = ?)
+                        entities_written = coalesce(?,
+                            (SELECT coalesce(sum(entities_written), 0) FROM _max_sync_tasks WHERE run_id = ?))
                     WHERE id = ?
                     """,
-                arguments: [status.rawValue, error, date.storedMilliseconds, runID, runID])
+                arguments: [status.rawValue, error, date.storedMilliseconds, entitiesWritten, runID, runID])
             try SyncStateRows.requireChange(db, "run \(runID)")
             return try SyncStateRows.run(runID, in: db)
         }

@@ -44,10 +44,13 @@ extension SyncEngine {
             throw CancellationError()
         } catch {
             let reason = (error as? MaxError).map { "\($0.code): \($0.message)" } ?? String(describing: error)
-            _ = try? await store.finishRun(run.id, status: .failed, error: reason)
+            _ = try? await store.finishRun(
+                run.id, status: .failed, error: reason,
+                entitiesWritten: tally.written.withLock { $0.values.reduce(0, +) })
             throw error
         }
-        let finished = try await store.finishRun(run.id, status: .completed)
+        let finished = try await store.finishRun(
+            run.id, status: .completed, entitiesWritten: tally.written.withLock { $0.values.reduce(0, +) })
         let summary = SyncSummary(
             runID: finished.id, status: finished.status.rawValue, kind: "incremental",
             entitiesWritten: tally.written.withLock { $0 }, tasksCompleted: pages, tasksFailed: 0, errors: [],

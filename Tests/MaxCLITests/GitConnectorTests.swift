@@ -127,6 +127,10 @@ struct GitConnectorTests {
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.output.contains("changes only"), "\(second.output)")
         #expect(second.output.contains("GitCommit 2"), "\(second.output)")
+        let runs = try JSONValue(
+            parsing: try await runMax(["-C", folder.url.path, "runs", "git", "-o", "json"]).stdout)
+        #expect(runs.arrayValue?.first?["kind"] == "incremental")
+        #expect((runs.arrayValue?.first?["entities"]?.intValue ?? 0) >= 2, "an incremental run counts what it wrote")
         #expect(try await count("GitCommit") == (try Self.count(repo)))
 
         // Rewritten history: the commits no ref reaches any more go, and their files with them.
