@@ -167,12 +167,8 @@ struct MCPProcessTests {
         let acme = try AcmeProcess()
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
-        func token(_ scope: String) async throws -> String {
-            try await runMax(["-C", folder.url.path, "serve", "tokens", "create", "--scope", scope])
-                .stdout.split(separator: "\n").last.map(String.init) ?? ""
-        }
-        let read = try await token("read")
-        let operate = try await token("operate")
+        let read = try await createServeToken(folder.url, scope: "read")
+        let operate = try await createServeToken(folder.url, scope: "operate")
         let (server, base) = try await startServe(folder.url)
         try #require(base.hasPrefix("http://"), "\(server.stderrSoFar)")
 

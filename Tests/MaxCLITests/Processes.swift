@@ -199,6 +199,12 @@ func acmeSeed(failRate: Double, requests: ClosedRange<UInt64>, _ fails: (UInt64)
 /// Starts `max serve --port 0` on the project in `folder` and waits (up to 5 s) for its ready line.
 ///
 /// - Returns: The process, and the URL it printed (empty if it printed none).
+/// A new bearer token of `max serve` with `scope`: the last line of `max serve tokens create`.
+func createServeToken(_ folder: URL, scope: String) async throws -> String {
+    try await runMax(["-C", folder.path, "serve", "tokens", "create", "--scope", scope])
+        .stdout.split(separator: "\n").last.map(String.init) ?? ""
+}
+
 func startServe(_ folder: URL) async throws -> (server: MaxProcess, url: String) {
     let server = try MaxProcess(["-C", folder.path, "serve", "--port", "0"])
     var url = ""

@@ -2,7 +2,6 @@ import Foundation
 import MaxConnector
 public import MaxCore
 import MaxCredentials
-import Synchronization
 
 /// What `max install` does for the project's `connectors` table: clones `git+` sources, builds
 /// Swift packages (`swift build -c release`) into `.max/connectors/`, and pins what it built in
@@ -136,36 +135,18 @@ public struct ConnectorInstaller: Sendable {
     ///
     /// - Throws: `connector.build_failed` with the end of its output when it fails.
     static func run(_ command: [String], name: String, what: String, echo: Bool = false) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        let exited = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { finished in
-            exited.continuation.yield(finished.terminationStatus)
-            exited.continuation.finish()
-        }
+        let finished: ProgramRun
+        var progress: (@Sendable (Data) -> Void)?
+        if echo { progress = { @Sendable chunk in FileHandle.standardError.write(chunk) } }
         do {
-            try process.run()
+            finished = try await ProgramRun.run(command, mergingErrors: true, echo: progress)
         } catch {
             throw MaxError(
                 .connectorBuildFailed, "could not run \(command[0]): \(error.localizedDescription)",
                 context: ["connector": name])
         }
-        let descriptor = dup(output.fileHandleForReading.fileDescriptor)
-        try? output.fileHandleForReading.close()
-        let collected = Collected()
-        try await PipeReader.read(descriptor) { chunk in
-            collected.data.withLock { $0.append(chunk) }
-            if echo { FileHandle.standardError.write(chunk) }
-        }
-        var status: Int32 = -1
-        for await code in exited.stream { status = code }
-        let text = collected.data.withLock { String(decoding: $0, as: UTF8.self) }
-        guard status == 0 else {
+        let text = String(decoding: finished.output, as: UTF8.self)
+        guard finished.status == 0 else {
             throw MaxError(
                 .connectorBuildFailed,
                 "\(what) failed for the \(name) connector: "
@@ -173,10 +154,6 @@ public struct ConnectorInstaller: Sendable {
                 hint: "fix the package, then run max install again", context: ["connector": name])
         }
         return text
-    }
-
-    final class Collected: Sendable {
-        let data = Mutex(Data())
     }
 
     // MARK: Pins
