@@ -164,4 +164,24 @@ struct SubprocessConnectorTests {
         #expect(install.stderr.contains("error[connector.build_failed]"), "\(install.stderr)")
         #expect(install.stderr.contains("git clone failed for the broken connector"))
     }
+
+    @Test func aConnectorsRequestsGoThroughTheInstallationsClient() async throws {
+        // Acme fails the first authenticated request (a 5xx) and serves the second.
+        let seed = try #require(acmeSeed(failRate: 0.5, requests: 1...2) { $0 == 1 })
+        let acme = try AcmeProcess(arguments: ["--fail-rate", "0.5", "--seed", String(seed)])
+        let folder = try await Self.notesProject()
+        try #require(try await Self.connectNotes(folder, name: "notes", key: "nk_test").status == 0)
+        let input = JSONValue.object(["url": .string(acme.url + "/api/workspaces"), "token": .string(acme.apiKey)])
+        let fetched = try await runMax([
+            "-C", folder.url.path, "invoke", "notes", "fetch", "--input", input.jsonText, "-o", "json",
+        ])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        let data = try JSONValue(parsing: fetched.stdout)["data"]
+        #expect(data?["status"] == 200, "Max's client retried the 5xx: \(fetched.stdout)")
+        #expect((data?["body"]?.arrayValue?.count ?? 0) == 1)
+        let audit = try await runMax(["-C", folder.url.path, "audit", "notes", "-o", "ndjson"])
+        let event = try audit.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+            .first { $0["operation"] == "fetch" }
+        #expect(event?["retryCount"] == 1, "\(audit.stdout)")
+    }
 }

@@ -52,6 +52,9 @@ public actor ConnectorProcess {
     /// The name used in errors and logs (the connector's).
     public let name: String
     private let credentials: any CredentialStore
+    /// The installation's HTTP client, which `http/request` goes through; `nil` for a process
+    /// that only describes itself or runs an onboarding callback.
+    private let http: ConnectorHTTPClient?
     private let logger: Logger?
     private var running: Running?
     private let config: JSONValue?
@@ -68,11 +71,12 @@ public actor ConnectorProcess {
     /// (a process only asked to describe itself or to run an onboarding callback has none).
     public init(
         name: String, settings: Settings, credentials: any CredentialStore, config: JSONValue? = nil,
-        logger: Logger? = nil
+        http: ConnectorHTTPClient? = nil, logger: Logger? = nil
     ) {
         self.name = name
         self.settings = settings
         self.credentials = credentials
+        self.http = http
         self.config = config
         self.logger = logger
     }
@@ -251,12 +255,13 @@ public actor ConnectorProcess {
         try? errors.fileHandleForReading.close()
         let connection = RPCConnection(maximumLineLength: settings.maximumLineLength)
         let credentials = credentials
+        let http = http
         let reader = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
                         try await connection.run(input: input, output: output) { method, params in
-                            try await Self.answer(method, params, credentials: credentials)
+                            try await Self.answer(method, params, credentials: credentials, http: http)
                         }
                     } catch {
                         // A protocol error has failed the calls waiting; the process is of no more use.
@@ -269,12 +274,20 @@ public actor ConnectorProcess {
         return Running(process: process, connection: connection, reader: reader, log: log, generation: starts)
     }
 
-    /// Answers the connector's own requests: its credentials, from the installation's store.
-    static func answer(_ method: String, _ params: JSONValue, credentials: any CredentialStore) async throws
-        -> JSONValue
-    {
+    /// Answers the connector's own requests: its credentials, from the installation's store, and
+    /// HTTP requests, through the installation's client (its retries, rate limit and breaker).
+    static func answer(
+        _ method: String, _ params: JSONValue, credentials: any CredentialStore, http: ConnectorHTTPClient?
+    ) async throws -> JSONValue {
         let name = params["name"]?.stringValue ?? ""
         switch method {
+        case "http/request":
+            guard let http else {
+                throw MaxError(
+                    .rpcMethodNotFound, "http/request is only available to an installation's calls",
+                    hint: "describe and onboarding callbacks make no requests through Max")
+            }
+            return try await request(params, through: http)
         case "credentials/get":
             return ["value": try await credentials.secret(named: name).map { .string($0.revealed) } ?? .null]
         case "credentials/set":
@@ -291,6 +304,29 @@ public actor ConnectorProcess {
         default:
             throw MaxError(.rpcMethodNotFound, "Max has no method \(method)")
         }
+    }
+
+    /// One `http/request`: `{"method", "url", "headers": {name: value}, "body"?}` (a text body) to
+    /// `{"status", "headers": {name: value}, "body"}`.
+    static func request(_ params: JSONValue, through http: ConnectorHTTPClient) async throws -> JSONValue {
+        guard let url = params["url"]?.stringValue,
+            let method = ConnectorHTTPClient.Method(rawValue: (params["method"]?.stringValue ?? "GET").uppercased())
+        else {
+            throw WireFormat.protocolError(
+                "http/request needs a \"url\" and a method of GET, POST, PUT, PATCH or DELETE")
+        }
+        let headers = (params["headers"]?.objectValue ?? [:]).compactMap { name, value in
+            value.stringValue.map { (name, $0) }
+        }
+        let response = try await http.send(
+            ConnectorHTTPClient.Request(
+                method, url, headers: headers, body: params["body"]?.stringValue.map { Data($0.utf8) }))
+        var answerHeaders: [String: JSONValue] = [:]
+        for (name, value) in response.headers { answerHeaders[name.lowercased()] = .string(value) }
+        return [
+            "status": .int(response.status), "headers": .object(answerHeaders),
+            "body": .string(String(decoding: response.body, as: UTF8.self)),
+        ]
     }
 
     /// What the process inherits: enough to run, nothing secret.

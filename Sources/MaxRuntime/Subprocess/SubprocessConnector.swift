@@ -39,13 +39,24 @@ public struct SubprocessConnector: ConnectorModule {
         return SubprocessConnector(settings: settings, def: try definition(from: answer, settings: settings))
     }
 
-    /// Builds the installation: nothing starts until ``Installation/start()``, which starts the
-    /// process and sends it the config.
+    /// Builds the installation with the shared HTTP client (see
+    /// ``initialise(_:credentials:http:)``).
     public func initialise(_ config: JSONValue, credentials: any CredentialStore) throws -> Installation<
         ConnectorProcess
     > {
+        try initialise(config, credentials: credentials, http: .shared)
+    }
+
+    /// Builds the installation: nothing starts until ``Installation/start()``.
+    ///
+    /// Starting it starts the process and sends it the config. The connector's `http/request`
+    /// calls go through `http`, the installation's client, with its retries, rate limit, breaker
+    /// and request counts.
+    public func initialise(_ config: JSONValue, credentials: any CredentialStore, http: ConnectorHTTPClient) throws
+        -> Installation<ConnectorProcess>
+    {
         let process = ConnectorProcess(
-            name: def.name, settings: settings, credentials: credentials, config: config, logger: logger)
+            name: def.name, settings: settings, credentials: credentials, config: config, http: http, logger: logger)
         return Installation(
             context: process, start: { try await process.start() }, stop: { await process.stop() },
             health: {

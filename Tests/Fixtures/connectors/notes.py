@@ -65,6 +65,10 @@ DESCRIPTION = {
          "outputSchema": {"type": "object", "required": ["id"]}, "writeThrough": "Note"},
         {"id": "inspect", "displayName": "Inspect", "description": "Where the secret is.", "mutating": False,
          "inputSchema": {"type": "object"}, "outputSchema": {"type": "object"}},
+        {"id": "fetch", "displayName": "Fetch", "description": "GETs a URL through Max.", "mutating": False,
+         "inputSchema": {"type": "object", "required": ["url"],
+                         "properties": {"url": {"type": "string"}, "token": {"type": "string"}}},
+         "outputSchema": {"type": "object"}},
     ],
 }
 
@@ -95,7 +99,9 @@ class Peer:
             message = self.read()
             if message.get("id") == request_id and "method" not in message:
                 if "error" in message:
-                    raise Failure("credentials.missing", message["error"]["message"])
+                    error = message["error"]
+                    data = error.get("data") or {}
+                    raise Failure(data.get("code", "connector.failed"), error["message"], data.get("category", "permanent"))
                 return message["result"]
             self.queue.append(message)
 
@@ -190,6 +196,11 @@ def handle(method, params):
             return page(notes(), params)
         return page(users(), params)
     if method == "operation/execute":
+        if params["operation"] == "fetch":
+            given = params["input"]
+            headers = {"Authorization": "Bearer " + given["token"]} if "token" in given else {}
+            answer = peer.call("http/request", {"method": "GET", "url": given["url"], "headers": headers})
+            return {"data": {"status": answer["status"], "body": json.loads(answer["body"] or "null")}}
         if params["operation"] == "inspect":
             value = state["secret"]
             return {"data": {
