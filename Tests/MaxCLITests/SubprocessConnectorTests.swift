@@ -128,6 +128,15 @@ struct SubprocessConnectorTests {
         }
         #expect(answers[0] == answers[1])
         #expect((answers[1].arrayValue?.count ?? 0) == 120)
+        // Its requests went through Max's client for the installation: counted there as in process.
+        var requests: [Int] = []
+        for folder in [inProcess, outOfProcess] {
+            let runs = try JSONValue(
+                parsing: try await runMax(["-C", folder.url.path, "runs", "acme", "-o", "json"]).stdout)
+            requests.append(runs.arrayValue?.first?["requests"]?.intValue ?? 0)
+        }
+        #expect(requests[0] > 0)
+        #expect(requests[1] == requests[0], "\(requests)")
 
         // Operations too, with the secret passed over the pipe.
         let input = try await OperationProcessTests.taskInput(acme, title: "Made out of process")

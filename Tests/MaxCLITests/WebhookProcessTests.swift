@@ -54,7 +54,10 @@ struct WebhookProcessTests {
             if !seen { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(seen, "the change reached the local store")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Under a second on an idle machine (Acme's delivery, the sync, and each polling max count
+        // process); the bound leaves room for a full test run sharing two cores.
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed < .seconds(6), "\(elapsed)")
 
         // Deliveries forged with the stored secret (read here as the node itself would).
         let record = try MaxWorkspace(project: Project(root: folder.url), registry: ConnectorRegistry(local: [:]))

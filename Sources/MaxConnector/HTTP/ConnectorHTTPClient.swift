@@ -52,6 +52,11 @@ public struct ConnectorHTTPClient: Sendable {
     /// Where each attempt is logged (method, host and path without the query string, status, time,
     /// the failure's code and the retry decision); never a header or a body.
     public var logger: Logger?
+    /// Where each attempt goes instead of the network, when set.
+    ///
+    /// A connector served out of process by ``ConnectorHost`` sends its requests to Max this way
+    /// (`http/request`), where the installation's own client applies its policies.
+    public var transport: (@Sendable (Request) async throws -> Response)?
 
     /// Creates a client.
     public init(
@@ -217,6 +222,7 @@ public struct ConnectorHTTPClient: Sendable {
                 .httpInvalidRequest, "'\(Self.redact(request.url))' is not an http(s) URL",
                 context: ["url": Self.redact(request.url)])
         }
+        if let transport { return try await transport(request) }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         for (name, value) in request.headers {

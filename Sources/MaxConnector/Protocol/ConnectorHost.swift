@@ -19,7 +19,9 @@ import MaxCore
 /// Standard output belongs to the protocol: anything the connector itself prints there is sent to
 /// standard error instead, which Max keeps as the connector's log. Secrets are asked of Max over
 /// the pipe (`credentials/get`) when the connector reads its credential store; they are never in
-/// the arguments or the environment.
+/// the arguments or the environment. The HTTP client the connector is given sends its requests
+/// to Max (`http/request`), so the installation's retries, rate limit, breaker and request counts
+/// apply as they do in process.
 public enum ConnectorHost {
     /// Serves `module` until Max closes the connector's input.
     ///
@@ -84,7 +86,8 @@ actor HostSession<Module: ConnectorModule> {
         case "initialise":
             await live?.stop()
             let installation = try module.initialise(
-                config: params["config"] ?? [:], credentials: PipeCredentialStore(connection: connection))
+                config: params["config"] ?? [:], credentials: PipeCredentialStore(connection: connection),
+                http: Self.pipeHTTP(connection))
             try await installation.start()
             live = installation
             return [:]
@@ -95,6 +98,37 @@ actor HostSession<Module: ConnectorModule> {
         default:
             return try await installationCall(method, params, try started())
         }
+    }
+
+    /// An HTTP client whose requests go to Max (`http/request`), which sends them through the
+    /// installation's client: its retries, rate limit and breaker apply there, not twice here.
+    static func pipeHTTP(_ connection: RPCConnection) -> ConnectorHTTPClient {
+        var http = ConnectorHTTPClient.shared
+        http.retryPolicy = .none
+        http.transport = { request in
+            var params: [String: JSONValue] = [
+                "method": .string(request.method.rawValue), "url": .string(request.url),
+                "headers": .object(
+                    Dictionary(request.headers.map { ($0.0, JSONValue.string($0.1)) }) { _, last in last }),
+            ]
+            if let body = request.body {
+                if let text = String(data: body, encoding: .utf8) {
+                    params["body"] = .string(text)
+                } else {
+                    params["bodyBase64"] = .string(body.base64EncodedString())
+                }
+            }
+            let answer = try await connection.call("http/request", .object(params))
+            let body =
+                answer["bodyBase64"]?.stringValue.flatMap { Data(base64Encoded: $0) }
+                ?? Data((answer["body"]?.stringValue ?? "").utf8)
+            return ConnectorHTTPClient.Response(
+                status: answer["status"]?.intValue ?? 0,
+                headers: (answer["headers"]?.objectValue ?? [:]).compactMap { name, value in
+                    value.stringValue.map { (name, $0) }
+                }, body: body, requestDescription: "\(request.method.rawValue) \(request.url)")
+        }
+        return http
     }
 
     private func started() throws -> LiveInstallation {

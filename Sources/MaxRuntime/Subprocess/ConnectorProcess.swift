@@ -318,15 +318,19 @@ public actor ConnectorProcess {
         let headers = (params["headers"]?.objectValue ?? [:]).compactMap { name, value in
             value.stringValue.map { (name, $0) }
         }
-        let response = try await http.send(
-            ConnectorHTTPClient.Request(
-                method, url, headers: headers, body: params["body"]?.stringValue.map { Data($0.utf8) }))
+        let body =
+            params["bodyBase64"]?.stringValue.flatMap { Data(base64Encoded: $0) }
+            ?? params["body"]?.stringValue.map { Data($0.utf8) }
+        let response = try await http.send(ConnectorHTTPClient.Request(method, url, headers: headers, body: body))
         var answerHeaders: [String: JSONValue] = [:]
         for (name, value) in response.headers { answerHeaders[name.lowercased()] = .string(value) }
-        return [
-            "status": .int(response.status), "headers": .object(answerHeaders),
-            "body": .string(String(decoding: response.body, as: UTF8.self)),
-        ]
+        var answer: [String: JSONValue] = ["status": .int(response.status), "headers": .object(answerHeaders)]
+        if let text = String(data: response.body, encoding: .utf8) {
+            answer["body"] = .string(text)
+        } else {
+            answer["bodyBase64"] = .string(response.body.base64EncodedString())
+        }
+        return .object(answer)
     }
 
     /// What the process inherits: enough to run, nothing secret.
