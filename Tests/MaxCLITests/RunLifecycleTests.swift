@@ -27,9 +27,9 @@ struct RunLifecycleTests {
 
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalCancelsTheRunAndARerunCompletesIt(signal: Int32) async throws {
-        // ~90 requests of 60 ms, four at a time: over a second left when the signal comes, even on
-        // a loaded machine, so the sync cannot finish first.
-        let acme = try Self.slowAcme(latency: 60)
+        // ~90 requests of 150 ms, four at a time: over three seconds left when the signal comes.
+        // At 60 ms a full test run on two cores could delay the signal until the sync had finished.
+        let acme = try Self.slowAcme(latency: 150)
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let sync = try MaxProcess(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
         try await Self.waitForProgress(sync)
