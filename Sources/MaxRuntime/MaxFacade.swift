@@ -210,15 +210,6 @@ public struct MaxFacade: Sendable {
             hasMore: answer["hasMore"]?.boolValue ?? false, cursor: answer["cursor"]?.stringValue)
     }
 
-    /// Refuses a request remote installations do not answer yet.
-    func refuseRemote(_ installation: String, _ what: String) async throws {
-        if try workspace.record(installation).remoteURL != nil {
-            throw MaxError(
-                .remoteUnsupported, "\(what) is not available for a remote installation yet",
-                hint: "run it on the node that serves \(installation)", context: ["installation": installation])
-        }
-    }
-
     static func query(_ request: SearchRequest) throws -> Query {
         try Query(
             EntityType(request.entityType), filter: request.filter,

@@ -10,7 +10,7 @@ public import MaxStorage
     import Darwin
 #endif
 
-/// Runs connector operations: the one path for the command line, and later the server and MCP.
+/// Runs connector operations: the one path for the command line, `max serve` and `max mcp`.
 ///
 /// Each call: the input is validated against the operation's schema (an invalid one never reaches
 /// the source); an idempotency key is claimed across processes (a repeat returns the first result,

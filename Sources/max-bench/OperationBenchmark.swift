@@ -1,5 +1,4 @@
 import AcmeAPI
-import AcmeConnector
 import ArgumentParser
 import Foundation
 import MaxConnector
@@ -29,59 +28,55 @@ struct OperationBenchmark: AsyncParsableCommand {
         options.port = 0
         let calls = calls
         try await AcmeServer.withRunning(options) { ready in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("max-bench-ops-\(getpid())")
-            defer { try? FileManager.default.removeItem(at: folder) }
-            try Project.initialise(at: folder)
-            let workspace = MaxWorkspace(
-                project: Project(root: folder), registry: ConnectorRegistry(local: ["acme": { AcmeConnector() }]))
-            var runner = OnboardingRunner(config: ["baseURL": ready.url], prompter: nil)
-            runner.credentialValues = ["api_token": Secret(ready.apiKey)]
-            _ = try await workspace.connect("acme", runner: runner)
-            let http = ConnectorHTTPClient.shared
-            let auth = [("Authorization", "Bearer \(ready.apiKey)"), ("Content-Type", "application/json")]
-            let projects = try await http.send(.init(.get, ready.url + "/api/projects", headers: auth))
-            let users = try await http.send(.init(.get, ready.url + "/api/users", headers: auth))
-            let project = try JSONValue(parsing: String(decoding: projects.body, as: UTF8.self)).arrayValue?.first?[
-                "id"]
-            let user = try JSONValue(parsing: String(decoding: users.body, as: UTF8.self)).arrayValue?.first?["id"]
-            func input(_ index: Int) -> JSONValue {
-                ["projectId": project ?? .null, "title": .string("Bench \(index)"), "createdById": user ?? .null]
-            }
-            let invoker = OperationInvoker(workspace: workspace, caller: "bench")
-            print("max-bench ops: \(calls) sequential calls of each kind, Acme in process")
-            print("| kind | p50 | p95 | calls/s |")
-            print("|---|---:|---:|---:|")
-            func measure(_ label: String, _ body: (Int) async throws -> Void) async throws {
-                var latencies: [Double] = []
-                let started = ContinuousClock.now
-                for index in 0..<calls {
-                    let callStarted = ContinuousClock.now
-                    try await body(index)
-                    latencies.append(Measurements.seconds(since: callStarted))
+            try await BenchProject.withConnectedAcme(ready, label: "ops") { workspace in
+                let http = ConnectorHTTPClient.shared
+                let auth = [("Authorization", "Bearer \(ready.apiKey)"), ("Content-Type", "application/json")]
+                let projects = try await http.send(.init(.get, ready.url + "/api/projects", headers: auth))
+                let users = try await http.send(.init(.get, ready.url + "/api/users", headers: auth))
+                let project = try JSONValue(parsing: String(decoding: projects.body, as: UTF8.self)).arrayValue?.first?[
+                    "id"]
+                let user = try JSONValue(parsing: String(decoding: users.body, as: UTF8.self)).arrayValue?.first?["id"]
+                func input(_ index: Int) -> JSONValue {
+                    ["projectId": project ?? .null, "title": .string("Bench \(index)"), "createdById": user ?? .null]
                 }
-                let elapsed = Measurements.seconds(since: started)
-                print(
-                    "| \(label) | \(Measurements.milliseconds(Measurements.percentile(latencies, 0.5))) | \(Measurements.milliseconds(Measurements.percentile(latencies, 0.95))) | \(Measurements.rate(calls, elapsed)) |"
-                )
-            }
-            try await measure("bare POST /api/tasks") { index in
-                _ = try await http.send(
-                    .init(.post, ready.url + "/api/tasks", headers: auth, body: Data(input(index).jsonText.utf8))
-                )
-                .requireSuccess()
-            }
-            try await measure("invoke createTask") { index in
-                _ = try await invoker.invoke(.init(installation: "acme", operation: "createTask", input: input(index)))
-            }
-            try await measure("invoke createTask, fresh idempotency key") { index in
-                _ = try await invoker.invoke(
-                    .init(
-                        installation: "acme", operation: "createTask", input: input(index), idempotencyKey: "k-\(index)"
-                    ))
-            }
-            try await measure("invoke createTask, replayed key") { _ in
-                _ = try await invoker.invoke(
-                    .init(installation: "acme", operation: "createTask", input: input(0), idempotencyKey: "k-0"))
+                let invoker = OperationInvoker(workspace: workspace, caller: "bench")
+                print("max-bench ops: \(calls) sequential calls of each kind, Acme in process")
+                print("| kind | p50 | p95 | calls/s |")
+                print("|---|---:|---:|---:|")
+                func measure(_ label: String, _ body: (Int) async throws -> Void) async throws {
+                    var latencies: [Double] = []
+                    let started = ContinuousClock.now
+                    for index in 0..<calls {
+                        let callStarted = ContinuousClock.now
+                        try await body(index)
+                        latencies.append(Measurements.seconds(since: callStarted))
+                    }
+                    let elapsed = Measurements.seconds(since: started)
+                    print(
+                        "| \(label) | \(Measurements.milliseconds(Measurements.percentile(latencies, 0.5))) | \(Measurements.milliseconds(Measurements.percentile(latencies, 0.95))) | \(Measurements.rate(calls, elapsed)) |"
+                    )
+                }
+                try await measure("bare POST /api/tasks") { index in
+                    _ = try await http.send(
+                        .init(.post, ready.url + "/api/tasks", headers: auth, body: Data(input(index).jsonText.utf8))
+                    )
+                    .requireSuccess()
+                }
+                try await measure("invoke createTask") { index in
+                    _ = try await invoker.invoke(
+                        .init(installation: "acme", operation: "createTask", input: input(index)))
+                }
+                try await measure("invoke createTask, fresh idempotency key") { index in
+                    _ = try await invoker.invoke(
+                        .init(
+                            installation: "acme", operation: "createTask", input: input(index),
+                            idempotencyKey: "k-\(index)"
+                        ))
+                }
+                try await measure("invoke createTask, replayed key") { _ in
+                    _ = try await invoker.invoke(
+                        .init(installation: "acme", operation: "createTask", input: input(0), idempotencyKey: "k-0"))
+                }
             }
         }
     }

@@ -1,5 +1,4 @@
 import AcmeAPI
-import AcmeConnector
 import ArgumentParser
 import Foundation
 import Logging
@@ -36,33 +35,27 @@ struct ServeBenchmark: AsyncParsableCommand {
         options.seeding.tasksPerProject = 100
         let requests = requests
         try await AcmeServer.withRunning(options) { ready in
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("max-bench-serve-\(getpid())")
-            defer { try? FileManager.default.removeItem(at: folder) }
-            try Project.initialise(at: folder)
-            let workspace = MaxWorkspace(
-                project: Project(root: folder), registry: ConnectorRegistry(local: ["acme": { AcmeConnector() }]))
-            var runner = OnboardingRunner(config: ["baseURL": ready.url], prompter: nil)
-            runner.credentialValues = ["api_token": Secret(ready.apiKey)]
-            _ = try await workspace.connect("acme", runner: runner)
-            let synced = try await workspace.sync("acme")
-            let token = try ServeTokens(project: workspace.project).create(scope: .read)
-            let facade = MaxFacade(workspace: workspace)
-            let (urls, continuation) = AsyncStream.makeStream(of: String.self)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await MaxHTTPServer(facade: facade, port: 0, logLevel: .error).run { url in
-                        continuation.yield(url)
+            try await BenchProject.withConnectedAcme(ready, label: "serve") { workspace in
+                let synced = try await workspace.sync("acme")
+                let token = try ServeTokens(project: workspace.project).create(scope: .read)
+                let facade = MaxFacade(workspace: workspace)
+                let (urls, continuation) = AsyncStream.makeStream(of: String.self)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await MaxHTTPServer(facade: facade, port: 0, logLevel: .error).run { url in
+                            continuation.yield(url)
+                        }
                     }
+                    var iterator = urls.makeAsyncIterator()
+                    guard let base = await iterator.next() else { return }
+                    print(
+                        "max-bench serve: \(synced.totalEntities) entities synced; \(requests) requests of each kind, max serve in process"
+                    )
+                    try await Self.measure(facade: facade, base: base, token: token, requests: requests)
+                    // The server's own graceful shutdown: it handles SIGTERM.
+                    kill(getpid(), SIGTERM)
+                    try await group.waitForAll()
                 }
-                var iterator = urls.makeAsyncIterator()
-                guard let base = await iterator.next() else { return }
-                print(
-                    "max-bench serve: \(synced.totalEntities) entities synced; \(requests) requests of each kind, max serve in process"
-                )
-                try await Self.measure(facade: facade, base: base, token: token, requests: requests)
-                // The server's own graceful shutdown: it handles SIGTERM.
-                kill(getpid(), SIGTERM)
-                try await group.waitForAll()
             }
         }
     }

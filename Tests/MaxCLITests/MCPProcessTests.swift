@@ -164,13 +164,10 @@ struct MCPProcessTests {
     }
 
     @Test func theToolsAreServedOverHTTPAsTheTokenAllows() async throws {
-        let acme = try AcmeProcess()
-        let folder = try await ResilienceProcessTests.connectedProject(acme)
-        #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
-        let read = try await createServeToken(folder.url, scope: "read")
-        let operate = try await createServeToken(folder.url, scope: "operate")
-        let (server, base) = try await startServe(folder.url)
-        try #require(base.hasPrefix("http://"), "\(server.stderrSoFar)")
+        let served = try await ServedProject()
+        let (acme, folder, read, operate, server, base) = (
+            served.acme, served.folder, served.read, served.operate, served.server, served.base
+        )
 
         // A read token sees the read tools, and a count equal to the command line's.
         let reader = try await Self.httpClient(base, token: read)

@@ -2,6 +2,7 @@ import AcmeAPI
 import Foundation
 import MaxCore
 import MaxTestSupport
+import Testing
 
 /// Runs the built `max` and `acme-server` binaries as real processes.
 enum Binaries {
@@ -199,6 +200,27 @@ func acmeSeed(failRate: Double, requests: ClosedRange<UInt64>, _ fails: (UInt64)
 /// Starts `max serve --port 0` on the project in `folder` and waits (up to 5 s) for its ready line.
 ///
 /// - Returns: The process, and the URL it printed (empty if it printed none).
+/// A synced Acme project served by `max serve`, with a read and an operate token.
+struct ServedProject {
+    let acme: AcmeProcess
+    let folder: TemporaryDirectory
+    let read: String
+    let operate: String
+    let server: MaxProcess
+    /// The server's URL (`http://127.0.0.1:<port>`).
+    let base: String
+
+    init() async throws {
+        acme = try AcmeProcess()
+        folder = try await ResilienceProcessTests.connectedProject(acme)
+        #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
+        read = try await createServeToken(folder.url, scope: "read")
+        operate = try await createServeToken(folder.url, scope: "operate")
+        (server, base) = try await startServe(folder.url)
+        try #require(base.hasPrefix("http://127.0.0.1:"), "\(server.stderrSoFar)")
+    }
+}
+
 /// A new bearer token of `max serve` with `scope`: the last line of `max serve tokens create`.
 func createServeToken(_ folder: URL, scope: String) async throws -> String {
     try await runMax(["-C", folder.path, "serve", "tokens", "create", "--scope", scope])

@@ -105,13 +105,10 @@ struct ServeProcessTests {
     }
 
     @Test func operationsJobsAndSyncsGoThroughTheAPIWithTheirScopesAndRequestIDs() async throws {
-        let acme = try AcmeProcess()
-        let folder = try await ResilienceProcessTests.connectedProject(acme)
-        #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
-        let read = try await createServeToken(folder.url, scope: "read")
-        let operate = try await createServeToken(folder.url, scope: "operate")
-        let (server, base) = try await startServe(folder.url)
-        try #require(base.hasPrefix("http://127.0.0.1:"), "\(server.stderrSoFar)")
+        let served = try await ServedProject()
+        let (acme, folder, read, operate, server, base) = (
+            served.acme, served.folder, served.read, served.operate, served.server, served.base
+        )
         let acmeURL = base + "/v1/installations/acme"
 
         // The operations as `max ops -o json` lists them, to a read token.

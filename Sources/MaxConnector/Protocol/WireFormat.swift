@@ -8,8 +8,9 @@ public import MaxCore
 ///   [{"name", "type", "indexed"?, "summary"?}], "indexes"?: [[field]]}]}`, a field's type written as `max schema`
 ///   prints it: `string`, `int`, `double`, `bool`, `date`, `json`, `ref<Type>`,
 ///   `collection<Type>`.
-/// - An entity is `{"type", "id", "fields": {name: value}}`: a date as an ISO-8601 string, a ref
-///   as the target's id, a collection as an array of ids; the schema says which is which.
+/// - An entity is `{"type", "id", "fields": {name: value}}`, each value as
+///   ``FieldValue/jsonValue`` prints it (a date as an ISO-8601 string, a ref as the target's id, a
+///   collection as an array of ids); the schema says which is which.
 public enum WireFormat {
     // MARK: Schema
 
@@ -102,23 +103,8 @@ public enum WireFormat {
     /// An entity input as the protocol writes it.
     public static func json(_ input: EntityInput) -> JSONValue {
         var fields: [String: JSONValue] = [:]
-        for (name, value) in input.values { fields[name] = json(value) }
+        for (name, value) in input.values { fields[name] = value.jsonValue }
         return ["type": .string(input.ref.type.name), "id": .string(input.ref.id), "fields": .object(fields)]
-    }
-
-    /// A value as the protocol writes it.
-    public static func json(_ value: FieldValue) -> JSONValue {
-        switch value {
-        case .null: .null
-        case .string(let text): .string(text)
-        case .int(let number): .int(number)
-        case .double(let number): .double(number)
-        case .bool(let flag): .bool(flag)
-        case .date(let date): .string(ISO8601.format(date))
-        case .json(let json): json
-        case .ref(let ref): .string(ref.id)
-        case .refs(let refs): .array(refs.map { .string($0.id) })
-        }
     }
 
     /// A ref as the protocol writes it: `{"type", "id"}`.
