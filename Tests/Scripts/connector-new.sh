@@ -27,6 +27,10 @@ echo "== connect, sync, search, invoke"
 "$max" sync hello
 count="$("$max" count hello HelloGreeting)"
 [ "$count" = "4" ] || { echo "expected 4 greetings, got $count" >&2; exit 1; }
-"$max" search hello HelloGreeting --filter 'language = "de"' -o ndjson | grep -q '"Hi, Welt!"'
-"$max" invoke hello greet --input '{"name": "Ada"}' | grep -q '"Hi, Ada!"'
+# Output is read whole before it is checked: grep -q on a pipe can stop reading early, and
+# pipefail would then report max's SIGPIPE as a failure.
+found="$("$max" search hello HelloGreeting --filter 'language = "de"' -o ndjson)"
+grep -q '"Hi, Welt!"' <<<"$found" || { echo "no German greeting in: $found" >&2; exit 1; }
+greeted="$("$max" invoke hello greet --input '{"name": "Ada"}')"
+grep -q '"Hi, Ada!"' <<<"$greeted" || { echo "unexpected greeting: $greeted" >&2; exit 1; }
 echo "connector-new: ok"
