@@ -15,6 +15,8 @@ struct SyncBenchmark: AsyncParsableCommand {
             requests Max makes, discarding the bodies (the fetch floor); then times `max sync` in a
             fresh project (wall, CPU, peak RSS, and the server's CPU meanwhile). Finally it changes
             --changes tasks through the API and times the incremental sync that reads them.
+            With --provider subprocess the installation runs Acme out of process (`max connector
+            host acme`, the connector protocol over pipes), as `"provider": "subprocess"` does.
             Build first: swift build -c release
             """
     )
@@ -26,11 +28,15 @@ struct SyncBenchmark: AsyncParsableCommand {
     @Option(help: "Full syncs to time, each into a fresh project.") var runs = 3
     @Option(help: "Tasks to change before the incremental sync (0 for none).") var changes = 1000
     @Option(help: "Keep the last project in this new folder (for max-bench query).") var keep: String?
+    @Option(help: "Where the connector runs: in-process or subprocess.") var provider = "in-process"
 
     func validate() throws {
         guard projects > 0, tasksPerProject > 0, filesPerProject >= 0, users > 0, (1...20).contains(runs),
             changes >= 0
         else { throw ValidationError("sizes must be positive and --runs between 1 and 20") }
+        guard ["in-process", "subprocess"].contains(provider) else {
+            throw ValidationError("--provider must be in-process or subprocess, not \(provider)")
+        }
         if let keep, FileManager.default.fileExists(atPath: keep) {
             throw ValidationError("\(keep) exists; --keep wants a new folder")
         }
@@ -50,7 +56,7 @@ struct SyncBenchmark: AsyncParsableCommand {
         let apiKey = try ready["apiKey"]?.stringValue ?? { throw ValidationError("acme-server said no apiKey") }()
         let tasks = projects * tasksPerProject
         print(
-            "max-bench sync: \(tasks) tasks (\(projects) projects × \(tasksPerProject)), \(filesPerProject) files per project, \(users) users; page size \(AcmeLoaders.pageSize)"
+            "max-bench sync: \(tasks) tasks (\(projects) projects × \(tasksPerProject)), \(filesPerProject) files per project, \(users) users; page size \(AcmeLoaders.pageSize); connector \(provider)"
         )
         print("run | fetch floor | max sync | ratio | entities/s | max CPU (user + sys) | peak RSS | server CPU")
         var project: String?
@@ -58,6 +64,7 @@ struct SyncBenchmark: AsyncParsableCommand {
             let floor = try await FetchFloor(baseURL: url, apiKey: apiKey, pageSize: AcmeLoaders.pageSize).run()
             if let project { try? FileManager.default.removeItem(atPath: project) }
             let folder = try Self.connectedProject(binaries, url: url, apiKey: apiKey)
+            if provider != "in-process" { try Self.setProvider(provider, in: folder) }
             project = folder
             let serverBefore = server.cpuSecondsSoFar ?? 0
             let sync = try ChildProcess.run(binaries.max, ["-C", folder, "sync", "acme", "--progress", "none"])
@@ -123,6 +130,20 @@ struct SyncBenchmark: AsyncParsableCommand {
             }
         }
         return folder.path
+    }
+
+    /// Sets the acme installation's `provider` in the project's max.json.
+    static func setProvider(_ provider: String, in project: String) throws {
+        let file = URL(fileURLWithPath: project).appendingPathComponent("max.json")
+        var root = try JSONValue(parsing: String(decoding: try Data(contentsOf: file), as: UTF8.self))
+        guard case .object(var top) = root, case .object(var installations)? = top["installations"],
+            case .object(var acme)? = installations["acme"]
+        else { throw ValidationError("\(file.path) has no acme installation") }
+        acme["provider"] = .string(provider)
+        installations["acme"] = .object(acme)
+        top["installations"] = .object(installations)
+        root = .object(top)
+        try Data(root.jsonText.utf8).write(to: file)
     }
 
     static func count(_ binaries: Binaries, in project: String) throws -> Int {
