@@ -53,7 +53,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // SQLite through GRDB: the only target that imports GRDB.
+        // SQLite through GRDB: the only target that imports GRDB (and its tests, to damage a file).
         .target(
             name: "MaxStorage",
             dependencies: [
@@ -106,7 +106,8 @@ let package = Package(
         .target(
             name: "MaxCLI",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP", "MaxServer", "AcmeAPI",
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP", "MaxServer",
+                "AcmeAPI",
                 // The built-in connectors: composed here, by the max executable, not by the runtime.
                 "AcmeConnector", "GitConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,7 +157,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxStorageTests",
-            dependencies: ["MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport"]
+            // GRDB only to damage a store's file the way another program could.
+            dependencies: [
+                "MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "AcmeAPITests",
@@ -192,10 +196,11 @@ let package = Package(
 
 // Settings every target gets, applied in one loop (the swift-log way).
 for target in package.targets where [.regular, .executable, .test].contains(target.type) {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny"),
-        .enableUpcomingFeature("MemberImportVisibility"),
-        .enableUpcomingFeature("InternalImportsByDefault"),
-        .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny"),
+            .enableUpcomingFeature("MemberImportVisibility"),
+            .enableUpcomingFeature("InternalImportsByDefault"),
+            .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+        ]
 }

@@ -42,7 +42,7 @@ extension EntityStore {
                     RETURNING *
                     """,
                 arguments: [now, runID, now, limit])
-            return rows.map(SyncTask.init(row:)).sorted { $0.id < $1.id }
+            return try rows.map(SyncTask.init(row:)).sorted { $0.id < $1.id }
         }
     }
 
@@ -234,7 +234,8 @@ extension EntityStore {
                 db, sql: "SELECT state, count(*) AS n FROM _max_sync_tasks WHERE run_id = ? GROUP BY state",
                 arguments: [runID])
             for row in rows {
-                if let state = SyncTask.State(rawValue: row["state"]) { counts[state] = row["n"] }
+                let state = try row.state(SyncTask.Columns.state, as: SyncTask.State.self, in: SyncTask.table)
+                counts[state] = try row.value(Column("n"), in: SyncTask.table)
             }
             return counts
         }
@@ -295,14 +296,14 @@ enum SyncStateRows {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM _max_sync_runs WHERE id = ?", arguments: [id]) else {
             throw MaxError(.syncRecordNotFound, "there is no sync run '\(id)'", context: ["run": id])
         }
-        return SyncRun(row: row)
+        return try SyncRun(row: row)
     }
 
     static func task(_ id: Int64, in db: Database) throws -> SyncTask {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM _max_sync_tasks WHERE id = ?", arguments: [id]) else {
             throw MaxError(.syncRecordNotFound, "there is no sync task \(id)", context: ["task": String(id)])
         }
-        return SyncTask(row: row)
+        return try SyncTask(row: row)
     }
 
     static func requireChange(_ db: Database, _ what: String) throws {
@@ -328,7 +329,7 @@ enum SyncStateRows {
             guard let row = try Row.fetchOne(statement, arguments: arguments) else {
                 throw MaxError(.internalError, "inserting a sync task returned no row")
             }
-            return SyncTask(row: row)
+            return try SyncTask(row: row)
         }
     }
 
@@ -339,31 +340,5 @@ enum SyncStateRows {
                 ON CONFLICT(scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
                 """,
             arguments: [scope, value, now])
-    }
-}
-
-extension SyncRun {
-    init(row: Row) {
-        self.init(
-            id: row["id"], kind: row["kind"], status: Status(rawValue: row["status"]) ?? .failed,
-            startedAt: Date(storedMilliseconds: row["started_at"]),
-            finishedAt: (row["finished_at"] as Int64?).map(Date.init(storedMilliseconds:)),
-            entitiesWritten: row["entities_written"], error: row["error"])
-        requests = row["requests"] ?? 0
-        retries = row["retries"] ?? 0
-        rateLimited = row["rate_limited"] ?? 0
-        tasksFailed = row["tasks_failed"] ?? 0
-    }
-}
-
-extension SyncTask {
-    init(row: Row) {
-        self.init(
-            id: row["id"], runID: row["run_id"], parentID: row["parent_id"], kind: row["kind"],
-            entityType: row["entity_type"], entityID: row["entity_id"], field: row["field"], payload: row["payload"],
-            state: State(rawValue: row["state"]) ?? .failed, attempts: row["attempts"],
-            notBefore: (row["not_before"] as Int64?).map(Date.init(storedMilliseconds:)),
-            pageCursor: row["page_cursor"], entitiesWritten: row["entities_written"], errorCode: row["error_code"],
-            errorMessage: row["error_message"])
     }
 }

@@ -49,22 +49,45 @@ public struct JobRecord: Sendable, Equatable {
     /// When it last changed.
     public let updatedAt: Date
 
-    init(row: Row) {
-        id = row["id"]
-        installation = row["installation"]
-        operation = row["operation"]
-        input = row["input"]
-        idempotencyKey = row["idempotency_key"]
-        state = State(rawValue: row["state"]) ?? .failed
-        attempts = row["attempts"]
-        maxAttempts = row["max_attempts"]
-        result = row["result"]
-        error = row["error"]
-        dead = row["dead"]
-        cancelRequested = row["cancel_requested"]
-        worker = row["worker"]
-        createdAt = Date(timeIntervalSince1970: row["created_at"])
-        updatedAt = Date(timeIntervalSince1970: row["updated_at"])
+    /// The columns of the `jobs` table.
+    enum Columns {
+        static let id = Column("id")
+        static let installation = Column("installation")
+        static let operation = Column("operation")
+        static let input = Column("input")
+        static let idempotencyKey = Column("idempotency_key")
+        static let state = Column("state")
+        static let attempts = Column("attempts")
+        static let maxAttempts = Column("max_attempts")
+        static let result = Column("result")
+        static let error = Column("error")
+        static let dead = Column("dead")
+        static let cancelRequested = Column("cancel_requested")
+        static let worker = Column("worker")
+        static let createdAt = Column("created_at")
+        static let updatedAt = Column("updated_at")
+    }
+
+    /// Reads a stored job.
+    ///
+    /// - Throws: `storage.database_error` for a value of the wrong type or a state this Max does not know.
+    init(row: Row) throws {
+        let table = "jobs"
+        id = try row.value(Columns.id, in: table)
+        installation = try row.value(Columns.installation, in: table)
+        operation = try row.value(Columns.operation, in: table)
+        input = try row.value(Columns.input, in: table)
+        idempotencyKey = try row.value(Columns.idempotencyKey, in: table)
+        state = try row.state(Columns.state, as: State.self, in: table)
+        attempts = try row.value(Columns.attempts, in: table)
+        maxAttempts = try row.value(Columns.maxAttempts, in: table)
+        result = try row.value(Columns.result, in: table)
+        error = try row.value(Columns.error, in: table)
+        dead = try row.value(Columns.dead, in: table)
+        cancelRequested = try row.value(Columns.cancelRequested, in: table)
+        worker = try row.value(Columns.worker, in: table)
+        createdAt = Date(timeIntervalSince1970: try row.value(Columns.createdAt, in: table))
+        updatedAt = Date(timeIntervalSince1970: try row.value(Columns.updatedAt, in: table))
     }
 }
 
@@ -133,10 +156,11 @@ extension OperationStore {
         try write("claiming a job") { db in
             let time = now.timeIntervalSince1970
             let orphans = try Row.fetchAll(db, sql: "SELECT id, worker FROM jobs WHERE state = 'running'")
-            for row in orphans where !isAlive(row["worker"] as Int32? ?? 0) {
+            for row in orphans where !isAlive(try row.value(JobRecord.Columns.worker, as: Int32?.self, in: "jobs") ?? 0)
+            {
                 try db.execute(
                     sql: "UPDATE jobs SET state = 'pending', worker = NULL, updated_at = ? WHERE id = ?",
-                    arguments: [time, row["id"] as String])
+                    arguments: [time, try row.value(JobRecord.Columns.id, as: String.self, in: "jobs")])
             }
             guard
                 let id = try String.fetchOne(

@@ -168,10 +168,15 @@ extension OperationStore {
                     SELECT input_hash, state, result, owner, expires_at FROM idempotency
                     WHERE installation = ? AND operation = ? AND key = ?
                     """, arguments: arguments)
-            if let row, (row["expires_at"] as Double) > now.timeIntervalSince1970 {
-                if (row["input_hash"] as String) != inputHash { return .conflict }
-                if (row["state"] as String) == "done", let result = row["result"] as String? { return .replay(result) }
-                if isAlive(row["owner"] as Int32) { return .wait }
+            let table = "idempotency"
+            if let row, try row.value(Column("expires_at"), as: Double.self, in: table) > now.timeIntervalSince1970 {
+                if try row.value(Column("input_hash"), as: String.self, in: table) != inputHash { return .conflict }
+                if try row.value(Column("state"), as: String.self, in: table) == "done",
+                    let result = try row.value(Column("result"), as: String?.self, in: table)
+                {
+                    return .replay(result)
+                }
+                if isAlive(try row.value(Column("owner"), as: Int32.self, in: table)) { return .wait }
             }
             try db.execute(
                 sql: """

@@ -115,7 +115,11 @@ enum StoreTables {
                 hint: "the data can be rebuilt: remove the installation's data.db and sync again")
         }
         let rows = try Row.fetchAll(db, sql: "SELECT name, definition FROM _max_entity_types ORDER BY name")
-        let entities = try rows.map { row in try decodeDefinition(row["definition"], of: row["name"]) }
+        let table = "_max_entity_types"
+        let entities = try rows.map { row in
+            try decodeDefinition(
+                row.value(Column("definition"), in: table), of: row.value(Column("name"), in: table))
+        }
         return Schema(namespace: "", entities: entities)
     }
 
