@@ -90,4 +90,36 @@ struct JSONTextTests {
         #expect(value.jsonText == #"{"a":["x",null],"b":1,"c":"\u0001"}"#)
         #expect(JSONValue.double(.infinity).jsonText == "null")
     }
+
+    @Test(arguments: [
+        ("plain", #""plain""#),
+        ("", #""""#),
+        ("say \"hi\"\\ now", #""say \"hi\"\\ now""#),
+        ("a\nb\rc\td", #""a\nb\rc\td""#),
+        ("\u{00}\u{1f}\u{7f}", #""\u0000\u001f\#u{7f}""#),
+        ("é中🎉\"é", #""é中🎉\"é""#),
+        ("\"", #""\"""#),
+    ])
+    func escapesStringsByTheirBytes(_ value: String, _ expected: String) throws {
+        #expect(JSONValue.string(value).jsonText == expected)
+        #expect(JSONValue.string(value).jsonBytes == Array(expected.utf8))
+        #expect(try JSONValue(parsing: expected) == .string(value), "reads back as written")
+    }
+
+    @Test func writesIndentedTextForPeople() {
+        let value: JSONValue = ["b": [1, ["c": "d"]], "a": [:], "e": []]
+        #expect(
+            value.prettyJSONText == """
+                {
+                  "a": {},
+                  "b": [
+                    1,
+                    {
+                      "c": "d"
+                    }
+                  ],
+                  "e": []
+                }
+                """)
+    }
 }

@@ -121,7 +121,7 @@ public actor RPCConnection {
         do {
             // The actor is free while the pipe takes the line; an answer that arrives meanwhile
             // is kept in `early`.
-            try await outbound.write(ByteBuffer(string: message.jsonText + "\n"))
+            try await outbound.write(Self.line(message))
         } catch {
             waiting.remove(id)
             throw ended ?? MaxError(.connectorCrashed, "could not write to the connector: \(error)")
@@ -152,7 +152,14 @@ public actor RPCConnection {
             let maxError = error as? MaxError ?? MaxError(.internalError, "\(error)")
             reply["error"] = Self.errorObject(maxError)
         }
-        try? await outbound?.write(ByteBuffer(string: JSONValue.object(reply).jsonText + "\n"))
+        try? await outbound?.write(Self.line(.object(reply)))
+    }
+
+    /// One message as its protocol line: compact JSON and a newline.
+    private static func line(_ message: JSONValue) -> ByteBuffer {
+        var bytes = message.jsonBytes
+        bytes.append(UInt8(ascii: "\n"))
+        return ByteBuffer(bytes: bytes)
     }
 
     private func resolve(id: Int, with result: Result<JSONValue, any Error>) {
