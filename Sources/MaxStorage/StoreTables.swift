@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MaxCore
+import Synchronization
 
 /// Creates and evolves the entity tables for a schema.
 ///
@@ -123,9 +124,23 @@ enum StoreTables {
         return Schema(namespace: "", entities: entities)
     }
 
+    /// Stored definitions already decoded in this process, by their exact text.
+    ///
+    /// Every read opens the store and reads its schema; decoding the definitions with `JSONDecoder`
+    /// was most of what opening cost, and a long-running `max serve` opens a store per request. The
+    /// same text always decodes to the same definition, so a hit can never be stale.
+    private static let decoded = Mutex<[String: EntityDef]>([:])
+
     private static func decodeDefinition(_ text: String, of name: String) throws -> EntityDef {
+        if let def = decoded.withLock({ $0[text] }) { return def }
         do {
-            return try JSONDecoder().decode(EntityDef.self, from: Data(text.utf8))
+            let def = try JSONDecoder().decode(EntityDef.self, from: Data(text.utf8))
+            decoded.withLock { cache in
+                // Bounded: a process that meets this many definitions starts over.
+                if cache.count >= 1024 { cache.removeAll() }
+                cache[text] = def
+            }
+            return def
         } catch {
             throw MaxError(
                 .databaseError, "the stored definition of \(name) is damaged",
