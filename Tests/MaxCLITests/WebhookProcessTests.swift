@@ -55,9 +55,10 @@ struct WebhookProcessTests {
         }
         #expect(seen, "the change reached the local store")
         // Under a second on an idle machine (Acme's delivery, the sync, and each polling max count
-        // process); the bound leaves room for a full test run sharing two cores.
+        // process). Nothing but the webhook syncs this project, so the bound only needs to be
+        // prompt, with room for a test run sharing two cores with other work.
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed < .seconds(6), "\(elapsed)")
+        #expect(elapsed < .seconds(15), "\(elapsed)")
 
         // Deliveries forged with the stored secret (read here as the node itself would).
         let record = try MaxWorkspace(project: Project(root: folder.url), registry: ConnectorRegistry(local: [:]))
