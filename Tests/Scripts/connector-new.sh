@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A new connector as a user makes one: max connector new → its own tests → max install → max
-# connect → max sync → search and invoke. Slow (it builds the package twice: its tests in debug,
-# the connector in release), so .ci/run runs it after the test suite rather than swift test.
+# connect → max sync → search and invoke; then a second connector, whose build must reuse what
+# the first compiled. Slow (it builds the first package twice: its tests in debug, the connector
+# in release), so .ci/run runs it after the test suite rather than swift test.
 #   bash Tests/Scripts/connector-new.sh [path/to/max]
 set -euo pipefail
 max="${1:-$(swift build --show-bin-path)/max}"
@@ -33,4 +34,24 @@ found="$("$max" search hello HelloGreeting --filter 'language = "de"' -o ndjson)
 grep -q '"Hi, Welt!"' <<<"$found" || { echo "no German greeting in: $found" >&2; exit 1; }
 greeted="$("$max" invoke hello greet --input '{"name": "Ada"}')"
 grep -q '"Hi, Ada!"' <<<"$greeted" || { echo "unexpected greeting: $greeted" >&2; exit 1; }
+
+echo "== a second connector reuses the first one's build"
+"$max" connector new world
+"$max" install 2>"$work/install-2.log" || { tail -20 "$work/install-2.log" >&2; exit 1; }
+if grep -E "Compiling (MaxCore|MaxConnector|NIOCore)" "$work/install-2.log"; then
+    echo "the second max install compiled Max's SDK or its dependencies again" >&2
+    exit 1
+fi
+grep -q "Compiling World" "$work/install-2.log" || { echo "world was not built:" >&2; cat "$work/install-2.log" >&2; exit 1; }
+for name in hello world; do
+    executable="$(python3 -c "import json,sys; print(json.load(open('.max/connectors.json'))['$name']['executable'])")"
+    case "$executable" in
+        */.max/connectors/$name-*/bin/$name-connector) ;;
+        *) echo "$name runs $executable, not a copy of its own" >&2; exit 1 ;;
+    esac
+done
+"$max" connect world --config greeting=Hello
+"$max" sync world
+"$max" sync hello
+[ "$("$max" count world WorldGreeting)" = "4" ] || { echo "world did not sync its greetings" >&2; exit 1; }
 echo "connector-new: ok"

@@ -6,6 +6,11 @@ import MaxCredentials
 /// What `max install` does for the project's `connectors` table: clones `git+` sources, builds
 /// Swift packages (`swift build -c release`) into `.max/connectors/`, and pins what it built in
 /// `.max/connectors.json` (source, git revision, version, executable), which is what runs.
+///
+/// Every package builds in one folder, `.max/connectors/swift-build`: connector packages share
+/// Max's SDK and its dependencies, so only the first build compiles them (minutes) and the next
+/// package takes seconds. Each built program is then copied to its connector's own folder
+/// (`.max/connectors/<name>-<key>/bin/`), where the next package's build cannot replace it.
 public struct ConnectorInstaller: Sendable {
     /// The project.
     public let project: Project
@@ -104,14 +109,48 @@ public struct ConnectorInstaller: Sendable {
                 .connectorBuildFailed, "\(package.path) has no Package.swift",
                 hint: "a file: source is an executable, or a folder with a Swift package", context: ["connector": name])
         }
-        let scratch = try cacheFolder(name, source: source).appendingPathComponent("build", isDirectory: true)
+        let scratch = try project.runtimeFileURL("connectors").appendingPathComponent("swift-build", isDirectory: true)
         let product = try await executableProduct(of: package, name: name)
         let common = ["--package-path", package.path, "--scratch-path", scratch.path, "-c", "release"]
+        // The build folder is shared, and SwiftPM's cached build plan is the last package's: without
+        // --disable-build-manifest-caching it can answer "No target named '<product>…'" for the
+        // next. Planning again takes a second; what was compiled is still reused.
         _ = try await Self.run(
-            ["swift", "build", "--product", product] + common, name: name, what: "swift build", echo: true)
+            ["swift", "build", "--product", product, "--disable-build-manifest-caching"] + common, name: name,
+            what: "swift build", echo: true)
         let bin = try await Self.run(["swift", "build", "--show-bin-path"] + common, name: name, what: "swift build")
-        return URL(fileURLWithPath: bin.trimmingCharacters(in: .whitespacesAndNewlines))
+        let built = URL(fileURLWithPath: bin.trimmingCharacters(in: .whitespacesAndNewlines))
             .appendingPathComponent(product)
+        let kept = try cacheFolder(name, source: source).appendingPathComponent("bin", isDirectory: true)
+            .appendingPathComponent(product)
+        try Self.replace(kept, withCopyOf: built, name: name)
+        // Max before the shared build folder built each package in `<name>-<key>/build`, about 600 MB
+        // each; nothing is pinned there once the copy is kept.
+        try? FileManager.default.removeItem(
+            at: try cacheFolder(name, source: source).appendingPathComponent("build", isDirectory: true))
+        return kept
+    }
+
+    /// Copies `source` over `destination` in one step: the copy is made beside it and renamed over
+    /// it, so a connector process running the old program keeps it and a new one starts the new.
+    static func replace(_ destination: URL, withCopyOf source: URL, name: String) throws {
+        let folder = destination.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(destination.lastPathComponent).\(getpid()).tmp")
+        func failure(_ reason: String) -> MaxError {
+            try? FileManager.default.removeItem(at: temporary)
+            return MaxError(
+                .connectorBuildFailed, "could not keep the built \(name) connector at \(destination.path): \(reason)",
+                hint: "check the permissions and free space of .max/connectors, then run max install again",
+                context: ["connector": name])
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(at: temporary)
+            try FileManager.default.copyItem(at: source, to: temporary)
+        } catch {
+            throw failure(error.localizedDescription)
+        }
+        guard rename(temporary.path, destination.path) == 0 else { throw failure(String(cString: strerror(errno))) }
     }
 
     /// The package's executable product: the only one, or the one named `<name>-connector`.
