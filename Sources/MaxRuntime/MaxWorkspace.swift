@@ -142,6 +142,7 @@ public struct MaxWorkspace: Sendable {
         var settings: ConnectorProcess.Settings
         switch sources[name] {
         case .executable(let url)?:
+            try Self.requireRunnable(url, connector: name, source: file.otherKeys["connectors"]?[name]?.stringValue)
             settings = ConnectorProcess.Settings(command: [url.path])
         case .package?, .git?:
             let text = file.otherKeys["connectors"]?[name]?.stringValue ?? ""
@@ -164,6 +165,27 @@ public struct MaxWorkspace: Sendable {
             module.logger = try? project.logger(for: installation, label: "max.connector")
         }
         return module
+    }
+
+    /// Refuses a `file:` program that is not there or cannot be run, before starting it would fail
+    /// with the shell's exit status.
+    ///
+    /// - Throws: `connector.not_found` for a missing file; `connector.not_runnable` for one that is
+    ///   not executable.
+    static func requireRunnable(_ url: URL, connector name: String, source: String?) throws {
+        let written = source ?? "file:\(url.path)"
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw MaxError(
+                .connectorNotFound, "the \(name) connector's program \(url.path) does not exist (\(written))",
+                hint: "fix connectors.\(name) in max.json; a relative path starts from the project folder",
+                context: ["connector": name])
+        }
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw MaxError(
+                .connectorNotRunnable, "the \(name) connector's program \(url.path) is not executable",
+                hint: "make it executable (chmod +x \(url.path)); a script also needs a #! line",
+                context: ["connector": name])
+        }
     }
 
     /// The connectors of the project's `connectors` table, each with its source as written and

@@ -148,6 +148,50 @@ struct SubprocessConnectorTests {
         try CanaryScan.expectNoSecret([acme.apiKey], in: outOfProcess.url, outputs: [created])
     }
 
+    @Test func aMissingOrUnrunnableProgramOrAMissingTagSaysWhatToFix() async throws {
+        let folder = try TemporaryDirectory(prefix: "sources")
+        _ = try await runMax(["init", folder.url.path])
+        try Data("not a program\n".utf8).write(to: folder.file("plain.txt"))
+        let repository = folder.file("repository")
+        try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
+        try GitConnectorTests.git(repository, ["init", "--quiet"])
+        try Data("# empty\n".utf8).write(to: repository.appendingPathComponent("README.md"))
+        try GitConnectorTests.git(repository, ["add", "."])
+        try GitConnectorTests.git(repository, ["commit", "--quiet", "-m", "first"])
+        try editProjectFile(in: folder.url) { file in
+            file["connectors"] = ["missing": "file:./bin/missing", "plain": "file:./plain.txt"]
+        }
+
+        let missing = try await runMax(["-C", folder.url.path, "connect", "missing"])
+        #expect(missing.status == 4, "\(missing.output)")
+        #expect(
+            missing.stderr.contains(
+                "error[connector.not_found]: the missing connector's program \(folder.file("bin/missing").path) does not exist (file:./bin/missing)"
+            ), "\(missing.stderr)")
+        #expect(missing.stderr.contains("hint: fix connectors.missing in max.json"))
+        let plain = try await runMax(["-C", folder.url.path, "connect", "plain"])
+        #expect(plain.status == 2, "\(plain.output)")
+        #expect(plain.stderr.contains("error[connector.not_runnable]"), "\(plain.stderr)")
+        #expect(plain.stderr.contains("hint: make it executable (chmod +x "))
+        let listed = try await runMax(["-C", folder.url.path, "connectors", "-o", "json"])
+        let codes = try JSONValue(parsing: listed.stdout).arrayValue?.compactMap { $0["error"]?["code"]?.stringValue }
+        #expect(codes?.sorted() == ["connector.not_found", "connector.not_runnable"], "\(listed.stdout)")
+
+        // A tag the repository lacks fails max install every time: the clone whose checkout failed
+        // is not kept to be built from its default branch on the next try.
+        try editProjectFile(in: folder.url) { file in
+            file["connectors"] = ["tagged": .string("git+file://\(repository.path)#v9")]
+        }
+        for attempt in 1...2 {
+            let install = try await runMax(["-C", folder.url.path, "install"])
+            #expect(install.status == 1, "attempt \(attempt): \(install.output)")
+            #expect(
+                install.stderr.contains("error[connector.build_failed]: git checkout failed for the tagged connector"),
+                "attempt \(attempt): \(install.stderr)")
+            #expect(install.stderr.contains("has the tag or branch 'v9'"), "attempt \(attempt): \(install.stderr)")
+        }
+    }
+
     @Test func aPackageMustBeBuiltAndABadSourceSaysWhy() async throws {
         let folder = try TemporaryDirectory(prefix: "packages")
         _ = try await runMax(["init", folder.url.path])

@@ -91,13 +91,23 @@ public struct ConnectorInstaller: Sendable {
         let folder = try cacheFolder(name, source: source).appendingPathComponent("source", isDirectory: true)
         if !FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) {
             progress("cloning \(url)\(reference.map { " at \($0)" } ?? "")")
+            // Cloned and checked out beside the folder, then renamed into place: a clone whose
+            // checkout failed must not be taken for the source next time.
+            let staging = folder.deletingLastPathComponent().appendingPathComponent("source.\(getpid()).tmp")
             try FileManager.default.createDirectory(
                 at: folder.deletingLastPathComponent(), withIntermediateDirectories: true)
-            _ = try await Self.run(["git", "clone", "--quiet", url, folder.path], name: name, what: "git clone")
+            try? FileManager.default.removeItem(at: staging)
+            defer { try? FileManager.default.removeItem(at: staging) }
+            _ = try await Self.run(
+                ["git", "clone", "--quiet", url, staging.path], name: name, what: "git clone",
+                hint: "check the URL and that this machine can reach it, then run max install again")
             if let reference {
                 _ = try await Self.run(
-                    ["git", "-C", folder.path, "checkout", "--quiet", reference], name: name, what: "git checkout")
+                    ["git", "-C", staging.path, "checkout", "--quiet", reference], name: name, what: "git checkout",
+                    hint: "check that \(url) has the tag or branch '\(reference)', then run max install again")
             }
+            try? FileManager.default.removeItem(at: folder)
+            try FileManager.default.moveItem(at: staging, to: folder)
         }
         let revision = try await Self.run(["git", "-C", folder.path, "rev-parse", "HEAD"], name: name, what: "git")
         return (folder, revision.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -173,7 +183,10 @@ public struct ConnectorInstaller: Sendable {
     /// as it comes (a build's progress).
     ///
     /// - Throws: `connector.build_failed` with the end of its output when it fails.
-    static func run(_ command: [String], name: String, what: String, echo: Bool = false) async throws -> String {
+    static func run(
+        _ command: [String], name: String, what: String, echo: Bool = false,
+        hint: String = "fix the package, then run max install again"
+    ) async throws -> String {
         let finished: ProgramRun
         var progress: (@Sendable (Data) -> Void)?
         if echo { progress = { @Sendable chunk in FileHandle.standardError.write(chunk) } }
@@ -182,15 +195,23 @@ public struct ConnectorInstaller: Sendable {
         } catch {
             throw MaxError(
                 .connectorBuildFailed, "could not run \(command[0]): \(error.localizedDescription)",
+                hint: "install \(command[0]) and put it on PATH, then run max install again",
                 context: ["connector": name])
         }
         let text = String(decoding: finished.output, as: UTF8.self)
+        // Programs run through /usr/bin/env, which exits 127 when it finds none by that name.
+        if finished.status == 127, text.contains("No such file or directory") {
+            throw MaxError(
+                .connectorBuildFailed, "\(what) failed for the \(name) connector: \(command[0]) is not on PATH",
+                hint: "install \(command[0]) and put it on PATH, then run max install again",
+                context: ["connector": name])
+        }
         guard finished.status == 0 else {
             throw MaxError(
                 .connectorBuildFailed,
                 "\(what) failed for the \(name) connector: "
                     + text.split(separator: "\n").suffix(5).joined(separator: " / "),
-                hint: "fix the package, then run max install again", context: ["connector": name])
+                hint: hint, context: ["connector": name])
         }
         return text
     }
@@ -234,4 +255,7 @@ extension MaxError.Code {
     public static let connectorBuildFailed = Self(domain: "connector", name: "build_failed", category: .permanent)
     /// A connector that must be built has not been.
     public static let connectorNotInstalled = Self(domain: "connector", name: "not_installed", category: .notFound)
+    /// A `file:` connector program exists but cannot be run (it is not executable).
+    public static let connectorNotRunnable = Self(
+        domain: "connector", name: "not_runnable", category: .validationError)
 }
