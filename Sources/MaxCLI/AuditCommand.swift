@@ -8,10 +8,10 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "Show the audit events of operation calls and syncs, newest first.",
         discussion: """
-            Every operation call (whatever its outcome: succeeded, replayed, invalid_input,
-            conflict, timeout, failed, enqueued, canceled) and every sync run leaves an event: ids,
-            caller, installation, operation, mode, outcome, duration, the source's last HTTP status,
-            retries, the error code. Never an input, an output or a secret. Filter with the search
+            Every operation call (whatever its outcome: succeeded, replayed, invalid_input, \
+            conflict, timeout, failed, enqueued, canceled) and every sync run leaves an event: ids, \
+            caller, installation, operation, mode, outcome, duration, the source's last HTTP status, \
+            retries, the error code. Never an input, an output or a secret. Filter with the search \
             language:
               max audit acme -f 'outcome != "succeeded" AND durationMs > 500'
               max audit -f 'operation = "createTask"' -o ndjson

@@ -17,24 +17,26 @@ struct ConnectCommand: AsyncParsableCommand {
         commandName: "connect",
         abstract: "Connect a connector: run its onboarding, store its secrets, and record the installation.",
         discussion: """
-            On a terminal, Max asks for each value (secrets without echo). Otherwise (or with
+            On a terminal, Max asks for each value (secrets without echo). Otherwise (or with \
             --no-input) every value comes from flags:
               max connect acme --config baseURL=https://acme.example.com \\
                 --credential api_token=env:ACME_TOKEN --config workspaceId=ws_…
             A secret is never accepted as a literal: use env:VAR, file:PATH, or - (standard input).
 
-            With --config auth=oauth, Acme signs Max in with OAuth 2.0: Max prints one line
-            "authorize: <URL>" on stderr (and opens it in the browser on a desktop terminal),
+            With --config auth=oauth, Acme signs Max in with OAuth 2.0: Max prints one line \
+            "authorize: <URL>" on stderr (and opens it in the browser on a desktop terminal), \
             then waits up to 5 minutes for the approval to come back to a port on 127.0.0.1.
 
-            max connect <installation> --reauth enters an existing installation's credentials
-            again (a new token, a new OAuth approval): only the steps that ask for secrets run,
+            max connect <installation> --reauth enters an existing installation's credentials \
+            again (a new token, a new OAuth approval): only the steps that ask for secrets run, \
             and its id, config and synced data stay. Ctrl-C at any step exits 130 and saves nothing.
 
-            max connect acme --remote http://node:8080 --name acme-a --credential token=env:NODE_TOKEN
-            records the installation "acme" of another Max node ("max serve" there) as acme-a here:
-            ls, search and count then ask that node. An env: token stays a reference in max.json;
-            any other source is stored sealed.
+            --remote <url> records an installation of another Max node ("max serve" there) under a \
+            name of this project: ls, search and count then ask that node. An env: token stays a \
+            reference in max.json; any other source is stored sealed. The installation "acme" of \
+            the node at http://node:8080, as acme-a here:
+              max connect acme --remote http://node:8080 --name acme-a \\
+                --credential token=env:NODE_TOKEN
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions

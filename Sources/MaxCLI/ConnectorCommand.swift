@@ -9,9 +9,9 @@ struct ConnectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connector", abstract: "Run connectors as programs of their own.",
         discussion: """
-            A connector can run out of process, speaking the connector protocol (JSON-RPC 2.0, one
-            message per line, over its standard input and output; see docs/connector-protocol.md).
-            An installation with "provider": "subprocess" in max.json runs its built-in connector
+            A connector can run out of process, speaking the connector protocol (JSON-RPC 2.0, one \
+            message per line, over its standard input and output; see docs/connector-protocol.md). \
+            An installation with "provider": "subprocess" in max.json runs its built-in connector \
             that way, through "max connector host".
             """,
         subcommands: [New.self, Host.self])
@@ -21,14 +21,14 @@ struct ConnectorCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "new", abstract: "Make a Swift package for a new connector that runs out of process.",
             discussion: """
-                Writes a package (Package.swift, the connector with a schema, an onboarding step,
-                a collection loader and an operation, an executable that serves it with
-                ConnectorHost.run, a passing test, a README) into <dir>/<name> (default
-                ./connectors/<name> of the project), and adds "<name>": "file:…" to max.json's
-                connectors table. Then: max install (builds it), max connect <name>,
+                Writes a package (Package.swift, the connector with a schema, an onboarding step, \
+                a collection loader and an operation, an executable that serves it with \
+                ConnectorHost.run, a passing test, a README) into <dir>/<name> (default \
+                ./connectors/<name> of the project), and adds "<name>": "file:…" to max.json's \
+                connectors table. Then: max install (builds it), max connect <name>, \
                 max sync <name>.
 
-                The package depends on Max's MaxConnector library by path: the source tree this
+                The package depends on Max's MaxConnector library by path: the source tree this \
                 max was built from, or --max-package.
                 """)
 

@@ -17,9 +17,9 @@ struct CredentialsCommand: AsyncParsableCommand {
             commandName: "ls",
             abstract: "List an installation's credential keys, where each comes from, and when it was set.",
             discussion: """
-                Reads the sealed credential file without opening it: no master key is needed, and no
-                value is ever shown. SOURCE is "stored" (sealed in .max/) or the environment
-                variable max.json references ("credentials": {"api_token": "env:ACME_TOKEN"}),
+                Reads the sealed credential file without opening it: no master key is needed, and no \
+                value is ever shown. SOURCE is "stored" (sealed in .max/) or the environment \
+                variable max.json references ("credentials": {"api_token": "env:ACME_TOKEN"}), \
                 read each time the credential is used and never stored.
                 """)
 
@@ -64,12 +64,12 @@ struct CredentialsCommand: AsyncParsableCommand {
             commandName: "rotate-key",
             abstract: "Seal this project's credentials under a new master key.",
             discussion: """
-                Makes a new master key in the key file (~/.config/max/master.key, or $MAX_CONFIG_HOME),
-                keeping the old ones in it so every sealed credential stays readable, then seals each
-                installation of this project under the new key, one file at a time (interrupted, run it
-                again). Other projects that share the key file are sealed under the new key the next
-                time they are used.
-                With MAX_MASTER_KEY set, Max cannot change the key: set MAX_MASTER_KEY to a new key and
+                Makes a new master key in the key file (~/.config/max/master.key, or $MAX_CONFIG_HOME), \
+                keeping the old ones in it so every sealed credential stays readable, then seals each \
+                installation of this project under the new key, one file at a time (interrupted, run it \
+                again). Other projects that share the key file are sealed under the new key the next \
+                time they are used. \
+                With MAX_MASTER_KEY set, Max cannot change the key: set MAX_MASTER_KEY to a new key and \
                 MAX_MASTER_KEY_PREVIOUS to the old one, and this re-seals under the new one.
                 """)
 

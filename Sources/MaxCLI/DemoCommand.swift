@@ -12,8 +12,8 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "The guided end-to-end run: a sample Acme server, a project, a sync, and some queries.",
         discussion: """
-            Starts Acme (the sample SaaS) on a free loopback port, creates a project (in a temporary
-            folder, or --dir), connects it without prompts, syncs with progress, runs example
+            Starts Acme (the sample SaaS) on a free loopback port, creates a project (in a temporary \
+            folder, or --dir), connects it without prompts, syncs with progress, runs example \
             searches and a count, then stops the server. The project is kept so you can query it.
             """)
 

@@ -6,8 +6,8 @@ struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Make a folder a Max project: max.json, .max/, and a .gitignore entry.",
         discussion: """
-            .max/ is created private to you (mode 0700): it will hold credentials and synced data.
-            With --force inside an existing project, max.json is checked (never rewritten) and
+            .max/ is created private to you (mode 0700): it will hold credentials and synced data. \
+            With --force inside an existing project, max.json is checked (never rewritten) and \
             whatever is missing is created; installations are kept.
             """)
 

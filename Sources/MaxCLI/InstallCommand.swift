@@ -8,20 +8,22 @@ struct InstallCommand: AsyncParsableCommand {
         commandName: "install",
         abstract: "Rebuild .max/ from max.json and report which installations lack credentials.",
         discussion: """
-            First it installs the connectors of max.json's "connectors" table that need building:
-            a git+<url>#<tag> source is cloned, a Swift package (a file: folder with a
-            Package.swift) is built with swift build -c release into .max/connectors/, and what
-            was built is pinned in .max/connectors.json (source, git revision, version,
-            executable). An executable file: source needs nothing.
+            First it installs the connectors of max.json's "connectors" table that need building: \
+            a git+<url>#<tag> source is cloned, a Swift package (a file: folder with a \
+            Package.swift) is built with swift build -c release in .max/connectors/swift-build, \
+            one build folder for all of them (the first package compiles Max's SDK and its \
+            dependencies, minutes on two cores; the next only itself), a copy of each program is \
+            kept in its connector's folder, and pinned in .max/connectors.json (source, git \
+            revision, version, executable). An executable file: source needs nothing.
 
-            On a fresh clone (max.json only), creates .max/ and each installation's private
-            folder, then checks each installation: its connector is known, and every credential
-            it needs is stored (sealed in .max/) or, when max.json references it
-            ("credentials": {"api_token": "env:ACME_TOKEN"}), its variable is set. For each
-            missing credential it prints the command that fixes it. Nothing is ever deleted:
+            On a fresh clone (max.json only), creates .max/ and each installation's private \
+            folder, then checks each installation: its connector is known, and every credential \
+            it needs is stored (sealed in .max/) or, when max.json references it \
+            ("credentials": {"api_token": "env:ACME_TOKEN"}), its variable is set. For each \
+            missing credential it prints the command that fixes it. Nothing is ever deleted: \
             running it again changes nothing.
 
-            Exit codes: 0 when every installation is ready, 3 when some lack credentials, else
+            Exit codes: 0 when every installation is ready, 3 when some lack credentials, else \
             the exit code of the error found.
             """)
 

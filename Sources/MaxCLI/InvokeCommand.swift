@@ -9,21 +9,22 @@ struct InvokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoke", abstract: "Run an operation of an installation (see \"max ops\").",
         discussion: """
-            The input is checked against the operation's schema first: an invalid one is refused
-            (exit 2) naming each path, and nothing is sent. A task or project the operation returns
+            The input is checked against the operation's schema first: an invalid one is refused \
+            (exit 2) naming each path, and nothing is sent. A task or project the operation returns \
             is written to the local store at once, so "max search" sees it.
 
-            --idempotency-key K makes a mutating call safe to repeat: the same key with the same
-            input returns the first result without calling the source again (even from another
-            process, which waits while the first runs); with another input it is refused as
-            operation.conflict (exit 2). Keys live 24 hours ("idempotency": {"ttlSeconds": N} in
+            --idempotency-key K makes a mutating call safe to repeat: the same key with the same \
+            input returns the first result without calling the source again (even from another \
+            process, which waits while the first runs); with another input it is refused as \
+            operation.conflict (exit 2). Keys live 24 hours ("idempotency": {"ttlSeconds": N} in \
             the installation's entry of max.json changes it).
 
-            --async (and operations declared async) queue the call as a job and print its id; a
+            --async (and operations declared async) queue the call as a job and print its id; a \
             runner starts in the background. See "max jobs".
 
             Examples:
-              max invoke acme createTask --input '{"projectId": "prj_…", "title": "Ship it", "createdById": "usr_…"}'
+              max invoke acme createTask \\
+                --input '{"projectId": "prj_…", "title": "Ship", "createdById": "usr_…"}'
               max invoke acme deleteTask --input @delete.json --idempotency-key cleanup-42
               echo '{"id": "tsk_…"}' | max invoke acme deleteTask --input -
             """)

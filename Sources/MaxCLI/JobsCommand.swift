@@ -8,11 +8,11 @@ struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs", abstract: "List, inspect, cancel and retry async operation jobs.",
         discussion: """
-            A job is an operation call run in the background ("max invoke … --async", or an
-            operation declared async): pending → running → succeeded | failed | canceled. Jobs are
-            kept in .max/operations.db and survive restarts: a job whose runner died is run again by
-            the next runner. A failed attempt is retried with backoff up to the job's attempts;
-            then the job fails and joins the dead-letter list ("max jobs dead"), from which
+            A job is an operation call run in the background ("max invoke … --async", or an \
+            operation declared async): pending → running → succeeded | failed | canceled. Jobs are \
+            kept in .max/operations.db and survive restarts: a job whose runner died is run again by \
+            the next runner. A failed attempt is retried with backoff up to the job's attempts; \
+            then the job fails and joins the dead-letter list ("max jobs dead"), from which \
             "max jobs retry <id>" puts it back.
             """,
         subcommands: [List.self, Show.self, Cancel.self, Retry.self, Dead.self, Work.self],
@@ -147,8 +147,8 @@ struct JobsCommand: AsyncParsableCommand {
             commandName: "work",
             abstract: "Run the project's pending jobs in this process until none is left.",
             discussion: """
-                "max invoke --async" starts one in the background; run it yourself after a restart
-                to pick up jobs whose runner died. Only one runner works per project: a second
+                "max invoke --async" starts one in the background; run it yourself after a restart \
+                to pick up jobs whose runner died. Only one runner works per project: a second \
                 exits at once.
                 """)
         @OptionGroup(title: "Global Options") var global: GlobalOptions

@@ -9,12 +9,12 @@ struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls", abstract: "List installations: name, connector, status, last sync, entity count.",
         discussion: """
-            Reads each installation's local data only (no network). STATUS comes from the latest
-            sync: active (it completed), syncing (running now), interrupted (its process died; the
-            next "max sync" resumes it), degraded (tasks failed, or the source kept failing),
-            credential_expired (the source refused the credentials), cancelled, error, or never
-            synced. LAST SYNC is the end of the latest completed sync. An installation whose data
-            cannot be read is listed with status "error" and the reason, and the command exits with
+            Reads each installation's local data only (no network). STATUS comes from the latest \
+            sync: active (it completed), syncing (running now), interrupted (its process died; the \
+            next "max sync" resumes it), degraded (tasks failed, or the source kept failing), \
+            credential_expired (the source refused the credentials), cancelled, error, or never \
+            synced. LAST SYNC is the end of the latest completed sync. An installation whose data \
+            cannot be read is listed with status "error" and the reason, and the command exits with \
             that error's code (2 for an unsafe path, 1 for a damaged database; 1 when they differ).
             """)
 

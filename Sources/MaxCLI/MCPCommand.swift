@@ -6,10 +6,10 @@ struct MCPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp", abstract: "Serve the project to AI agents over the Model Context Protocol (stdio).",
         discussion: """
-            Speaks MCP on standard input and output (logs and errors go to standard error only).
-            The project is the working directory, or -C. Tools: max_ls, max_schema, max_search,
-            max_count, max_status, max_runs; max_sync only with --allow-sync; max_ops, max_invoke
-            and max_jobs only with --allow-operations. Each installation's schema is a resource
+            Speaks MCP on standard input and output (logs and errors go to standard error only). \
+            The project is the working directory, or -C. Tools: max_ls, max_schema, max_search, \
+            max_count, max_status, max_runs; max_sync only with --allow-sync; max_ops, max_invoke \
+            and max_jobs only with --allow-operations. Each installation's schema is a resource \
             (max://<installation>/schema).
 
             In an MCP client's configuration:

@@ -8,9 +8,9 @@ struct OpsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops", abstract: "List the operations an installation offers, with their input schemas.",
         discussion: """
-            Each operation: its id (what "max invoke" takes), whether it changes the source
-            (mutating, which takes --idempotency-key), how it runs (sync, or async as a job), its
-            time limit, and the input it accepts. -o json prints the full declarations: input and
+            Each operation: its id (what "max invoke" takes), whether it changes the source \
+            (mutating, which takes --idempotency-key), how it runs (sync, or async as a job), its \
+            time limit, and the input it accepts. -o json prints the full declarations: input and \
             output JSON Schemas, limits, redactions, the entity type it writes through to.
             """)
 

@@ -8,8 +8,8 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs", abstract: "Show an installation's sync history, newest first.",
         discussion: """
-            For each sync: when it started, its kind (full or incremental), status, duration,
-            entities written, requests sent to the source (retries included), retries, 429 answers,
+            For each sync: when it started, its kind (full or incremental), status, duration, \
+            entities written, requests sent to the source (retries included), retries, 429 answers, \
             failed tasks, and the error that stopped it, if any. Reads local data only.
             """)
 

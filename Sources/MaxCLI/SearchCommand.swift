@@ -11,8 +11,10 @@ struct SearchCommand: AsyncParsableCommand {
         abstract: "Query an installation's local data.",
         discussion: """
             Examples:
-              max search acme AcmeTask --filter 'status = "todo" AND priority IN ("high", "critical")'
-              max search acme AcmeTask --fields title,status --order-by updatedAt:desc --limit 20
+              max search acme AcmeTask \\
+                --filter 'status = "todo" AND priority IN ("high", "critical")'
+              max search acme AcmeTask --fields title,status --order-by updatedAt:desc \\
+                --limit 20
               max search acme AcmeTask --all -o ndjson | jq .title
             Filters: = != > >= < <= ~= (contains, any case), IN (…), IS [NOT] NULL, AND, OR, NOT, ( ).
             """)

@@ -8,25 +8,29 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the project as a JSON API (/v1/…) for other tools and Max nodes.",
         discussion: """
-            Binds 127.0.0.1 by default and prints one line {"url": "http://…"} on stdout when it
-            listens; logs (one structured line per request, with its id) go to stderr. Every request
-            needs a bearer token of this project ("max serve tokens create --scope read"): a
-            missing or unknown one is 401, one whose scope does not allow the request's action is
+            Binds 127.0.0.1 by default and prints one line {"url": "http://…"} on stdout when it \
+            listens; logs (one structured line per request, with its id) go to stderr. Every request \
+            needs a bearer token of this project ("max serve tokens create --scope read"): a \
+            missing or unknown one is 401, one whose scope does not allow the request's action is \
             403. Every answer carries X-Request-Id (the client's, when it sent a sane one).
 
             Scope read (connector.catalog.read, connector.operation.read):
-              GET /v1/installations, /v1/installations/<name>, /v1/installations/<name>/schema,
-              /v1/installations/<name>/operations, /v1/installations/<name>/runs,
-              /v1/installations/<name>/search?entityType=…&filter=…&fields=…&orderBy=…&limit=…&cursor=…,
-              /v1/installations/<name>/count?entityType=…&filter=…,
-              /v1/jobs?installation=…&state=…, /v1/jobs/<id>, /metrics (Prometheus text)
-              POST /mcp: the MCP tools (Streamable HTTP, stateless JSON answers), only those
-              whose action the token's scope holds
+              GET  /v1/installations, /v1/installations/<name>
+              GET  /v1/installations/<name>/schema, …/operations, …/runs
+              GET  /v1/installations/<name>/search?entityType=…&filter=…&fields=…
+                     &orderBy=…&limit=…&cursor=…
+              GET  /v1/installations/<name>/count?entityType=…&filter=…
+              GET  /v1/jobs?installation=…&state=…, /v1/jobs/<id>
+              GET  /metrics (Prometheus text)
+              POST /mcp: the MCP tools (Streamable HTTP, stateless JSON answers),
+                     only those whose action the token's scope holds
             Scope operate (adds connector.operation.invoke, connector.instance.manage):
               POST /v1/installations/<name>/sync[?full=true]
-              POST /v1/installations/<name>/operations/<operation>[?async=true] with the input as
-              the JSON body and an optional Idempotency-Key header (202 and Location for a job)
-            Webhook deliveries (POST /v1/webhooks/<name>) are checked by their signature instead.
+              POST /v1/installations/<name>/operations/<operation>[?async=true]
+                     the input as the JSON body, an optional Idempotency-Key header
+                     (202 and a Location header for a job)
+            Webhook deliveries (POST /v1/webhooks/<name>) are checked by their \
+            signature instead.
 
             SIGTERM or Ctrl-C shuts it down gracefully.
             """,

@@ -9,13 +9,13 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Check the health of the project's installations (or one).",
         discussion: """
-            Asks each installation's source whether it is reachable and accepts the credentials, all
-            at once, each within --timeout seconds, and shows beside it what its stored syncs say
-            (SYNC as in "max ls", the last completed sync, the last error). STATUS is healthy,
-            degraded, unhealthy, or credential_expired (the source refuses the credentials: the
-            reason says so, with the "max connect <name> --reauth" that fixes it). Exits 1 if any is not healthy; an installation
-            that cannot be checked at all (an unknown connector, unreadable credentials) gets a row
-            with status "error" and the reason, and the exit code of that error when it is the only
+            Asks each installation's source whether it is reachable and accepts the credentials, all \
+            at once, each within --timeout seconds, and shows beside it what its stored syncs say \
+            (SYNC as in "max ls", the last completed sync, the last error). STATUS is healthy, \
+            degraded, unhealthy, or credential_expired (the source refuses the credentials: the \
+            reason says so, with the "max connect <name> --reauth" that fixes it). Exits 1 if any is not healthy; an installation \
+            that cannot be checked at all (an unknown connector, unreadable credentials) gets a row \
+            with status "error" and the reason, and the exit code of that error when it is the only \
             kind of failure.
             """)
 

@@ -13,17 +13,17 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Sync an installation's data into local storage.",
         discussion: """
-            The first sync reads everything. After it, when the connector reports changes (Acme
-            does), "max sync" applies only what changed since, deletions included; --full reads
-            everything again. An unfinished full sync (interrupted, killed, or ended with failed
-            tasks) is resumed by the next "max sync", retrying its failed tasks; --restart discards
-            it instead. Only one
-            process syncs an installation at a time; searches and counts work during a sync.
-            Transient failures (timeouts, 5xx, 429) are retried with backoff, honouring Retry-After;
-            the installation's "retry" and "rateLimit" in max.json tune that.
-            Ctrl-C (or SIGTERM) stops claiming tasks, records the run as cancelled, and exits 130.
-            Exits 3 when some tasks failed.
-            With --progress ndjson, stderr gets one JSON object per event, ending with a "finished"
+            The first sync reads everything. After it, when the connector reports changes (Acme \
+            does), "max sync" applies only what changed since, deletions included; --full reads \
+            everything again. An unfinished full sync (interrupted, killed, or ended with failed \
+            tasks) is resumed by the next "max sync", retrying its failed tasks; --restart discards \
+            it instead. Only one \
+            process syncs an installation at a time; searches and counts work during a sync. \
+            Transient failures (timeouts, 5xx, 429) are retried with backoff, honouring Retry-After; \
+            the installation's "retry" and "rateLimit" in max.json tune that. \
+            Ctrl-C (or SIGTERM) stops claiming tasks, records the run as cancelled, and exits 130. \
+            Exits 3 when some tasks failed. \
+            With --progress ndjson, stderr gets one JSON object per event, ending with a "finished" \
             event (or "failed" when the sync could not run, "cancelled" when interrupted).
             """)
 

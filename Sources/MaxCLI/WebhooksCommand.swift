@@ -13,10 +13,10 @@ struct WebhooksCommand: AsyncParsableCommand {
             commandName: "register",
             abstract: "Register this project's max serve as a webhook of an installation's source.",
             discussion: """
-                Runs the connector's registerWebhook operation with --url (the URL the source can
-                reach: <max serve URL>/v1/webhooks/<installation>) and keeps the signing secret the
-                source returns among the installation's credentials, never shown. "max serve" then
-                accepts signed deliveries there (a timestamp within 5 minutes, each id once) and
+                Runs the connector's registerWebhook operation with --url (the URL the source can \
+                reach: <max serve URL>/v1/webhooks/<installation>) and keeps the signing secret the \
+                source returns among the installation's credentials, never shown. "max serve" then \
+                accepts signed deliveries there (a timestamp within 5 minutes, each id once) and \
                 syncs the installation's changes.
                 """)
 
