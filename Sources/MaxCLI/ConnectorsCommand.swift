@@ -35,9 +35,12 @@ struct ConnectorsCommand: AsyncParsableCommand {
                         "source": .string(row.source),
                     ])
                 case .failure(let error):
+                    var described: [String: JSONValue] = [
+                        "code": .string(error.code.description), "message": .string(error.message),
+                    ]
+                    if let hint = error.hint { described["hint"] = .string(hint) }
                     items.append([
-                        "name": .string(row.name), "source": .string(row.source),
-                        "error": ["code": .string(error.code.description), "message": .string(error.message)],
+                        "name": .string(row.name), "source": .string(row.source), "error": .object(described),
                     ])
                 }
             }
@@ -56,9 +59,16 @@ struct ConnectorsCommand: AsyncParsableCommand {
                     let text = { (key: String) in item[key]?.stringValue ?? "-" }
                     return [
                         text("name"), text("displayName"), text("version"), text("source"),
-                        item["error"]?["message"]?.stringValue.map { "error: \($0)" } ?? text("description"),
+                        item["error"] == nil ? text("description") : "cannot run: see below",
                     ]
                 })
+            // The table cuts long cells: each connector that cannot run gets its whole reason.
+            for item in items {
+                guard let error = item["error"], let name = item["name"]?.stringValue else { continue }
+                Terminal.out(
+                    "\(name): error[\(error["code"]?.stringValue ?? "")]: \(error["message"]?.stringValue ?? "")")
+                if let hint = error["hint"]?.stringValue { Terminal.out("  hint: \(hint)") }
+            }
         }
     }
 }

@@ -86,6 +86,14 @@ struct StatusCommand: AsyncParsableCommand {
                             .compactMap { $0 }.joined(separator: "; "),
                     ]
                 })
+            // The table cuts long cells: each installation that is not healthy gets its whole reason.
+            for (row, _) in results where row["status"]?.stringValue != HealthStatus.healthy.name {
+                guard let name = row["name"]?.stringValue,
+                    let reason = row["reason"]?.stringValue ?? row["lastError"]?.stringValue
+                else { continue }
+                Terminal.out("\(name): \(reason)")
+                if let hint = row["hint"]?.stringValue { Terminal.out("  hint: \(hint)") }
+            }
         }
         let errors = results.compactMap(\.1)
         let unhealthy = results.contains { $0.1 == nil && $0.0["status"]?.stringValue != HealthStatus.healthy.name }

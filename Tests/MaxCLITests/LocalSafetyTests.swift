@@ -191,6 +191,8 @@ struct LocalSafetyTests {
         #expect(status.status == 4, "\(status.output)")
         #expect(status.stdout.contains("acme") && status.stdout.contains("healthy"), "\(status.stdout)")
         #expect(status.stdout.contains("ghost") && status.stdout.contains("error"), "\(status.stdout)")
+        // Below the table, whose cells may be cut, the whole reason.
+        #expect(status.stdout.contains("\nghost: there is no connector named 'nope'"), "\(status.stdout)")
     }
 
     @Test(arguments: [

@@ -176,6 +176,14 @@ struct SubprocessConnectorTests {
         let listed = try await runMax(["-C", folder.url.path, "connectors", "-o", "json"])
         let codes = try JSONValue(parsing: listed.stdout).arrayValue?.compactMap { $0["error"]?["code"]?.stringValue }
         #expect(codes?.sorted() == ["connector.not_found", "connector.not_runnable"], "\(listed.stdout)")
+        // As text, the table cuts long cells, so each reason follows it whole, with its hint.
+        let table = try await runMax(["-C", folder.url.path, "connectors"])
+        #expect(table.status == 0, "\(table.output)")
+        #expect(
+            table.stdout.contains(
+                "missing: error[connector.not_found]: the missing connector's program \(folder.file("bin/missing").path) does not exist (file:./bin/missing)\n  hint: fix connectors.missing in max.json"
+            ), "\(table.stdout)")
+        #expect(table.stdout.contains("plain: error[connector.not_runnable]:"), "\(table.stdout)")
 
         // A tag the repository lacks fails max install every time: the clone whose checkout failed
         // is not kept to be built from its default branch on the next try.
