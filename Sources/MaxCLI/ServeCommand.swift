@@ -25,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
               POST /mcp: the MCP tools (Streamable HTTP, stateless JSON answers),
                      only those whose action the token's scope holds
             Scope operate (adds connector.operation.invoke, connector.instance.manage):
-              POST /v1/installations/<name>/sync[?full=true]
+              POST /v1/installations/<name>/sync[?full=true|restart=true]
               POST /v1/installations/<name>/operations/<operation>[?async=true]
                      the input as the JSON body, an optional Idempotency-Key header
                      (202 and a Location header for a job)

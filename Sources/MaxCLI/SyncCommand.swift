@@ -56,10 +56,18 @@ struct SyncCommand: AsyncParsableCommand {
         let reporter = ProgressReporter(mode: mode, installation: installation)
         let summary: SyncSummary
         do {
-            summary = try await Self.runInterruptibly { [installation, concurrency, restart, full] in
-                try await MaxFacade(workspace: workspace).sync(
-                    installation, restart: restart, full: full, concurrency: concurrency, caller: InvokeCommand.caller,
-                    observer: reporter.handle)
+            if let remote = try await workspace.remote(installation) {
+                // The node runs the sync (resuming an unfinished one, as here) and answers when it
+                // ends; Ctrl-C here only stops waiting for it.
+                Terminal.err("Syncing \(installation) on the Max node at \(remote.url) …")
+                summary = try await MaxFacade(workspace: workspace).sync(
+                    installation, restart: restart, full: full, caller: InvokeCommand.caller)
+            } else {
+                summary = try await Self.runInterruptibly { [installation, concurrency, restart, full] in
+                    try await MaxFacade(workspace: workspace).sync(
+                        installation, restart: restart, full: full, concurrency: concurrency,
+                        caller: InvokeCommand.caller, observer: reporter.handle)
+                }
             }
         } catch is Interrupted {
             reporter.finish()

@@ -19,24 +19,39 @@ extension MaxFacade {
     ///   - caller: Who asked, for the audit log (`cli:<user>`, `serve:<token id>`, `mcp`).
     ///   - observer: Told of the sync's events (progress, retries, rate limits, breaker changes).
     /// - Returns: How it ended.
-    /// - Throws: `remote.unsupported` for a remote installation, `sync.already_running`, and the
-    ///   engine's errors.
+    /// A remote installation is synced by its node (`POST …/sync`, which needs a token of scope
+    /// `operate`); `observer` then hears nothing until it ends, and `concurrency` is the node's.
+    ///
+    /// - Throws: `sync.already_running`, the engine's errors, and a remote node's (`serve.forbidden`
+    ///   for a token that may only read).
     public func sync(
         _ name: String, restart: Bool = false, full: Bool = false, concurrency: Int = 8, caller: String,
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
-        try await workspace.sync(
+        if let remote = try await workspace.remote(name) {
+            let answer = try await remote.post(
+                "/sync", query: [("full", full ? "true" : nil), ("restart", restart ? "true" : nil)],
+                timeout: Self.remoteSyncTimeout)
+            return Self.summary(fromRemote: answer)
+        }
+        return try await workspace.sync(
             name, restart: restart, full: full, caller: caller, engine: SyncEngine(concurrency: concurrency),
             observer: observer)
     }
 
-    /// A sync's outcome: `run`, `status`, `kind`, `entities`, `tasksCompleted`, `tasksFailed`,
-    /// `durationMs`, and the first `errors` of failed tasks.
+    /// How long a remote node may take to answer a sync.
+    static let remoteSyncTimeout = Duration.seconds(3600)
+
+    /// A sync's outcome: `run`, `status`, `kind`, `entities`, `entitiesByType`, `tasksCompleted`,
+    /// `tasksFailed`, `durationMs`, and the first `errors` of failed tasks.
     public static func json(_ summary: SyncSummary) -> JSONValue {
+        var byType: [String: JSONValue] = [:]
+        for (type, count) in summary.entitiesWritten { byType[type.name] = .int(count) }
         var object: [String: JSONValue] = [
             "run": .string(summary.runID), "status": .string(summary.status), "kind": .string(summary.kind),
-            "entities": .int(summary.totalEntities), "tasksCompleted": .int(summary.tasksCompleted),
-            "tasksFailed": .int(summary.tasksFailed), "durationMs": .int(Int(summary.duration * 1000)),
+            "entities": .int(summary.totalEntities), "entitiesByType": .object(byType),
+            "tasksCompleted": .int(summary.tasksCompleted), "tasksFailed": .int(summary.tasksFailed),
+            "durationMs": .int(Int(summary.duration * 1000)),
         ]
         if !summary.errors.isEmpty {
             object["errors"] = .array(
@@ -45,6 +60,24 @@ extension MaxFacade {
                 })
         }
         return .object(object)
+    }
+
+    /// A summary from a node's answer to `POST …/sync` (``json(_:)-swift.type.method`` there).
+    static func summary(fromRemote answer: JSONValue) -> SyncSummary {
+        var counts: [EntityType: Int] = [:]
+        for (type, count) in answer["entitiesByType"]?.objectValue ?? [:] {
+            counts[EntityType(type)] = count.intValue ?? 0
+        }
+        let errors = (answer["errors"]?.arrayValue ?? []).map { error in
+            MaxError(
+                RemoteInstallation.code(error["code"]?.stringValue, category: .permanent),
+                error["message"]?.stringValue ?? "")
+        }
+        return SyncSummary(
+            runID: answer["run"]?.stringValue ?? "", status: answer["status"]?.stringValue ?? "completed",
+            kind: answer["kind"]?.stringValue ?? "full", entitiesWritten: counts,
+            tasksCompleted: answer["tasksCompleted"]?.intValue ?? 0, tasksFailed: answer["tasksFailed"]?.intValue ?? 0,
+            errors: errors, duration: Double(answer["durationMs"]?.intValue ?? 0) / 1000)
     }
 
     // MARK: Operations

@@ -284,8 +284,9 @@ public struct MaxWorkspace: Sendable {
         let record = try record(name)
         if record.remoteURL != nil {
             throw MaxError(
-                .remoteUnsupported, "\(name) is served by another Max node; it syncs and acts there",
-                hint: "run the command on that node, or search it from here", context: ["installation": name])
+                .remoteUnsupported, "\(name) is served by another Max node; its operations run there",
+                hint: "run the command on that node; from here you can sync, search and count it",
+                context: ["installation": name])
         }
         let module = try await module(for: record)
         var http = ConnectorHTTPClient.shared

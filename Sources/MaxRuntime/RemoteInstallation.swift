@@ -27,6 +27,24 @@ public struct RemoteInstallation: Sendable {
     /// - Throws: the node's error with its code (`search.invalid_filter`, `serve.unauthorized`…);
     ///   `http.*` when the node cannot be reached.
     public func get(_ path: String, query: [(String, String?)] = []) async throws -> JSONValue {
+        try await send(.get, path, query: query, through: http)
+    }
+
+    /// POSTs to `path` with `query` and no body, once: a POST that starts work (a sync) is not
+    /// repeated on a failure, and may take up to `timeout`.
+    ///
+    /// - Throws: as ``get(_:query:)``.
+    public func post(_ path: String, query: [(String, String?)] = [], timeout: Duration) async throws -> JSONValue {
+        var once = http
+        once.retryPolicy = .none
+        once.timeout = timeout
+        return try await send(.post, path, query: query, through: once)
+    }
+
+    private func send(
+        _ method: ConnectorHTTPClient.Method, _ path: String, query: [(String, String?)],
+        through http: ConnectorHTTPClient
+    ) async throws -> JSONValue {
         var components = URLComponents(string: url + path)
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
         if !items.isEmpty { components?.queryItems = items }
@@ -35,12 +53,10 @@ public struct RemoteInstallation: Sendable {
                 .invalidProjectFile, "'\(url)' is not a valid remote installation URL", context: ["url": url])
         }
         let response = try await http.send(
-            .init(.get, target, headers: [("Authorization", "Bearer \(token.revealed)")]))
+            .init(method, target, headers: [("Authorization", "Bearer \(token.revealed)")]))
         let body = (try? JSONValue(parsing: String(decoding: response.body, as: UTF8.self))) ?? .null
         guard response.isSuccess else {
             let remote = body["error"]
-            let code = remote?["code"]?.stringValue ?? "remote.failed"
-            let parts = code.split(separator: ".", maxSplits: 1).map(String.init)
             let category: MaxError.Category =
                 switch response.status {
                 case 400: .validationError
@@ -50,12 +66,18 @@ public struct RemoteInstallation: Sendable {
                 default: .permanent
                 }
             throw MaxError(
-                MaxError.Code(
-                    domain: parts.first ?? "remote", name: parts.count > 1 ? parts[1] : "failed", category: category),
+                Self.code(remote?["code"]?.stringValue, category: category),
                 "the Max node at \(url) answered: " + (remote?["message"]?.stringValue ?? "status \(response.status)"),
                 hint: remote?["hint"]?.stringValue, context: ["url": url, "status": String(response.status)])
         }
         return body
+    }
+
+    /// The code a node sent (`domain.name`), or `remote.failed`.
+    static func code(_ text: String?, category: MaxError.Category) -> MaxError.Code {
+        let parts = (text ?? "remote.failed").split(separator: ".", maxSplits: 1).map(String.init)
+        return MaxError.Code(
+            domain: parts.first ?? "remote", name: parts.count > 1 ? parts[1] : "failed", category: category)
     }
 }
 

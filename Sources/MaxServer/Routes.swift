@@ -106,9 +106,10 @@ struct Routes: Sendable {
         }
         router.post("v1/installations/:name/sync") { request, context in
             let name = try context.parameters.require("name")
+            let query = request.uri.queryParameters
             let summary = try await Self.sync(
-                name, full: request.uri.queryParameters["full"] == "true", caller: context.caller, facade: facade,
-                metrics: metrics)
+                name, full: query["full"] == "true", restart: query["restart"] == "true", caller: context.caller,
+                facade: facade, metrics: metrics)
             return JSONResponse.make(MaxFacade.json(summary))
         }
         router.get("v1/installations/:name/operations") { _, context in
@@ -189,12 +190,12 @@ struct Routes: Sendable {
     }
 
     /// Runs a sync for the server (an endpoint or a webhook), counted in the metrics.
-    static func sync(_ name: String, full: Bool, caller: String, facade: MaxFacade, metrics: ServerMetrics)
-        async throws -> SyncSummary
-    {
+    static func sync(
+        _ name: String, full: Bool, restart: Bool = false, caller: String, facade: MaxFacade, metrics: ServerMetrics
+    ) async throws -> SyncSummary {
         do {
             let summary = try await facade.sync(
-                name, full: full, caller: caller, observer: metrics.syncObserver(for: name))
+                name, restart: restart, full: full, caller: caller, observer: metrics.syncObserver(for: name))
             metrics.recordSync(installation: name, status: summary.status, entities: summary.totalEntities)
             return summary
         } catch {

@@ -40,4 +40,19 @@ public struct SyncSummary: Sendable {
 
     /// Every entity written.
     public var totalEntities: Int { entitiesWritten.values.reduce(0, +) }
+
+    /// A summary: the engine's, or a remote Max node's description of a sync that ran there.
+    public init(
+        runID: String, status: String, kind: String = "full", entitiesWritten: [EntityType: Int],
+        tasksCompleted: Int, tasksFailed: Int, errors: [MaxError], duration: TimeInterval
+    ) {
+        self.runID = runID
+        self.status = status
+        self.kind = kind
+        self.entitiesWritten = entitiesWritten
+        self.tasksCompleted = tasksCompleted
+        self.tasksFailed = tasksFailed
+        self.errors = errors
+        self.duration = duration
+    }
 }

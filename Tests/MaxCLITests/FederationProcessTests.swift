@@ -105,8 +105,32 @@ struct FederationProcessTests {
         let revoked = try await runMax(
             ["-C", nodeB.url.path, "count", "acme-a", "AcmeTask"], environment: ["T": "mxt_revoked"])
         #expect(revoked.stderr.contains("error[serve.unauthorized]"))
-        let sync = try await runMax(["-C", nodeB.url.path, "sync", "acme-a"], environment: environment)
-        #expect(sync.stderr.contains("error[remote.unsupported]"), "\(sync.stderr)")
+        // A sync runs on node A: refused to a read token, run for an operate one, in node A's history.
+        let readOnly = try await runMax(["-C", nodeB.url.path, "sync", "acme-a"], environment: environment)
+        #expect(readOnly.status == 1, "\(readOnly.output)")
+        #expect(readOnly.stderr.contains("error[serve.forbidden]"), "\(readOnly.stderr)")
+        #expect(readOnly.stderr.contains("connector.instance.manage"), "\(readOnly.stderr)")
+        let operate =
+            try await runMax(["-C", nodeA.url.path, "serve", "tokens", "create", "--scope", "operate"])
+            .stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let runsBefore =
+            try JSONValue(parsing: try await runMax(["-C", nodeA.url.path, "runs", "acme", "-o", "json"]).stdout)
+            .arrayValue?.count ?? 0
+        let synced = try await runMax(
+            ["-C", nodeB.url.path, "sync", "acme-a", "--full"], environment: ["T": operate])
+        #expect(synced.status == 0, "\(synced.output)")
+        #expect(synced.stderr.contains("Syncing acme-a on the Max node at \(base)/v1/installations/acme"))
+        let tasks = try #require(row?["entities"]?.intValue)
+        #expect(synced.stdout.contains("Synced acme-a in "), "\(synced.stdout)")
+        #expect(synced.stdout.contains("AcmeTask 120"), "\(synced.stdout)")
+        let runsAfter = try JSONValue(
+            parsing: try await runMax(["-C", nodeA.url.path, "runs", "acme", "-o", "json"]).stdout)
+        #expect(runsAfter.arrayValue?.count == runsBefore + 1)
+        #expect(runsAfter.arrayValue?.first?["kind"] == "full", "\(runsAfter)")
+        #expect(tasks > 0)
+        let operations = try await runMax(
+            ["-C", nodeB.url.path, "ops", "acme-a"], environment: ["T": operate])
+        #expect(operations.stderr.contains("error[remote.unsupported]"), "\(operations.stderr)")
         server.send(SIGTERM)
         _ = try await server.outcome()
     }
