@@ -45,26 +45,26 @@ struct InvokeCommand: AsyncParsableCommand {
     func run() async throws {
         let workspace = try global.workspace()
         let value = try Self.readInput(input)
+        let request = OperationInvoker.Request(
+            installation: installation, operation: operation, input: value, idempotencyKey: idempotencyKey,
+            async: runAsync)
+        if let remote = try await workspace.remote(installation) {
+            // The node runs it, validates it, keeps its idempotency key and audits it.
+            let answer = try await MaxFacade.invoke(request, on: remote)
+            guard let envelope = OperationEnvelope(json: answer) else {
+                let job = answer["id"]?.stringValue ?? "?"
+                if output == .json { Terminal.out(answer.prettyJSONText) } else { Terminal.out(job) }
+                Terminal.err("queued \(operation) of \(installation) on the Max node at \(remote.url) as \(job)")
+                return
+            }
+            report(envelope)
+            return
+        }
         let invoker = OperationInvoker(workspace: workspace, caller: Self.caller)
-        let outcome = try await invoker.invoke(
-            .init(
-                installation: installation, operation: operation, input: value, idempotencyKey: idempotencyKey,
-                async: runAsync))
+        let outcome = try await invoker.invoke(request)
         switch outcome {
         case .completed(let envelope):
-            if output == .json {
-                Terminal.out(envelope.json.prettyJSONText)
-            } else {
-                Terminal.out(envelope.data.prettyJSONText)
-                let replayed = envelope.metadata["replayed"] == true ? " (replayed from the idempotency key)" : ""
-                Terminal.err(
-                    "\(operation) of \(installation) done in \(envelope.metadata["durationMs"]?.intValue ?? 0) ms\(replayed)"
-                )
-                for warning in envelope.warnings { Terminal.err("warning: \(warning)") }
-                if !envelope.redactionsApplied.isEmpty {
-                    Terminal.err("redacted: " + envelope.redactionsApplied.joined(separator: ", "))
-                }
-            }
+            report(envelope)
         case .enqueued(let job):
             JobRunner.startInBackground(for: workspace.project)
             if output == .json {
@@ -73,6 +73,23 @@ struct InvokeCommand: AsyncParsableCommand {
                 Terminal.out(job.id)
                 Terminal.err("queued \(operation) of \(installation) as \(job.id); see \"max jobs show \(job.id)\"")
             }
+        }
+    }
+
+    /// Prints a completed call: its data on stdout (the whole envelope with `-o json`), how it went
+    /// on stderr.
+    private func report(_ envelope: OperationEnvelope) {
+        if output == .json {
+            Terminal.out(envelope.json.prettyJSONText)
+            return
+        }
+        Terminal.out(envelope.data.prettyJSONText)
+        let replayed = envelope.metadata["replayed"] == true ? " (replayed from the idempotency key)" : ""
+        Terminal.err(
+            "\(operation) of \(installation) done in \(envelope.metadata["durationMs"]?.intValue ?? 0) ms\(replayed)")
+        for warning in envelope.warnings { Terminal.err("warning: \(warning)") }
+        if !envelope.redactionsApplied.isEmpty {
+            Terminal.err("redacted: " + envelope.redactionsApplied.joined(separator: ", "))
         }
     }
 

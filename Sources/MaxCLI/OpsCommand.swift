@@ -24,21 +24,23 @@ struct OpsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.workspace()
-        let live = try await MaxFacade(workspace: workspace).operations(of: installation)
+        let described = try await MaxFacade(workspace: workspace).operationsJSON(of: installation)
         if output == .json {
-            Terminal.out(MaxFacade.json(operationsOf: live, installation: installation).prettyJSONText)
+            Terminal.out(described.prettyJSONText)
             return
         }
-        guard !live.operations.isEmpty else {
-            Terminal.err("\(installation) (\(live.info.name)) offers no operations")
+        let operations = described["operations"]?.arrayValue ?? []
+        guard !operations.isEmpty else {
+            Terminal.err("\(installation) (\(described["connector"]?.stringValue ?? "?")) offers no operations")
             return
         }
         Table.print(
             headers: ["OPERATION", "KIND", "MODE", "TIMEOUT", "INPUT"],
-            rows: live.operations.map { operation in
+            rows: operations.map { operation in
                 [
-                    operation.id, operation.mutating ? "mutating" : "read", operation.mode.rawValue,
-                    "\(operation.maxTimeout.components.seconds) s", Self.summary(operation.input.json),
+                    operation["id"]?.stringValue ?? "", operation["mutating"] == true ? "mutating" : "read",
+                    operation["mode"]?.stringValue ?? "", "\((operation["maxTimeoutMs"]?.intValue ?? 0) / 1000) s",
+                    Self.summary(operation["inputSchema"] ?? [:]),
                 ]
             })
         Terminal.err(

@@ -246,10 +246,12 @@ struct MaxTools: Sendable {
             ]
         ) { arguments in
             let name = arguments["installation"]?.stringValue ?? ""
-            let live = try await facade.operations(of: name)
+            let described = try await facade.operationsJSON(of: name)
             return (
-                MaxFacade.json(operationsOf: live, installation: name),
-                live.operations.map { "\($0.id): \($0.description)" }.joined(separator: "\n")
+                described,
+                (described["operations"]?.arrayValue ?? []).map { operation in
+                    "\(operation["id"]?.stringValue ?? ""): \(operation["description"]?.stringValue ?? "")"
+                }.joined(separator: "\n")
             )
         }
     }

@@ -89,6 +89,36 @@ extension MaxFacade {
         try await workspace.live(name)
     }
 
+    /// An installation's operations as ``json(operationsOf:installation:)`` prints them, from this
+    /// node or, for a remote installation, from its own (`GET …/operations`).
+    ///
+    /// - Throws: `installation.not_found`, what building it throws, and a remote node's errors.
+    public func operationsJSON(of name: String) async throws -> JSONValue {
+        if let remote = try await workspace.remote(name) {
+            var answer = try await remote.get("/operations")
+            if case .object(var object) = answer {
+                object["installation"] = .string(name)
+                answer = .object(object)
+            }
+            return answer
+        }
+        return Self.json(operationsOf: try await operations(of: name), installation: name)
+    }
+
+    /// Runs an operation of a remote installation on its node (`POST …/operations/<operation>`,
+    /// once, which needs a token of scope `operate`).
+    ///
+    /// - Returns: The node's answer: an envelope, or the job it queued there.
+    /// - Throws: the node's errors with their codes (`operation.invalid_input`, `serve.forbidden`…).
+    public static func invoke(
+        _ request: OperationInvoker.Request, on remote: RemoteInstallation, timeout: Duration = .seconds(600)
+    ) async throws -> JSONValue {
+        try await remote.post(
+            "/operations/" + (request.operation.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
+            query: [("async", request.async ? "true" : nil)], body: request.input,
+            headers: request.idempotencyKey.map { [("Idempotency-Key", $0)] } ?? [], timeout: timeout)
+    }
+
     /// An installation's operations as JSON: `installation`, `connector`, `connectorVersion`,
     /// `operationSchemaVersion`, `auth`, `inputSchema` and `operations` (each declaration with its
     /// input and output JSON Schemas).

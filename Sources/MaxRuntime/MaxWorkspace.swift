@@ -285,7 +285,7 @@ public struct MaxWorkspace: Sendable {
         if record.remoteURL != nil {
             throw MaxError(
                 .remoteUnsupported, "\(name) is served by another Max node; its operations run there",
-                hint: "run the command on that node; from here you can sync, search and count it",
+                hint: "run it on that node; from here, max sync, search, count, ops and invoke reach it",
                 context: ["installation": name])
         }
         let module = try await module(for: record)

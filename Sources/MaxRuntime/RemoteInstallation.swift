@@ -34,16 +34,19 @@ public struct RemoteInstallation: Sendable {
     /// repeated on a failure, and may take up to `timeout`.
     ///
     /// - Throws: as ``get(_:query:)``.
-    public func post(_ path: String, query: [(String, String?)] = [], timeout: Duration) async throws -> JSONValue {
+    public func post(
+        _ path: String, query: [(String, String?)] = [], body: JSONValue? = nil, headers: [(String, String)] = [],
+        timeout: Duration
+    ) async throws -> JSONValue {
         var once = http
         once.retryPolicy = .none
         once.timeout = timeout
-        return try await send(.post, path, query: query, through: once)
+        return try await send(.post, path, query: query, body: body, headers: headers, through: once)
     }
 
     private func send(
-        _ method: ConnectorHTTPClient.Method, _ path: String, query: [(String, String?)],
-        through http: ConnectorHTTPClient
+        _ method: ConnectorHTTPClient.Method, _ path: String, query: [(String, String?)], body: JSONValue? = nil,
+        headers: [(String, String)] = [], through http: ConnectorHTTPClient
     ) async throws -> JSONValue {
         var components = URLComponents(string: url + path)
         let items = query.compactMap { name, value in value.map { URLQueryItem(name: name, value: $0) } }
@@ -52,8 +55,10 @@ public struct RemoteInstallation: Sendable {
             throw MaxError(
                 .invalidProjectFile, "'\(url)' is not a valid remote installation URL", context: ["url": url])
         }
+        var sent = [("Authorization", "Bearer \(token.revealed)")] + headers
+        if body != nil { sent.append(("Content-Type", "application/json")) }
         let response = try await http.send(
-            .init(method, target, headers: [("Authorization", "Bearer \(token.revealed)")]))
+            .init(method, target, headers: sent, body: body.map { Data($0.jsonBytes) }))
         let body = (try? JSONValue(parsing: String(decoding: response.body, as: UTF8.self))) ?? .null
         guard response.isSuccess else {
             let remote = body["error"]

@@ -128,9 +128,37 @@ struct FederationProcessTests {
         #expect(runsAfter.arrayValue?.count == runsBefore + 1)
         #expect(runsAfter.arrayValue?.first?["kind"] == "full", "\(runsAfter)")
         #expect(tasks > 0)
-        let operations = try await runMax(
-            ["-C", nodeB.url.path, "ops", "acme-a"], environment: ["T": operate])
-        #expect(operations.stderr.contains("error[remote.unsupported]"), "\(operations.stderr)")
+
+        // Operations: listed as node A lists them, run there with an operate token only.
+        func withoutName(_ text: String) throws -> JSONValue? {
+            guard case .object(var object) = try JSONValue(parsing: text) else { return nil }
+            object["installation"] = nil
+            return .object(object)
+        }
+        let localOps = try await runMax(["-C", nodeA.url.path, "ops", "acme", "-o", "json"])
+        let remoteOps = try await runMax(
+            ["-C", nodeB.url.path, "ops", "acme-a", "-o", "json"], environment: environment)
+        #expect(remoteOps.status == 0, "\(remoteOps.stderr)")
+        #expect(try withoutName(remoteOps.stdout) == (try withoutName(localOps.stdout)))
+        let input = try await OperationProcessTests.taskInput(acme, title: "Made through node B")
+        let refused = try await runMax(
+            ["-C", nodeB.url.path, "invoke", "acme-a", "createTask", "--input", input], environment: environment)
+        #expect(refused.stderr.contains("error[serve.forbidden]"), "\(refused.stderr)")
+        let invalid = try await runMax(
+            ["-C", nodeB.url.path, "invoke", "acme-a", "createTask", "--input", "{}"], environment: ["T": operate])
+        #expect(invalid.status == 2, "\(invalid.output)")
+        #expect(invalid.stderr.contains("error[operation.invalid_input]"), "\(invalid.stderr)")
+        for attempt in 1...2 {
+            let created = try await runMax(
+                [
+                    "-C", nodeB.url.path, "invoke", "acme-a", "createTask", "--input", input, "--idempotency-key",
+                    "through-b",
+                ], environment: ["T": operate])
+            #expect(created.status == 0, "attempt \(attempt): \(created.output)")
+            #expect(try JSONValue(parsing: created.stdout)["title"] == "Made through node B", "\(created.stdout)")
+            #expect(created.stderr.contains(attempt == 2 ? "(replayed from the idempotency key)" : "done in"))
+        }
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Made through node B") == 1)
         server.send(SIGTERM)
         _ = try await server.outcome()
     }
