@@ -274,12 +274,18 @@ struct MaxTools: Sendable {
                 "additionalProperties": false,
             ]
         ) { arguments in
-            let outcome = try await facade.invoke(
-                .init(
-                    installation: arguments["installation"]?.stringValue ?? "",
-                    operation: arguments["operation"]?.stringValue ?? "", input: arguments["input"] ?? [:],
-                    idempotencyKey: arguments["idempotencyKey"]?.stringValue),
-                caller: caller)
+            let request = OperationInvoker.Request(
+                installation: arguments["installation"]?.stringValue ?? "",
+                operation: arguments["operation"]?.stringValue ?? "", input: arguments["input"] ?? [:],
+                idempotencyKey: arguments["idempotencyKey"]?.stringValue)
+            if let remote = try await facade.workspace.remote(request.installation) {
+                // Run by the installation's own node, which validates and audits it.
+                let answer = try await MaxFacade.invoke(request, on: remote)
+                return (
+                    answer, answer["data"]?.jsonText ?? "queued on \(remote.url) as \(answer["id"]?.stringValue ?? "?")"
+                )
+            }
+            let outcome = try await facade.invoke(request, caller: caller)
             switch outcome {
             case .completed(let envelope): return (MaxFacade.json(outcome), envelope.data.jsonText)
             case .enqueued(let job):

@@ -1,4 +1,5 @@
 import Foundation
+import MCP
 import MaxCore
 import MaxTestSupport
 import Testing
@@ -159,6 +160,32 @@ struct FederationProcessTests {
             #expect(created.stderr.contains(attempt == 2 ? "(replayed from the idempotency key)" : "done in"))
         }
         #expect(try await OperationProcessTests.tasks(acme, titled: "Made through node B") == 1)
+
+        // An agent on node B reaches node A's installation the same way.
+        let session = try await MCPProcessTests.Session(
+            ["-C", nodeB.url.path, "--allow-operations", "--allow-sync"], environment: ["T": operate])
+        let listedOps = try await session.call("max_ops", ["installation": "acme-a"])
+        #expect(
+            MCPProcessTests.json(listedOps.structuredContent)
+                == (try withoutName(localOps.stdout)).map {
+                    guard case .object(var object) = $0 else { return $0 }
+                    object["installation"] = "acme-a"
+                    return .object(object)
+                })
+        let agentInput = try JSONValue(
+            parsing: try await OperationProcessTests.taskInput(acme, title: "Made by an agent"))
+        let agentInvoked = try await session.call(
+            "max_invoke",
+            [
+                "installation": "acme-a", "operation": "createTask",
+                "input": try JSONDecoder().decode(Value.self, from: Data(agentInput.jsonText.utf8)),
+            ])
+        #expect(agentInvoked.isError == false, "\(agentInvoked)")
+        #expect(MCPProcessTests.json(agentInvoked.structuredContent)["data"]?["title"] == "Made by an agent")
+        let agentSynced = try await session.call("max_sync", ["installation": "acme-a"])
+        #expect(MCPProcessTests.json(agentSynced.structuredContent)["status"] == "completed", "\(agentSynced)")
+        await session.close()
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Made by an agent") == 1)
         server.send(SIGTERM)
         _ = try await server.outcome()
     }

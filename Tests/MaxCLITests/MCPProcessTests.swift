@@ -26,10 +26,10 @@ struct MCPProcessTests {
         private let toServer = Pipe()
         private let fromServer = Pipe()
 
-        init(_ arguments: [String]) async throws {
+        init(_ arguments: [String], environment extra: [String: String] = [:]) async throws {
             process.executableURL = Binaries.max
             process.arguments = ["mcp"] + arguments
-            var environment = ProcessInfo.processInfo.environment
+            var environment = ProcessInfo.processInfo.environment.merging(extra) { _, given in given }
             environment["MAX_CONFIG_HOME"] = MaxProcess.configHome.path
             process.environment = environment
             process.standardInput = toServer
