@@ -54,7 +54,9 @@ struct InvokeCommand: AsyncParsableCommand {
             guard let envelope = OperationEnvelope(json: answer) else {
                 let job = answer["id"]?.stringValue ?? "?"
                 if output == .json { Terminal.out(answer.prettyJSONText) } else { Terminal.out(job) }
-                Terminal.err("queued \(operation) of \(installation) on the Max node at \(remote.url) as \(job)")
+                Terminal.err(
+                    "queued \(operation) of \(installation) as \(job) on the Max node at \(remote.url); the job is there (\"max jobs show \(job)\" on that node)"
+                )
                 return
             }
             report(envelope)

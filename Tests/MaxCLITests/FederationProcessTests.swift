@@ -160,6 +160,23 @@ struct FederationProcessTests {
             #expect(created.stderr.contains(attempt == 2 ? "(replayed from the idempotency key)" : "done in"))
         }
         #expect(try await OperationProcessTests.tasks(acme, titled: "Made through node B") == 1)
+        // --async queues the call as a job on node A, whose runner does it.
+        let later = try await OperationProcessTests.taskInput(acme, title: "Queued through node B")
+        let queued = try await runMax(
+            ["-C", nodeB.url.path, "invoke", "acme-a", "createTask", "--input", later, "--async"],
+            environment: ["T": operate])
+        #expect(queued.status == 0, "\(queued.output)")
+        let job = queued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(job.hasPrefix("job_"), "\(queued.stdout)")
+        #expect(queued.stderr.contains("\"max jobs show \(job)\" on that node"), "\(queued.stderr)")
+        var state: JSONValue?
+        for _ in 0..<200 where state != "succeeded" {
+            let shown = try await runMax(["-C", nodeA.url.path, "jobs", "show", job])
+            state = try? JSONValue(parsing: shown.stdout)["state"]
+            if state != "succeeded" { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(state == "succeeded", "the job ran on node A")
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Queued through node B") == 1)
 
         // An agent on node B reaches node A's installation the same way.
         let session = try await MCPProcessTests.Session(
