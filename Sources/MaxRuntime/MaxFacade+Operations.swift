@@ -11,6 +11,9 @@ extension MaxFacade {
 
     /// Syncs an installation (see ``MaxWorkspace/sync(_:restart:full:caller:engine:observer:)``).
     ///
+    /// A remote installation is synced by its node (`POST …/sync`, which needs a token of scope
+    /// `operate`); `observer` then hears nothing until it ends, and `concurrency` is the node's.
+    ///
     /// - Parameters:
     ///   - name: The installation.
     ///   - restart: Discard an unfinished run instead of resuming it.
@@ -19,9 +22,6 @@ extension MaxFacade {
     ///   - caller: Who asked, for the audit log (`cli:<user>`, `serve:<token id>`, `mcp`).
     ///   - observer: Told of the sync's events (progress, retries, rate limits, breaker changes).
     /// - Returns: How it ended.
-    /// A remote installation is synced by its node (`POST …/sync`, which needs a token of scope
-    /// `operate`); `observer` then hears nothing until it ends, and `concurrency` is the node's.
-    ///
     /// - Throws: `sync.already_running`, the engine's errors, and a remote node's (`serve.forbidden`
     ///   for a token that may only read).
     public func sync(

@@ -131,13 +131,12 @@ public struct ConnectorInstaller: Sendable {
         let bin = try await Self.run(["swift", "build", "--show-bin-path"] + common, name: name, what: "swift build")
         let built = URL(fileURLWithPath: bin.trimmingCharacters(in: .whitespacesAndNewlines))
             .appendingPathComponent(product)
-        let kept = try cacheFolder(name, source: source).appendingPathComponent("bin", isDirectory: true)
-            .appendingPathComponent(product)
+        let own = try cacheFolder(name, source: source)
+        let kept = own.appendingPathComponent("bin", isDirectory: true).appendingPathComponent(product)
         try Self.replace(kept, withCopyOf: built, name: name)
         // Max before the shared build folder built each package in `<name>-<key>/build`, about 600 MB
         // each; nothing is pinned there once the copy is kept.
-        try? FileManager.default.removeItem(
-            at: try cacheFolder(name, source: source).appendingPathComponent("build", isDirectory: true))
+        try? FileManager.default.removeItem(at: own.appendingPathComponent("build", isDirectory: true))
         return kept
     }
 
