@@ -2,7 +2,8 @@ import MaxConnector
 import MaxCore
 
 /// What changed in a repository since a change-feed position (its refs then): the new commits,
-/// the commits no ref reaches any more, and the authors, branches, tags and files as they are now.
+/// and the commits, authors, branches, tags and files as they are now, each as the exact set of
+/// ids that exist (``Change/exactly(_:ids:)``), so whatever no longer exists is deleted.
 struct GitChanges: Sendable {
     let context: GitContext
 
@@ -19,33 +20,27 @@ struct GitChanges: Sendable {
             [Change.Membership("GitRepository", field, owners: [root.id])]
         }
         var changes: [Change] = [.upsert(try await reader.repository(id: context.path), memberships: [])]
-        // Only what is new since then: commits no old tip reaches.
-        let fresh = try await reader.commits(["--all"] + (known.isEmpty ? [] : ["--not"] + known))
+        // What is new since then: the commits no old tip reaches (git's walk may list a few more
+        // when commit dates go backwards; upserting those again is harmless).
+        let fresh = try await reader.checkedCommits(["--all"] + (known.isEmpty ? [] : ["--not"] + known))
         changes += fresh.map { .upsert($0, memberships: member("commits")) }
-        changes += try await reader.unreachable(from: known).map { .delete(Ref("GitCommit", $0)) }
-        changes += try await reader.authors().map { .upsert($0, memberships: member("authors")) }
-        for (prefix, type, field, current) in [
-            ("refs/heads/", EntityType("GitBranch"), "branches", try await reader.branches()),
-            ("refs/tags/", EntityType("GitTag"), "tags", try await reader.tags()),
+        // What is gone: every stored commit that no ref reaches now, computed from the whole set, so
+        // it is exact whatever the dates, and after the old commits were pruned.
+        changes.append(.exactly("GitCommit", ids: try await reader.reachable()))
+        let authors = try await reader.authors()
+        changes += authors.map { .upsert($0, memberships: member("authors")) }
+        changes.append(.exactly("GitAuthor", ids: authors.map(\.ref.id)))
+        for (type, field, current) in [
+            (EntityType("GitBranch"), "branches", try await reader.branches()),
+            (EntityType("GitTag"), "tags", try await reader.tags()),
         ] {
             changes += current.map { .upsert($0, memberships: member(field)) }
-            let names = Set(current.map(\.ref.id))
-            for ref in before.keys where ref.hasPrefix(prefix) {
-                let name = String(ref.dropFirst(prefix.count))
-                if !names.contains(name) { changes.append(.delete(Ref(type, name))) }
-            }
+            changes.append(.exactly(type, ids: current.map(\.ref.id)))
         }
         if before["HEAD"] != after["HEAD"] {
             let files = try await reader.files()
             changes += files.map { .upsert($0, memberships: member("files")) }
-            if let old = before["HEAD"], !old.isEmpty,
-                let listed = try? await reader.git.run(["ls-tree", "-r", "--name-only", old])
-            {
-                let present = Set(files.map(\.ref.id))
-                for path in listed.split(separator: "\n").map(String.init) where !present.contains(path) {
-                    changes.append(.delete(Ref("GitFile", path)))
-                }
-            }
+            changes.append(.exactly("GitFile", ids: files.map(\.ref.id)))
         }
         return ChangePage(changes: changes, position: now, hasMore: false)
     }

@@ -7,7 +7,8 @@ import MaxCore
 /// It syncs the commits reachable from any ref (with their diff stats), their authors, the local
 /// branches, the tags and the files at HEAD. Later syncs are incremental by reachability: only
 /// the commits that are new since the last sync are read, and commits no ref reaches any more
-/// (after a rebase, a reset or a deleted branch) are deleted.
+/// (after a rebase, a reset, a deleted branch or a pruned reflog) are deleted, found by comparing
+/// every commit stored with every commit git reaches.
 public struct GitConnector: ConnectorModule {
     /// What onboarding produces.
     public struct Config: Codable, Sendable, Hashable {
@@ -102,7 +103,7 @@ public struct GitConnector: ConnectorModule {
                         pageSize: 2000
                     ) { _, page, context in
                         let skip = Int(page.cursor ?? "") ?? 0
-                        let commits = try await context.reader.commits(["--all"], skip: skip, limit: page.limit)
+                        let commits = try await context.reader.checkedCommits(["--all"], skip: skip, limit: page.limit)
                         let more = commits.count == page.limit
                         return Page(items: commits, hasMore: more, cursor: more ? String(skip + commits.count) : nil)
                     },

@@ -46,53 +46,89 @@ struct GitReader: Sendable {
 
     // MARK: Commits
 
-    static let commitFormat = "--format=%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%s%x1f%B%x1f"
+    /// The format of a commit record: ten fields, read by ``GitRecords``.
+    ///
+    /// Every field ends with NUL (`-z` separates the records with one more): messages, names and
+    /// paths may hold any other byte.
+    static let commitFormat = "--format=%H%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%s%x00%B%x00"
 
     /// Commits, newest first, as `git log` lists them with `selection` (`--all`, or a range).
+    ///
+    /// - Throws: `git.unexpected_output` when git's output is not of the expected shape.
     func commits(_ selection: [String], skip: Int = 0, limit: Int? = nil) async throws -> [EntityInput] {
-        var arguments = ["log", Self.commitFormat, "--numstat", "--no-renames", "--skip=\(skip)"]
+        var arguments = ["log", "-z", Self.commitFormat, "--numstat", "--no-renames", "--skip=\(skip)"]
         if let limit { arguments.append("--max-count=\(limit)") }
-        let output = try await git.run(arguments + selection + ["--"])
-        return output.split(separator: "\u{1e}", omittingEmptySubsequences: true).compactMap(Self.commit)
+        let output = try await git.output(arguments + selection + ["--"])
+        return try GitRecords.parse(output, fieldCount: 10).enumerated().map { index, record in
+            try Self.commit(record, at: index)
+        }
     }
 
-    /// One commit from its `commitFormat` record and the `--numstat` lines after it.
-    static func commit(_ record: Substring) -> EntityInput? {
-        let parts = record.split(separator: "\u{1f}", omittingEmptySubsequences: false)
-        guard parts.count >= 11 else { return nil }
-        let sha = String(parts[0])
-        let parents = parts[1].split(separator: " ").map { JSONValue.string(String($0)) }
-        let email = String(parts[3])
-        var files = 0
+    /// The commits of `selection` that `git rev-list` counts (the same walk `git log` makes).
+    func count(_ selection: [String]) async throws -> Int {
+        let text = try await git.run(["rev-list", "--count"] + selection + ["--"])
+        guard let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw GitRecords.unexpected("rev-list --count printed '\(text.prefix(40))'", after: 0)
+        }
+        return count
+    }
+
+    /// `commits`, checked against the number git counts for the same selection: a commit that could
+    /// not be read is an error, never a silently shorter history.
+    ///
+    /// - Throws: `git.unexpected_output` when they differ.
+    func checkedCommits(_ selection: [String], skip: Int = 0, limit: Int? = nil) async throws -> [EntityInput] {
+        let commits = try await commits(selection, skip: skip, limit: limit)
+        let total = try await count(selection)
+        let expected = min(limit ?? Int.max, max(0, total - skip))
+        guard commits.count == expected else {
+            throw MaxError(
+                .gitUnexpectedOutput,
+                "git log listed \(commits.count) commits where git rev-list counts \(expected) "
+                    + "(\(selection.joined(separator: " ")), from \(skip)); nothing of this page was stored",
+                hint: "if the repository was changing during the sync, run the sync again; otherwise run `git fsck`",
+                context: ["path": git.path])
+        }
+        return commits
+    }
+
+    /// Every commit any ref or HEAD reaches, exactly (no date-based shortcut).
+    func reachable() async throws -> [String] {
+        try await git.run(["rev-list", "--all"]).split(separator: "\n").map(String.init)
+    }
+
+    /// One commit from its `commitFormat` record and the `--numstat` entries after it.
+    ///
+    /// - Throws: `git.unexpected_output` for a date that is not ISO 8601.
+    static func commit(_ record: GitRecords.Record, at index: Int) throws -> EntityInput {
+        let sha = record.text(0)
+        let parents = record.text(1).split(separator: " ").map { JSONValue.string(String($0)) }
+        let email = record.text(3)
         var insertions = 0
         var deletions = 0
-        for line in parts[10].split(separator: "\n") {
-            let columns = line.split(separator: "\t", maxSplits: 2)
-            guard columns.count == 3 else { continue }
-            files += 1
-            insertions += Int(columns[0]) ?? 0  // "-" for a binary file
-            deletions += Int(columns[1]) ?? 0
+        for change in record.changes {
+            insertions += change.added ?? 0  // nil for a binary file
+            deletions += change.deleted ?? 0
         }
-        func date(_ text: Substring) -> FieldValue { ISO8601.parse(String(text)).map(FieldValue.date) ?? .null }
+        func date(_ field: Int) throws -> FieldValue {
+            guard let date = ISO8601.parse(record.text(field)) else {
+                throw GitRecords.unexpected(
+                    "commit \(sha) has the date '\(record.text(field).prefix(40))'", after: index)
+            }
+            return .date(date)
+        }
         return EntityInput(
             Ref("GitCommit", sha),
             fields: [
-                "sha": .string(sha), "subject": .string(String(parts[8])),
-                "message": .string(parts[9].trimmingCharacters(in: .whitespacesAndNewlines)),
-                "author": .ref(Ref("GitAuthor", email.lowercased())), "authorName": .string(String(parts[2])),
-                "authorEmail": .string(email), "authoredAt": date(parts[4]),
-                "committerName": .string(String(parts[5])), "committerEmail": .string(String(parts[6])),
-                "committedAt": date(parts[7]), "parents": .json(.array(parents)), "parentCount": .int(parents.count),
-                "filesChanged": .int(files), "insertions": .int(insertions), "deletions": .int(deletions),
+                "sha": .string(sha), "subject": .string(record.text(8)),
+                "message": .string(record.text(9).trimmingCharacters(in: .whitespacesAndNewlines)),
+                "author": .ref(Ref("GitAuthor", email.lowercased())), "authorName": .string(record.text(2)),
+                "authorEmail": .string(email), "authoredAt": try date(4),
+                "committerName": .string(record.text(5)), "committerEmail": .string(record.text(6)),
+                "committedAt": try date(7), "parents": .json(.array(parents)), "parentCount": .int(parents.count),
+                "filesChanged": .int(record.changes.count), "insertions": .int(insertions),
+                "deletions": .int(deletions),
             ])
-    }
-
-    /// The hashes of the commits reachable from `tips` and from no ref now: what rewritten history
-    /// or a deleted branch left behind.
-    func unreachable(from tips: [String]) async throws -> [String] {
-        let known = try await existing(tips)
-        guard !known.isEmpty else { return [] }
-        return try await git.run(["rev-list"] + known + ["--not", "--all"]).split(separator: "\n").map(String.init)
     }
 
     /// The objects of `shas` the repository still has.
@@ -108,17 +144,14 @@ struct GitReader: Sendable {
 
     /// Authors by lowercased email, with the name of their latest commit and their commit count.
     func authors() async throws -> [EntityInput] {
-        let output = try await git.run(["log", "--all", "--format=%an%x1f%ae"])
+        let output = try await git.output(["log", "-z", "--all", "--format=%H%x00%an%x00%ae%x00"])
         var names: [String: String] = [:]
         var counts: [String: Int] = [:]
         var order: [String] = []
-        for line in output.split(separator: "\n") {
-            let parts = line.split(separator: "\u{1f}", omittingEmptySubsequences: false)
-            guard parts.count == 2 else { continue }
-            let email = String(parts[1])
-            let id = email.lowercased()
+        for record in try GitRecords.parse(output, fieldCount: 3) {
+            let id = record.text(2).lowercased()
             if names[id] == nil {
-                names[id] = String(parts[0])
+                names[id] = record.text(1)
                 order.append(id)
             }
             counts[id, default: 0] += 1
@@ -132,59 +165,85 @@ struct GitReader: Sendable {
         }
     }
 
-    /// Local branches.
+    /// Local branches, by their name under `refs/heads/`.
     func branches() async throws -> [EntityInput] {
-        try await git.run(["for-each-ref", "refs/heads", "--format=%(refname:short)%1f%(objectname)"])
-            .split(separator: "\n").compactMap { line in
-                let parts = line.split(separator: "\u{1f}")
-                guard parts.count == 2 else { return nil }
-                return EntityInput(
-                    Ref("GitBranch", String(parts[0])),
-                    fields: ["name": .string(String(parts[0])), "head": .ref(Ref("GitCommit", String(parts[1])))])
-            }
+        let output = try await git.output([
+            "for-each-ref", "refs/heads", "--format=%(objectname)%00%(refname:lstrip=2)%00",
+        ])
+        return try GitRecords.parse(output, fieldCount: 2).map { record in
+            let name = GitText.lossless(record.fields[1])
+            return EntityInput(
+                Ref("GitBranch", name),
+                fields: ["name": .string(name), "head": .ref(Ref("GitCommit", record.text(0)))])
+        }
     }
 
-    /// Tags, with the commit each points at.
+    /// Tags, by their name under `refs/tags/`, with the commit each points at.
     func tags() async throws -> [EntityInput] {
-        try await git.run([
+        let output = try await git.output([
             "for-each-ref", "refs/tags",
-            "--format=%(refname:short)%1f%(objecttype)%1f%(objectname)%1f%(*objectname)%1f%(contents:subject)",
-        ]).split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: "\u{1f}", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 5 else { return nil }
-            let annotated = parts[1] == "tag"
+            "--format=%(objectname)%00%(refname:lstrip=2)%00%(objecttype)%00%(*objectname)%00%(contents:subject)%00",
+        ])
+        return try GitRecords.parse(output, fieldCount: 5).map { record in
+            let name = GitText.lossless(record.fields[1])
+            let annotated = record.text(2) == "tag"
             return EntityInput(
-                Ref("GitTag", parts[0]),
+                Ref("GitTag", name),
                 fields: [
-                    "name": .string(parts[0]), "commit": .ref(Ref("GitCommit", annotated ? parts[3] : parts[2])),
-                    "annotated": .bool(annotated), "message": annotated ? .string(parts[4]) : .null,
+                    "name": .string(name), "commit": .ref(Ref("GitCommit", record.text(annotated ? 3 : 0))),
+                    "annotated": .bool(annotated), "message": annotated ? .string(record.text(4)) : .null,
                 ])
         }
     }
 
-    /// The files at HEAD with their size and the last commit that changed each.
+    /// The files at HEAD with their size and the last commit that changed each, by path.
+    ///
+    /// Paths are read NUL-separated, as they are (no quoting), and a path that is not UTF-8 keeps
+    /// its bytes (``GitText/lossless(_:)``).
     func files() async throws -> [EntityInput] {
         guard try await head() != nil else { return [] }
-        var last: [String: String] = [:]
-        var current = ""
-        for line in try await git.run(["log", "--format=%x1e%H", "--name-only", "--no-renames", "HEAD"])
-            .split(separator: "\n")
-        {
-            if line.hasPrefix("\u{1e}") {
-                current = String(line.dropFirst())
-            } else if last[String(line)] == nil {
-                last[String(line)] = current
-            }
-        }
-        return try await git.run(["ls-tree", "-r", "-l", "HEAD"]).split(separator: "\n").compactMap { line in
+        let last = try await lastCommits()
+        var files: [EntityInput] = []
+        for entry in try await git.output(["ls-tree", "-r", "-l", "-z", "HEAD"]).split(separator: 0) {
             // "<mode> <type> <object> <size>\t<path>"
-            let halves = line.split(separator: "\t", maxSplits: 1)
-            guard halves.count == 2 else { return nil }
-            let path = String(halves[1])
-            let size = halves[0].split(separator: " ", omittingEmptySubsequences: true).last.flatMap { Int($0) }
+            guard let tab = entry.firstIndex(of: UInt8(ascii: "\t")) else {
+                throw GitRecords.unexpected("an ls-tree entry has no tab", after: files.count)
+            }
+            let path = GitText.lossless(entry[entry.index(after: tab)...])
+            let size = String(decoding: entry[..<tab], as: UTF8.self).split(separator: " ").last.flatMap { Int($0) }
             var fields: [String: FieldValue] = ["path": .string(path), "size": size.map(FieldValue.int) ?? .null]
             if let commit = last[path] { fields["lastCommit"] = .ref(Ref("GitCommit", commit)) }
-            return EntityInput(Ref("GitFile", path), fields: fields)
+            files.append(EntityInput(Ref("GitFile", path), fields: fields))
         }
+        return files
+    }
+
+    /// For each path HEAD's history touched, the newest commit that changed it.
+    ///
+    /// `git log -z --format=%x00%H --name-only` prints an empty token, then a hash, then the paths
+    /// the commit changed: paths are never empty, so the token after an empty one is a hash.
+    private func lastCommits() async throws -> [String: String] {
+        let output = try await git.output(["log", "-z", "--format=%x00%H", "--name-only", "--no-renames", "HEAD"])
+        var last: [String: String] = [:]
+        var current = ""
+        var expectHash = true
+        for var token in output.split(separator: 0, omittingEmptySubsequences: false) {
+            if token.isEmpty {
+                expectHash = true
+                continue
+            }
+            if expectHash {
+                guard GitRecords.isObjectName(Array(token)) else {
+                    throw GitRecords.unexpected("expected a commit hash in the log of HEAD", after: last.count)
+                }
+                current = String(decoding: token, as: UTF8.self)
+                expectHash = false
+            } else {
+                if token.first == UInt8(ascii: "\n") { token = token.dropFirst() }
+                let path = GitText.lossless(token)
+                if last[path] == nil { last[path] = current }
+            }
+        }
+        return last
     }
 }

@@ -14,6 +14,13 @@ struct GitRunner: Sendable {
     ///
     /// - Throws: `git.not_found` when there is no `git`; `git.failed` when it exits non-zero.
     func run(_ arguments: [String]) async throws -> String {
+        String(decoding: try await output(arguments), as: UTF8.self)
+    }
+
+    /// The bytes `git -C <path> <arguments>` printed, for output read NUL-separated (``GitRecords``).
+    ///
+    /// - Throws: As ``run(_:)``.
+    func output(_ arguments: [String]) async throws -> [UInt8] {
         var environment = ProcessInfo.processInfo.environment
         environment["LC_ALL"] = "C"
         environment["GIT_TERMINAL_PROMPT"] = "0"
@@ -33,7 +40,7 @@ struct GitRunner: Sendable {
                 .gitFailed, "git \(arguments.first ?? "") failed in \(path): \(message.prefix(300))",
                 hint: "check that \(path) is a git repository you can read", context: ["path": path])
         }
-        return String(decoding: finished.output, as: UTF8.self)
+        return Array(finished.output)
     }
 }
 
@@ -42,4 +49,7 @@ extension MaxError.Code {
     public static let gitNotFound = Self(domain: "git", name: "not_found", category: .permanent)
     /// A `git` command failed.
     public static let gitFailed = Self(domain: "git", name: "failed", category: .permanent)
+    /// `git` printed something of a shape Max does not read, or fewer commits than it counts: the
+    /// sync stops rather than store a part of the history as if it were all of it.
+    public static let gitUnexpectedOutput = Self(domain: "git", name: "unexpected_output", category: .permanent)
 }

@@ -36,6 +36,22 @@ public struct EntityWriteBatch: Sendable, Hashable {
     /// Memberships to set: each makes its member belong to exactly the owners given, among the
     /// entities of the owner type, in that collection field (a task moved to another project).
     public var memberships: [Membership]
+    /// Types whose live entities are exactly the ids given: the others are tombstoned.
+    public var exactSets: [ExactSet] = []
+
+    /// The complete set of ids of one entity type at the source.
+    public struct ExactSet: Sendable, Hashable {
+        /// The entity type.
+        public var type: EntityType
+        /// Every id that exists at the source; stored entities of the type not among them are gone.
+        public var ids: [String]
+
+        /// Creates an exact set.
+        public init(type: EntityType, ids: [String]) {
+            self.type = type
+            self.ids = ids
+        }
+    }
 
     /// The collections of one owner type that hold a member, replacing those it was in.
     public struct Membership: Sendable, Hashable {
@@ -90,5 +106,6 @@ public struct EntityWriteBatch: Sendable, Hashable {
     /// Whether the batch writes nothing.
     public var isEmpty: Bool {
         upserts.isEmpty && links.isEmpty && deletions.isEmpty && sweeps.isEmpty && memberships.isEmpty
+            && exactSets.isEmpty
     }
 }

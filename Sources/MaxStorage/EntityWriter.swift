@@ -40,7 +40,42 @@ struct EntityWriter {
         for sweep in batch.sweeps {
             try apply(sweep, in: db, now: now)
         }
-        return batch.upserts.count + batch.deletions.count
+        var tombstoned = 0
+        for set in batch.exactSets {
+            tombstoned += try apply(set, in: db, now: now)
+        }
+        return batch.upserts.count + batch.deletions.count + tombstoned
+    }
+
+    /// Tombstones the live entities of the set's type whose ids it does not hold; returns how many.
+    ///
+    /// They leave every collection too. The ids go through a temporary table, so a set of any size
+    /// is one statement per table.
+    private func apply(_ set: EntityWriteBatch.ExactSet, in db: Database, now: Int64) throws -> Int {
+        let table = try definition(of: set.type).name.quoted
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS _max_exact (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        try db.execute(sql: "DELETE FROM temp._max_exact")
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO temp._max_exact (id) VALUES (?)")
+        for id in set.ids {
+            try insert.execute(arguments: [id])
+        }
+        let gone = """
+            SELECT "_id" FROM \(table) WHERE "_deleted_at" IS NULL AND "_id" NOT IN (SELECT id FROM temp._max_exact)
+            """
+        for (owner, field) in try collections(holding: set.type) {
+            try db.execute(
+                sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND target_id IN (\(gone))",
+                arguments: [owner.name, field])
+        }
+        try db.execute(
+            sql: """
+                UPDATE \(table) SET "_deleted_at" = ?
+                WHERE "_deleted_at" IS NULL AND "_id" NOT IN (SELECT id FROM temp._max_exact)
+                """,
+            arguments: [now])
+        let count = db.changesCount
+        try db.execute(sql: "DELETE FROM temp._max_exact")
+        return count
     }
 
     /// The collection fields (with their owner types) that hold entities of `type`.

@@ -11,7 +11,8 @@ extension SyncEngine {
     ///
     /// Upserts merge into what is stored and set the collections that hold them; an upsert whose
     /// memberships name no stored owner (nor one created earlier in the same page) is outside the
-    /// installation and skipped; deletions become tombstones and leave every collection.
+    /// installation and skipped; deletions become tombstones and leave every collection, and so do
+    /// the stored entities an ``Change/exactly(_:ids:)`` does not list.
     ///
     /// - Returns: The summary of an `incremental` run.
     /// - Throws: As ``sync(_:into:resume:full:observer:)``.
@@ -85,6 +86,8 @@ extension SyncEngine {
                 }
             case .delete(let ref):
                 batch.deletions.append(ref)
+            case .exactly(let type, let ids):
+                batch.exactSets.append(.init(type: type, ids: ids))
             }
         }
         return batch

@@ -70,6 +70,7 @@ struct WireFormatTests {
             .upsert(
                 EntityInput("Item", id: "1", fields: ["a": "x"]), memberships: [.init("Root", "items", owners: ["r"])]),
             .delete(Ref("Item", "2")),
+            .exactly("Item", ids: ["1", "3"]),
         ]
         #expect(try changes.map { try WireFormat.change(WireFormat.json($0), schema: schema) } == changes)
     }

@@ -58,4 +58,21 @@ struct CollectionMembershipTests {
         #expect(try await store.record(Ref("Item", "b")) == nil)
         #expect(try await store.record(Ref("Item", "b"), includeDeleted: true) != nil, "a tombstone stays")
     }
+
+    @Test func anExactSetTombstonesEveryStoredEntityItDoesNotList() async throws {
+        try await store.upsert([EntityInput("Project", id: "p1")])
+        try await store.write(Self.listing("p1", ["a", "b", "c", "d"], sweepSince: nil))
+        var batch = EntityWriteBatch(upserts: [EntityInput("Item", id: "e", fields: ["title": "new"])])
+        batch.exactSets = [.init(type: "Item", ids: ["a", "c", "e", "not-stored"])]
+        try await store.write(batch)
+        #expect(try await members("p1") == ["a", "c"], "b and d left the collection")
+        #expect(try await store.record(Ref("Item", "b")) == nil)
+        #expect(try await store.record(Ref("Item", "d"), includeDeleted: true) != nil, "a tombstone stays")
+        #expect(try await store.record(Ref("Item", "e")) != nil, "listed and upserted in the same batch")
+        #expect(try await store.record(Ref("Item", "not-stored"), includeDeleted: true) == nil, "nothing is created")
+
+        // Storing a tombstoned entity again brings it back.
+        try await store.upsert([EntityInput("Item", id: "b", fields: ["title": "back"])])
+        #expect(try await store.record(Ref("Item", "b")) != nil)
+    }
 }

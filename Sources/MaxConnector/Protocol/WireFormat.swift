@@ -226,7 +226,7 @@ public enum WireFormat {
     }
 
     /// A change as the protocol writes it: `{"upsert": entity, "memberships": [{"ownerType",
-    /// "field", "owners"}]}` or `{"delete": ref}`.
+    /// "field", "owners"}]}`, `{"delete": ref}` or `{"exactly": {"type": T, "ids": [id, …]}}`.
     public static func json(_ change: Change) -> JSONValue {
         switch change {
         case .upsert(let input, let memberships):
@@ -241,6 +241,8 @@ public enum WireFormat {
                     }),
             ]
         case .delete(let ref): ["delete": json(ref)]
+        case .exactly(let type, let ids):
+            ["exactly": ["type": .string(type.name), "ids": .array(ids.map(JSONValue.string))]]
         }
     }
 
@@ -249,7 +251,20 @@ public enum WireFormat {
     /// - Throws: `connector.protocol` for a malformed change.
     public static func change(_ json: JSONValue, schema: Schema) throws -> Change {
         if let deleted = json["delete"] { return .delete(try ref(deleted)) }
-        guard let upsert = json["upsert"] else { throw protocolError("a change is an upsert or a delete") }
+        if let exactly = json["exactly"] {
+            guard let type = exactly["type"]?.stringValue, let ids = exactly["ids"]?.arrayValue else {
+                throw protocolError("an exactly change needs a type and an array of ids")
+            }
+            return .exactly(
+                EntityType(type),
+                ids: try ids.map {
+                    guard let id = $0.stringValue else { throw protocolError("an exactly change's ids are strings") }
+                    return id
+                })
+        }
+        guard let upsert = json["upsert"] else {
+            throw protocolError("a change is an upsert, a delete or an exactly")
+        }
         let memberships = try (json["memberships"]?.arrayValue ?? []).map { membership in
             guard let owner = membership["ownerType"]?.stringValue, let field = membership["field"]?.stringValue else {
                 throw protocolError("a membership needs ownerType and field")

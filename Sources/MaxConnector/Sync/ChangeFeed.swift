@@ -55,6 +55,11 @@ public enum Change: Sendable, Hashable {
     case upsert(EntityInput, memberships: [Membership])
     /// An entity was deleted: it becomes a tombstone and leaves every collection.
     case delete(Ref)
+    /// The entities of a type at the source are exactly these now: every stored one not among them
+    /// was deleted upstream (it becomes a tombstone and leaves every collection); the ids listed
+    /// are not written. For a source that can list every id it holds cheaply (the commits a git
+    /// repository reaches), which makes deletions exact however the source got there.
+    case exactly(EntityType, ids: [String])
 
     /// The collection `field` of entities of `ownerType` that hold the member: exactly `owners`.
     public struct Membership: Sendable, Hashable {
