@@ -21,7 +21,9 @@ struct SyncCommand: AsyncParsableCommand {
             process syncs an installation at a time; searches and counts work during a sync. \
             Transient failures (timeouts, 5xx, 429) are retried with backoff, honouring Retry-After; \
             the installation's "retry" and "rateLimit" in max.json tune that. \
-            Ctrl-C (or SIGTERM) stops claiming tasks, records the run as cancelled, and exits 130. \
+            Ctrl-C (or SIGTERM) stops claiming tasks, cancels the calls under way (a subprocess \
+            connector is terminated, then killed), records the run as cancelled, and exits 130; a \
+            second Ctrl-C exits at once. \
             Exits 3 when some tasks failed. \
             With --progress ndjson, stderr gets one JSON object per event, ending with a "finished" \
             event (or "failed" when the sync could not run, "cancelled" when interrupted).
@@ -108,8 +110,29 @@ extension SyncCommand {
     struct Interrupted: Error {}
 
     /// Runs `body`, cancelling it when SIGINT or SIGTERM arrives: it then finishes what it must (a
-    /// page commits or rolls back, the run is recorded as cancelled) and ``Interrupted`` is thrown.
+    /// page commits or rolls back, a connector process is ended, the run is recorded as cancelled)
+    /// and ``Interrupted`` is thrown. A second signal while that runs exits at once with 130.
     static func runInterruptibly<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let every = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { watchdog in
+            watchdog.addTask {
+                var count = 0
+                for await _ in every {
+                    count += 1
+                    if count == 2 {
+                        Terminal.err("Interrupted again: exiting now; \"max sync\" resumes what was written")
+                        Foundation.exit(130)
+                    }
+                }
+            }
+            defer { watchdog.cancelAll() }
+            return try await cancelOnFirstSignal(body)
+        }
+    }
+
+    private static func cancelOnFirstSignal<T: Sendable>(_ body: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }

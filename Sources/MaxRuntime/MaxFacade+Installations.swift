@@ -159,7 +159,7 @@ extension MaxFacade {
             }
         }
         let live = try await workspace.live(name, interactive: true)
-        return await withTaskGroup(of: HealthStatus?.self) { group in
+        let status = await withTaskGroup(of: HealthStatus?.self) { group in
             group.addTask { await live.health() }
             group.addTask {
                 try? await Task.sleep(for: .seconds(seconds))
@@ -169,6 +169,10 @@ extension MaxFacade {
             group.cancelAll()
             return first ?? .unhealthy("no answer within \(seconds) s")
         }
+        // A subprocess connector is stopped as after a sync (one that does not answer was ended
+        // when its call was cancelled).
+        await live.stop()
+        return status
     }
 }
 

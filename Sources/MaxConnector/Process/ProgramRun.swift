@@ -3,7 +3,7 @@ import Synchronization
 
 /// Runs a program to its end without blocking a thread on its pipes (they are read through
 /// ``PipeReader``), for connectors and tools that drive a command-line program (`git`,
-/// `swift build`).
+/// `swift build`). The program ends with Max (``ChildLauncher``).
 public struct ProgramRun: Sendable {
     /// How it ended.
     public let status: Int32
@@ -26,8 +26,7 @@ public struct ProgramRun: Sendable {
         echo: (@Sendable (Data) -> Void)? = nil
     ) async throws -> ProgramRun {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
+        ChildLauncher.configure(process, executable: "/usr/bin/env", arguments: arguments)
         if let environment { process.environment = environment }
         let output = Pipe()
         let errors = Pipe()
@@ -39,7 +38,7 @@ public struct ProgramRun: Sendable {
             exited.continuation.yield(finished.terminationStatus)
             exited.continuation.finish()
         }
-        try process.run()
+        try await ChildLauncher.run(process)
         // Our own copies of the reading ends: NIO owns and closes them.
         let outputDescriptor = dup(output.fileHandleForReading.fileDescriptor)
         let errorsDescriptor = mergingErrors ? nil : dup(errors.fileHandleForReading.fileDescriptor)

@@ -19,11 +19,8 @@ public actor RPCConnection {
     /// The longest line accepted, in bytes.
     public let maximumLineLength: Int
     private var outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>?
-    private var pending: [Int: CheckedContinuation<JSONValue, any Error>] = [:]
-    /// Calls sent and not answered yet; an answer to any other id is ignored.
-    private var waiting: Set<Int> = []
-    /// Answers that arrived before their call began to wait.
-    private var early: [Int: Result<JSONValue, any Error>] = [:]
+    /// The calls waiting for answers (shared with their cancellation handlers).
+    private nonisolated let calls = CallTable()
     private var nextID = 1
     private var ended: MaxError?
     /// Calls made before ``run(input:output:handler:)`` opened the pipes, waiting for it.
@@ -102,12 +99,13 @@ public actor RPCConnection {
 
     /// Calls `method` on the other side and waits for its answer.
     ///
-    /// A call is not abandoned when its task is cancelled: it ends with the answer or with the
-    /// connection (the subprocess client bounds each call with a timeout that ends the process).
+    /// Cancelling the calling task stops the wait at once with `CancellationError`; an answer
+    /// that comes later is ignored. (The other side is not told: the subprocess client ends the
+    /// process of a cancelled call.)
     ///
     /// - Returns: The result.
     /// - Throws: The other side's error (its code, message and hint); `connector.crashed` when
-    ///   the connection ends first.
+    ///   the connection ends first; `CancellationError` when the task is cancelled.
     public func call(_ method: String, _ params: JSONValue = [:]) async throws -> JSONValue {
         if outbound == nil, ended == nil {
             await withCheckedContinuation { opening.append($0) }
@@ -117,25 +115,22 @@ public actor RPCConnection {
         let id = nextID
         nextID += 1
         let message: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": .string(method), "params": params]
-        waiting.insert(id)
-        do {
-            // The actor is free while the pipe takes the line; an answer that arrives meanwhile
-            // is kept in `early`.
-            try await outbound.write(Self.line(message))
-        } catch {
-            waiting.remove(id)
-            throw ended ?? MaxError(.connectorCrashed, "could not write to the connector: \(error)")
-        }
-        if let result = early.removeValue(forKey: id) {
-            waiting.remove(id)
-            return try result.get()
-        }
-        if let ended {
-            waiting.remove(id)
-            throw ended
-        }
-        return try await withCheckedThrowingContinuation { continuation in
-            pending[id] = continuation
+        let calls = calls
+        calls.expect(id)
+        return try await withTaskCancellationHandler {
+            do {
+                // The actor is free while the pipe takes the line; an answer that arrives meanwhile
+                // is kept until the call waits for it.
+                try await outbound.write(Self.line(message))
+            } catch {
+                calls.forget(id)
+                throw ended ?? MaxError(.connectorCrashed, "could not write to the connector: \(error)")
+            }
+            return try await withCheckedThrowingContinuation { continuation in
+                calls.wait(id, continuation)
+            }
+        } onCancel: {
+            calls.cancel(id)
         }
     }
 
@@ -163,12 +158,7 @@ public actor RPCConnection {
     }
 
     private func resolve(id: Int, with result: Result<JSONValue, any Error>) {
-        if let continuation = pending.removeValue(forKey: id) {
-            waiting.remove(id)
-            continuation.resume(with: result)
-        } else if waiting.contains(id) {
-            early[id] = result
-        }
+        calls.resolve(id, with: result)
     }
 
     private func opened(_ writer: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
@@ -183,11 +173,7 @@ public actor RPCConnection {
         let unopened = opening
         opening = []
         for continuation in unopened { continuation.resume() }
-        let stranded = pending
-        pending = [:]
-        waiting = []
-        early = [:]
-        for continuation in stranded.values { continuation.resume(throwing: error) }
+        calls.end(error)
     }
 
     // MARK: Messages

@@ -20,6 +20,11 @@ import Synchronization
 /// (and initialises it again). The process gets a data-size limit (`ulimit -d`), so a runaway
 /// connector fails its own allocations instead of the machine's.
 ///
+/// Lifetime: a call whose task is cancelled stops waiting at once and the process is ended
+/// (SIGTERM, then SIGKILL a second later); ``stop()`` closes its input and does the same to one
+/// that has not exited two seconds later; and the process is started through ``ChildLauncher``,
+/// so it dies with Max even when Max is killed.
+///
 /// The process gets no secret in its arguments or environment: only `PATH`, `HOME`, `LANG`,
 /// `TMPDIR` and `MAX_CONNECTOR_PROTOCOL` are passed. Secrets reach it as answers to its
 /// `credentials/get` requests, from the installation's credential store.
@@ -64,6 +69,8 @@ public actor ConnectorProcess {
     private var retired: [Task<Void, Never>] = []
     /// Calls waiting for a process being started.
     private var starting: [CheckedContinuation<Void, Never>] = []
+    /// Whether a process is being started (the actor is free meanwhile).
+    private var spawning = false
     /// How many processes have been started, for errors and tests.
     public private(set) var starts = 0
 
@@ -123,7 +130,9 @@ public actor ConnectorProcess {
         self.running = nil
         _ = try? await call("shutdown", [:], on: running, timeout: .seconds(5))
         await running.connection.finish()
-        await Self.reap(running.process, within: .seconds(2))
+        // The end of its input asks it to exit; one that does not is terminated, then killed.
+        await Self.waitForExit(running.process, upTo: .seconds(2))
+        await Self.end(running.process, within: .seconds(1))
         await Self.join(running.reader, within: .seconds(1))
     }
 
@@ -161,6 +170,12 @@ public actor ConnectorProcess {
             retire(running)
             running.process.kill()
             throw error.code == .connectorTimeout ? error : describe(error, running: running, method: method)
+        } catch  where error is CancellationError || Task.isCancelled {
+            // The caller gave up (Ctrl-C, a sync stopping, a health check out of time) while the
+            // connector may still be working on the call: it is ended (SIGTERM, then SIGKILL).
+            retire(running)
+            await Self.end(running.process, within: .seconds(1))
+            throw CancellationError()
         }
     }
 
@@ -195,7 +210,22 @@ public actor ConnectorProcess {
                 await Self.join(running.reader, within: .seconds(1))
                 continue
             }
-            let started = try spawn()
+            if spawning {
+                await withCheckedContinuation { starting.append($0) }
+                continue
+            }
+            spawning = true
+            let started: Running
+            do {
+                started = try await spawn()
+                spawning = false
+            } catch {
+                spawning = false
+                let waiting = starting
+                starting = []
+                for continuation in waiting { continuation.resume() }
+                throw error
+            }
             running = started
             defer {
                 let waiting = starting
@@ -216,18 +246,18 @@ public actor ConnectorProcess {
         }
     }
 
-    private func spawn() throws -> Running {
+    private func spawn() async throws -> Running {
         guard let executable = settings.command.first else {
             throw MaxError(.connectorCrashed, "the \(name) connector has no command to run")
         }
         let process = Process()
         if let limit = settings.memoryLimit {
             // The shell sets the data-size limit, then becomes the connector.
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -d \(max(1, limit / 1024)) && exec \"$0\" \"$@\""] + settings.command
+            ChildLauncher.configure(
+                process, executable: "/bin/sh",
+                arguments: ["-c", "ulimit -d \(max(1, limit / 1024)) && exec \"$0\" \"$@\""] + settings.command)
         } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(settings.command.dropFirst())
+            ChildLauncher.configure(process, executable: executable, arguments: Array(settings.command.dropFirst()))
         }
         process.environment = Self.environment()
         let toChild = Pipe()
@@ -239,7 +269,7 @@ public actor ConnectorProcess {
         let log = ConnectorLog(connector: name, logger: logger)
         process.terminationHandler = { log.exited($0.terminationStatus, reason: $0.terminationReason) }
         do {
-            try process.run()
+            try await ChildLauncher.run(process)
         } catch {
             throw MaxError(
                 .connectorCrashed, "the \(name) connector could not be started: \(error.localizedDescription)",
@@ -355,13 +385,31 @@ public actor ConnectorProcess {
         }
     }
 
-    /// Waits up to `grace` for `process` to exit, then kills it.
-    static func reap(_ process: Process, within grace: Duration) async {
-        let deadline = ContinuousClock.now + grace
+    /// Ends `process`: SIGTERM, then SIGKILL if it has not exited within `grace`. The wait holds
+    /// even in a cancelled task, so it is bounded but never skipped.
+    static func end(_ process: Process, within grace: Duration) async {
+        guard process.isRunning else { return }
+        process.terminate()
+        await waitForExit(process, upTo: grace)
+        process.kill()
+    }
+
+    /// Waits up to `limit` for `process` to exit, whether or not the task is cancelled.
+    static func waitForExit(_ process: Process, upTo limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
         while process.isRunning, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+            await Self.pause(.milliseconds(10))
         }
-        if process.isRunning { process.kill() }
+    }
+
+    /// A pause that cancellation does not cut short (`Task.sleep` returns at once in a cancelled
+    /// task, which would turn a bounded wait into a busy loop).
+    private static func pause(_ duration: Duration) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let (seconds, attoseconds) = duration.components
+            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) { continuation.resume() }
+        }
     }
 }
 

@@ -5,10 +5,13 @@ It serves generated notes and users. Its api_key arrives only as the answer to i
 credentials/get request; the `inspect` operation reports whether that secret is in its argv or
 environment. The `fault` config field makes it misbehave, for Max's isolation tests:
 crash (exit in the middle of a page), hang (never answer a page), garbage (answer a page with a
-line that is not JSON), huge (answer a page with a 20 MB line), memory (allocate 1 GB).
+line that is not JSON), huge (answer a page with a 20 MB line), memory (allocate 1 GB),
+stubborn:PATH (write its pid to PATH, then ignore SIGTERM, SIGINT and the end of its input and
+never answer a page or a health check).
 """
 import json
 import os
+import signal
 import sys
 import time
 
@@ -149,7 +152,19 @@ def page(items, params):
     return {"items": chunk, "hasMore": more, "cursor": str(start + limit) if more else None}
 
 
+def stubborn():
+    fault = (state["config"] or {}).get("fault", "")
+    if fault.startswith("stubborn:"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with open(fault[len("stubborn:"):], "w") as file:
+            file.write(str(os.getpid()))
+        while True:
+            time.sleep(3600)
+
+
 def misbehave():
+    stubborn()
     fault = (state["config"] or {}).get("fault", "")
     if fault == "crash":
         sys.stderr.write("notes: crashing on purpose\n")
@@ -184,6 +199,7 @@ def handle(method, params):
     if state["config"] is None:
         raise Failure("connector.not_started", "initialise first", "internal")
     if method == "health":
+        stubborn()
         return {"status": "healthy"}
     if method == "sync/seed":
         root = {"type": "NotesRoot", "id": "root"}
