@@ -109,9 +109,11 @@ extension SyncCommand {
     /// SIGINT or SIGTERM arrived.
     struct Interrupted: Error {}
 
-    /// Runs `body`, cancelling it when SIGINT or SIGTERM arrives: it then finishes what it must (a
-    /// page commits or rolls back, a connector process is ended, the run is recorded as cancelled)
-    /// and ``Interrupted`` is thrown. A second signal while that runs exits at once with 130.
+    /// Runs `body`, cancelling it when SIGINT or SIGTERM arrives.
+    ///
+    /// The body then finishes what it must (a page commits or rolls back, a connector process is
+    /// ended, the run is recorded as cancelled) and ``Interrupted`` is thrown. A second signal
+    /// while that runs exits at once with 130.
     static func runInterruptibly<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let every = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { watchdog in

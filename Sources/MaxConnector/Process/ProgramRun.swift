@@ -3,7 +3,9 @@ import Synchronization
 
 /// Runs a program to its end without blocking a thread on its pipes (they are read through
 /// ``PipeReader``), for connectors and tools that drive a command-line program (`git`,
-/// `swift build`). The program ends with Max (``ChildLauncher``).
+/// `swift build`).
+///
+/// The program ends with Max (``ChildLauncher``).
 public struct ProgramRun: Sendable {
     /// How it ended.
     public let status: Int32

@@ -385,8 +385,9 @@ public actor ConnectorProcess {
         }
     }
 
-    /// Ends `process`: SIGTERM, then SIGKILL if it has not exited within `grace`. The wait holds
-    /// even in a cancelled task, so it is bounded but never skipped.
+    /// Ends `process`: SIGTERM, then SIGKILL if it has not exited within `grace`.
+    ///
+    /// The wait holds even in a cancelled task, so it is bounded but never skipped.
     static func end(_ process: Process, within grace: Duration) async {
         guard process.isRunning else { return }
         process.terminate()
