@@ -5,7 +5,11 @@ import MaxRuntime
 struct DisconnectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disconnect",
-        abstract: "Remove an installation, its credentials and (unless --keep-data) its data and logs.")
+        abstract: "Remove an installation, its credentials and (unless --keep-data) its data and logs.",
+        discussion: """
+            A folder under .max/installations/ with no entry in max.json (left by a connect that \
+            did not finish) is removed whole.
+            """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "The installation.") var installation: String
@@ -14,20 +18,27 @@ struct DisconnectCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.workspace()
-        _ = try workspace.record(installation)
+        let leftover = try workspace.isLeftover(installation)
+        if !leftover { _ = try workspace.record(installation) }
         if !yes {
             guard Terminal.stdinIsTTY else {
                 throw MaxError(
                     .onboardingMissingInput, "disconnecting \(installation) needs confirmation",
                     hint: "pass --yes to confirm without a terminal")
             }
-            Terminal.errRaw("Disconnect \(installation)\(keepData ? "" : " and delete its data")? [y/N] ")
+            Terminal.errRaw(
+                leftover
+                    ? "Delete the leftover folder of \(installation) (it has no entry in max.json)? [y/N] "
+                    : "Disconnect \(installation)\(keepData ? "" : " and delete its data")? [y/N] ")
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 Terminal.err("Nothing was changed.")
                 return
             }
         }
         try workspace.disconnect(installation, keepData: keepData)
-        Terminal.out("Disconnected \(installation)")
+        Terminal.out(
+            leftover
+                ? "Removed the leftover folder of \(installation) (it had no entry in max.json)"
+                : "Disconnected \(installation)")
     }
 }

@@ -44,6 +44,11 @@ struct ListCommand: AsyncParsableCommand {
             }
             rows.append(row)
         }
+        for leftover in try workspace.leftovers() {
+            Terminal.err(
+                "note: .max/installations/\(leftover) has no entry in max.json (left by a connect that did not finish?); \"max disconnect \(leftover) --yes\" removes it"
+            )
+        }
         switch output {
         case .json:
             Terminal.out(JSONValue.array(rows.map(JSONValue.object)).prettyJSONText)

@@ -17,6 +17,8 @@ extension MaxError.Code {
     public static let installationNotFound = Self(domain: "installation", name: "not_found", category: .notFound)
     /// An installation of that name exists already.
     public static let installationExists = Self(domain: "installation", name: "exists", category: .conflict)
+    /// A folder under `.max/installations/` holds credentials but `max.json` has no such installation.
+    public static let installationLeftover = Self(domain: "installation", name: "leftover", category: .conflict)
     /// An installation name is not a valid slug.
     public static let invalidInstallationName = Self(
         domain: "installation", name: "invalid_name", category: .validationError)

@@ -346,50 +346,80 @@ public struct MaxWorkspace: Sendable {
     {
         let module = try await module(named: connector, record: nil)
         let existing = try project.load()  // a malformed max.json fails here, before any question
-        let chosen: String
         if let name {
             try Project.validate(installationName: name)
-            guard existing.installations[name] == nil else {
-                throw MaxError(
-                    .installationExists, "an installation named '\(name)' exists already",
-                    hint: "pick another --name, or \"max disconnect \(name)\" first", context: ["installation": name])
-            }
-            chosen = name
-        } else {
-            var candidate = connector
-            var suffix = 2
-            while existing.installations[candidate] != nil {
-                candidate = "\(connector)-\(suffix)"
-                suffix += 1
-            }
-            chosen = candidate
+            guard existing.installations[name] == nil else { throw Self.exists(name) }
         }
+        // A leftover folder under the name this connect would take fails it before any question.
+        _ = try freeName(name, for: connector, in: existing)
 
         let staging = InMemoryCredentialStore()
         let state = try await runner.run(module.onboarding, store: staging)
         let config = JSONValue.object(state)
         _ = try module.decodeConfig(config)  // the connector accepts what onboarding produced
-
         let info = module.info
         let record = InstallationRecord(
             id: UUID().uuidString.lowercased(), connector: "\(info.name)@\(info.version)",
             connectedAt: ISO8601.format(date), config: config)
-        let folder = try project.installationURL(chosen)
-        let existed = FileManager.default.fileExists(atPath: folder.path)
-        do {
-            try project.prepareInstallationFolder(chosen)
-            try await credentials(for: chosen, installation: record.id).store(contentsOf: staging)
-            try project.update { file in file.installations[chosen] = record }
-        } catch {
-            // Leave no trace of a failed connect: remove what this call created.
-            if existed {
-                try? FileManager.default.removeItem(at: try project.credentialsURL(chosen))
-            } else {
-                try? FileManager.default.removeItem(at: folder)
+
+        // Nothing was written so far. The name is taken for good, the credentials stored and
+        // max.json written in one critical section of the project's lock: parallel connects never
+        // pick the same name nor lose each other's entries.
+        let chosen = try await project.withLockAwaiting {
+            var file = try project.load()
+            if let name, file.installations[name] != nil { throw Self.exists(name) }
+            let chosen = try freeName(name, for: connector, in: file)
+            let folder = try project.installationURL(chosen)
+            let existed = FileManager.default.fileExists(atPath: folder.path)
+            let lock = try InstallationLock.acquire(chosen, in: project, for: "connect \(chosen)")
+            defer { withExtendedLifetime(lock) {} }
+            do {
+                try await credentials(for: chosen, installation: record.id).store(contentsOf: staging)
+                file.installations[chosen] = record
+                try project.save(file)
+            } catch {
+                // Leave no trace of a failed connect: remove what this call created.
+                if existed {
+                    try? FileManager.default.removeItem(at: try project.credentialsURL(chosen))
+                } else {
+                    try? FileManager.default.removeItem(at: folder)
+                }
+                throw error
             }
-            throw error
+            return chosen
         }
         return (chosen, record)
+    }
+
+    /// The name of a new installation: `name`, or by default the connector's name, then `-2`,
+    /// `-3`… skipping names in `file`.
+    ///
+    /// - Throws: `installation.leftover` when that name's folder holds credentials but `file` has
+    ///   no such installation (left by a connect that did not finish, or by an edit of `max.json`).
+    private func freeName(_ name: String?, for connector: String, in file: ProjectFile) throws -> String {
+        var candidate = name ?? connector
+        var suffix = 2
+        while name == nil, file.installations[candidate] != nil {
+            candidate = "\(connector)-\(suffix)"
+            suffix += 1
+        }
+        let credentials = try project.credentialsURL(candidate)
+        if FileManager.default.fileExists(atPath: credentials.path) {
+            let folder = credentials.deletingLastPathComponent().path
+            throw MaxError(
+                .installationLeftover,
+                "\(folder) holds credentials, but max.json has no installation '\(candidate)' "
+                    + "(left by a connect that did not finish, or by an edit of max.json)",
+                hint: "remove it with \"max disconnect \(candidate) --yes\", then connect again",
+                context: ["installation": candidate, "path": folder])
+        }
+        return candidate
+    }
+
+    static func exists(_ name: String) -> MaxError {
+        MaxError(
+            .installationExists, "an installation named '\(name)' exists already",
+            hint: "pick another --name, or \"max disconnect \(name)\" first", context: ["installation": name])
     }
 
     /// Records an installation served by another Max node, after checking that the node answers
@@ -434,7 +464,10 @@ public struct MaxWorkspace: Sendable {
             try project.prepareInstallationFolder(name)
             try await credentials(for: name, installation: record.id).setSecret(secret, named: "token")
         }
-        try project.update { file in file.installations[name] = record }
+        try project.update { file in
+            guard file.installations[name] == nil else { throw Self.exists(name) }
+            file.installations[name] = record
+        }
         return record
     }
 
@@ -486,8 +519,19 @@ public struct MaxWorkspace: Sendable {
     /// Only `.max/installations/<name>/` and `.max/logs/<name>.log` (and its rotated `.log.1`) are
     /// removed, and none through a link that leads elsewhere.
     ///
+    /// A name with no entry in `max.json` whose folder is still there (``isLeftover(_:)``) has that
+    /// folder removed, whatever `keepData` says.
+    ///
     /// - Throws: `sync.already_running` while a sync of it runs; `installation.not_found`; path errors.
     public func disconnect(_ name: String, keepData: Bool) throws {
+        if try isLeftover(name) {
+            let lock = try InstallationLock.acquire(name, in: project, for: "remove \(name)")
+            defer { withExtendedLifetime(lock) {} }
+            let folder = try project.installationURL(name)
+            OpenStores.evict(under: folder)
+            try FileManager.default.removeItem(at: folder)
+            return
+        }
         _ = try record(name)
         let lock = try InstallationLock.acquire(name, in: project, for: "disconnect \(name)")
         defer { withExtendedLifetime(lock) {} }
@@ -510,6 +554,29 @@ public struct MaxWorkspace: Sendable {
                     hint: "delete it by hand: rm -r \(url.path)", context: ["path": url.path])
             }
         }
+    }
+
+    /// Whether `name` has no entry in `max.json` but a folder under `.max/installations/` (left by
+    /// a connect that did not finish, or by an edit of `max.json`).
+    ///
+    /// - Throws: `project.invalid_config`; path errors.
+    public func isLeftover(_ name: String) throws -> Bool {
+        guard try project.load().installations[name] == nil else { return false }
+        return FileManager.default.fileExists(atPath: try project.installationURL(name).path)
+    }
+
+    /// The names of folders under `.max/installations/` that hold credentials but have no entry in
+    /// `max.json`: what blocks connecting that name again (data kept by `disconnect --keep-data`
+    /// has no credentials and is not one).
+    ///
+    /// - Throws: `project.invalid_config`.
+    public func leftovers() throws -> [String] {
+        let names = try project.load().installations.keys
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: project.installationsURL.path)) ?? []
+        return folders.filter { name in
+            guard !names.contains(name), let credentials = try? project.credentialsURL(name) else { return false }
+            return FileManager.default.fileExists(atPath: credentials.path)
+        }.sorted()
     }
 
     /// Syncs an installation: takes its writer lock, runs the engine (which starts the installation),

@@ -132,14 +132,63 @@ public struct Project: Sendable, Equatable {
         try AtomicFile.write(Data(file.text.utf8), to: fileURL, permissions: 0o644)
     }
 
-    /// Loads `max.json`, applies `change`, and saves it.
+    /// Loads `max.json`, applies `change`, and saves it, holding the project's lock
+    /// (``withLock(_:)``): two Max processes editing it at once (parallel `max connect`s) never
+    /// lose each other's changes.
     ///
     /// A file that does not parse is never overwritten: the parse error is thrown instead.
     public func update<T>(_ change: (inout ProjectFile) throws -> T) throws -> T {
-        var file = try load()
-        let result = try change(&file)
-        try save(file)
-        return result
+        try withLock {
+            var file = try load()
+            let result = try change(&file)
+            try save(file)
+            return result
+        }
+    }
+
+    /// Runs `body` holding the project's lock.
+    ///
+    /// The lock is an exclusive `flock` on the project folder, which every read-modify-write of
+    /// `max.json` takes. The kernel releases it when the process ends,
+    /// however it ends; it leaves no file behind.
+    ///
+    /// - Throws: `project.write_failed` when the folder cannot be locked; what `body` throws.
+    public func withLock<T>(_ body: () throws -> T) throws -> T {
+        let descriptor = try lock()
+        defer { close(descriptor) }  // releases the lock
+        return try body()
+    }
+
+    /// Runs `body`, which awaits (storing a new installation's credentials), holding the lock.
+    ///
+    /// As ``withLock(_:)``. Inside it, read and write `max.json` with ``load()`` and ``save(_:)``: ``update(_:)`` would wait
+    /// for the lock it holds.
+    public func withLockAwaiting<T>(_ body: () async throws -> T) async throws -> T {
+        let descriptor = try lock()
+        defer { close(descriptor) }
+        return try await body()
+    }
+
+    /// An open descriptor of the project folder, locked exclusively (closing it unlocks).
+    private func lock() throws -> Int32 {
+        let descriptor = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw lockFailure(errno) }
+        var result: Int32
+        repeat {
+            result = flock(descriptor, LOCK_EX)
+        } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            let failure = lockFailure(errno)
+            close(descriptor)
+            throw failure
+        }
+        return descriptor
+    }
+
+    private func lockFailure(_ code: Int32) -> MaxError {
+        MaxError(
+            .projectWriteFailed, "cannot lock \(root.path) to edit max.json: \(String(cString: strerror(code)))",
+            hint: "check that the project folder is readable", context: ["path": root.path])
     }
 
     /// Adds `.max/` to `.gitignore` unless it is there; returns whether the file changed.
