@@ -20,9 +20,16 @@ public struct JSONReader {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// Where the key of the member being read starts.
+    private var keyOffset = 0
 
     /// The deepest nesting accepted, so hostile input cannot exhaust the stack.
     public static let maximumDepth = 512
+
+    /// Whether an object that names a key twice is refused (``value()``), rather than read with
+    /// the last one winning. Files people edit by hand turn it on: a second key silently
+    /// overriding the first misleads whoever reviews the file.
+    public var rejectsDuplicateKeys = false
 
     /// Why the input is not the JSON expected, and where.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -192,6 +199,7 @@ public struct JSONReader {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+            keyOffset = index
             let key = try parseString()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
@@ -267,7 +275,12 @@ public struct JSONReader {
 
     private mutating func parseObject() throws -> JSONValue {
         var members: [String: JSONValue] = [:]
-        try forEachMember { reader, key in members[key] = try reader.parseValue() }
+        try forEachMember { reader, key in
+            if reader.rejectsDuplicateKeys, members[key] != nil {
+                throw Failure(message: "the key \"\(key)\" appears twice in one object", offset: reader.keyOffset)
+            }
+            members[key] = try reader.parseValue()
+        }
         return .object(members)
     }
 

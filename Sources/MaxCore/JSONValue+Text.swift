@@ -3,8 +3,16 @@ extension JSONValue {
     ///
     /// - Throws: `MaxError` with code `core.invalid_json` when `text` is not JSON.
     public init(parsing text: String) throws {
+        try self.init(parsing: text, rejectingDuplicateKeys: false)
+    }
+
+    /// Parses JSON text, refusing an object that names a key twice when `rejectingDuplicateKeys`.
+    ///
+    /// - Throws: `core.invalid_json` with the byte offset (`context["offset"]`) of what is wrong.
+    public init(parsing text: String, rejectingDuplicateKeys: Bool) throws {
         do {
             var reader = JSONReader(text)
+            reader.rejectsDuplicateKeys = rejectingDuplicateKeys
             self = try reader.value()
             try reader.finish()
         } catch let failure as JSONReader.Failure {

@@ -157,13 +157,12 @@ public struct MaxWorkspace: Sendable {
             _ = try await registry.resolve(name)  // only a built-in can be hosted by this executable
             settings = ConnectorProcess.Settings(command: Self.hostCommand(name))
         }
-        if let record { try Self.apply(limits: record.otherKeys["limits"], to: &settings, connector: name) }
-        var module = try await SubprocessConnectors.shared.describe(name: name, settings: settings)
-        if let record,
-            let installation = try project.load().installations.first(where: { $0.value.id == record.id })?.key
-        {
-            module.logger = try? project.logger(for: installation, label: "max.connector")
+        let installation = record.flatMap { record in file.installations.first { $0.value.id == record.id }?.key }
+        if let record, let installation {
+            try Self.apply(limits: record.otherKeys["limits"], to: &settings, installation: installation)
         }
+        var module = try await SubprocessConnectors.shared.describe(name: name, settings: settings)
+        if let installation { module.logger = try? project.logger(for: installation, label: "max.connector") }
         return module
     }
 
@@ -215,23 +214,46 @@ public struct MaxWorkspace: Sendable {
         [Bundle.main.executableURL?.path ?? "max", "connector", "host", name]
     }
 
+    /// The largest `limits.memoryMB`: 1 TiB, far above any machine Max runs on, and far below
+    /// where the limit's arithmetic (and `ulimit -d`) would overflow.
+    static let maximumMemoryMB = 1 << 20
+
     /// Applies an installation's `"limits": {"callTimeoutSeconds": N, "memoryMB": N}`.
-    static func apply(limits: JSONValue?, to settings: inout ConnectorProcess.Settings, connector: String) throws {
+    ///
+    /// - Throws: `project.invalid_config` naming the key (`installations.<name>.limits.memoryMB`),
+    ///   its value and the range it takes.
+    static func apply(
+        limits: JSONValue?, to settings: inout ConnectorProcess.Settings, installation: String
+    ) throws {
         guard let limits else { return }
+        let path = "installations.\(installation).limits"
         guard let object = limits.objectValue else {
-            throw MaxError(.invalidProjectFile, "max.json: 'limits' of a \(connector) installation must be an object")
+            throw MaxError(
+                .invalidProjectFile, "max.json: \(path) must be an object such as {\"memoryMB\": 512}",
+                hint: "fix it in max.json", context: ["key": path])
         }
-        for (key, value) in object {
-            switch (key, value.doubleValue) {
-            case ("callTimeoutSeconds", let seconds?) where seconds > 0 && seconds <= 3600:
-                settings.callTimeout = .milliseconds(Int(seconds * 1000))
-            case ("memoryMB", let megabytes?) where megabytes >= 16:
-                settings.memoryLimit = Int(megabytes) << 20
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            func refuse(_ range: String) -> MaxError {
+                MaxError(
+                    .invalidProjectFile, "max.json: \(path).\(key) is \(value.jsonText.prefix(40)); it takes \(range)",
+                    hint: "fix it in max.json", context: ["key": "\(path).\(key)"])
+            }
+            switch key {
+            case "callTimeoutSeconds":
+                guard let seconds = value.doubleValue, seconds > 0, seconds <= 3600 else {
+                    throw refuse("a number of seconds above 0 and at most 3600")
+                }
+                settings.callTimeout = .milliseconds(Int((seconds * 1000).rounded()))
+            case "memoryMB":
+                guard let megabytes = value.intValue, (16...maximumMemoryMB).contains(megabytes) else {
+                    throw refuse("a whole number of megabytes from 16 to \(maximumMemoryMB)")
+                }
+                settings.memoryLimit = megabytes << 20
             default:
                 throw MaxError(
                     .invalidProjectFile,
-                    "max.json: limits.\(key) of a \(connector) installation is \(value.jsonText); callTimeoutSeconds takes 0 to 3600, memoryMB at least 16",
-                    hint: "fix it in max.json")
+                    "max.json: \(path).\(key) is not a limit (use callTimeoutSeconds, memoryMB)",
+                    hint: "fix it in max.json", context: ["key": "\(path).\(key)"])
             }
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 public import MaxCore
 
 /// `max.json`: the declarative, git-tracked description of a project.
@@ -20,15 +21,25 @@ public struct ProjectFile: Sendable, Equatable {
 
     /// Reads a project file's text.
     ///
-    /// - Throws: `project.invalid_config` naming what is wrong and where (`installations.acme.id`).
+    /// A UTF-8 byte-order mark at the start is skipped (some editors write one). A key given twice
+    /// in one object is refused: the last one winning silently would mislead whoever reviews a
+    /// shared file.
+    ///
+    /// - Throws: `project.invalid_config` naming what is wrong and where (`installations.acme.id`,
+    ///   or the line and column of text that is not JSON or of a repeated key).
     public init(parsing text: String, path: String) throws {
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         let json: JSONValue
         do {
-            json = try JSONValue(parsing: text)
+            json = try JSONValue(parsing: text, rejectingDuplicateKeys: true)
         } catch let error as MaxError {
+            var problem = error.message.replacingPrefix("the text is not valid JSON: ")
+            if let offset = error.context["offset"].flatMap(Int.init), let at = problem.range(of: " at byte ") {
+                let (line, column) = Self.position(of: offset, in: text)
+                problem = String(problem[..<at.lowerBound]) + " at line \(line), column \(column)"
+            }
             throw MaxError(
-                .invalidProjectFile,
-                "\(path) is not valid JSON (\(error.message.replacingPrefix("the text is not valid JSON: ")))",
+                .invalidProjectFile, "\(path) is not valid JSON (\(problem))",
                 hint:
                     "fix the file by hand (Max never overwrites a file it cannot read), or restore it from version control",
                 context: ["path": path])
@@ -61,6 +72,15 @@ public struct ProjectFile: Sendable, Equatable {
         var members = otherKeys
         members["installations"] = .object(installations.mapValues(\.json))
         return JSONValue.object(members).prettyJSONText + "\n"
+    }
+
+    /// The 1-based line and column (in characters) of UTF-8 byte `offset` in `text`.
+    static func position(of offset: Int, in text: String) -> (line: Int, column: Int) {
+        let before = text.utf8.prefix(offset)
+        let line = before.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { before.index(after: $0) } ?? before.startIndex
+        let column = String(decoding: before[lineStart...], as: UTF8.self).count + 1
+        return (line, column)
     }
 
     static func invalid(_ path: String, _ problem: String) -> MaxError {

@@ -112,6 +112,28 @@ struct SubprocessConnectorTests {
         #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "25")
     }
 
+    /// Out-of-range limits are refused with their key and exit 2, before any connector runs: the
+    /// sizes that used to crash Max (SIGILL) or the connector (a misleading SIGSEGV) among them.
+    @Test(arguments: [
+        (JSONValue.double(9.3e18), "memoryMB"), (.double(1e300), "memoryMB"), (.int(1 << 43), "memoryMB"),
+        (.int(15), "memoryMB"), (.double(100.5), "memoryMB"), (.string("512"), "memoryMB"),
+        (.int(0), "callTimeoutSeconds"), (.double(1e19), "callTimeoutSeconds"), (.int(5), "cpuSeconds"),
+    ])
+    func outOfRangeLimitsAreRefusedWithTheirKey(value: JSONValue, key: String) async throws {
+        let folder = try await Self.notesProject()
+        let connected = try await Self.connectNotes(folder, name: "notes", key: "nk_test")
+        try #require(connected.status == 0, "\(connected.stderr)")
+        try setInstallationKeys(in: folder.url, of: "notes", ["limits": [key: value]])
+        for command in [["status", "notes"], ["sync", "notes"]] {
+            let refused = try await runMax(["-C", folder.url.path] + command)
+            #expect(refused.status == 2, "\(command): \(refused.output)")
+            #expect(refused.output.contains("installations.notes.limits.\(key)"), "\(refused.output)")
+            if command[0] == "sync" {
+                #expect(refused.stderr.contains("error[project.invalid_config]"), "\(refused.stderr)")
+            }
+        }
+    }
+
     @Test func aBuiltInConnectorRunsOutOfProcessAsItDoesInProcess() async throws {
         let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "3", "--tasks-per-project", "40"])
         let inProcess = try await ResilienceProcessTests.connectedProject(acme)

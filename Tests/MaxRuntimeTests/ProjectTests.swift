@@ -26,12 +26,25 @@ struct ProjectTests {
         (#"{"installations": 3}"#, "'installations' must be an object"),
         (#"{"installations": {"a": {"connector": "acme", "connectedAt": "x"}}}"#, "'installations.a.id' must be"),
         ("{nope", "is not valid JSON"),
+        (
+            "{\n  \"installations\": {\"g\": {\"id\": \"1\", \"connector\": \"git\", \"connectedAt\": \"x\",\n"
+                + "    \"config\": {\"path\": \"/srv/repo\",\n      \"path\": \"/etc\"}}}}",
+            #"the key "path" appears twice in one object at line 4, column 7"#
+        ),
+        (#"{"a": 1, "a": 1}"#, #"the key "a" appears twice in one object at line 1, column 10"#),
+        ("{\n\n  \"é\": x}", "at line 3, column 8"),
     ])
     func malformedFilesSayWhatIsWrong(_ text: String, _ message: String) {
         let error = #expect(throws: MaxError.self) { try ProjectFile(parsing: text, path: "/p/max.json") }
         #expect(error?.code == .invalidProjectFile)
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
         #expect(error?.message.contains("/p/max.json") == true)
+    }
+
+    @Test func aByteOrderMarkIsSkipped() throws {
+        let file = try ProjectFile(parsing: "\u{FEFF}{\"installations\": {}}\n", path: "max.json")
+        #expect(file.installations.isEmpty)
+        #expect(!file.text.hasPrefix("\u{FEFF}"), "and not written back")
     }
 
     @Test func initFindAndRefuseANestedProject() throws {
