@@ -26,8 +26,9 @@ public struct JSONReader {
     /// The deepest nesting accepted, so hostile input cannot exhaust the stack.
     public static let maximumDepth = 512
 
-    /// Whether an object that names a key twice is refused (``value()``), rather than read with
-    /// the last one winning. Files people edit by hand turn it on: a second key silently
+    /// Whether ``value()`` refuses an object that names a key twice.
+    ///
+    /// Otherwise the last one wins. Files people edit by hand turn it on: a second key silently
     /// overriding the first misleads whoever reviews the file.
     public var rejectsDuplicateKeys = false
 
