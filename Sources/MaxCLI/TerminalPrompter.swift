@@ -34,7 +34,9 @@ struct TerminalPrompter: Prompter {
             if text.isEmpty { return 0 }
             if let number = Int(text), (1...options.count).contains(number) { return number - 1 }
             if let index = options.firstIndex(where: { $0.value == text || $0.label == text }) { return index }
-            Terminal.err("  '\(text)' is not one of the options.")
+            // The answer is never repeated: it may be a secret typed at the wrong prompt.
+            Terminal.err(
+                "  That is not one of the options: type a number from 1 to \(options.count), or an option's value.")
         }
     }
 
@@ -48,19 +50,21 @@ struct TerminalPrompter: Prompter {
             }
             if items.isEmpty { return [0] }
             var chosen: [Int] = []
-            var unknown: String?
+            var unknown = false
             for item in items {
                 let index =
                     Int(item).flatMap { (1...options.count).contains($0) ? $0 - 1 : nil }
                     ?? options.firstIndex { $0.value == item || $0.label == item }
                 guard let index else {
-                    unknown = item
+                    unknown = true
                     break
                 }
                 if !chosen.contains(index) { chosen.append(index) }
             }
-            if let unknown {
-                Terminal.err("  '\(unknown)' is not one of the options.")
+            if unknown {
+                // The answer is never repeated: it may be a secret typed at the wrong prompt.
+                Terminal.err(
+                    "  One of those is not an option: type numbers from 1 to \(options.count), or options' values.")
                 continue
             }
             return chosen

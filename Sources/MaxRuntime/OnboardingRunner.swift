@@ -208,7 +208,9 @@ public struct OnboardingRunner: Sendable {
             for item in items {
                 guard let option = options.first(where: { $0.value == item || $0.label == item }) else {
                     throw MaxError(
-                        .onboardingInvalidInput, "'\(item)' is not one of the options for \(select.label)",
+                        // The value is not repeated: it may be a secret given as the wrong key.
+                        .onboardingInvalidInput,
+                        "the value given for \(select.field) is not one of the options for \(select.label)",
                         hint: "options: " + options.map { "\($0.value) (\($0.label))" }.joined(separator: ", "),
                         context: ["field": select.field])
                 }

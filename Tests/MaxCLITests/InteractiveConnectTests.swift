@@ -121,6 +121,25 @@ struct InteractiveConnectTests {
         #expect(workspaceID?.hasPrefix("ws_") == true)
     }
 
+    /// A secret typed at a choice by mistake shows once, as typed (the terminal echoes it), and is
+    /// never repeated in a message.
+    @Test func anAnswerThatIsNotAnOptionIsNotRepeated() async throws {
+        let acme = try AcmeProcess()
+        let folder = try TemporaryDirectory(prefix: "pty-choice")
+        _ = try await runMax(["init", folder.url.path])
+        let session = try TerminalSession(["-C", folder.url.path, "connect", "acme"])
+        #expect(session.expect("Tenant URL"))
+        session.type(acme.url)
+        #expect(session.expect("Choose 1-2 [1]: "))
+        let canary = "acme_canary" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        session.type(canary)
+        #expect(session.expect("That is not one of the options: type a number from 1 to 2"))
+        #expect(session.expect("Choose 1-2 [1]: ", times: 2))
+        session.interrupt()
+        _ = session.finish()
+        #expect(session.transcript.components(separatedBy: canary).count == 2, "once, as typed: \(session.transcript)")
+    }
+
     @Test func aWrongTokenIsRejectedAndNothingIsWritten() async throws {
         let acme = try AcmeProcess()
         let folder = try TemporaryDirectory(prefix: "pty-wrong")
