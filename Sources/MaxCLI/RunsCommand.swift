@@ -10,7 +10,9 @@ struct RunsCommand: AsyncParsableCommand {
         discussion: """
             For each sync: when it started, its kind (full or incremental), status, duration, \
             entities written, requests sent to the source (retries included), retries, 429 answers, \
-            failed tasks, and the error that stopped it, if any. Reads local data only.
+            failed tasks, and the error that stopped it (for a partial run, how many tasks failed \
+            and the first error). A run whose process died while it ran shows as interrupted; the \
+            next "max sync" resumes it. Reads local data only.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions

@@ -55,6 +55,7 @@ extension MaxFacade {
     public static func status(of run: SyncRun, isLive: Bool) -> String {
         switch run.status {
         case .running: return isLive ? "syncing" : "interrupted"
+        case .interrupted: return "interrupted"
         case .completed: return "active"
         case .partial: return "degraded"
         case .cancelled: return "cancelled"

@@ -220,7 +220,8 @@ public struct MaxFacade: Sendable {
 
     // MARK: Runs and audit
 
-    /// An installation's syncs, newest first.
+    /// An installation's syncs, newest first; a run left running by a process that is gone is
+    /// `interrupted`.
     ///
     /// - Throws: `installation.not_found`, `storage.*`, a remote node's errors.
     public func runs(installation: String, limit: Int = 20) async throws -> [SyncRun] {
@@ -228,7 +229,11 @@ public struct MaxFacade: Sendable {
             let answer = try await remote.get("/runs", query: [("limit", String(limit))])
             return (answer.arrayValue ?? []).compactMap(Self.run(json:))
         }
-        return try await workspace.openStoreForReading(installation).runs(limit: limit)
+        // A run left running by a process that is gone shows as interrupted, as in `max ls`.
+        let live = InstallationLock.holder(of: installation, in: workspace.project) != nil
+        return try await workspace.openStoreForReading(installation).runs(limit: limit).enumerated().map { index, run in
+            run.status == .running && !(live && index == 0) ? run.with(status: .interrupted) : run
+        }
     }
 
     /// Audit events, newest first: of one installation or all, matching `filter`.

@@ -14,6 +14,9 @@ public struct SyncRun: Sendable, Hashable {
         case failed
         /// Stopped by the user.
         case cancelled
+        /// Left `running` by a process that is gone (killed, crashed). Never stored: it is how
+        /// readers show a running run whose sync lock no process holds.
+        case interrupted
     }
 
     /// The run's id.
@@ -115,6 +118,13 @@ public struct NewSyncTask: Sendable, Hashable {
 }
 
 extension SyncRun {
+    /// This run with another status (an `interrupted` one, as a reader shows it).
+    public func with(status: Status) -> SyncRun {
+        SyncRun(
+            id: id, kind: kind, status: status, startedAt: startedAt, finishedAt: finishedAt, entities: entitiesWritten,
+            error: error, requests: requests, retries: retries, rateLimited: rateLimited, tasksFailed: tasksFailed)
+    }
+
     /// A run described elsewhere (a remote node's answer).
     public init(
         id: String, kind: String, status: Status, startedAt: Date, finishedAt: Date?, entities: Int,

@@ -91,6 +91,12 @@ struct ConnectorLifetimeTests {
         sync.send(SIGKILL)
         _ = try await sync.outcome()
         #expect(try await Self.waitUntilGone(pid, within: .seconds(5)), "the kernel ends it with its parent")
+        // The run its dead process left shows as interrupted in the history too, as in max ls.
+        let runs = try JSONValue(
+            parsing: try await runMax(["-C", folder.url.path, "runs", "notes", "-o", "json"]).stdout)
+        #expect(runs.arrayValue?.first?["status"] == "interrupted", "\(runs)")
+        let listed = try JSONValue(parsing: try await runMax(["-C", folder.url.path, "ls", "-o", "json"]).stdout)
+        #expect(listed.arrayValue?.first?["status"] == "interrupted", "\(listed)")
     }
 
     @Test func statusEndsAConnectorWhoseHealthCheckHangs() async throws {

@@ -54,6 +54,11 @@ struct SyncReportTests {
         #expect(last["status"] == "partial")
         #expect((last["tasksFailed"]?.intValue ?? 0) > 0)
         #expect(!outcome.output.contains(healthy.apiKey))
+        // The history says why, as for a failed run.
+        let runs = try JSONValue(
+            parsing: try await runMax(["-C", folder.url.path, "runs", "acme", "-o", "json"]).stdout)
+        let error = runs.arrayValue?.first?["error"]?.stringValue ?? ""
+        #expect(error.hasPrefix("1 task failed; first: http."), "\(runs)")
     }
 
     @Test func aSyncThatCannotStartEndsWithAFailedEvent() async throws {
