@@ -379,9 +379,11 @@ public struct MaxWorkspace: Sendable {
         let state = try await runner.run(module.onboarding, store: staging)
         let config = JSONValue.object(state)
         _ = try module.decodeConfig(config)  // the connector accepts what onboarding produced
+        // The connector is recorded by the name the project knows it by (its key in the
+        // `connectors` table, which need not be the name it declares), so it resolves again.
         let info = module.info
         let record = InstallationRecord(
-            id: UUID().uuidString.lowercased(), connector: "\(info.name)@\(info.version)",
+            id: UUID().uuidString.lowercased(), connector: "\(connector)@\(info.version)",
             connectedAt: ISO8601.format(date), config: config)
 
         // Nothing was written so far. The name is taken for good, the credentials stored and

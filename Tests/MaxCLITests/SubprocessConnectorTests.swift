@@ -134,6 +134,25 @@ struct SubprocessConnectorTests {
         }
     }
 
+    /// The `connectors` table's key is the name the project uses, even when the connector calls
+    /// itself something else: the installation records that key, so it resolves again.
+    @Test func aConnectorIsKnownByItsKeyInTheTable() async throws {
+        let folder = try TemporaryDirectory(prefix: "renamed")
+        _ = try await runMax(["init", folder.url.path])
+        try editProjectFile(in: folder.url) { $0["connectors"] = ["jottings": .string("file:" + Self.notes.path)] }
+        let connected = try await runMax(
+            ["-C", folder.url.path, "connect", "jottings", "--credential", "api_key=env:KEY"],
+            environment: ["KEY": "nk_test"])
+        #expect(connected.status == 0, "\(connected.output)")
+        #expect(connected.stdout.contains("Connected jottings as jottings"), "\(connected.stdout)")
+        let synced = try await runMax(["-C", folder.url.path, "sync", "jottings"])
+        #expect(synced.status == 0, "\(synced.output)")
+        let count = try await runMax(["-C", folder.url.path, "count", "jottings", "Note"])
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "25", "\(count.output)")
+        let file = try JSONValue(parsing: String(contentsOf: folder.file("max.json"), encoding: .utf8))
+        #expect(file["installations"]?["jottings"]?["connector"] == "jottings@1.0.0")
+    }
+
     @Test func aBuiltInConnectorRunsOutOfProcessAsItDoesInProcess() async throws {
         let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "3", "--tasks-per-project", "40"])
         let inProcess = try await ResilienceProcessTests.connectedProject(acme)
