@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 public import Logging
 import MaxCore
 public import MaxRuntime
@@ -27,6 +28,11 @@ public struct MaxHTTPServer: Sendable {
     public let port: Int
     /// The lowest level logged to standard error: `info` logs one line per request.
     public var logLevel: Logger.Level
+    /// How long a connection may send nothing (between requests, or in the middle of its
+    /// headers) before it is closed, and how long a request body may take to arrive (then 408).
+    public var idleTimeout: Duration = .seconds(30)
+    /// The most connections open at once; more wait in the listen queue.
+    public var maximumConnections = 512
 
     /// A server.
     public init(facade: MaxFacade, host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info) {
@@ -50,10 +56,17 @@ public struct MaxHTTPServer: Sendable {
         router.add(
             middleware: RequestMiddleware(
                 tokens: ServeTokens(project: facade.workspace.project), metrics: metrics, logger: logger))
-        Routes(facade: facade, metrics: metrics, syncer: syncer, logger: logger).add(to: router)
+        Routes(facade: facade, metrics: metrics, syncer: syncer, logger: logger, bodyTimeout: idleTimeout).add(
+            to: router)
         let host = host
+        let (seconds, attoseconds) = idleTimeout.components
         let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "max"),
+            router: router,
+            server: .http1(
+                configuration: .init(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "max",
+                availableConnectionsDelegate: MaximumAvailableConnections(maximumConnections)),
             onServerRunning: { channel in
                 await onReady("http://\(host):\(channel.localAddress?.port ?? 0)")
             }, logger: logger)

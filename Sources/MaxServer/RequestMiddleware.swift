@@ -23,12 +23,19 @@ struct RequestMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: @concurrent (Request, Context) async throws -> Response
     ) async throws -> Response {
         let started = ContinuousClock.now
-        let route = RoutePolicy.template(of: request.uri.path)
+        let route = RoutePolicy.route(of: request.uri.path)
         var context = context
         context.requestID = Self.requestID(request.headers[Self.requestIDHeader])
         var response: Response
         var errorCode: String?
         do {
+            let methods = RoutePolicy.methods(of: route)
+            if !methods.isEmpty, !methods.contains(request.method) {
+                throw MaxError(
+                    .serveMethodNotAllowed, "\(route) does not answer \(request.method.rawValue)",
+                    hint: "use " + methods.map(\.rawValue).joined(separator: " or "),
+                    context: ["allow": methods.map(\.rawValue).joined(separator: ", ")])
+            }
             if let action = RoutePolicy.action(method: request.method, template: route) {
                 let grant = try authorise(request, action: action)
                 context.caller = "serve:\(grant.id)"
@@ -38,10 +45,16 @@ struct RequestMiddleware: RouterMiddleware {
         } catch let error as MaxError {
             errorCode = error.code.description
             response = Self.response(for: error)
-        } catch let error as HTTPError {
+        } catch let error as HTTPResponseError {
+            // Hummingbird's own refusals (no route, a body over its limit): the same JSON shape.
             errorCode = "http.\(error.status.code)"
-            response = Self.response(
-                for: MaxError(.httpClientError, error.body ?? "\(error.status)"), status: error.status)
+            let message =
+                switch error.status {
+                case .notFound: "there is nothing at \(request.uri.path.prefix(200))"
+                case .contentTooLarge: "the request body is too large"
+                default: (error as? HTTPError)?.body ?? "\(error.status)"
+                }
+            response = Self.response(for: MaxError(.httpClientError, message), status: error.status)
         }
         response.headers[Self.requestIDHeader] = context.requestID
         let seconds = Self.seconds(since: started)
@@ -57,9 +70,14 @@ struct RequestMiddleware: RouterMiddleware {
     }
 
     /// The grant of the request's token, if its scope allows `action`.
+    ///
+    /// The scheme is matched without regard to case (`bearer` is `Bearer`), as RFC 9110 says.
     func authorise(_ request: Request, action: PolicyAction) throws -> ServeTokens.Grant {
-        let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), case let token = String(header.dropFirst(7)), !token.isEmpty else {
+        let header = (request.headers[.authorization] ?? "").trimmingCharacters(in: .whitespaces)
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer",
+            case let token = parts[1].trimmingCharacters(in: .whitespaces), !token.isEmpty
+        else {
             throw MaxError(
                 .serveUnauthorized, "a bearer token is required",
                 hint: "create one with \"max serve tokens create --scope read\" and send Authorization: Bearer <token>")
@@ -107,6 +125,8 @@ struct RequestMiddleware: RouterMiddleware {
             status
             ?? {
                 if [.serveUnauthorized, .webhookInvalidSignature].contains(error.code) { return .unauthorized }
+                if error.code == .serveMethodNotAllowed { return .methodNotAllowed }
+                if error.code == .serveRequestTimeout { return .requestTimeout }
                 switch error.category {
                 case .validationError: return .badRequest
                 case .notFound: return .notFound
@@ -117,7 +137,14 @@ struct RequestMiddleware: RouterMiddleware {
             }()
         var object: [String: JSONValue] = ["code": .string(error.code.description), "message": .string(error.message)]
         if let hint = error.hint { object["hint"] = .string(hint) }
-        return JSONResponse.make(.object(["error": .object(object)]), status: status)
+        var response = JSONResponse.make(.object(["error": .object(object)]), status: status)
+        if status == .unauthorized, error.code == .serveUnauthorized {
+            response.headers[.wwwAuthenticate] = #"Bearer realm="max""#
+        }
+        if error.code == .serveMethodNotAllowed, let allow = error.context["allow"] {
+            response.headers[.allow] = allow
+        }
+        return response
     }
 }
 
@@ -137,4 +164,11 @@ extension MaxError.Code {
     public static let serveBadRequest = Self(domain: "serve", name: "bad_request", category: .validationError)
     /// A `max serve` request whose token's scope does not allow it.
     public static let serveForbidden = Self(domain: "serve", name: "forbidden", category: .policyDenied)
+    /// A `max serve` request with a method its route does not answer (405).
+    public static let serveMethodNotAllowed = Self(
+        domain: "serve", name: "method_not_allowed", category: .validationError)
+    /// A `max serve` request whose body did not arrive in time (408).
+    public static let serveRequestTimeout = Self(domain: "serve", name: "request_timeout", category: .validationError)
+    /// A webhook delivery to a path with no installation behind it.
+    public static let serveNoWebhook = Self(domain: "serve", name: "no_webhook", category: .notFound)
 }

@@ -3,7 +3,32 @@ import MaxRuntime
 
 /// The routes of `max serve` as templates, and the ``PolicyAction`` each needs.
 enum RoutePolicy {
-    /// The template of a path, for metrics, logs and the policy (`/v1/installations/:name/search`).
+    /// Every route's template and the methods it answers.
+    static let routes: [String: Set<HTTPRequest.Method>] = [
+        "/v1/webhooks/:name": [.post], "/mcp": [.post, .get, .delete], "/metrics": [.get],
+        "/v1/installations": [.get], "/v1/installations/:name": [.get], "/v1/installations/:name/schema": [.get],
+        "/v1/installations/:name/search": [.get], "/v1/installations/:name/count": [.get],
+        "/v1/installations/:name/runs": [.get], "/v1/installations/:name/sync": [.post],
+        "/v1/installations/:name/operations": [.get], "/v1/installations/:name/operations/:operation": [.post],
+        "/v1/jobs": [.get], "/v1/jobs/:id": [.get],
+    ]
+
+    /// The label of every path that is no route: metrics and logs never take a client's path as
+    /// a label, so unique paths cannot grow them without bound.
+    static let unmatched = "unmatched"
+
+    /// The route of a path as its template (`/v1/installations/:name/search`), or ``unmatched``.
+    static func route(of path: String) -> String {
+        let template = template(of: path)
+        return routes[template] == nil ? unmatched : template
+    }
+
+    /// The methods a route answers, for a 405's `Allow` header (empty for ``unmatched``).
+    static func methods(of route: String) -> [HTTPRequest.Method] {
+        (routes[route] ?? []).sorted { $0.rawValue < $1.rawValue }
+    }
+
+    /// The template of a path (`/v1/installations/:name/search`), whether or not it is a route.
     static func template(of path: String) -> String {
         var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         if parts.count >= 3, parts[0] == "v1" {

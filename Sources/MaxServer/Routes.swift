@@ -15,16 +15,18 @@ struct Routes: Sendable {
     let metrics: ServerMetrics
     let syncer: WebhookSyncer
     let logger: Logger
+    /// How long a request body may take to arrive.
+    let bodyTimeout: Duration
 
     func add(to router: Router<MaxRequestContext>) {
         let facade = facade
         let metrics = metrics
         let syncer = syncer
         let logger = logger
+        let bodyTimeout = bodyTimeout
         router.post("v1/webhooks/:name") { request, context in
             let name = try context.parameters.require("name")
-            var request = request
-            let body = Data(try await request.collectBody(upTo: 1 << 20).readableBytesView)
+            let body = Data(try await Self.body(of: request, upTo: 1 << 20, within: bodyTimeout).readableBytesView)
             do {
                 try await WebhookReceiver(workspace: facade.workspace).accept(
                     installation: name, id: Self.header(request, "webhook-id"),
@@ -33,6 +35,10 @@ struct Routes: Sendable {
             } catch let error as MaxError {
                 logger.notice(
                     "webhook delivery rejected", metadata: ["installation": "\(name)", "error.code": "\(error.code)"])
+                // Deliveries carry no token: an unknown name says nothing of the project.
+                if error.code == .installationNotFound {
+                    throw MaxError(.serveNoWebhook, "there is no webhook endpoint at this path")
+                }
                 throw error
             }
             syncer.request(name)
@@ -42,8 +48,7 @@ struct Routes: Sendable {
         let mcp = MaxMCPHTTPEndpoint(facade: facade)
         for method in [HTTPRequest.Method.post, .get, .delete] {
             router.on("mcp", method: method) { request, context in
-                var request = request
-                let body = try await request.collectBody(upTo: 4 << 20)
+                let body = try await Self.body(of: request, upTo: 4 << 20, within: bodyTimeout)
                 var headers: [String: String] = [:]
                 for field in request.headers { headers[field.name.canonicalName] = field.value }
                 let answer = await mcp.handle(
@@ -87,7 +92,7 @@ struct Routes: Sendable {
                 .init(
                     installation: try context.parameters.require("name"), entityType: value("entityType") ?? "",
                     filter: value("filter"), fields: value("fields"), orderBy: value("orderBy"),
-                    limit: value("limit").flatMap(Int.init) ?? 100, cursor: value("cursor"),
+                    limit: try Self.integer(value("limit"), named: "limit") ?? 100, cursor: value("cursor"),
                     includeDeleted: value("includeDeleted") == "true"))
             var body: [String: JSONValue] = [
                 "type": .string(page.entityType), "data": .array(page.records.map(\.jsonObject)),
@@ -120,8 +125,7 @@ struct Routes: Sendable {
         router.post("v1/installations/:name/operations/:operation") { request, context in
             let name = try context.parameters.require("name")
             let operation = try context.parameters.require("operation")
-            var request = request
-            let body = try await request.collectBody(upTo: 1 << 20)
+            let body = try await Self.body(of: request, upTo: 1 << 20, within: bodyTimeout)
             let text = String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
             let input: JSONValue
             do {
@@ -176,12 +180,47 @@ struct Routes: Sendable {
             JSONResponse.make(MaxFacade.json(try facade.job(try context.parameters.require("id"))))
         }
         router.get("v1/installations/:name/runs") { request, context in
-            let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) } ?? 20
+            let limit = try Self.integer(request.uri.queryParameters["limit"].map(String.init), named: "limit") ?? 20
             guard (1...1000).contains(limit) else {
                 throw MaxError(.serveBadRequest, "limit must be between 1 and 1000", hint: "pass ?limit=20")
             }
             let runs = try await facade.runs(installation: try context.parameters.require("name"), limit: limit)
             return JSONResponse.make(.array(runs.map(MaxFacade.json)))
+        }
+    }
+
+    /// A query parameter that must be a whole number when given.
+    ///
+    /// - Throws: `serve.bad_request` naming the parameter.
+    static func integer(_ text: String?, named name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text) else {
+            throw MaxError(
+                .serveBadRequest, "\(name) must be a whole number, not '\(text.prefix(40))'", hint: "pass ?\(name)=20")
+        }
+        return value
+    }
+
+    /// The body of `request`, at most `limit` bytes, which must arrive within `timeout`.
+    ///
+    /// - Throws: 413 (Hummingbird's) for a larger body; `serve.request_timeout` (408) for a late one.
+    static func body(of request: Request, upTo limit: Int, within timeout: Duration) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask {
+                var request = request
+                return try await request.collectBody(upTo: limit)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let body = try await group.next() ?? nil else {
+                throw MaxError(
+                    .serveRequestTimeout, "the request body did not arrive within \(timeout.components.seconds) s",
+                    hint: "send the whole body at once")
+            }
+            return body
         }
     }
 
