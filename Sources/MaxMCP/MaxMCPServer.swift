@@ -32,7 +32,7 @@ public struct MaxMCPServer: Sendable {
         let server = await Self.server(
             tools: MaxTools(facade: facade, allowSync: allowSync, allowOperations: allowOperations).all,
             workspace: facade.workspace)
-        try await server.start(transport: StdioTransport())
+        try await server.start(transport: LineTransport())
         await server.waitUntilCompleted()
     }
 

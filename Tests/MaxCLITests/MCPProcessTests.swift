@@ -219,4 +219,95 @@ struct MCPProcessTests {
         #expect(audit.stdout.contains(#""caller":"mcp:serve:"#), "\(audit.stdout)")
         try CanaryScan.expectNoSecret([read, operate, acme.apiKey], in: folder.url, outputs: [stopped])
     }
+
+    /// A large message is read in linear time (a 4 MiB one took 32 s before, answering nothing
+    /// meanwhile; 8 MiB would take about two minutes), and one over the limit is refused with a
+    /// JSON-RPC error while the next is answered as usual. Raw lines, no SDK client: the refusal
+    /// has no id to match.
+    @Test func largeMessagesAreReadInLinearTimeAndOverLongOnesRefused() async throws {
+        let process = Process()
+        process.executableURL = Binaries.max
+        process.arguments = ["mcp"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MAX_CONFIG_HOME"] = MaxProcess.configHome.path
+        process.environment = environment
+        let fixture = try await BadInputTests.Fixture()
+        process.currentDirectoryURL = fixture.directory
+        let toServer = Pipe()
+        let fromServer = Pipe()
+        process.standardInput = toServer
+        process.standardOutput = fromServer
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { process.terminate() }
+        }
+        let lines = LineSource(fromServer.fileHandleForReading)
+        func send(_ line: String) { toServer.fileHandleForWriting.write(Data((line + "\n").utf8)) }
+        send(
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","#
+                + #""capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+        #expect(try await lines.next(within: .seconds(30))?.contains(#""id":1"#) == true)
+        send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+
+        let filter = String(repeating: "a", count: 8 << 20)
+        send(
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"max_count","arguments":"#
+                + #"{"installation":"acme","entityType":"AcmeTask","filter":"\#(filter)"}}}"#)
+        let answer = try await lines.next(within: .seconds(60))
+        #expect(answer?.contains(#""id":2"#) == true, "\(answer?.prefix(300) ?? "no answer within 60 s")")
+        #expect(answer?.contains("search.filter_too_large") == true, "\(answer?.prefix(300) ?? "")")
+
+        send(
+            #"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"x":""# + String(repeating: "b", count: 17 << 20)
+                + #""}}"#)
+        let refusal = try await lines.next(within: .seconds(60))
+        #expect(refusal?.contains(#""code":-32600"#) == true, "\(refusal?.prefix(300) ?? "")")
+        #expect(refusal?.contains("a message over 16777216 bytes was refused") == true)
+        send(#"{"jsonrpc":"2.0","id":4,"method":"ping"}"#)
+        #expect(try await lines.next(within: .seconds(30))?.contains(#""id":4"#) == true)
+        try toServer.fileHandleForWriting.close()
+        withExtendedLifetime(fixture) {}
+    }
+
+    /// Lines from a pipe, read on a queue of their own (never on the cooperative pool).
+    final class LineSource: @unchecked Sendable {
+        // Unchecked: `buffer` is only touched on `queue`.
+        private let handle: FileHandle
+        private let queue = DispatchQueue(label: "mcp-test-lines")
+        private var buffer = Data()
+
+        init(_ handle: FileHandle) { self.handle = handle }
+
+        /// The next line, or `nil` if none came within `limit` (the pipe is then left as it is).
+        func next(within limit: Duration) async throws -> String? {
+            try await withThrowingTaskGroup(of: String?.self) { group in
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        self.queue.async { continuation.resume(returning: self.readLine()) }
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    return nil
+                }
+                let first = try await group.next() ?? nil
+                group.cancelAll()
+                return first
+            }
+        }
+
+        private func readLine() -> String? {
+            while true {
+                if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                    buffer.removeSubrange(...newline)
+                    return line
+                }
+                let chunk = handle.availableData
+                if chunk.isEmpty { return nil }
+                buffer.append(chunk)
+            }
+        }
+    }
 }
