@@ -220,9 +220,10 @@ struct MCPProcessTests {
         try CanaryScan.expectNoSecret([read, operate, acme.apiKey], in: folder.url, outputs: [stopped])
     }
 
-    /// A large message is read in linear time (a 4 MiB one took 32 s before, answering nothing
-    /// meanwhile; 8 MiB would take about two minutes), and one over the limit is refused with a
-    /// JSON-RPC error while the next is answered as usual. Raw lines, no SDK client: the refusal
+    /// A large message is read in linear time, and one over the limit is refused.
+    ///
+    /// A 4 MiB message took 32 s before, answering nothing meanwhile; 8 MiB would take about two
+    /// minutes. One over the limit is refused with a JSON-RPC error and the next is answered. Raw lines, no SDK client: the refusal
     /// has no id to match.
     @Test func largeMessagesAreReadInLinearTimeAndOverLongOnesRefused() async throws {
         let process = Process()
