@@ -19,6 +19,10 @@ public struct AcmeOptions: Sendable, Hashable {
     public var failRate: Double = 0
     /// Latency added to every authenticated request, in milliseconds.
     public var latencyMilliseconds = 0
+    /// Latency added to every authenticated request that writes (not GET), in milliseconds, after
+    /// the request is counted and before it is carried out: a window in which a test can kill a
+    /// client whose request is at the source.
+    public var writeLatencyMilliseconds = 0
     /// How long OAuth access tokens live, in seconds.
     public var tokenTTL = 3600
     /// The tenant's name.

@@ -14,6 +14,9 @@ extension MaxError.Code {
     public static let operationBusy = Self(domain: "operation", name: "busy", category: .quotaExceeded)
     /// An idempotency key was reused with another input.
     public static let idempotencyConflict = Self(domain: "operation", name: "conflict", category: .validationError)
+    /// An earlier call's request left for the source and its process died before the answer came:
+    /// whether the source acted on it is unknown, so it is not sent again blindly.
+    public static let operationOutcomeUnknown = Self(domain: "operation", name: "outcome_unknown", category: .conflict)
 
     /// No connector of that name is registered.
     public static let connectorNotFound = Self(domain: "connector", name: "not_found", category: .notFound)

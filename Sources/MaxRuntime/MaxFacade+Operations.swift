@@ -163,15 +163,25 @@ extension MaxFacade {
     public func jobs(installation: String? = nil, state: JobRecord.State? = nil, deadOnly: Bool = false) throws
         -> [JobRecord]
     {
-        let store = try OperationInvoker(workspace: workspace, caller: "").operationStore()
+        let store = try recoveredOperationStore()
         return deadOnly ? try store.jobs(deadOnly: true) : try store.jobs(installation: installation, state: state)
+    }
+
+    /// The operation store, after settling the jobs of runners that died (so none shows `running`
+    /// forever) and starting a runner if that left jobs to run.
+    private func recoveredOperationStore() throws -> OperationStore {
+        let store = try OperationInvoker(workspace: workspace, caller: "").operationStore()
+        if try store.recoverOrphans(isAlive: OperationInvoker.isAlive) > 0, try store.nextDueJob() != nil {
+            JobRunner.startInBackground(for: workspace.project)
+        }
+        return store
     }
 
     /// One job.
     ///
     /// - Throws: `job.not_found`; `storage.*`.
     public func job(_ id: String) throws -> JobRecord {
-        let store = try OperationInvoker(workspace: workspace, caller: "").operationStore()
+        let store = try recoveredOperationStore()
         guard let job = try store.job(id) else { throw Self.jobNotFound(id) }
         return job
     }

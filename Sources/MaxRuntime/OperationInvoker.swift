@@ -146,7 +146,7 @@ public struct OperationInvoker: Sendable {
             let info = try live.operation(job.operation)
             try Self.validate(request, info)
             var envelope = try await run(
-                request, info: info, requestID: requestID, correlationID: job.id, event: &event)
+                request, info: info, requestID: requestID, correlationID: job.id, jobID: job.id, event: &event)
             envelope.metadata["jobId"] = .string(job.id)
             envelope.metadata["mode"] = "async"
             return envelope
@@ -183,7 +183,7 @@ public struct OperationInvoker: Sendable {
 
     /// The sync path: idempotency, timeout, execution, output checks, write-through, envelope.
     private func run(
-        _ request: Request, info: OperationInfo, requestID: String, correlationID: String,
+        _ request: Request, info: OperationInfo, requestID: String, correlationID: String, jobID: String? = nil,
         event: inout AuditLog.Event
     ) async throws -> OperationEnvelope {
         let started = ContinuousClock.now
@@ -213,6 +213,26 @@ public struct OperationInvoker: Sendable {
                         "the idempotency key '\(key.key)' was used with another input for \(info.id) of \(request.installation)",
                         hint: "use a new key for a new request; the first result stays under this key until it expires",
                         context: ["operation": info.id])
+                case .unknown(let owner, let sentAt, let expiresAt, let firstSeen):
+                    if firstSeen {
+                        // The lost attempt left no event of its own: record it now that it is known.
+                        var lost = event
+                        lost.requestID = Self.newID("req")
+                        lost.caller = "unknown (process \(owner), which died)"
+                        lost.outcome = "unknown"
+                        lost.errorCode = MaxError.Code.operationOutcomeUnknown.description
+                        await audit(lost)
+                    }
+                    throw MaxError(
+                        .operationOutcomeUnknown,
+                        "the first call of \(info.id) with idempotency key '\(key.key)' sent its request to "
+                            + "\(request.installation) at \(ISO8601.format(sentAt)), and its process (\(owner)) died before "
+                            + "the answer came: whether the source acted on it is unknown, so it was not sent again",
+                        hint:
+                            "check the source (for example \"max sync \(request.installation)\" and a search) for what it "
+                            + "would have done; to send it anyway, use a new idempotency key (this one gives this answer "
+                            + "until \(ISO8601.format(expiresAt)))",
+                        context: ["operation": info.id])
                 case .wait:
                     guard ContinuousClock.now < deadline else {
                         throw MaxError(
@@ -236,6 +256,9 @@ public struct OperationInvoker: Sendable {
                 limits: try InvocationSlots.Limits(record.otherKeys["operations"], installation: request.installation),
                 timeout: limit)
             defer { withExtendedLifetime(slot) {} }
+            // From here on, a process that dies leaves a call of unknown outcome, not one to repeat.
+            if let key, let store { try store.markSent(key) }
+            if let jobID { try operationStore().markJobSent(jobID) }
             do {
                 output = try await Self.withTimeout(limit, operation: info.id) {
                     try await live.execute(
@@ -350,6 +373,7 @@ public struct OperationInvoker: Sendable {
         case .operationInvalidInput: return "invalid_input"
         case .idempotencyConflict: return "conflict"
         case .operationTimeout: return "timeout"
+        case .operationOutcomeUnknown: return "unknown"
         default: return "failed"
         }
     }

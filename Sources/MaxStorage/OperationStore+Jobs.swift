@@ -155,13 +155,7 @@ extension OperationStore {
     public func claimNextJob(worker: Int32, now: Date = Date(), isAlive: (Int32) -> Bool) throws -> JobRecord? {
         try write("claiming a job") { db in
             let time = now.timeIntervalSince1970
-            let orphans = try Row.fetchAll(db, sql: "SELECT id, worker FROM jobs WHERE state = 'running'")
-            for row in orphans where !isAlive(try row.value(JobRecord.Columns.worker, as: Int32?.self, in: "jobs") ?? 0)
-            {
-                try db.execute(
-                    sql: "UPDATE jobs SET state = 'pending', worker = NULL, updated_at = ? WHERE id = ?",
-                    arguments: [time, try row.value(JobRecord.Columns.id, as: String.self, in: "jobs")])
-            }
+            try Self.recoverOrphans(in: db, now: now, isAlive: isAlive)
             guard
                 let id = try String.fetchOne(
                     db,
@@ -171,9 +165,56 @@ extension OperationStore {
             else { return nil }
             try db.execute(
                 sql:
-                    "UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                    "UPDATE jobs SET state = 'running', worker = ?, attempts = attempts + 1, sent_at = NULL, updated_at = ? WHERE id = ?",
                 arguments: [worker, time, id])
             return try Self.job(id, in: db)
+        }
+    }
+
+    /// Settles the running jobs whose worker process is gone (a crash, `kill -9`, a reboot), and
+    /// returns how many: one whose attempt never sent its request goes back to pending; one whose
+    /// request had left for the source failed with `operation.outcome_unknown` (dead-lettered:
+    /// `max jobs retry` sends it again once someone has checked the source).
+    @discardableResult
+    public func recoverOrphans(now: Date = Date(), isAlive: (Int32) -> Bool) throws -> Int {
+        try write("recovering the jobs of runners that died") { db in
+            try Self.recoverOrphans(in: db, now: now, isAlive: isAlive)
+        }
+    }
+
+    @discardableResult
+    private static func recoverOrphans(in db: Database, now: Date, isAlive: (Int32) -> Bool) throws -> Int {
+        let time = now.timeIntervalSince1970
+        let orphans = try Row.fetchAll(db, sql: "SELECT id, worker, sent_at FROM jobs WHERE state = 'running'")
+        var recovered = 0
+        for row in orphans {
+            let worker = try row.value(JobRecord.Columns.worker, as: Int32?.self, in: "jobs") ?? 0
+            guard !isAlive(worker) else { continue }
+            recovered += 1
+            let id = try row.value(JobRecord.Columns.id, as: String.self, in: "jobs")
+            if let sent = try row.value(Column("sent_at"), as: Double?.self, in: "jobs") {
+                let at = Date(timeIntervalSince1970: sent).formatted(.iso8601)
+                try db.execute(
+                    sql:
+                        "UPDATE jobs SET state = 'failed', dead = 1, error = ?, worker = NULL, updated_at = ? WHERE id = ?",
+                    arguments: [
+                        "operation.outcome_unknown: its runner (pid \(worker)) died after the request left for the "
+                            + "source at \(at); whether the source acted on it is unknown", time, id,
+                    ])
+            } else {
+                try db.execute(
+                    sql: "UPDATE jobs SET state = 'pending', worker = NULL, updated_at = ? WHERE id = ?",
+                    arguments: [time, id])
+            }
+        }
+        return recovered
+    }
+
+    /// Records that the current attempt of job `id` is about to send its request to the source.
+    public func markJobSent(_ id: String, now: Date = Date()) throws {
+        try write("recording that job \(id) is being sent") { db in
+            try db.execute(
+                sql: "UPDATE jobs SET sent_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
         }
     }
 

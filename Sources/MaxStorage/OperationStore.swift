@@ -88,6 +88,15 @@ public final class OperationStore: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v3: when a request left for the source") { db in
+            // Set just before a call's request leaves (and cleared when a job's attempt begins):
+            // a call whose process died after it is of unknown outcome, never sent again blindly.
+            try db.execute(
+                sql: """
+                    ALTER TABLE idempotency ADD COLUMN sent_at REAL;
+                    ALTER TABLE jobs ADD COLUMN sent_at REAL;
+                    """)
+        }
         return migrator
     }()
 
@@ -123,6 +132,10 @@ extension OperationStore {
         case wait
         /// The key was used with another input.
         case conflict
+        /// The first call's request had left for the source when its process died: whether the
+        /// source acted on it is unknown. `firstSeen` is true for the call that discovers it (which
+        /// records the lost attempt); later ones get the same answer until the key expires.
+        case unknown(owner: Int32, sentAt: Date, expiresAt: Date, firstSeen: Bool)
     }
 
     /// One idempotency key of one operation of one installation.
@@ -144,8 +157,9 @@ extension OperationStore {
 
     /// Claims `key` for a call whose input hashes to `inputHash`, in one transaction.
     ///
-    /// A record past its expiry counts as absent; a running record whose owner process is gone
-    /// (`isAlive` says so) is taken over.
+    /// A record past its expiry counts as absent. A running record whose owner process is gone
+    /// (`isAlive` says so) is taken over if its request never left; if it had left (``markSent(_:)``),
+    /// the outcome is ``Claim/unknown(owner:sentAt:expiresAt:firstSeen:)`` and nothing is sent again.
     ///
     /// - Parameters:
     ///   - key: The key.
@@ -165,18 +179,32 @@ extension OperationStore {
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT input_hash, state, result, owner, expires_at FROM idempotency
+                    SELECT input_hash, state, result, owner, expires_at, sent_at FROM idempotency
                     WHERE installation = ? AND operation = ? AND key = ?
                     """, arguments: arguments)
             let table = "idempotency"
-            if let row, try row.value(Column("expires_at"), as: Double.self, in: table) > now.timeIntervalSince1970 {
+            let expires = try row?.value(Column("expires_at"), as: Double.self, in: table) ?? 0
+            if let row, expires > now.timeIntervalSince1970 {
                 if try row.value(Column("input_hash"), as: String.self, in: table) != inputHash { return .conflict }
-                if try row.value(Column("state"), as: String.self, in: table) == "done",
-                    let result = try row.value(Column("result"), as: String?.self, in: table)
-                {
+                let state = try row.value(Column("state"), as: String.self, in: table)
+                if state == "done", let result = try row.value(Column("result"), as: String?.self, in: table) {
                     return .replay(result)
                 }
-                if isAlive(try row.value(Column("owner"), as: Int32.self, in: table)) { return .wait }
+                let owner = try row.value(Column("owner"), as: Int32.self, in: table)
+                if let sent = try row.value(Column("sent_at"), as: Double?.self, in: table),
+                    state == "unknown" || (state == "sent" && !isAlive(owner))
+                {
+                    if state == "sent" {
+                        try db.execute(
+                            sql:
+                                "UPDATE idempotency SET state = 'unknown' WHERE installation = ? AND operation = ? AND key = ?",
+                            arguments: arguments)
+                    }
+                    return .unknown(
+                        owner: owner, sentAt: Date(timeIntervalSince1970: sent),
+                        expiresAt: Date(timeIntervalSince1970: expires), firstSeen: state == "sent")
+                }
+                if isAlive(owner) { return .wait }
             }
             try db.execute(
                 sql: """
@@ -188,6 +216,19 @@ extension OperationStore {
                     inputHash, owner, now.timeIntervalSince1970, now.timeIntervalSince1970 + ttl,
                 ])
             return .run
+        }
+    }
+
+    /// Records that the request of the call holding `key` is about to leave for the source: from
+    /// now on, if this process dies, the call's outcome is unknown rather than safe to repeat.
+    public func markSent(_ key: IdempotencyKey, now: Date = Date()) throws {
+        try write("recording that \(key.key) is being sent") { db in
+            try db.execute(
+                sql: """
+                    UPDATE idempotency SET state = 'sent', sent_at = ?
+                    WHERE installation = ? AND operation = ? AND key = ?
+                    """,
+                arguments: [now.timeIntervalSince1970, key.installation, key.operation, key.key])
         }
     }
 
