@@ -19,10 +19,9 @@ public struct AcmeOptions: Sendable, Hashable {
     public var failRate: Double = 0
     /// Latency added to every authenticated request, in milliseconds.
     public var latencyMilliseconds = 0
-    /// Latency added to every authenticated request that writes (not GET), in milliseconds, after
-    /// the request is counted and before it is carried out: a window in which a test can kill a
-    /// client whose request is at the source.
-    public var writeLatencyMilliseconds = 0
+    /// Whether authenticated requests that write (not GET) are held, after they are counted, until
+    /// `POST /api/holds/release`: a test kills a client whose request is at the source.
+    public var holdWrites = false
     /// How long OAuth access tokens live, in seconds.
     public var tokenTTL = 3600
     /// The tenant's name.

@@ -128,7 +128,9 @@ public struct AcmeServer: Sendable {
             logger: logger)
         return ServiceGroup(
             configuration: .init(
-                services: [.init(service: webhooks), .init(service: app)], gracefulShutdownSignals: signals,
+                // The hold shuts down first (the reverse order), releasing what it holds.
+                services: [.init(service: webhooks), .init(service: app), .init(service: state.writeHold)],
+                gracefulShutdownSignals: signals,
                 cancellationSignals: [], logger: logger))
     }
 

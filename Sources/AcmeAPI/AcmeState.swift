@@ -9,6 +9,7 @@ final class AcmeState: Sendable {
     let apiKey: String
     let webhooks: WebhookDispatcher
     let oauth = OAuthStore()
+    let writeHold: WriteHold
 
     private struct Window {
         var second: Int64
@@ -25,6 +26,7 @@ final class AcmeState: Sendable {
         self.options = options
         self.apiKey = apiKey
         self.webhooks = webhooks
+        writeHold = WriteHold(holding: options.holdWrites)
     }
 
     /// Counts a request from `key` in the current one-second window; returns the seconds to wait when

@@ -36,9 +36,7 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
         if state.options.latencyMilliseconds > 0 {
             try await Task.sleep(for: .milliseconds(state.options.latencyMilliseconds))
         }
-        if state.options.writeLatencyMilliseconds > 0, request.method != .get {
-            try await Task.sleep(for: .milliseconds(state.options.writeLatencyMilliseconds))
-        }
+        if request.method != .get, path != "/api/holds/release" { await state.writeHold.pass() }
         if let status = state.injectedFailure() {
             throw AcmeHTTPError(
                 status: HTTPResponse.Status(code: status),

@@ -33,9 +33,10 @@ struct ServeCommand: AsyncParsableCommand {
             signature instead.
 
             A connection that sends nothing for --idle-timeout seconds (between requests, or in \
-            the middle of its headers) is closed, and a request body that has not fully arrived \
-            within that time is refused with 408. At most --max-connections are open at once; \
-            more wait to be accepted. A wrong method on a route is 405 with an Allow header.
+            the middle of its headers or body) is closed, and a request body that has not fully \
+            arrived --body-timeout seconds after its headers is refused with 408. At most \
+            --max-connections are open at once; more wait to be accepted. A wrong method on a \
+            route is 405 with an Allow header.
 
             SIGTERM or Ctrl-C shuts it down gracefully.
             """,
@@ -46,8 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The port (0 picks a free one).") var port = 8080
     @Option(help: "What stderr gets: info (a line per request), notice (refusals and failures), or error.")
     var logLevel: LogLevel = .info
-    @Option(help: "Seconds a connection may send nothing, and a request body may take (1 to 3600).")
-    var idleTimeout = 30
+    @Option(help: "Seconds a connection may send nothing before it is closed (1 to 3600).") var idleTimeout = 30
+    @Option(help: "Seconds a request body may take to arrive, then 408 (1 to 3600).") var bodyTimeout = 30
     @Option(help: "Connections open at once (1 to 100000); more wait to be accepted.") var maxConnections = 512
 
     enum LogLevel: String, ExpressibleByArgument, CaseIterable {
@@ -56,8 +57,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard (1...3600).contains(idleTimeout) else {
-            throw ValidationError("--idle-timeout must be between 1 and 3600 seconds")
+        guard (1...3600).contains(idleTimeout), (1...3600).contains(bodyTimeout) else {
+            throw ValidationError("--idle-timeout and --body-timeout must be between 1 and 3600 seconds")
         }
         guard (1...100_000).contains(maxConnections) else {
             throw ValidationError("--max-connections must be between 1 and 100000")
@@ -74,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         var server = MaxHTTPServer(facade: MaxFacade(workspace: workspace), host: host, port: port, logLevel: level)
         server.idleTimeout = .seconds(idleTimeout)
+        server.bodyTimeout = .seconds(bodyTimeout)
         server.maximumConnections = maxConnections
         try await server.run { url in
             Terminal.out(JSONValueLine.url(url))

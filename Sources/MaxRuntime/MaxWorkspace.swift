@@ -372,8 +372,9 @@ public struct MaxWorkspace: Sendable {
             try Project.validate(installationName: name)
             guard existing.installations[name] == nil else { throw Self.exists(name) }
         }
-        // A leftover folder under the name this connect would take fails it before any question.
-        _ = try freeName(name, for: connector, in: existing)
+        // A leftover folder under the name this connect would take fails it before any question
+        // (under the lock: another connect writes its credentials and its entry in one go).
+        _ = try project.withLock { try freeName(name, for: connector, in: try project.load()) }
 
         let staging = InMemoryCredentialStore()
         let state = try await runner.run(module.onboarding, store: staging)

@@ -28,9 +28,11 @@ public struct MaxHTTPServer: Sendable {
     public let port: Int
     /// The lowest level logged to standard error: `info` logs one line per request.
     public var logLevel: Logger.Level
-    /// How long a connection may send nothing (between requests, or in the middle of its
-    /// headers) before it is closed, and how long a request body may take to arrive (then 408).
+    /// How long a connection may send nothing (between requests, in the middle of its headers,
+    /// or of a body) before it is closed.
     public var idleTimeout: Duration = .seconds(30)
+    /// How long a whole request body may take to arrive (then 408), however it trickles in.
+    public var bodyTimeout: Duration = .seconds(30)
     /// The most connections open at once; more wait in the listen queue.
     public var maximumConnections = 512
 
@@ -56,7 +58,7 @@ public struct MaxHTTPServer: Sendable {
         router.add(
             middleware: RequestMiddleware(
                 tokens: ServeTokens(project: facade.workspace.project), metrics: metrics, logger: logger))
-        Routes(facade: facade, metrics: metrics, syncer: syncer, logger: logger, bodyTimeout: idleTimeout).add(
+        Routes(facade: facade, metrics: metrics, syncer: syncer, logger: logger, bodyTimeout: bodyTimeout).add(
             to: router)
         let host = host
         let (seconds, attoseconds) = idleTimeout.components

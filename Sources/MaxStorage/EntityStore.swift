@@ -122,7 +122,17 @@ public final class EntityStore: Sendable {
                 // shared-memory file; read it as immutable instead, as SQLite documents for read-only
                 // media.
                 do {
-                    let (queue, schema) = try connect(Self.immutableURI(for: url))
+                    let (queue, schema) = try connect(Self.uri(for: url, query: "immutable=1"))
+                    return EntityStore(reader: queue, schema: schema, url: url)
+                } catch {
+                    throw MaxError.storage(error, while: "opening \(url.path) for reading")
+                }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_IOERR {
+                // The shared-memory file cannot grow (a full disk, after a failed write left it
+                // short): read it without writing to it, the WAL index rebuilt in this process's
+                // memory. The WAL's pages are read too, so nothing committed is missed.
+                do {
+                    let (queue, schema) = try connect(Self.uri(for: url, query: "mode=ro&readonly_shm=1"))
                     return EntityStore(reader: queue, schema: schema, url: url)
                 } catch {
                     throw MaxError.storage(error, while: "opening \(url.path) for reading")
@@ -133,12 +143,12 @@ public final class EntityStore: Sendable {
         }
     }
 
-    /// `file:/path?immutable=1`, with the path percent-encoded as SQLite's URI syntax requires.
-    static func immutableURI(for url: URL) -> String {
+    /// `file:/path?<query>`, with the path percent-encoded as SQLite's URI syntax requires.
+    static func uri(for url: URL, query: String) -> String {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: "?#%")
         let path = url.path.addingPercentEncoding(withAllowedCharacters: allowed) ?? url.path
-        return "file:\(path)?immutable=1"
+        return "file:\(path)?\(query)"
     }
 
     /// Creates a store that lives in memory, for tests and scratch work.

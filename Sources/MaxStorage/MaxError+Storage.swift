@@ -10,6 +10,8 @@ extension MaxError.Code {
     public static let databaseBusy = Self(domain: "storage", name: "busy", category: .transient)
     /// The database file cannot be opened, is not a Max database, or SQLite failed.
     public static let databaseError = Self(domain: "storage", name: "database_error", category: .internal)
+    /// The disk that holds the database has no space left.
+    public static let diskFull = Self(domain: "storage", name: "disk_full", category: .permanent)
     /// There is no database file where one was expected to be read.
     public static let storeNotFound = Self(domain: "storage", name: "not_found", category: .notFound)
     /// A sync run or task that was named does not exist.
@@ -26,6 +28,13 @@ extension MaxError {
                 return MaxError(
                     .databaseBusy, "the database is busy while \(action)",
                     hint: "another Max process is writing to it; try again when it has finished",
+                    cause: DatabaseFailure(databaseError))
+            case .SQLITE_FULL:
+                return MaxError(
+                    .diskFull, "the disk is full: SQLite could not write while \(action)",
+                    hint:
+                        "free space on the disk that holds the project's .max/ folder (df -h shows it), then run "
+                        + "the command again; what was written before is kept, and a sync resumes where it stopped",
                     cause: DatabaseFailure(databaseError))
             case .SQLITE_NOTADB, .SQLITE_CORRUPT:
                 return MaxError(

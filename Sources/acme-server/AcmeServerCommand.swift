@@ -32,8 +32,8 @@ struct AcmeServerCommand: AsyncParsableCommand {
     @Option(help: "Answer 429 to more than this many requests a second from one key.") var rateLimit: Int?
     @Option(help: "Fail this fraction (0…1) of authenticated requests with 500 or 503.") var failRate = 0.0
     @Option(help: "Add this many milliseconds to every authenticated request.") var latencyMs = 0
-    @Option(help: "Add this many milliseconds to every authenticated request that writes (not GET).")
-    var writeLatencyMs = 0
+    @Flag(help: "Hold every authenticated request that writes (not GET) until POST /api/holds/release.")
+    var holdWrites = false
     @Option(help: "How long OAuth access tokens live, in seconds.") var tokenTtl = 3600
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "notice"
 
@@ -41,8 +41,8 @@ struct AcmeServerCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be from 0 to 1") }
         guard rateLimit.map({ $0 > 0 }) ?? true else { throw ValidationError("--rate-limit must be positive") }
-        guard latencyMs >= 0, writeLatencyMs >= 0, tokenTtl > 0 else {
-            throw ValidationError("--latency-ms, --write-latency-ms and --token-ttl must not be negative")
+        guard latencyMs >= 0, tokenTtl > 0 else {
+            throw ValidationError("--latency-ms and --token-ttl must not be negative")
         }
         let counts = [workspaces, usersPerWorkspace, projectsPerWorkspace, tasksPerProject, filesPerProject]
         guard counts.allSatisfy({ $0 >= 0 }) else { throw ValidationError("seeding counts must not be negative") }
@@ -69,7 +69,7 @@ struct AcmeServerCommand: AsyncParsableCommand {
         options.rateLimit = rateLimit
         options.failRate = failRate
         options.latencyMilliseconds = latencyMs
-        options.writeLatencyMilliseconds = writeLatencyMs
+        options.holdWrites = holdWrites
         options.tokenTTL = tokenTtl
         var logger = Logger(label: "acme")
         logger.logLevel = level

@@ -127,9 +127,15 @@ struct OperationProcessTests {
         #expect(keys.stdout.contains("webhook_secret_wh_"))
     }
 
+    /// Lets the writes Acme holds through; with `keep`, later ones are held too.
+    static func release(_ acme: AcmeProcess, keep: Bool = false) async throws {
+        _ = try await EndToEndTests.api(acme, .post, "/api/holds/release" + (keep ? "?keep=true" : ""), .null)
+    }
+
     @Test func aJobWhoseRunnerDiesIsSettledAndCanBeRetried() async throws {
-        // Long enough that a poll sees the attempt running even when the machine is busy.
-        let acme = try AcmeProcess(arguments: ["--latency-ms", "3000"])
+        // Acme holds every write until the test releases it: the attempt stays at the source for
+        // as long as the test needs, however busy the machine is.
+        let acme = try AcmeProcess(arguments: ["--hold-writes"])
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let input = try await Self.taskInput(acme, title: "Survives")
         let queued = try await Self.invoke(folder, "createTask", input, extra: ["--async"])
@@ -149,14 +155,16 @@ struct OperationProcessTests {
         #expect(!runners.isEmpty, "a runner was started in the background")
         for pid in runners { kill(pid, SIGKILL) }
         try await Task.sleep(for: .milliseconds(100))
-        // Its request was at the source (Acme holds every request 3 s): whether the task was made is
-        // unknown, so the job is not run again blindly; it fails, dead-lettered, as soon as anyone
-        // looks, instead of showing running forever.
+        try await Self.release(acme, keep: true)
+        // Its request was at the source: whether the task was made is unknown, so the job is not
+        // run again blindly; it fails, dead-lettered, as soon as anyone looks, instead of showing
+        // running forever.
         let stale = try JSONValue(parsing: try await runMax(["jobs", "show", id, "-C", folder.url.path]).stdout)
         #expect(stale["state"] == "failed", "\(stale)")
         #expect(stale["error"]?.stringValue?.hasPrefix("operation.outcome_unknown") == true, "\(stale)")
 
-        // Someone checked the source and sends it again.
+        // Someone checked the source and sends it again (this time Acme lets it through).
+        try await Self.release(acme)
         let retried = try await runMax(["jobs", "retry", id, "-C", folder.url.path])
         #expect(retried.status == 0, "\(retried.output)")
         // A runner (the one retry starts, or this one) runs it.
@@ -170,7 +178,8 @@ struct OperationProcessTests {
         #expect(done["state"] == "succeeded", "\(done)")
         #expect(done["result"]?["data"]?["title"] == "Survives")
 
-        // A running job is canceled at its runner's next check.
+        // A running job (held at Acme again) is canceled at its runner's next check.
+        try await Self.release(acme, keep: true)
         let second = try await Self.invoke(folder, "createTask", input, extra: ["--async"])
         let secondID = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         for _ in 0..<100 {
@@ -332,9 +341,9 @@ struct OperationProcessTests {
     /// with its key is `operation.outcome_unknown` and its lost attempt is audited; a job whose
     /// runner is killed at that point fails with that code (dead-lettered) as soon as anyone looks.
     @Test func aCallKilledAtTheSourceIsNotSentAgain() async throws {
-        // Every write waits 3 s at Acme, after it has been counted: the window in which Max is
-        // killed. Reads (the test's own polls among them) are not slowed.
-        let acme = try AcmeProcess(arguments: ["--write-latency-ms", "3000"])
+        // Acme holds every write (after counting it) until the test releases it: Max is killed
+        // while its request is certainly at the source.
+        let acme = try AcmeProcess(arguments: ["--hold-writes"])
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let input = try await Self.taskInput(acme, title: "Sent once")
         let before = try await Self.posts(acme)
@@ -343,6 +352,7 @@ struct OperationProcessTests {
         #expect(try await Self.waitFor { try await Self.posts(acme) > before }, "the request reached Acme")
         first.send(SIGKILL)
         _ = try await first.outcome()
+        try await Self.release(acme, keep: true)
         #expect(try await Self.waitFor { try await Self.tasks(acme, titled: "Sent once") == 1 })
 
         let again = try await Self.invoke(folder, "createTask", input, key: "k-lost")
@@ -365,6 +375,7 @@ struct OperationProcessTests {
         let store = try OperationStore.open(at: folder.file(".max/operations.db"))
         let worker = try #require(try store.job(jobID)?.worker, "a runner holds the job")
         kill(worker, SIGKILL)
+        try await Self.release(acme)
         #expect(try await Self.waitFor { try await Self.tasks(acme, titled: "Job sent once") == 1 })
         let show = try await runMax(["-C", folder.url.path, "jobs", "show", jobID])
         try #require(show.status == 0, "\(show.output)")

@@ -138,18 +138,25 @@ struct ServeHardeningTests {
         _ = try await served.server.outcome()
     }
 
-    /// Idle connections, a header never finished and a body that never comes are closed within
-    /// the idle timeout, and a valid request is answered while a thousand connections idle.
-    @Test func idleAndSlowConnectionsAreClosedAndOthersAnswered() async throws {
-        let acme = try AcmeProcess()
-        let folder = try await ResilienceProcessTests.connectedProject(acme)
-        let read = try await createServeToken(folder.url, scope: "read")
-        let server = try MaxProcess(["-C", folder.url.path, "serve", "--port", "0", "--idle-timeout", "1"])
+    /// Starts `max serve` on the project in `folder` with `options`; returns it and its URL.
+    static func serve(_ folder: URL, _ options: [String]) async throws -> (MaxProcess, String) {
+        let server = try MaxProcess(["-C", folder.path, "serve", "--port", "0"] + options)
         var base = ""
         for _ in 0..<200 where base.isEmpty {
             try await Task.sleep(for: .milliseconds(25))
             base = (try? JSONValue(parsing: server.stdoutSoFar))?["url"]?.stringValue ?? ""
         }
+        try #require(!base.isEmpty, "\(server.stderrSoFar)")
+        return (server, base)
+    }
+
+    /// Idle connections, a header never finished and a body that stalls are closed within the
+    /// idle timeout, and a valid request is answered while a thousand connections idle.
+    @Test func idleConnectionsAreClosedAndOthersAnswered() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let read = try await createServeToken(folder.url, scope: "read")
+        let (server, base) = try await Self.serve(folder.url, ["--idle-timeout", "1"])
         let port = try Self.port(of: base)
 
         let idle = try RawConnection(port: port)
@@ -160,26 +167,54 @@ struct ServeHardeningTests {
         let stalledBody = try RawConnection(port: port)
         stalledBody.send("POST /v1/webhooks/acme HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":")
         #expect(stalledBody.readUntilClosed(within: .seconds(10)) != nil, "a stalled body is closed")
-        // A body that trickles in (never idle for the timeout) is refused once it has taken that
-        // long. The pauses are real: they are what the server must measure.
-        let tricklingBody = try RawConnection(port: port)
-        tricklingBody.send("POST /v1/webhooks/acme HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
-        var answer: String?
-        for _ in 0..<40 where answer == nil {
-            tricklingBody.send("x")
-            try await Task.sleep(for: .milliseconds(250))
-            var poll = pollfd(fd: tricklingBody.descriptor, events: Int16(POLLIN), revents: 0)
-            if Glibc.poll(&poll, 1, 0) > 0 { answer = tricklingBody.readUntilClosed(within: .seconds(5)) }
-        }
-        #expect(answer?.hasPrefix("HTTP/1.1 408") == true, "\(answer ?? "still open")")
-        #expect(answer?.contains("serve.request_timeout") == true)
 
-        var crowd: [RawConnection] = []
-        for _ in 0..<1_000 { crowd.append(try RawConnection(port: port)) }
+        // 1,100 idle connections, held by another process: this one's descriptors stay below
+        // FD_SETSIZE, which Foundation's own select() needs.
+        let crowd = Process()
+        crowd.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        crowd.arguments = [
+            "python3", "-c",
+            "import socket,sys\ns=[socket.create_connection(('127.0.0.1',\(port))) for _ in range(1100)]\n"
+                + "print(len(s),flush=True)\nsys.stdin.read()",
+        ]
+        let held = Pipe()
+        let release = Pipe()
+        crowd.standardOutput = held
+        crowd.standardInput = release
+        try crowd.run()
+        let opened = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: String(decoding: held.fileHandleForReading.availableData, as: UTF8.self))
+            }
+        }
+        #expect(opened.trimmingCharacters(in: .whitespacesAndNewlines) == "1100", "\(opened)")
         let answered = try await Self.send(
             .get, base + "/v1/installations", headers: [("Authorization", "Bearer \(read)")])
         #expect(answered.status == 200)
-        crowd.removeAll()
+        try release.fileHandleForWriting.close()
+        crowd.waitUntilExit()
+        server.send(SIGTERM)
+        _ = try await server.outcome()
+    }
+
+    /// A body that trickles in (never idle long enough to be closed) is refused with 408 once it
+    /// has taken the body timeout. The pauses between bytes are real (what the server measures),
+    /// and far shorter than the idle timeout (60 s), so a slow machine cannot turn them into one.
+    @Test func aTricklingBodyIsRefusedWith408() async throws {
+        let folder = try TemporaryDirectory(prefix: "trickle")
+        _ = try await runMax(["init", folder.url.path])
+        let (server, base) = try await Self.serve(folder.url, ["--idle-timeout", "60", "--body-timeout", "1"])
+        let trickling = try RawConnection(port: try Self.port(of: base))
+        trickling.send("POST /v1/webhooks/acme HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        var answer: String?
+        for _ in 0..<400 where answer == nil {
+            trickling.send("x")
+            try await Task.sleep(for: .milliseconds(100))
+            var poll = pollfd(fd: trickling.descriptor, events: Int16(POLLIN), revents: 0)
+            if Glibc.poll(&poll, 1, 0) > 0 { answer = trickling.readUntilClosed(within: .seconds(30)) }
+        }
+        #expect(answer?.hasPrefix("HTTP/1.1 408") == true, "\(answer ?? "still open")")
+        #expect(answer?.contains("serve.request_timeout") == true)
         server.send(SIGTERM)
         _ = try await server.outcome()
     }

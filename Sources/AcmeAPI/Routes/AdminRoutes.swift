@@ -35,6 +35,13 @@ enum AdminRoutes {
             try Reply.json(["revoked": state.oauth.revokeAll()])
         }
 
+        router.post("api/holds/release") { request, _ in
+            // (test support) Lets the writes held by --hold-writes through, and holds no more
+            // unless `?keep=true`.
+            let keep = request.uri.queryParameters["keep"] == "true"
+            return try Reply.json(["released": AnyJSON.int(state.writeHold.release(keepHolding: keep))])
+        }
+
         router.post("api/seed") { request, _ -> Response in
             var request = request
             let body = try await Body.read(&request)

@@ -35,6 +35,9 @@ public actor ConnectorProcess {
         public var command: [String]
         /// The longest a call may take.
         public var callTimeout: Duration
+        /// The longest the first call of a new process (`describe` or `initialise`) may take, which
+        /// includes starting it (an interpreter on a busy machine): never less than `callTimeout`.
+        public var startTimeout: Duration = .seconds(30)
         /// The process's data-size limit in bytes, or `nil` for none.
         public var memoryLimit: Int?
         /// The longest message line accepted from it.
@@ -108,9 +111,13 @@ public actor ConnectorProcess {
 
     /// Calls `method` on the connector, starting it first if it is not running.
     ///
+    /// - Parameter starting: Whether this is the process's first call (`describe`), which gets the
+    ///   start timeout rather than the call timeout.
     /// - Throws: the connector's error; `connector.timeout`, `connector.crashed`, `connector.protocol`.
-    public func call(_ method: String, _ params: JSONValue = [:]) async throws -> JSONValue {
-        try await call(method, params, on: try await current())
+    public func call(_ method: String, _ params: JSONValue = [:], starting: Bool = false) async throws -> JSONValue {
+        try await call(
+            method, params, on: try await current(),
+            timeout: starting ? max(settings.startTimeout, settings.callTimeout) : nil)
     }
 
     /// Forgets a process that is done for (the next call starts another); its reader is joined
@@ -234,7 +241,9 @@ public actor ConnectorProcess {
             }
             if let config {
                 do {
-                    _ = try await call("initialise", ["config": config], on: started)
+                    _ = try await call(
+                        "initialise", ["config": config], on: started,
+                        timeout: max(settings.startTimeout, settings.callTimeout))
                     initialised = started.generation
                 } catch {
                     retire(started)

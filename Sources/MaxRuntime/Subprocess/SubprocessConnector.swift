@@ -30,7 +30,7 @@ public struct SubprocessConnector: ConnectorModule {
         let process = ConnectorProcess(name: name, settings: settings, credentials: InMemoryCredentialStore())
         let answer: JSONValue
         do {
-            answer = try await process.call("describe")
+            answer = try await process.call("describe", starting: true)
         } catch {
             await process.stop()
             throw error
