@@ -197,8 +197,9 @@ struct ServeHardeningTests {
         _ = try await server.outcome()
     }
 
-    /// A body that trickles in (never idle long enough to be closed) is refused with 408 once it
-    /// has taken the body timeout. The pauses between bytes are real (what the server measures),
+    /// A body that trickles in is refused with 408 once it has taken the body timeout.
+    ///
+    /// It is never idle long enough to be closed. The pauses between bytes are real (what the server measures),
     /// and far shorter than the idle timeout (60 s), so a slow machine cannot turn them into one.
     @Test func aTricklingBodyIsRefusedWith408() async throws {
         let folder = try TemporaryDirectory(prefix: "trickle")

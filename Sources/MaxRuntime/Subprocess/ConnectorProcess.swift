@@ -111,8 +111,12 @@ public actor ConnectorProcess {
 
     /// Calls `method` on the connector, starting it first if it is not running.
     ///
-    /// - Parameter starting: Whether this is the process's first call (`describe`), which gets the
-    ///   start timeout rather than the call timeout.
+    /// - Parameters:
+    ///   - method: The protocol method.
+    ///   - params: Its params.
+    ///   - starting: Whether this is the process's first call (`describe`), which gets the start
+    ///     timeout rather than the call timeout.
+    /// - Returns: The connector's result.
     /// - Throws: the connector's error; `connector.timeout`, `connector.crashed`, `connector.protocol`.
     public func call(_ method: String, _ params: JSONValue = [:], starting: Bool = false) async throws -> JSONValue {
         try await call(
