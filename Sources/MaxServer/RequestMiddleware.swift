@@ -45,7 +45,7 @@ struct RequestMiddleware: RouterMiddleware {
         } catch let error as MaxError {
             errorCode = error.code.description
             response = Self.response(for: error)
-        } catch let error as HTTPResponseError {
+        } catch let error as any HTTPResponseError {
             // Hummingbird's own refusals (no route, a body over its limit): the same JSON shape.
             errorCode = "http.\(error.status.code)"
             let message =

@@ -60,7 +60,7 @@ struct DiskFullTests {
         let shm = project.appendingPathComponent(".max/installations/acme/data.db-shm")
         if FileManager.default.fileExists(atPath: shm.path) { _ = truncate(shm.path, 3) }
         let fillerURL = mountPoint.url.appendingPathComponent("filler")
-        FileManager.default.createFile(atPath: fillerURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: fillerURL.path, contents: nil)
         let filler = try FileHandle(forWritingTo: fillerURL)
         for size in [65536, 4096, 512, 1] {
             let block = Data(repeating: 0, count: size)

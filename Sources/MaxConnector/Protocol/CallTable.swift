@@ -1,4 +1,4 @@
-public import MaxCore
+import MaxCore
 import Synchronization
 
 /// The calls of an ``RPCConnection`` waiting for their answers.
