@@ -40,14 +40,16 @@ struct ConnectorLifetimeTests {
         return !(status.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? false)
     }
 
-    /// Waits up to `limit` for `pid` to be gone; returns whether it went.
+    /// Waits up to `limit` for `pid` to be gone; returns whether it went. (A process that is not
+    /// our child sends no notice when it ends: polling its state is the only way to see it.)
     static func waitUntilGone(_ pid: pid_t, within limit: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
         while isAlive(pid), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         return !isAlive(pid)
     }
 
-    /// The outcome of `max`, or a recorded issue and a SIGKILL if it has not ended within `limit`.
+    /// The outcome of `max`, or a recorded issue and a SIGKILL if it has not ended within `limit`
+    /// (the sleep is the bound on a hang, not a wait for something to happen).
     static func outcome(of max: MaxProcess, within limit: Duration) async throws -> Outcome? {
         try await withThrowingTaskGroup(of: Outcome?.self) { group in
             group.addTask { try await max.outcome() }

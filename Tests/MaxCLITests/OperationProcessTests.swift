@@ -170,6 +170,8 @@ struct OperationProcessTests {
         // A runner (the one retry starts, or this one) runs it.
         let resumed = try await runMax(["jobs", "work", "-C", folder.url.path])
         #expect(resumed.status == 0, "\(resumed.output)")
+        // The job's state, read until the runner records its success (a poll: the runner is
+        // another process and tells no one).
         var done = JSONValue.null
         for _ in 0..<400 where done["state"] != "succeeded" {
             done = try JSONValue(parsing: try await runMax(["jobs", "show", id, "-C", folder.url.path]).stdout)
