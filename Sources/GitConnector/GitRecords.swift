@@ -103,7 +103,7 @@ enum GitText {
 
     /// `bytes` as a string: valid UTF-8 as it is; each byte of an invalid sequence as the private-use
     /// character U+EF00 plus the byte (U+EF80…U+EFFF), so two names that differ only in such bytes
-    /// stay two names, and the bytes can be recovered (``bytes(of:)``).
+    /// stay two names, and each byte can be recovered (the character minus U+EF00).
     static func lossless(_ bytes: some Collection<UInt8>) -> String {
         if let text = String(validating: bytes, as: UTF8.self) { return text }
         let bytes = Array(bytes)
@@ -122,19 +122,6 @@ enum GitText {
             }
         }
         return String(scalars)
-    }
-
-    /// The bytes a ``lossless(_:)`` string came from.
-    static func bytes(of text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for scalar in text.unicodeScalars {
-            if scalar.value >= escapeBase + 0x80, scalar.value <= escapeBase + 0xFF {
-                bytes.append(UInt8(scalar.value - escapeBase))
-            } else {
-                bytes.append(contentsOf: String(scalar).utf8)
-            }
-        }
-        return bytes
     }
 
     private static func sequenceLength(_ lead: UInt8) -> Int {

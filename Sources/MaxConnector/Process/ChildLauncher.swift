@@ -14,9 +14,6 @@ public enum ChildLauncher {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    /// Whether children get a parent-death signal here.
-    public static var diesWithParent: Bool { setpriv != nil }
-
     /// Sets `process` to run `executable` with `arguments`, under `setpriv --pdeathsig KILL` where
     /// it can.
     public static func configure(_ process: Process, executable: String, arguments: [String]) {
