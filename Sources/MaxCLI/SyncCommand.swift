@@ -115,31 +115,38 @@ extension SyncCommand {
     /// ended, the run is recorded as cancelled) and ``Interrupted`` is thrown. A second signal
     /// while that runs exits at once with 130.
     static func runInterruptibly<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let every = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { watchdog in
-            watchdog.addTask {
+        // One listener for both signals: with two sequences trapping the same signal, a signal was
+        // seen to reach one and not the other.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let (stopRequests, requestStop) = AsyncStream<Void>.makeStream()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                // The body, stopped (cancelled, then Interrupted) when the listener asks.
+                try await withThrowingTaskGroup(of: T?.self) { inner in
+                    inner.addTask { try await body() }
+                    inner.addTask {
+                        for await _ in stopRequests { throw Interrupted() }
+                        return nil
+                    }
+                    defer { inner.cancelAll() }
+                    while let result = try await inner.next() {
+                        if let result { return result }
+                    }
+                    throw CancellationError()
+                }
+            }
+            group.addTask {
+                // The first signal asks the body to stop; a second one, while it does, exits.
                 var count = 0
-                for await _ in every {
+                for await _ in signals {
                     count += 1
-                    if count == 2 {
+                    if count == 1 {
+                        requestStop.yield()
+                    } else {
                         Terminal.err("Interrupted again: exiting now; \"max sync\" resumes what was written")
                         Foundation.exit(130)
                     }
                 }
-            }
-            defer { watchdog.cancelAll() }
-            return try await cancelOnFirstSignal(body)
-        }
-    }
-
-    private static func cancelOnFirstSignal<T: Sendable>(_ body: @escaping @Sendable () async throws -> T)
-        async throws -> T
-    {
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                for await _ in signals { throw Interrupted() }
                 return nil
             }
             defer { group.cancelAll() }
