@@ -81,19 +81,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The Model Context Protocol server for agents, over the façade (the MCP swift-sdk stays here).
+        // The front ends below see the runtime's API (MaxAPI, its types, MaxError), never the storage,
+        // sync or query layers beneath it.
+        // The Model Context Protocol server for agents, over the API (the MCP swift-sdk stays here).
         .target(
             name: "MaxMCP",
             dependencies: [
-                "MaxCore", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime",
+                "MaxCore", "MaxConnector", "MaxRuntime",
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
-        // max serve: the project as a JSON API over the façade (Hummingbird stays here and in AcmeAPI).
+        // max serve: the API's endpoints over HTTP (Hummingbird stays here and in AcmeAPI).
         .target(
             name: "MaxServer",
             dependencies: [
-                "MaxCore", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP",
+                "MaxCore", "MaxConnector", "MaxRuntime", "MaxMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Header names (X-Request-Id) beyond the ones Hummingbird re-exports.
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -106,8 +108,7 @@ let package = Package(
         .target(
             name: "MaxCLI",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxRuntime", "MaxMCP", "MaxServer",
-                "AcmeAPI",
+                "MaxCore", "MaxConnector", "MaxRuntime", "MaxMCP", "MaxServer",
                 // The built-in connectors: composed here, by the max executable, not by the runtime.
                 "AcmeConnector", "GitConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -115,7 +116,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .executableTarget(name: "max", dependencies: ["MaxCLI"]),
+        // The executable: the command line, and the sample server `max demo` runs.
+        .executableTarget(name: "max", dependencies: ["MaxCLI", "AcmeAPI"]),
         // The Acme sample SaaS: a Hummingbird server over SQLite. It knows nothing of Max.
         .target(
             name: "AcmeAPI",

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,18 +19,17 @@ struct AuditCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "Only this installation's events.") var installation: String?
     @Option(name: .shortAndLong, help: "Which events: a filter expression over the fields shown.") var filter: String?
-    @Option(help: "How many events (1 to \(MaxFacade.maximumLimit)).") var limit = 50
+    @Option(help: "How many events (1 to \(SearchPage.maximumLimit)).") var limit = 50
     @Option(name: .shortAndLong, help: "Output format: text, json, ndjson or csv.") var output: OutputFormat = .text
 
     func validate() throws {
-        guard (1...MaxFacade.maximumLimit).contains(limit) else {
-            throw ValidationError("--limit must be between 1 and \(MaxFacade.maximumLimit)")
+        guard (1...SearchPage.maximumLimit).contains(limit) else {
+            throw ValidationError("--limit must be between 1 and \(SearchPage.maximumLimit)")
         }
     }
 
     func run() async throws {
-        let facade = MaxFacade(workspace: try global.workspace())
-        let page = try await facade.audit(installation: installation, filter: filter, limit: limit)
+        let page = try await global.api().audit(AuditRequest(installation: installation, filter: filter, limit: limit))
         let names = page.fields
         switch output {
         case .json: Terminal.out("[" + page.records.map { RecordPrinter.json($0) }.joined(separator: ",\n") + "]")

@@ -3,7 +3,6 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
 import UnixSignals
 
 #if canImport(Glibc)

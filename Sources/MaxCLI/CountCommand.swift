@@ -1,7 +1,6 @@
 import ArgumentParser
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct CountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,8 +13,9 @@ struct CountCommand: AsyncParsableCommand {
     @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
 
     func run() async throws {
-        let count = try await MaxFacade(workspace: try global.workspace()).count(
-            installation: installation, entityType: entityType, filter: filter, includeDeleted: includeDeleted)
-        Terminal.out(String(count))
+        let result = try await global.api().count(
+            CountRequest(
+                installation: installation, entityType: entityType, filter: filter, includeDeleted: includeDeleted))
+        Terminal.out(String(result.count))
     }
 }

@@ -32,19 +32,9 @@ struct CredentialsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let workspace = try global.workspace()
-            let record = try workspace.record(installation)
-            let stored = try workspace.credentials(for: installation, installation: record.id).listing()
-            let references = record.credentialReferences
-            // A referenced key is read from the environment, whatever the store may still hold.
-            let entries: [(name: String, source: String, setAt: String?)] =
-                (stored.filter { references[$0.name] == nil }.map { ($0.name, "stored", $0.setAt) }
-                + references.map { ($0.key, $0.value.shown, nil) }).sorted { $0.name < $1.name }
-            let rows: [JSONValue] = entries.map { entry in
-                var row: [String: JSONValue] = ["key": .string(entry.name), "source": .string(entry.source)]
-                if let setAt = entry.setAt { row["setAt"] = .string(setAt) }
-                return .object(row)
-            }
+            let entries = try await global.api().credentials(InstallationRequest(installation: installation))
+                .credentials
+            let rows = try entries.map { try APICoding.json($0) }
             switch output {
             case .json: Terminal.out(JSONValue.array(rows).prettyJSONText)
             case .ndjson: rows.forEach { Terminal.out($0.jsonText) }
@@ -54,7 +44,7 @@ struct CredentialsCommand: AsyncParsableCommand {
                     return
                 }
                 Table.print(
-                    headers: ["KEY", "SOURCE", "SET AT"], rows: entries.map { [$0.name, $0.source, $0.setAt ?? "-"] })
+                    headers: ["KEY", "SOURCE", "SET AT"], rows: entries.map { [$0.key, $0.source, $0.setAt ?? "-"] })
             }
         }
     }

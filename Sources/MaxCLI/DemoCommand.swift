@@ -1,11 +1,8 @@
-import AcmeAPI
 import ArgumentParser
 import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
-import MaxSync
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,15 +29,17 @@ struct DemoCommand: AsyncParsableCommand {
         let root = URL(
             fileURLWithPath: dir ?? NSTemporaryDirectory() + "max-demo-\(UUID().uuidString.prefix(8).lowercased())",
             isDirectory: true)
-        var options = AcmeOptions()
-        options.port = 0
-        options.seeding.projectsPerWorkspace = projects
-        options.seeding.tasksPerProject = tasksPerProject
+        guard let sample = Composition.sample else {
+            throw MaxError(
+                .internalError, "this build of max has no sample server for the demo",
+                hint: "run the max executable built from this repository: swift run max demo")
+        }
+        let (projects, tasksPerProject) = (projects, tasksPerProject)
         let bold: @Sendable (String) -> String = { Terminal.style($0, "1", on: Terminal.colorOnStdout) }
 
         Terminal.out(bold("1. Starting Acme, the sample SaaS…"))
-        try await AcmeServer.withRunning(options) { ready in
-            Terminal.out("   Acme is serving \(projects * tasksPerProject) tasks at \(ready.url)")
+        try await sample.withRunning(projects: projects, tasksPerProject: tasksPerProject) { url, apiKey in
+            Terminal.out("   Acme is serving \(projects * tasksPerProject) tasks at \(url)")
 
             Terminal.out(bold("2. max init \(root.path)"))
             try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -48,23 +47,23 @@ struct DemoCommand: AsyncParsableCommand {
             let workspace = MaxWorkspace(project: project, registry: BuiltInConnectors.registry())
 
             Terminal.out(
-                bold("3. max connect acme --config baseURL=\(ready.url) --credential api_token=env:ACME_TOKEN"))
+                bold("3. max connect acme --config baseURL=\(url) --credential api_token=env:ACME_TOKEN"))
             var runner = OnboardingRunner(prompter: nil)
-            runner.config = ["baseURL": ready.url]
+            runner.config = ["baseURL": url]
             runner.credentialSources = ["api_token": .environment("ACME_TOKEN")]
-            let environment = ["ACME_TOKEN": ready.apiKey]
+            let environment = ["ACME_TOKEN": apiKey]
             let name = try await connect(workspace, runner: runner, environment: environment)
             Terminal.out("   Connected acme as \(name); the token is in .max/, never in max.json")
 
             Terminal.out(bold("4. max sync \(name)"))
             let reporter = ProgressReporter(mode: Terminal.stderrIsTTY ? .bar : .none, installation: name)
-            let summary = try await workspace.sync(name, observer: reporter.handle)
+            let api = MaxNodes(workspace: workspace, caller: GlobalOptions.caller)
+            let summary = try await api.sync(SyncRequest(installation: name), observer: reporter.handle)
             reporter.finish()
             Terminal.out(
                 "   Synced \(ProgressReporter.grouped(summary.totalEntities)) entities in \(String(format: "%.1f", summary.duration)) s"
             )
 
-            let facade = MaxFacade(workspace: workspace)
             let examples: [(String, String?, String, String)] = [
                 (
                     "AcmeTask", #"status = "todo" AND priority IN ("critical", "high")"#, "title,status,priority",
@@ -78,8 +77,8 @@ struct DemoCommand: AsyncParsableCommand {
                     "max search \(name) \(type)" + (filter.map { " --filter '\($0)'" } ?? "")
                     + " --fields \(fields) --order-by \(order) --limit 5"
                 Terminal.out(bold("\(5 + index). \(command)"))
-                let page = try await facade.search(
-                    .init(
+                let page = try await api.search(
+                    SearchRequest(
                         installation: name, entityType: type, filter: filter, fields: fields, orderBy: order, limit: 5))
                 let names = page.fields
                 for line in Table.render(
@@ -90,7 +89,9 @@ struct DemoCommand: AsyncParsableCommand {
                 }
             }
             let countFilter = #"status = "done""#
-            let done = try await facade.count(installation: name, entityType: "AcmeTask", filter: countFilter)
+            let done = try await api.count(
+                CountRequest(installation: name, entityType: "AcmeTask", filter: countFilter)
+            ).count
             Terminal.out(bold("8. max count \(name) AcmeTask --filter '\(countFilter)'"))
             Terminal.out("   \(done)")
             Terminal.out("")

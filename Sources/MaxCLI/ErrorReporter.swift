@@ -23,29 +23,14 @@ enum ErrorReporter {
     }
 
     /// Prints `error[code]: message`, the excerpt and the hint on stderr; with JSON output, also
-    /// one JSON line `{"error":{…}}`.
+    /// one JSON line `{"error":{…}}`, the error's one wire form (as `max serve` and MCP send it).
     static func report(_ error: MaxError, json: Bool) {
         let color = Terminal.colorOnStderr
         Terminal.err(Terminal.style("error[\(error.code)]", "31;1", on: color) + ": " + error.message)
         if let excerpt = error.excerpt { Terminal.err(excerpt) }
         if let hint = error.hint { Terminal.err(Terminal.style("hint", "36", on: color) + ": " + hint) }
         if json {
-            Terminal.err(JSONValue.object(["error": error.jsonObject]).jsonText)
+            Terminal.err(error.answer.jsonText)
         }
-    }
-}
-
-extension MaxError {
-    /// `{"code":…,"message":…,"hint":…}`: the error as JSON output shows it.
-    var jsonObject: JSONValue {
-        var object: [String: JSONValue] = ["code": .string(code.description), "message": .string(message)]
-        if let hint { object["hint"] = .string(hint) }
-        return .object(object)
-    }
-
-    /// `error` itself if it is a `MaxError`, else an internal error that keeps it as the cause.
-    static func wrapping(_ error: any Error) -> MaxError {
-        if let error = error as? MaxError { return error }
-        return MaxError(.internalError, "unexpected failure: \(error)", cause: error)
     }
 }

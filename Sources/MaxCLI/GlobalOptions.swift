@@ -16,6 +16,16 @@ struct GlobalOptions: ParsableArguments {
     func workspace() throws -> MaxWorkspace {
         MaxWorkspace(project: try Project.find(from: startURL), registry: BuiltInConnectors.registry())
     }
+
+    /// The project's installations, each through its node, called as ``caller``.
+    func api() throws -> MaxNodes {
+        MaxNodes(workspace: try workspace(), caller: Self.caller)
+    }
+
+    /// Who is asking, for the audit log: `cli:<user>`.
+    static var caller: String {
+        "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? String(getuid()))
+    }
 }
 
 /// An output format.

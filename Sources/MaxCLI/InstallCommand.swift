@@ -86,7 +86,7 @@ struct InstallCommand: AsyncParsableCommand {
                 }),
             "fix": .array(report.fixes.map(JSONValue.string)),
         ]
-        if let error = report.error { object["error"] = error.jsonObject }
+        if let error = report.error { object["error"] = error.json }
         return .object(object)
     }
 }

@@ -3,7 +3,6 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct InvokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,36 +42,21 @@ struct InvokeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        let value = try Self.readInput(input)
-        let request = OperationInvoker.Request(
-            installation: installation, operation: operation, input: value, idempotencyKey: idempotencyKey,
-            async: runAsync)
-        if let remote = try await workspace.remote(installation) {
-            // The node runs it, validates it, keeps its idempotency key and audits it.
-            let answer = try await MaxFacade.invoke(request, on: remote)
-            guard let envelope = OperationEnvelope(json: answer) else {
-                let job = answer["id"]?.stringValue ?? "?"
-                if output == .json { Terminal.out(answer.prettyJSONText) } else { Terminal.out(job) }
-                Terminal.err(
-                    "queued \(operation) of \(installation) as \(job) on the Max node at \(remote.url); the job is there (\"max jobs show \(job)\" on that node)"
-                )
-                return
-            }
-            report(envelope)
-            return
-        }
-        let invoker = OperationInvoker(workspace: workspace, caller: Self.caller)
-        let outcome = try await invoker.invoke(request)
-        switch outcome {
+        let api = try global.api()
+        let request = InvokeRequest(
+            installation: installation, operation: operation, input: try Self.readInput(input),
+            idempotencyKey: idempotencyKey, async: runAsync)
+        // A remote installation's node runs it, validates it, keeps its idempotency key and audits it.
+        switch try await api.invoke(request) {
         case .completed(let envelope):
             report(envelope)
         case .enqueued(let job):
-            JobRunner.startInBackground(for: workspace.project)
-            if output == .json {
-                Terminal.out(MaxFacade.json(job).prettyJSONText)
+            if output == .json { try JSONOutput.pretty(job) } else { Terminal.out(job.id) }
+            if let remote = try await api.workspace.remote(installation) {
+                Terminal.err(
+                    "queued \(operation) of \(installation) as \(job.id) on the Max node at \(remote.nodeURL); the job is there (\"max jobs show \(job.id)\" on that node)"
+                )
             } else {
-                Terminal.out(job.id)
                 Terminal.err("queued \(operation) of \(installation) as \(job.id); see \"max jobs show \(job.id)\"")
             }
         }
@@ -80,24 +64,20 @@ struct InvokeCommand: AsyncParsableCommand {
 
     /// Prints a completed call: its data on stdout (the whole envelope with `-o json`), how it went
     /// on stderr.
-    private func report(_ envelope: OperationEnvelope) {
+    private func report(_ envelope: JSONValue) {
         if output == .json {
-            Terminal.out(envelope.json.prettyJSONText)
+            Terminal.out(envelope.prettyJSONText)
             return
         }
-        Terminal.out(envelope.data.prettyJSONText)
-        let replayed = envelope.metadata["replayed"] == true ? " (replayed from the idempotency key)" : ""
-        Terminal.err(
-            "\(operation) of \(installation) done in \(envelope.metadata["durationMs"]?.intValue ?? 0) ms\(replayed)")
-        for warning in envelope.warnings { Terminal.err("warning: \(warning)") }
-        if !envelope.redactionsApplied.isEmpty {
-            Terminal.err("redacted: " + envelope.redactionsApplied.joined(separator: ", "))
+        Terminal.out((envelope["data"] ?? .null).prettyJSONText)
+        let metadata = envelope["metadata"]
+        let replayed = metadata?["replayed"] == true ? " (replayed from the idempotency key)" : ""
+        Terminal.err("\(operation) of \(installation) done in \(metadata?["durationMs"]?.intValue ?? 0) ms\(replayed)")
+        for warning in envelope["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            Terminal.err("warning: \(warning)")
         }
-    }
-
-    /// Who is asking, for the audit log.
-    static var caller: String {
-        "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? String(getuid()))
+        let redactions = envelope["redactionsApplied"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !redactions.isEmpty { Terminal.err("redacted: " + redactions.joined(separator: ", ")) }
     }
 
     /// The input from `--input`: JSON text, `@FILE`, or `-` (standard input).

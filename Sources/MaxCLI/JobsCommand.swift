@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,16 +17,16 @@ struct JobsCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Cancel.self, Retry.self, Dead.self, Work.self],
         defaultSubcommand: List.self)
 
-    static func print(_ jobs: [JobRecord], _ output: OutputFormat) {
+    static func print(_ jobs: [JobInfo], _ output: OutputFormat) throws {
         switch output {
-        case .json: Terminal.out(JSONValue.array(jobs.map(MaxFacade.json)).prettyJSONText)
-        case .ndjson: jobs.forEach { Terminal.out(MaxFacade.json($0).jsonText) }
+        case .json: try JSONOutput.pretty(jobs)
+        case .ndjson: try JSONOutput.lines(jobs)
         default:
             Table.print(
                 headers: ["ID", "INSTALLATION", "OPERATION", "STATE", "ATTEMPTS", "UPDATED", "ERROR"],
                 rows: jobs.map {
                     [
-                        $0.id, $0.installation, $0.operation, $0.state.rawValue + ($0.dead ? " (dead)" : ""),
+                        $0.id, $0.installation, $0.operation, $0.state + ($0.dead ? " (dead)" : ""),
                         "\($0.attempts)/\($0.maxAttempts)", ISO8601.format($0.updatedAt), $0.error ?? "",
                     ]
                 })
@@ -35,10 +34,8 @@ struct JobsCommand: AsyncParsableCommand {
         }
     }
 
-    static func store(_ global: GlobalOptions) throws -> (OperationStore, MaxWorkspace) {
-        let workspace = try global.workspace()
-        return (try OperationInvoker(workspace: workspace, caller: InvokeCommand.caller).operationStore(), workspace)
-    }
+    /// The job states, for help and errors.
+    static let states = ["pending", "running", "succeeded", "failed", "canceled"]
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "List jobs, newest first.")
@@ -49,18 +46,14 @@ struct JobsCommand: AsyncParsableCommand {
 
         func validate() throws {
             try output.require(oneOf: [.text, .json, .ndjson], for: "jobs")
-            if let state, JobRecord.State(rawValue: state) == nil {
-                throw ValidationError(
-                    "--state must be one of " + JobRecord.State.allCases.map(\.rawValue).joined(separator: ", "))
+            if let state, !JobsCommand.states.contains(state) {
+                throw ValidationError("--state must be one of " + JobsCommand.states.joined(separator: ", "))
             }
         }
 
         func run() async throws {
-            let workspace = try global.workspace()
-            if let installation { _ = try workspace.record(installation) }
-            JobsCommand.print(
-                try MaxFacade(workspace: workspace).jobs(
-                    installation: installation, state: state.flatMap(JobRecord.State.init)), output)
+            try JobsCommand.print(
+                try await global.api().jobs(JobsRequest(installation: installation, state: state)).jobs, output)
         }
     }
 
@@ -71,7 +64,7 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job's id.") var id: String
 
         func run() async throws {
-            Terminal.out(MaxFacade.json(try MaxFacade(workspace: try global.workspace()).job(id)).prettyJSONText)
+            try JSONOutput.pretty(try await global.api().job(JobRequest(id: id)))
         }
     }
 
@@ -82,21 +75,11 @@ struct JobsCommand: AsyncParsableCommand {
         @Argument(help: "The job's id.") var id: String
 
         func run() async throws {
-            let (store, _) = try JobsCommand.store(global)
-            guard let before = try store.job(id) else { throw MaxFacade.jobNotFound(id) }
-            guard [.pending, .running].contains(before.state) else {
-                throw MaxError(
-                    .jobNotCancelable, "\(id) is \(before.state.rawValue) already and cannot be canceled",
-                    context: ["job": id])
-            }
-            guard let job = try store.cancel(id) else { throw MaxFacade.jobNotFound(id) }
-            switch job.state {
-            case .canceled: Terminal.out("Canceled \(id)")
-            case .running: Terminal.out("Asked the runner of \(id) to cancel it (the source may have done part of it)")
-            default:
-                throw MaxError(
-                    .jobNotCancelable, "\(id) is \(job.state.rawValue) and cannot be canceled",
-                    context: ["job": id])
+            let job = try await global.api().cancelJob(JobRequest(id: id))
+            if job.state == "canceled" {
+                Terminal.out("Canceled \(id)")
+            } else {
+                Terminal.out("Asked the runner of \(id) to cancel it (the source may have done part of it)")
             }
         }
     }
@@ -109,21 +92,14 @@ struct JobsCommand: AsyncParsableCommand {
         @Flag(help: "Run it in this process and wait for the outcome.") var wait = false
 
         func run() async throws {
-            let (store, workspace) = try JobsCommand.store(global)
-            guard let job = try store.retry(id) else { throw MaxFacade.jobNotFound(id) }
-            guard job.state == .pending else {
-                throw MaxError(
-                    .jobNotCancelable, "\(id) is \(job.state.rawValue); only failed or canceled jobs are retried",
-                    context: ["job": id])
-            }
+            let node = try global.api().local
+            _ = try await node.retryJob(JobRequest(id: id), startRunner: !wait)
             if wait {
-                _ = try await JobRunner(invoker: OperationInvoker(workspace: workspace, caller: InvokeCommand.caller))
-                    .drain()
-                let done = try store.job(id) ?? job
-                Terminal.out(MaxFacade.json(done).prettyJSONText)
-                if done.state != .succeeded { throw PartialSuccess(code: 1) }
+                _ = try await node.workJobs()
+                let done = try await node.job(JobRequest(id: id))
+                try JSONOutput.pretty(done)
+                if done.state != "succeeded" { throw PartialSuccess(code: 1) }
             } else {
-                JobRunner.startInBackground(for: workspace.project)
                 Terminal.out("Queued \(id) again")
             }
         }
@@ -138,7 +114,7 @@ struct JobsCommand: AsyncParsableCommand {
         func validate() throws { try output.require(oneOf: [.text, .json, .ndjson], for: "jobs dead") }
 
         func run() async throws {
-            JobsCommand.print(try MaxFacade(workspace: try global.workspace()).jobs(deadOnly: true), output)
+            try JobsCommand.print(try await global.api().jobs(JobsRequest(dead: true)).jobs, output)
         }
     }
 
@@ -155,11 +131,8 @@ struct JobsCommand: AsyncParsableCommand {
         @Flag(help: "Print nothing.") var quiet = false
 
         func run() async throws {
-            let workspace = try global.workspace()
             let quiet = quiet
-            let attempts = try await JobRunner(
-                invoker: OperationInvoker(workspace: workspace, caller: InvokeCommand.caller)
-            ).drain { event in
+            let attempts = try await global.api().local.workJobs { event in
                 guard !quiet else { return }
                 switch event {
                 case .started(let job): Terminal.err("\(job.id) \(job.operation): attempt \(job.attempts)")

@@ -14,6 +14,6 @@ struct LLMBootstrapCommand: AsyncParsableCommand {
     @OptionGroup(title: "Global Options") var global: GlobalOptions
 
     func run() async throws {
-        Terminal.out(try await MaxFacade(workspace: try global.workspace()).agentGuide())
+        Terminal.out(try await global.api().local.agentGuide())
     }
 }

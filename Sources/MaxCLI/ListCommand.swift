@@ -3,7 +3,6 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,69 +25,38 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        var rows: [[String: JSONValue]] = []
-        var failures: [(name: String, error: MaxError)] = []
-        for (name, record) in try workspace.installations() {
-            var row: [String: JSONValue] = [
-                "name": .string(name), "connector": .string(record.connector), "id": .string(record.id),
-            ]
-            do {
-                try await describe(name, workspace: workspace, into: &row)
-            } catch {
-                let error = MaxError.wrapping(error)
-                failures.append((name, error))
-                row["status"] = "error"
-                row["entities"] = nil
-                row["error"] = error.jsonObject
-            }
-            rows.append(row)
-        }
-        for leftover in try workspace.leftovers() {
+        let api = try global.api()
+        let list = try await api.installations(NoParameters()).installations
+        for leftover in try api.workspace.leftovers() {
             Terminal.err(
                 "note: .max/installations/\(leftover) has no entry in max.json (left by a connect that did not finish?); \"max disconnect \(leftover) --yes\" removes it"
             )
         }
         switch output {
         case .json:
-            Terminal.out(JSONValue.array(rows.map(JSONValue.object)).prettyJSONText)
+            try JSONOutput.pretty(list)
         case .ndjson:
-            rows.forEach { Terminal.out(JSONValue.object($0).jsonText) }
+            try JSONOutput.lines(list)
         default:
-            if rows.isEmpty {
+            if list.isEmpty {
                 Terminal.err("No installations. Connect one with \"max connect <connector>\".")
                 return
             }
             Table.print(
                 headers: ["NAME", "CONNECTOR", "STATUS", "LAST SYNC", "ENTITIES"],
-                rows: rows.map {
+                rows: list.map {
                     [
-                        $0["name"]?.stringValue ?? "", $0["connector"]?.stringValue ?? "",
-                        $0["status"]?.stringValue ?? "",
-                        $0["lastSync"]?.stringValue ?? "-", $0["entities"]?.intValue.map(String.init) ?? "-",
+                        $0.name, $0.connector, $0.status, $0.lastSync.map(ISO8601.format) ?? "-",
+                        $0.entities.map(String.init) ?? "-",
                     ]
                 })
         }
+        let failures = list.compactMap { row in row.error.map { (row.name, $0) } }
         guard !failures.isEmpty else { return }
         for (name, error) in failures {
             Terminal.err("\(name):")
             ErrorReporter.report(error, json: false)
         }
-        throw PartialSuccess(code: ErrorReporter.exitCode(forAll: failures.map(\.error)))
-    }
-
-    /// Fills in the status, last sync and entity count from the installation's local data.
-    private func describe(_ name: String, workspace: MaxWorkspace, into row: inout [String: JSONValue])
-        async throws
-    {
-        let state = try await MaxFacade(workspace: workspace).localState(of: name)
-        if let run = state.lastRun {
-            var last: [String: JSONValue] = ["id": .string(run.id), "status": .string(run.status.rawValue)]
-            if let error = run.error { last["error"] = .string(error) }
-            row["lastRun"] = .object(last)
-        }
-        if let finished = state.lastSync { row["lastSync"] = .string(ISO8601.format(finished)) }
-        row["status"] = .string(state.status)
-        row["entities"] = .int(state.entities)
+        throw PartialSuccess(code: ErrorReporter.exitCode(forAll: failures.map(\.1)))
     }
 }

@@ -7,10 +7,10 @@ struct MCPCommand: AsyncParsableCommand {
         commandName: "mcp", abstract: "Serve the project to AI agents over the Model Context Protocol (stdio).",
         discussion: """
             Speaks MCP on standard input and output (logs and errors go to standard error only). \
-            The project is the working directory, or -C. Tools: max_ls, max_schema, max_search, \
-            max_count, max_status, max_runs; max_sync only with --allow-sync; max_ops, max_invoke \
-            and max_jobs only with --allow-operations. Each installation's schema is a resource \
-            (max://<installation>/schema).
+            The project is the working directory, or -C. Tools: max_ls, max_schema, max_status, \
+            max_search, max_count, max_runs, max_ops, max_jobs, max_job, max_audit; max_sync only \
+            with --allow-sync; max_invoke, max_job_cancel and max_job_retry only with \
+            --allow-operations. Each installation's schema is a resource (max://<installation>/schema).
 
             In an MCP client's configuration:
               {"command": "max", "args": ["mcp", "-C", "/path/to/project"]}
@@ -18,12 +18,11 @@ struct MCPCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(help: "Offer max_sync, which calls the sources' APIs.") var allowSync = false
-    @Flag(help: "Offer max_ops, max_invoke and max_jobs, which can change the sources.") var allowOperations = false
+    @Flag(help: "Offer max_invoke, max_job_cancel and max_job_retry, which can change the sources.")
+    var allowOperations = false
 
     func run() async throws {
-        let workspace = try global.workspace()
-        try await MaxMCPServer(
-            facade: MaxFacade(workspace: workspace), allowSync: allowSync, allowOperations: allowOperations
-        ).run()
+        let api = MaxNodes(local: try global.api().local.calling(as: "mcp"))
+        try await MaxMCPServer(api: api, allowSync: allowSync, allowOperations: allowOperations).run()
     }
 }

@@ -28,8 +28,10 @@ public struct MaxCommand: AsyncParsableCommand {
     /// Creates the command (for the argument parser).
     public init() {}
 
-    /// Parses `arguments`, runs the command, prints errors, and exits with the code CLI.md gives.
-    public static func main(arguments: [String]) async -> Never {
+    /// Parses `arguments`, runs the command, prints errors, and exits with the code CLI.md gives;
+    /// `max demo` runs `sample`.
+    public static func main(arguments: [String], sample: (any SampleServer)?) async -> Never {
+        Composition.sample = sample
         let arguments = moveDirectoryOption(arguments)
         let wantsJSON = zip(arguments, arguments.dropFirst()).contains {
             ($0 == "-o" || $0 == "--output") && ($1 == "json" || $1 == "ndjson")

@@ -23,15 +23,14 @@ struct OpsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        let described = try await MaxFacade(workspace: workspace).operationsJSON(of: installation)
+        let described = try await global.api().operations(InstallationRequest(installation: installation))
         if output == .json {
-            Terminal.out(described.prettyJSONText)
+            try JSONOutput.pretty(described)
             return
         }
-        let operations = described["operations"]?.arrayValue ?? []
+        let operations = described.operations
         guard !operations.isEmpty else {
-            Terminal.err("\(installation) (\(described["connector"]?.stringValue ?? "?")) offers no operations")
+            Terminal.err("\(installation) (\(described.connector)) offers no operations")
             return
         }
         Table.print(

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,8 +24,8 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runs = try await MaxFacade(workspace: try global.workspace()).runs(installation: installation, limit: limit)
-        let rows = runs.map(MaxFacade.json)
+        let runs = try await global.api().runs(RunsRequest(installation: installation, limit: limit)).runs
+        let rows = try runs.map { try APICoding.json($0) }
         switch output {
         case .json:
             Terminal.out(JSONValue.array(rows).prettyJSONText)
@@ -57,9 +56,9 @@ struct RunsCommand: AsyncParsableCommand {
                 ],
                 rows: runs.map { run in
                     [
-                        ISO8601.format(run.startedAt), run.kind, run.status.rawValue,
+                        ISO8601.format(run.startedAt), run.kind, run.status,
                         run.finishedAt.map { String(format: "%.1f s", $0.timeIntervalSince(run.startedAt)) } ?? "-",
-                        String(run.entitiesWritten), String(run.requests), String(run.retries),
+                        String(run.entities), String(run.requests), String(run.retries),
                         String(run.rateLimited), String(run.tasksFailed), run.error ?? "",
                     ]
                 })

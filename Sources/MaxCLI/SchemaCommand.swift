@@ -20,29 +20,27 @@ struct SchemaCommand: AsyncParsableCommand {
     func run() async throws {
         // Outside a project only connectors are looked up; inside one, a max.json that cannot be
         // read is reported rather than skipped.
-        let workspace: MaxWorkspace?
+        let schema: SchemaDescription
         do {
-            workspace = try global.workspace()
+            schema = try await global.api().schema(InstallationRequest(installation: target))
         } catch let error as MaxError where error.code == .projectNotFound {
-            workspace = nil
+            schema = SchemaDescription(
+                try await LocalNode.schema(of: target, in: nil, registry: BuiltInConnectors.registry()))
         }
-        let schema = try await MaxFacade.schema(
-            of: target, in: workspace, registry: BuiltInConnectors.registry())
         switch output {
         case .json, .csv:  // csv is refused in validate()
-            Terminal.out(MaxFacade.json(schema).prettyJSONText)
+            try JSONOutput.pretty(schema)
         case .ndjson:
-            for entity in schema.entities { Terminal.out(MaxFacade.json(entity, in: schema).jsonText) }
+            try JSONOutput.lines(schema.entities)
         case .text:
             for entity in schema.entities {
-                let root = schema.roots.contains(entity.type) ? "  (root)" : ""
+                let root = entity.root ? "  (root)" : ""
                 Terminal.out(Terminal.style(entity.name, "1", on: Terminal.colorOnStdout) + root)
                 if let summary = entity.summary { Terminal.out("  \(summary)") }
                 for field in entity.fields {
-                    let index = field.isIndexed ? "  indexed" : ""
+                    let index = field.indexed == true ? "  indexed" : ""
                     Terminal.out(
-                        "  \(field.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(field.type.displayName)\(index)"
-                    )
+                        "  \(field.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(field.type)\(index)")
                 }
                 Terminal.out("")
             }

@@ -3,7 +3,6 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,16 +24,16 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Which entities: a filter expression.") var filter: String?
     @Option(help: "Fields to show: a,b,c or .props, .meta, .all.") var fields: String?
     @Option(help: "Order: field[:asc|desc],… (_id breaks ties).") var orderBy: String?
-    @Option(help: "Page size (1 to \(MaxFacade.maximumLimit)).") var limit = 1000
+    @Option(help: "Page size (1 to \(SearchPage.maximumLimit)).") var limit = 1000
     @Option(help: "Start after this cursor (printed by the previous page).") var after: String?
     @Flag(name: .shortAndLong, help: "Stream every page.") var all = false
     @Option(name: .shortAndLong, help: "Output format: text, json, ndjson or csv.") var output: OutputFormat = .text
     @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
 
     func validate() throws {
-        guard (1...MaxFacade.maximumLimit).contains(limit) else {
+        guard (1...SearchPage.maximumLimit).contains(limit) else {
             throw ValidationError(
-                "--limit must be between 1 and \(MaxFacade.maximumLimit) (the page size; --all streams every page)")
+                "--limit must be between 1 and \(SearchPage.maximumLimit) (the page size; --all streams every page)")
         }
         if all && output == .json {
             throw ValidationError(
@@ -43,12 +42,12 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let facade = MaxFacade(workspace: try global.workspace())
-        let request = MaxFacade.SearchRequest(
+        let api = try global.api()
+        let request = SearchRequest(
             installation: installation, entityType: entityType, filter: filter, fields: fields, orderBy: orderBy,
             limit: limit, cursor: after, includeDeleted: includeDeleted)
         if all {
-            let stream = try await facade.searchAll(request)
+            let stream = try await api.searchAll(request, batchSize: 5000)
             let names = stream.fields
             if output == .csv { Terminal.out(names.map(RecordPrinter.csvField).joined(separator: ",")) }
             var rows: [[String]] = []
@@ -62,11 +61,14 @@ struct SearchCommand: AsyncParsableCommand {
             if output == .text { Table.print(headers: names, rows: rows) }
             return
         }
-        let page = try await facade.search(request)
+        let page = try await api.search(request)
         let names = page.fields
         switch output {
         case .json:
-            var text = "{\n  \"type\": \(JSONValue.string(entityType).jsonText),\n  \"data\": ["
+            // The page object every front end and node answers with (`type`, `fields`, `data`,
+            // `hasMore`, `cursor`), with each record's fields in their order.
+            var text = "{\n  \"type\": \(JSONValue.string(page.entityType).jsonText),\n"
+            text += "  \"fields\": \(JSONValue.array(names.map(JSONValue.string)).jsonText),\n  \"data\": ["
             text +=
                 page.records.isEmpty
                 ? ""

@@ -66,20 +66,20 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
+        let api = MaxNodes(local: try global.api().local.calling(as: "serve"))
         let level: Logger.Level =
             switch logLevel {
             case .info: .info
             case .notice: .notice
             case .error: .error
             }
-        var server = MaxHTTPServer(facade: MaxFacade(workspace: workspace), host: host, port: port, logLevel: level)
+        var server = MaxHTTPServer(api: api, host: host, port: port, logLevel: level)
         server.idleTimeout = .seconds(idleTimeout)
         server.bodyTimeout = .seconds(bodyTimeout)
         server.maximumConnections = maxConnections
         try await server.run { url in
             Terminal.out(JSONValueLine.url(url))
-            Terminal.err("Serving \(workspace.project.root.path) on \(url) (Ctrl-C stops)")
+            Terminal.err("Serving \(api.workspace.project.root.path) on \(url) (Ctrl-C stops)")
         }
     }
 

@@ -3,7 +3,6 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,7 +29,8 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
+        let api = try global.api()
+        let workspace = api.workspace
         let names: [String]
         if let installation {
             _ = try workspace.record(installation)
@@ -47,21 +47,19 @@ struct StatusCommand: AsyncParsableCommand {
                     var object: [String: JSONValue] = ["name": .string(name)]
                     var failure: MaxError?
                     // What the stored runs say, beside what the source says now.
-                    if let sync = try? await Self.syncState(name, workspace: workspace) {
+                    if let sync = try? await Self.syncState(name, api: api) {
                         object.merge(sync) { _, new in new }
                     }
                     do {
-                        let health = try await Self.check(name, workspace: workspace, seconds: seconds)
-                        object["status"] = .string(health.name)
+                        let health = try await api.status(StatusRequest(installation: name, timeout: seconds))
+                        object["status"] = .string(health.status)
                         if let reason = health.reason { object["reason"] = .string(reason) }
-                        if case .credentialExpired = health {
-                            object["hint"] = .string("re-authenticate: \(MaxError.reauthenticateCommand(name))")
-                        }
+                        if let hint = health.hint { object["hint"] = .string(hint) }
                     } catch {
                         let error = MaxError.wrapping(error).naming(installation: name)
                         object["status"] = "error"
                         object["reason"] = .string(error.message)
-                        object["error"] = error.jsonObject
+                        object["error"] = error.json
                         failure = error
                     }
                     return (index, object, failure)
@@ -101,18 +99,14 @@ struct StatusCommand: AsyncParsableCommand {
         if !errors.isEmpty { throw PartialSuccess(code: ErrorReporter.exitCode(forAll: errors)) }
     }
 
-    /// The installation's sync state from its local data: `sync` (as `max ls` shows it),
-    /// `lastSync`, `lastError`.
-    private static func syncState(_ name: String, workspace: MaxWorkspace) async throws -> [String: JSONValue] {
-        let state = try await MaxFacade(workspace: workspace).localState(of: name)
+    /// The installation's sync state from its node: `sync` (as `max ls` shows it), `lastSync`,
+    /// `lastError`.
+    private static func syncState(_ name: String, api: MaxNodes) async throws -> [String: JSONValue] {
+        let state = try await api.installation(InstallationRequest(installation: name))
         guard state.lastRun != nil || state.lastSync != nil else { return [:] }
         var result: [String: JSONValue] = ["sync": .string(state.status)]
         if let error = state.lastRun?.error { result["lastError"] = .string(error) }
         if let finished = state.lastSync { result["lastSync"] = .string(ISO8601.format(finished)) }
         return result
-    }
-
-    private static func check(_ name: String, workspace: MaxWorkspace, seconds: Int) async throws -> HealthStatus {
-        try await MaxFacade(workspace: workspace).health(of: name, seconds: seconds)
     }
 }

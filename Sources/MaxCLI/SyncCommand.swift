@@ -3,8 +3,6 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
-import MaxSync
 import Synchronization
 import UnixSignals
 
@@ -53,22 +51,20 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
+        let api = try global.api()
         let mode = progress == .auto ? (Terminal.stderrIsTTY ? .bar : .none) : progress
         let reporter = ProgressReporter(mode: mode, installation: installation)
         let summary: SyncSummary
         do {
-            if let remote = try await workspace.remote(installation) {
+            let request = SyncRequest(installation: installation, full: full, restart: restart, concurrency: concurrency)
+            if let remote = try await api.workspace.remote(installation) {
                 // The node runs the sync (resuming an unfinished one, as here) and answers when it
                 // ends; Ctrl-C here only stops waiting for it.
-                Terminal.err("Syncing \(installation) on the Max node at \(remote.url) …")
-                summary = try await MaxFacade(workspace: workspace).sync(
-                    installation, restart: restart, full: full, caller: InvokeCommand.caller)
+                Terminal.err("Syncing \(installation) on the Max node at \(remote.nodeURL) …")
+                summary = try await remote.sync(request)
             } else {
-                summary = try await Self.runInterruptibly { [installation, concurrency, restart, full] in
-                    try await MaxFacade(workspace: workspace).sync(
-                        installation, restart: restart, full: full, concurrency: concurrency,
-                        caller: InvokeCommand.caller, observer: reporter.handle)
+                summary = try await Self.runInterruptibly { [request] in
+                    try await api.sync(request, observer: reporter.handle)
                 }
             }
         } catch is Interrupted {

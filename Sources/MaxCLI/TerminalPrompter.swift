@@ -2,7 +2,6 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxStorage
 
 /// Asks on the terminal: prompts on stderr, answers from stdin, secrets without echo, selects as
 /// numbered lists, defaults in brackets.

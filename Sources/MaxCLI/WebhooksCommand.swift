@@ -25,11 +25,10 @@ struct WebhooksCommand: AsyncParsableCommand {
         @Option(help: "The URL the source delivers to.") var url: String
 
         func run() async throws {
-            let workspace = try global.workspace()
-            let outcome = try await OperationInvoker(workspace: workspace, caller: InvokeCommand.caller).invoke(
-                .init(installation: installation, operation: "registerWebhook", input: ["url": .string(url)]))
+            let outcome = try await global.api().invoke(
+                InvokeRequest(installation: installation, operation: "registerWebhook", input: ["url": .string(url)]))
             guard case .completed(let envelope) = outcome else { return }
-            let id = envelope.data["id"]?.stringValue ?? "?"
+            let id = envelope["data"]?["id"]?.stringValue ?? "?"
             Terminal.out("Registered webhook \(id) of \(installation) to \(url)")
             Terminal.err(
                 "its signing secret is kept as the credential webhook_secret_\(id); run \"max serve\" to receive")

@@ -180,3 +180,11 @@ extension MaxError {
         return named
     }
 }
+
+extension MaxError {
+    /// `error` itself if it is a `MaxError`, else an internal error that keeps it as the cause.
+    public static func wrapping(_ error: any Error) -> MaxError {
+        if let error = error as? MaxError { return error }
+        return MaxError(.internalError, "unexpected failure: \(error)", cause: error)
+    }
+}

@@ -7,16 +7,16 @@ public import MaxRuntime
 /// is one JSON-RPC message answered with JSON, with no session and no server-sent events).
 ///
 /// Each request gets an MCP server of its own offering the tools whose ``PolicyAction`` the
-/// caller's token holds: a `read` token sees and calls only the read tools, an `operate` token
-/// also `max_sync`, `max_ops`, `max_invoke` and `max_jobs`. So concurrent clients never share
-/// JSON-RPC ids, and nothing outlives the request.
+/// caller's token holds (its endpoint's): a `read` token sees and calls only the read tools, an
+/// `operate` token also `max_sync`, `max_invoke` and the job changes. So concurrent clients never
+/// share JSON-RPC ids, and nothing outlives the request.
 public struct MaxMCPHTTPEndpoint: Sendable {
-    /// The façade the tools call.
-    public let facade: MaxFacade
+    /// The nodes the tools call.
+    public let api: MaxNodes
 
-    /// An endpoint over `facade`.
-    public init(facade: MaxFacade) {
-        self.facade = facade
+    /// An endpoint over `api`.
+    public init(api: MaxNodes) {
+        self.api = api
     }
 
     /// An HTTP answer.
@@ -41,11 +41,8 @@ public struct MaxMCPHTTPEndpoint: Sendable {
     public func handle(
         method: String, headers: [String: String], body: Data?, allowed: Set<PolicyAction>, caller: String
     ) async -> Answer {
-        var tools = MaxTools(facade: facade, allowSync: true, allowOperations: true)
-        tools.caller = caller
-        let server = await MaxMCPServer.server(
-            tools: tools.all.filter { allowed.contains($0.action) },
-            withheld: tools.all.filter { !allowed.contains($0.action) }, workspace: facade.workspace)
+        let nodes = MaxNodes(local: api.local.calling(as: caller))
+        let server = await MaxMCPServer(api: nodes, allowed: allowed).server()
         let transport = StatelessHTTPServerTransport()
         do {
             try await server.start(transport: transport)

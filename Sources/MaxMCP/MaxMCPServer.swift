@@ -5,64 +5,62 @@ public import MaxRuntime
 
 /// `max mcp`: a Model Context Protocol server over standard input and output, for agents.
 ///
-/// Its tools are thin adapters over the ``MaxFacade``: `max_ls`, `max_schema`, `max_search`,
-/// `max_count`, `max_status`, `max_runs`, plus `max_sync` (with `allowSync`) and `max_ops`,
-/// `max_invoke`, `max_jobs` (with `allowOperations`). Arguments are checked against each tool's
-/// JSON Schema first; a failure is a tool error carrying the `MaxError` code and hint. Each
-/// installation's schema is also a resource, `max://<installation>/schema`.
+/// Its tools are the ``Endpoint``s that have one (`max_ls`, `max_schema`, `max_search`…), called on
+/// the project's nodes: the reading ones always, `max_sync` with `allowSync`, `max_invoke` and the
+/// job changes with `allowOperations`. Arguments are checked against each tool's JSON Schema
+/// first; a failure is a tool error whose structured content is `{"error": …}`, the same object
+/// `max serve` and `max … -o json` give. Each installation's schema is also a resource,
+/// `max://<installation>/schema`.
 ///
 /// Standard output carries only protocol messages; nothing else writes there while it runs.
 public struct MaxMCPServer: Sendable {
-    /// The façade the tools call.
-    public let facade: MaxFacade
-    /// Whether `max_sync` is offered.
-    public let allowSync: Bool
-    /// Whether `max_ops`, `max_invoke` and `max_jobs` are offered.
-    public let allowOperations: Bool
+    /// The nodes the tools call.
+    public let api: MaxNodes
+    /// What callers may do.
+    public let allowed: Set<PolicyAction>
 
-    /// A server over `facade`.
-    public init(facade: MaxFacade, allowSync: Bool = false, allowOperations: Bool = false) {
-        self.facade = facade
-        self.allowSync = allowSync
-        self.allowOperations = allowOperations
+    /// A server over `api` allowing `allowed`.
+    public init(api: MaxNodes, allowed: Set<PolicyAction>) {
+        self.api = api
+        self.allowed = allowed
     }
+
+    /// A server over `api` allowing what `max mcp`'s flags allow.
+    public init(api: MaxNodes, allowSync: Bool = false, allowOperations: Bool = false) {
+        self.init(api: api, allowed: MaxTools.allowed(sync: allowSync, operations: allowOperations))
+    }
+
+    /// The names of the tools this server offers, in the table's order.
+    public var toolNames: [String] { MaxTools(allowed: allowed).offered.map(\.name) }
 
     /// Serves on standard input and output until the client closes the connection.
     public func run() async throws {
-        let server = await Self.server(
-            tools: MaxTools(facade: facade, allowSync: allowSync, allowOperations: allowOperations).all,
-            workspace: facade.workspace)
+        let server = await server()
         try await server.start(transport: LineTransport())
         await server.waitUntilCompleted()
     }
 
-    /// An MCP server offering `tools` and the schema resources of `workspace`, not yet started;
-    /// a call of one of `withheld` is refused as not allowed (rather than unknown).
-    static func server(tools: [MaxTools.Tool], withheld: [MaxTools.Tool] = [], workspace: MaxWorkspace) async
-        -> Server
-    {
+    /// The MCP server, not yet started.
+    func server() async -> Server {
+        let tools = MaxTools(allowed: allowed)
+        let api = api
         let server = Server(
             name: "max", version: "0.1.0",
             capabilities: .init(
                 resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in
             ListTools.Result(
-                tools: tools.map {
-                    Tool(name: $0.name, description: $0.description, inputSchema: Value($0.inputSchema))
+                tools: tools.offered.map {
+                    Tool(
+                        name: $0.name, description: $0.endpoint.summary,
+                        inputSchema: Value($0.endpoint.inputSchema))
                 })
         }
         await server.withMethodHandler(CallTool.self) { params in
-            if let tool = withheld.first(where: { $0.name == params.name }) {
-                return failure(
-                    MaxError(
-                        .toolForbidden,
-                        "\(tool.name) needs \(tool.action.rawValue), which this caller's token does not hold",
-                        hint: "use a token whose scope allows it (max serve tokens create --scope operate)"))
-            }
-            return await Self.call(params.name, arguments: params.arguments, tools: tools)
+            await Self.call(params.name, arguments: params.arguments, tools: tools, api: api)
         }
         await server.withMethodHandler(ListResources.self) { _ in
-            let names = (try? workspace.installations().map(\.name)) ?? []
+            let names = (try? api.workspace.installations().map(\.name)) ?? []
             return ListResources.Result(
                 resources: names.map {
                     Resource(
@@ -74,57 +72,54 @@ public struct MaxMCPServer: Sendable {
         await server.withMethodHandler(ReadResource.self) { params in
             let name = params.uri.replacingOccurrences(of: "max://", with: "")
                 .replacingOccurrences(of: "/schema", with: "")
-            let schema = try await MaxFacade.schema(of: name, in: workspace)
+            let schema = try await api.schema(InstallationRequest(installation: name))
             return ReadResource.Result(
-                contents: [.text(MaxFacade.json(schema).prettyJSONText, uri: params.uri, mimeType: "application/json")])
+                contents: [.text(try APICoding.json(schema).prettyJSONText, uri: params.uri, mimeType: "application/json")])
         }
         return server
     }
 
-    /// Runs tool `name`, turning every failure into a tool error with the code and hint.
-    static func call(_ name: String, arguments: [String: Value]?, tools: [MaxTools.Tool]) async -> CallTool.Result {
-        guard let tool = tools.first(where: { $0.name == name }) else {
-            return failure(
-                MaxError(
-                    .toolNotFound, "there is no tool named \(name)",
-                    hint: "tools: " + tools.map(\.name).joined(separator: ", ")))
-        }
-        let input = JSONValue.object((arguments ?? [:]).mapValues(\.json))
+    /// Runs tool `name`, turning every failure into a tool error with the error's one JSON form.
+    static func call(_ name: String, arguments: [String: Value]?, tools: MaxTools, api: MaxNodes) async
+        -> CallTool.Result
+    {
         do {
-            let violations = try JSONSchema(tool.inputSchema).validate(input)
+            guard let tool = tools.offered.first(where: { $0.name == name }) else {
+                if let withheld = tools.withheld.first(where: { $0.name == name }) {
+                    throw MaxError.forbidden(withheld.endpoint)
+                }
+                throw MaxError(
+                    .toolNotFound, "there is no tool named \(name)",
+                    hint: "tools: " + tools.offered.map(\.name).joined(separator: ", "))
+            }
+            let input = JSONValue.object((arguments ?? [:]).mapValues(\.json))
+            let violations = try JSONSchema(tool.endpoint.inputSchema).validate(input)
             guard violations.isEmpty else {
                 throw MaxError(
                     .toolInvalidArguments,
                     "the arguments of \(name) are invalid: " + violations.map(\.description).joined(separator: "; "),
                     hint: "see the tool's input schema")
             }
-            let (structured, text) = try await tool.run(input)
+            let answer = try await tool.endpoint.call(on: api, arguments: input)
             return CallTool.Result(
-                content: [.text(text: text, annotations: nil, _meta: nil)],
-                structuredContent: Optional<Value>.some(Value(structured)), isError: false)
-        } catch let error as MaxError {
-            return failure(error)
+                content: [.text(text: answer.text, annotations: nil, _meta: nil)],
+                structuredContent: Optional<Value>.some(Value(try answer.json())), isError: false)
         } catch {
-            return failure(MaxError(.internalError, "unexpected failure: \(error)"))
+            return failure(MaxError.wrapping(error))
         }
     }
 
     static func failure(_ error: MaxError) -> CallTool.Result {
-        var object: [String: JSONValue] = ["code": .string(error.code.description), "message": .string(error.message)]
-        if let hint = error.hint { object["hint"] = .string(hint) }
         let text = "error[\(error.code)]: \(error.message)" + (error.hint.map { "\nhint: \($0)" } ?? "")
         return CallTool.Result(
             content: [.text(text: text, annotations: nil, _meta: nil)],
-            structuredContent: Optional<Value>.some(Value(["error": .object(object)])),
-            isError: true)
+            structuredContent: Optional<Value>.some(Value(error.answer)), isError: true)
     }
 }
 
 extension MaxError.Code {
-    /// An MCP client called a tool that does not exist (or is not allowed in this server).
+    /// An MCP client called a tool that does not exist.
     public static let toolNotFound = Self(domain: "tool", name: "not_found", category: .notFound)
-    /// An MCP client over HTTP called a tool its token's scope does not allow.
-    public static let toolForbidden = Self(domain: "tool", name: "forbidden", category: .policyDenied)
     /// An MCP client called a tool with arguments that do not match its schema.
     public static let toolInvalidArguments = Self(domain: "tool", name: "invalid_arguments", category: .validationError)
 }

@@ -1,6 +1,6 @@
 public import Foundation
 public import MaxCore
-public import MaxStorage
+package import MaxStorage
 
 /// The project's audit events (SPEC-hardening §10.1): one per operation call and per sync run,
 /// stored as `AuditEvent` entities in `.max/audit.db`, so `max audit` queries them with the search
@@ -118,7 +118,7 @@ public struct AuditLog: Sendable {
     }
 
     /// The audit store for reading; an empty one in memory when nothing was recorded yet.
-    public func openForReading() throws -> EntityStore {
+    package func openForReading() throws -> EntityStore {
         let url = try project.runtimeFileURL("audit.db")
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
         guard let size, size > 0 else { return try EntityStore.inMemory(schema: Self.schema) }

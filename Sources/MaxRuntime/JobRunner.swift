@@ -1,7 +1,7 @@
 import Foundation
 import MaxConnector
 public import MaxCore
-public import MaxStorage
+package import MaxStorage
 
 #if canImport(Glibc)
     import Glibc
@@ -28,15 +28,15 @@ public struct JobRunner: Sendable {
     /// What happened to one job.
     public enum Event: Sendable {
         /// An attempt began.
-        case started(JobRecord)
+        case started(JobInfo)
         /// It succeeded.
-        case succeeded(JobRecord)
+        case succeeded(JobInfo)
         /// An attempt failed; it will be tried again.
-        case willRetry(JobRecord, MaxError)
+        case willRetry(JobInfo, MaxError)
         /// It failed for good and is in the dead-letter list.
-        case dead(JobRecord, MaxError)
+        case dead(JobInfo, MaxError)
         /// It was canceled while running.
-        case canceled(JobRecord)
+        case canceled(JobInfo)
     }
 
     /// Runs jobs until none is pending or due; returns at once (0) when another runner holds the
@@ -70,7 +70,7 @@ public struct JobRunner: Sendable {
     }
 
     private func attempt(_ job: JobRecord, store: OperationStore, _ report: @Sendable (Event) -> Void) async {
-        report(.started(job))
+        report(.started(LocalNode.info(job)))
         do {
             let envelope = try await withThrowingTaskGroup(of: OperationEnvelope?.self) { group in
                 group.addTask { try await invoker.runJobAttempt(job) }
@@ -86,11 +86,11 @@ public struct JobRunner: Sendable {
             }
             guard let envelope else {
                 try store.markCanceled(job.id)
-                report(.canceled(try store.job(job.id) ?? job))
+                report(.canceled(LocalNode.info(try store.job(job.id) ?? job)))
                 return
             }
             try store.succeed(job.id, result: envelope.json.jsonText)
-            report(.succeeded(try store.job(job.id) ?? job))
+            report(.succeeded(LocalNode.info(try store.job(job.id) ?? job)))
         } catch {
             let failure = (error as? MaxError) ?? MaxError(.internalError, "\(error)")
             let retryable = failure.category.isRetryable || failure.code == .operationTimeout
@@ -100,7 +100,7 @@ public struct JobRunner: Sendable {
                     Double((backoff * (1 << min(job.attempts - 1, 10))).milliseconds) / 1000) : nil
             try? store.fail(job.id, error: "\(failure.code): \(failure.message)", retryAt: retryAt)
             let updated = (try? store.job(job.id)) ?? job
-            report(retryAt == nil ? .dead(updated, failure) : .willRetry(updated, failure))
+            report(retryAt == nil ? .dead(LocalNode.info(updated), failure) : .willRetry(LocalNode.info(updated), failure))
         }
     }
 

@@ -3,8 +3,8 @@ import Logging
 public import MaxConnector
 public import MaxCore
 import MaxCredentials
-public import MaxStorage
-public import MaxSync
+package import MaxStorage
+package import MaxSync
 import Synchronization
 
 /// A project and what it can do: connect and disconnect installations, open their stores, sync them.
@@ -61,10 +61,11 @@ public struct MaxWorkspace: Sendable {
             })
     }
 
-    /// The remote side of installation `name` when it lives on another Max node, else `nil`.
+    /// The node of installation `name` when it lives on another Max node, else `nil`.
     ///
-    /// - Throws: `credentials.*` when its token cannot be read.
-    public func remote(_ name: String) async throws -> RemoteInstallation? {
+    /// - Throws: `credentials.*` when its token cannot be read; `project.invalid_config` for a
+    ///   URL that names no installation of a node.
+    public func remote(_ name: String) async throws -> RemoteNode? {
         let record = try record(name)
         guard let url = record.remoteURL else { return nil }
         let token: Secret
@@ -82,7 +83,8 @@ public struct MaxWorkspace: Sendable {
             }
             token = stored
         }
-        return RemoteInstallation(url: url, token: token)
+        let root = url.range(of: "/v1/installations/", options: .backwards).map { String(url[..<$0.lowerBound]) } ?? url
+        return try RemoteNode(localName: name, url: url, transport: HTTPNodeTransport(root: root, token: token))
     }
 
     /// The process's master keyring, loaded once.
@@ -260,7 +262,7 @@ public struct MaxWorkspace: Sendable {
 
     /// Opens the store of an installation for writing, creating it if needed and preparing it for
     /// its connector's schema; the folder and files are made private to their owner.
-    public func openStoreForWriting(_ name: String) async throws -> EntityStore {
+    package func openStoreForWriting(_ name: String) async throws -> EntityStore {
         let module = try await module(for: try record(name))
         try project.prepareInstallationFolder(name)
         let url = try project.dataURL(name)
@@ -275,7 +277,7 @@ public struct MaxWorkspace: Sendable {
     /// served by an empty store in memory, so queries are checked as usual and match nothing.
     ///
     /// - Throws: `installation.not_found`, `project.unsafe_path`, `storage.database_error`.
-    public func openStoreForReading(_ name: String) async throws -> EntityStore {
+    package func openStoreForReading(_ name: String) async throws -> EntityStore {
         let record = try record(name)
         let url = try project.dataURL(name)
         // No file, or an empty one a first sync is about to fill: nothing synced yet.
@@ -477,9 +479,11 @@ public struct MaxWorkspace: Sendable {
         }
         let url = base + "/v1/installations/" + remoteName
         let secret = try token.read(key: "token")
-        let answer = try await RemoteInstallation(url: url, token: secret).get("")
+        let summary = try await RemoteNode(
+            localName: name, url: url, transport: HTTPNodeTransport(root: base, token: secret)
+        ).installation(InstallationRequest(installation: name))
         var record = InstallationRecord(
-            id: UUID().uuidString.lowercased(), connector: answer["connector"]?.stringValue ?? "remote",
+            id: UUID().uuidString.lowercased(), connector: summary.connector,
             connectedAt: ISO8601.format(date), config: .object([:]))
         record.provider = "remote"
         record.otherKeys["location"] = ["url": .string(url)]
@@ -610,14 +614,15 @@ public struct MaxWorkspace: Sendable {
     /// An unfinished run (cancelled, partial, failed, or left by a process that died) is resumed,
     /// retrying its failed tasks, unless `restart` or `full`. After a completed full run, a
     /// connector with a change feed syncs only the changes, unless `full`. The run is an audit
-    /// event whose caller is `caller`.
+    /// event whose caller is `caller`; the engine runs `concurrency` tasks at once.
     ///
     /// - Throws: `sync.already_running` when another process syncs it; `CancellationError` when the
     ///   task is cancelled (the run is then recorded as cancelled); the engine's errors.
     public func sync(
         _ name: String, restart: Bool = false, full: Bool = false, caller: String = "cli",
-        engine: SyncEngine = SyncEngine(), observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+        concurrency: Int = 8, observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
+        let engine = SyncEngine(concurrency: concurrency)
         let statistics = RequestStatistics()
         let live = try await live(name, observer: { observer(.request($0)) }, statistics: statistics)
         let lock = try InstallationLock.acquire(name, in: project, for: "sync \(name)")

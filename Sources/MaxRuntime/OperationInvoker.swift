@@ -2,7 +2,7 @@ public import Foundation
 public import MaxConnector
 public import MaxCore
 import MaxCredentials
-public import MaxStorage
+package import MaxStorage
 
 #if canImport(Glibc)
     import Glibc
@@ -66,7 +66,7 @@ public struct OperationInvoker: Sendable {
     }
 
     /// What a call gave.
-    public enum Outcome: Sendable {
+    package enum Outcome: Sendable {
         /// It ran (or was replayed): the envelope.
         case completed(OperationEnvelope)
         /// It was queued as a job.
@@ -74,7 +74,7 @@ public struct OperationInvoker: Sendable {
     }
 
     /// The project's operation store.
-    public func operationStore() throws -> OperationStore {
+    package func operationStore() throws -> OperationStore {
         try OpenStores.operationStore(at: try workspace.project.runtimeFileURL("operations.db"))
     }
 
@@ -89,7 +89,7 @@ public struct OperationInvoker: Sendable {
     /// - Throws: `operation.not_found`, `operation.invalid_input` (naming each path),
     ///   `operation.conflict`, `operation.timeout`, `operation.invalid_output`, and the source's
     ///   and the store's errors. Each is also an audit event.
-    public func invoke(_ request: Request) async throws -> Outcome {
+    package func invoke(_ request: Request) async throws -> Outcome {
         let started = ContinuousClock.now
         let requestID = request.requestID ?? Self.newID("req")
         var event = AuditLog.Event(
@@ -131,7 +131,7 @@ public struct OperationInvoker: Sendable {
     ///
     /// - Returns: The envelope.
     /// - Throws: as ``invoke(_:)``.
-    public func runJobAttempt(_ job: JobRecord) async throws -> OperationEnvelope {
+    package func runJobAttempt(_ job: JobRecord) async throws -> OperationEnvelope {
         let started = ContinuousClock.now
         let requestID = Self.newID("req")
         var event = AuditLog.Event(

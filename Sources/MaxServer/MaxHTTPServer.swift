@@ -8,20 +8,20 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
-/// `max serve`: a project as a versioned JSON API (`/v1/…`) over the ``MaxFacade``, bound to
+/// `max serve`: a project as a versioned JSON API (`/v1/…`) over the project's nodes (``MaxNodes``), bound to
 /// loopback by default.
 ///
 /// Every request gets an id (`X-Request-Id`), is authorised by a bearer token of ``ServeTokens``
-/// whose scope must allow the ``PolicyAction`` of its route (``RoutePolicy``), and is logged as one
-/// structured line. Reads (`GET /v1/installations[/:name[/schema|/operations|/runs|/search|/count]]`,
-/// `GET /v1/jobs[/:id]`, `GET /metrics`) need scope `read`; `POST /v1/installations/:name/sync`
-/// and `POST /v1/installations/:name/operations/:operation` need `operate`. Webhook deliveries
-/// (`POST /v1/webhooks/:name`) carry a signature instead of a token: an accepted one triggers an
-/// incremental sync of the installation. Errors are `{"error": {"code", "message", "hint"}}` with
-/// the HTTP status of their category.
+/// whose scope must allow the ``PolicyAction`` of its route, and is logged as one structured
+/// line. The routes are the ``Endpoint`` table's (`docs/api.md` lists them with their actions):
+/// reads need scope `read`; a sync, an operation call and a job's cancel or retry need
+/// `operate`; credentials `admin`. Webhook deliveries (`POST /v1/webhooks/:name`) carry a
+/// signature instead of a token: an accepted one triggers an incremental sync of the
+/// installation. Errors are `{"error": …}`, ``MaxError``'s one wire form, with the HTTP status of
+/// their category.
 public struct MaxHTTPServer: Sendable {
-    /// The façade the endpoints call.
-    public let facade: MaxFacade
+    /// The nodes the endpoints call.
+    public let api: MaxNodes
     /// The address to bind: `127.0.0.1` by default.
     public let host: String
     /// The port; 0 picks a free one.
@@ -37,8 +37,8 @@ public struct MaxHTTPServer: Sendable {
     public var maximumConnections = 512
 
     /// A server.
-    public init(facade: MaxFacade, host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info) {
-        self.facade = facade
+    public init(api: MaxNodes, host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info) {
+        self.api = api
         self.host = host
         self.port = port
         self.logLevel = logLevel
@@ -53,12 +53,12 @@ public struct MaxHTTPServer: Sendable {
         var logger = Logger(label: "max.serve", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = logLevel
         let metrics = ServerMetrics()
-        let syncer = WebhookSyncer(facade: facade, metrics: metrics, logger: logger)
+        let syncer = WebhookSyncer(api: api, metrics: metrics, logger: logger)
         let router = Router(context: MaxRequestContext.self)
         router.add(
             middleware: RequestMiddleware(
-                tokens: ServeTokens(project: facade.workspace.project), metrics: metrics, logger: logger))
-        Routes(facade: facade, metrics: metrics, syncer: syncer, logger: logger, bodyTimeout: bodyTimeout).add(
+                tokens: ServeTokens(project: api.workspace.project), metrics: metrics, logger: logger))
+        Routes(api: api, metrics: metrics, syncer: syncer, logger: logger, bodyTimeout: bodyTimeout).add(
             to: router)
         let host = host
         let (seconds, attoseconds) = idleTimeout.components

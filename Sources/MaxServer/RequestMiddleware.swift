@@ -8,7 +8,7 @@ import MaxRuntime
 
 /// Gives every request an id, authorises it with a bearer token of the project against the
 /// ``PolicyAction`` its route needs, times it, logs it as one structured line, and turns errors
-/// into `{"error": {…}}` answers with the status of their category.
+/// into `{"error": …}` answers (``MaxError``'s one wire form) with the status of their category.
 struct RequestMiddleware: RouterMiddleware {
     typealias Context = MaxRequestContext
 
@@ -88,7 +88,7 @@ struct RequestMiddleware: RouterMiddleware {
         guard grant.scope.actions.contains(action) else {
             let needed = ServeTokens.Scope.narrowest(allowing: action)
             throw MaxError(
-                .serveForbidden,
+                .apiForbidden,
                 "the token's scope (\(grant.scope.rawValue)) does not allow \(action.rawValue); it needs \(needed.rawValue)",
                 hint: "create a token with \"max serve tokens create --scope \(needed.rawValue)\"",
                 context: ["action": action.rawValue])
@@ -127,17 +127,9 @@ struct RequestMiddleware: RouterMiddleware {
                 if [.serveUnauthorized, .webhookInvalidSignature].contains(error.code) { return .unauthorized }
                 if error.code == .serveMethodNotAllowed { return .methodNotAllowed }
                 if error.code == .serveRequestTimeout { return .requestTimeout }
-                switch error.category {
-                case .validationError: return .badRequest
-                case .notFound: return .notFound
-                case .conflict: return .conflict
-                case .policyDenied: return .forbidden
-                default: return .internalServerError
-                }
+                return HTTPResponse.Status(code: error.httpStatus)
             }()
-        var object: [String: JSONValue] = ["code": .string(error.code.description), "message": .string(error.message)]
-        if let hint = error.hint { object["hint"] = .string(hint) }
-        var response = JSONResponse.make(.object(["error": .object(object)]), status: status)
+        var response = JSONResponse.make(error.answer, status: status)
         if status == .unauthorized, error.code == .serveUnauthorized {
             response.headers[.wwwAuthenticate] = #"Bearer realm="max""#
         }
@@ -160,10 +152,6 @@ enum JSONResponse {
 extension MaxError.Code {
     /// A `max serve` request without a valid token.
     public static let serveUnauthorized = Self(domain: "serve", name: "unauthorized", category: .permanent)
-    /// A `max serve` request with a malformed parameter.
-    public static let serveBadRequest = Self(domain: "serve", name: "bad_request", category: .validationError)
-    /// A `max serve` request whose token's scope does not allow it.
-    public static let serveForbidden = Self(domain: "serve", name: "forbidden", category: .policyDenied)
     /// A `max serve` request with a method its route does not answer (405).
     public static let serveMethodNotAllowed = Self(
         domain: "serve", name: "method_not_allowed", category: .validationError)

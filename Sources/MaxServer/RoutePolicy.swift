@@ -1,26 +1,46 @@
 import HTTPTypes
 import MaxRuntime
 
-/// The routes of `max serve` as templates, and the ``PolicyAction`` each needs.
+/// The routes of `max serve` as templates, and the ``PolicyAction`` each needs: the ``Endpoint``
+/// table's, plus the three routes of the server's own.
 enum RoutePolicy {
-    /// Every route's template and the methods it answers.
-    static let routes: [String: Set<HTTPRequest.Method>] = [
-        "/v1/webhooks/:name": [.post], "/mcp": [.post, .get, .delete], "/metrics": [.get],
-        "/v1/installations": [.get], "/v1/installations/:name": [.get], "/v1/installations/:name/schema": [.get],
-        "/v1/installations/:name/search": [.get], "/v1/installations/:name/count": [.get],
-        "/v1/installations/:name/runs": [.get], "/v1/installations/:name/sync": [.post],
-        "/v1/installations/:name/operations": [.get], "/v1/installations/:name/operations/:operation": [.post],
-        "/v1/jobs": [.get], "/v1/jobs/:id": [.get],
+    /// The routes that are not endpoints: the action each needs (`nil`: a webhook delivery, which
+    /// proves itself by its signature instead of a token) and their methods.
+    static let ownRoutes: [String: (action: PolicyAction?, methods: Set<HTTPRequest.Method>)] = [
+        "/v1/webhooks/:name": (nil, [.post]),
+        // The MCP endpoint checks each tool's own action against the token (see MaxMCPHTTPEndpoint).
+        "/mcp": (.catalogRead, [.post, .get, .delete]),
+        "/metrics": (.catalogRead, [.get]),
     ]
+
+    /// Every route's template and the methods it answers.
+    static let routes: [String: Set<HTTPRequest.Method>] = {
+        var routes = ownRoutes.mapValues(\.methods)
+        for endpoint in Endpoint.allCases {
+            routes[endpoint.path, default: []].insert(HTTPRequest.Method(rawValue: endpoint.method) ?? .get)
+        }
+        return routes
+    }()
 
     /// The label of every path that is no route: metrics and logs never take a client's path as
     /// a label, so unique paths cannot grow them without bound.
     static let unmatched = "unmatched"
 
-    /// The route of a path as its template (`/v1/installations/:name/search`), or ``unmatched``.
+    /// The route of a path as its template (`/v1/installations/:installation/search`), or
+    /// ``unmatched``.
     static func route(of path: String) -> String {
-        let template = template(of: path)
-        return routes[template] == nil ? unmatched : template
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        // Literal segments win over parameters (`/v1/jobs/:id/cancel` is not `/v1/jobs/:id`).
+        var best: (template: String, literals: Int)?
+        for template in routes.keys {
+            let parts = template.split(separator: "/", omittingEmptySubsequences: true)
+            guard parts.count == segments.count,
+                zip(parts, segments).allSatisfy({ $0.hasPrefix(":") || $0 == $1 })
+            else { continue }
+            let literals = parts.filter { !$0.hasPrefix(":") }.count
+            if best == nil || literals > best?.literals ?? 0 { best = (template, literals) }
+        }
+        return best?.template ?? unmatched
     }
 
     /// The methods a route answers, for a 405's `Allow` header (empty for ``unmatched``).
@@ -28,35 +48,13 @@ enum RoutePolicy {
         (routes[route] ?? []).sorted { $0.rawValue < $1.rawValue }
     }
 
-    /// The template of a path (`/v1/installations/:name/search`), whether or not it is a route.
-    static func template(of path: String) -> String {
-        var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        if parts.count >= 3, parts[0] == "v1" {
-            switch parts[1] {
-            case "installations", "webhooks": parts[2] = ":name"
-            case "jobs": parts[2] = ":id"
-            default: break
-            }
-            if parts.count >= 5, parts[1] == "installations", parts[3] == "operations" { parts[4] = ":operation" }
-        }
-        return "/" + parts.joined(separator: "/")
-    }
-
-    /// The action a request needs; `nil` for a webhook delivery, which proves itself by its
-    /// signature instead of a token.
+    /// The action a request to a route needs; `nil` for a webhook delivery. A route that is not
+    /// in the table needs the strictest action there is.
     static func action(method: HTTPRequest.Method, template: String) -> PolicyAction? {
-        switch (method, template) {
-        case (.post, "/v1/webhooks/:name"): nil
-        case (.post, "/v1/installations/:name/sync"): .instanceManage
-        case (.post, "/v1/installations/:name/operations/:operation"): .operationInvoke
-        case (_, "/v1/installations/:name/search"), (_, "/v1/installations/:name/count"),
-            (_, "/v1/installations/:name/runs"), (_, "/v1/jobs"), (_, "/v1/jobs/:id"):
-            .operationRead
-        // The MCP endpoint checks each tool's own action against the token (see MCPEndpoint).
-        case (_, "/mcp"): .catalogRead
-        case (.get, _), (.head, _): .catalogRead
-        // Anything else that changes something and is not listed: the strictest.
-        default: .credentialManage
+        if let own = ownRoutes[template] { return own.action }
+        if let endpoint = Endpoint.allCases.first(where: { $0.path == template && $0.method == method.rawValue }) {
+            return endpoint.action
         }
+        return .credentialManage
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import MaxConnector
-import MaxSync
 import Synchronization
 
 /// What this server did, printed in the Prometheus text format at `/metrics`.

@@ -1,21 +1,21 @@
 import Logging
+import MaxConnector
 import MaxCore
 import MaxRuntime
-import MaxSync
 import ServiceLifecycle
 
 /// Runs an incremental sync of an installation after an accepted webhook delivery, as a service
 /// of the server: deliveries that arrive while one runs are folded into the next sync, and
 /// graceful shutdown lets the current one finish.
 final class WebhookSyncer: Service, Sendable {
-    private let facade: MaxFacade
+    private let api: MaxNodes
     private let metrics: ServerMetrics
     private let logger: Logger
     private let requests: AsyncStream<String>
     private let continuation: AsyncStream<String>.Continuation
 
-    init(facade: MaxFacade, metrics: ServerMetrics, logger: Logger) {
-        self.facade = facade
+    init(api: MaxNodes, metrics: ServerMetrics, logger: Logger) {
+        self.api = api
         self.metrics = metrics
         self.logger = logger
         (requests, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .unbounded)
@@ -29,8 +29,7 @@ final class WebhookSyncer: Service, Sendable {
     func run() async throws {
         for await name in requests.cancelOnGracefulShutdown() {
             do {
-                let summary = try await Routes.sync(
-                    name, full: false, caller: "webhook", facade: facade, metrics: metrics)
+                let summary = try await Routes.sync(name, caller: "webhook", api: api, metrics: metrics)
                 logger.info(
                     "webhook sync finished",
                     metadata: ["installation": "\(name)", "sync.entities": "\(summary.totalEntities)"])

@@ -38,11 +38,11 @@ struct ServeBenchmark: AsyncParsableCommand {
             try await BenchProject.withConnectedAcme(ready, label: "serve") { workspace in
                 let synced = try await workspace.sync("acme")
                 let token = try ServeTokens(project: workspace.project).create(scope: .read)
-                let facade = MaxFacade(workspace: workspace)
+                let api = MaxNodes(workspace: workspace, caller: "bench")
                 let (urls, continuation) = AsyncStream.makeStream(of: String.self)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        try await MaxHTTPServer(facade: facade, port: 0, logLevel: .error).run { url in
+                        try await MaxHTTPServer(api: api, port: 0, logLevel: .error).run { url in
                             continuation.yield(url)
                         }
                     }
@@ -51,7 +51,7 @@ struct ServeBenchmark: AsyncParsableCommand {
                     print(
                         "max-bench serve: \(synced.totalEntities) entities synced; \(requests) requests of each kind, max serve in process"
                     )
-                    try await Self.measure(facade: facade, base: base, token: token, requests: requests)
+                    try await Self.measure(api: api, base: base, token: token, requests: requests)
                     // The server's own graceful shutdown: it handles SIGTERM.
                     kill(getpid(), SIGTERM)
                     try await group.waitForAll()
@@ -60,7 +60,7 @@ struct ServeBenchmark: AsyncParsableCommand {
         }
     }
 
-    static func measure(facade: MaxFacade, base: String, token: String, requests: Int) async throws {
+    static func measure(api: MaxNodes, base: String, token: String, requests: Int) async throws {
         let filter = #"status = "todo" AND priority IN ("high", "critical")"#
         let query =
             "entityType=AcmeTask&filter="
@@ -85,8 +85,8 @@ struct ServeBenchmark: AsyncParsableCommand {
             (
                 "façade search (limit 100), in process",
                 {
-                    _ = try await facade.search(
-                        .init(installation: "acme", entityType: "AcmeTask", filter: filter, limit: 100))
+                    _ = try await api.search(
+                        SearchRequest(installation: "acme", entityType: "AcmeTask", filter: filter, limit: 100))
                 }
             ),
             (
@@ -100,7 +100,7 @@ struct ServeBenchmark: AsyncParsableCommand {
             (
                 "façade count, in process",
                 {
-                    _ = try await facade.count(installation: "acme", entityType: "AcmeTask", filter: filter)
+                    _ = try await api.count(CountRequest(installation: "acme", entityType: "AcmeTask", filter: filter))
                 }
             ),
             (

@@ -1,9 +1,9 @@
 import MaxCLI
 
-/// The `max` executable: everything lives in `MaxCLI`.
+/// The `max` executable: the command line (`MaxCLI`) with the sample server its demo runs.
 @main
 enum MaxMain {
     static func main() async {
-        await MaxCommand.main(arguments: Array(CommandLine.arguments.dropFirst()))
+        await MaxCommand.main(arguments: Array(CommandLine.arguments.dropFirst()), sample: AcmeSampleServer())
     }
 }

@@ -204,28 +204,22 @@ public actor RPCConnection {
     /// The JSON-RPC error object for `error`: code -32000 for a Max error (its code, category and
     /// hint in `data`), -32601 for an unknown method.
     static func errorObject(_ error: MaxError) -> JSONValue {
-        var data: [String: JSONValue] = [
-            "code": .string(error.code.description), "category": .string(error.code.category.rawValue),
-        ]
-        if let hint = error.hint { data["hint"] = .string(hint) }
-        return [
+        // JSON-RPC's own code and message, and Max's one error form as the data.
+        [
             "code": .int(error.code == .rpcMethodNotFound ? -32601 : -32000), "message": .string(error.message),
-            "data": .object(data),
+            "data": error.json,
         ]
     }
 
-    /// The Max error an error object stands for.
+    /// The Max error an error object stands for: its `data` in Max's error form (the message may
+    /// be left to the object's own), else a `connector.failed` with the message.
     static func error(from object: JSONValue) -> MaxError {
-        let message = object["message"]?.stringValue ?? "the connector failed"
-        guard let dotted = object["data"]?["code"]?.stringValue else {
-            return MaxError(.connectorFailed, message)
+        if case .object(var data) = object["data"] {
+            if data["message"] == nil { data["message"] = object["message"] }
+            if data["category"] == nil { data["category"] = "permanent" }
+            if let error = MaxError(answer: .object(data)) { return error }
         }
-        let parts = dotted.split(separator: ".", maxSplits: 1).map(String.init)
-        let category = object["data"]?["category"]?.stringValue.flatMap(MaxError.Category.init) ?? .permanent
-        return MaxError(
-            MaxError.Code(
-                domain: parts.first ?? "connector", name: parts.count > 1 ? parts[1] : "failed", category: category),
-            message, hint: object["data"]?["hint"]?.stringValue)
+        return MaxError(.connectorFailed, object["message"]?.stringValue ?? "the connector failed")
     }
 }
 

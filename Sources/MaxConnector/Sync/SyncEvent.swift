@@ -1,5 +1,4 @@
 public import Foundation
-public import MaxConnector
 public import MaxCore
 
 /// What a sync reports while it runs, for progress bars and logs.
@@ -19,7 +18,7 @@ public enum SyncEvent: Sendable {
     case finished(SyncSummary)
 }
 
-/// How a sync ended.
+/// How a sync ended: what the engine reports, and what every front end and node sends on the wire.
 public struct SyncSummary: Sendable {
     /// The run's id.
     public let runID: String

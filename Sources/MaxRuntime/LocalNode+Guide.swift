@@ -1,7 +1,7 @@
 import Foundation
 import MaxCore
 
-extension MaxFacade {
+extension LocalNode {
     /// A guide for AI agents to this project, generated from what is there now: its installations,
     /// their entity types and fields, the filter grammar, output formats, pagination, and the rule
     /// to sync or invoke only with the user's consent (`max llm-bootstrap`).
@@ -20,10 +20,10 @@ extension MaxFacade {
             lines.append("No installations yet. The user connects one with `max connect <connector>`.")
         }
         for (name, record) in installations {
-            let state = try? await localState(of: name)
+            let state = try? await MaxNodes(local: self).installation(InstallationRequest(installation: name))
             let sync =
                 state.map {
-                    "\($0.status), \($0.entities) entities"
+                    "\($0.status), \($0.entities ?? 0) entities"
                         + ($0.lastSync.map { ", last synced \(ISO8601.format($0))" } ?? "")
                 }
                 ?? "unreadable"

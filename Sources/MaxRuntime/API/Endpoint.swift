@@ -1,0 +1,146 @@
+/// Every call a Max node answers: its HTTP method and path, its MCP tool, its parameters, and the
+/// ``PolicyAction`` a caller needs, declared here once for every front end.
+///
+/// `max serve` registers one route per endpoint, MCP offers one tool per endpoint with a tool, and
+/// ``RemoteNode`` calls another node through the same routes. Each property is an exhaustive
+/// `switch`: an endpoint added without its action does not compile.
+public enum Endpoint: String, CaseIterable, Sendable {
+    /// `GET /v1/installations`.
+    case installations
+    /// `GET /v1/installations/:installation`.
+    case installation
+    /// `GET /v1/installations/:installation/schema`.
+    case schema
+    /// `GET /v1/installations/:installation/status`.
+    case status
+    /// `GET /v1/installations/:installation/search`.
+    case search
+    /// `GET /v1/installations/:installation/count`.
+    case count
+    /// `GET /v1/installations/:installation/runs`.
+    case runs
+    /// `POST /v1/installations/:installation/sync`.
+    case sync
+    /// `GET /v1/installations/:installation/operations`.
+    case operations
+    /// `POST /v1/installations/:installation/operations/:operation`.
+    case invoke
+    /// `GET /v1/installations/:installation/credentials`.
+    case credentials
+    /// `GET /v1/jobs`.
+    case jobs
+    /// `GET /v1/jobs/:id`.
+    case job
+    /// `POST /v1/jobs/:id/cancel`.
+    case cancelJob
+    /// `POST /v1/jobs/:id/retry`.
+    case retryJob
+    /// `GET /v1/audit`.
+    case audit
+
+    /// `GET` or `POST`.
+    public var method: String {
+        switch self {
+        case .sync, .invoke, .cancelJob, .retryJob: "POST"
+        case .installations, .installation, .schema, .status, .search, .count, .runs, .operations, .credentials,
+            .jobs, .job, .audit:
+            "GET"
+        }
+    }
+
+    /// The path template; `:name` segments are ``APIParameter/Location/path`` parameters.
+    public var path: String {
+        switch self {
+        case .installations: "/v1/installations"
+        case .installation: "/v1/installations/:installation"
+        case .schema: "/v1/installations/:installation/schema"
+        case .status: "/v1/installations/:installation/status"
+        case .search: "/v1/installations/:installation/search"
+        case .count: "/v1/installations/:installation/count"
+        case .runs: "/v1/installations/:installation/runs"
+        case .sync: "/v1/installations/:installation/sync"
+        case .operations: "/v1/installations/:installation/operations"
+        case .invoke: "/v1/installations/:installation/operations/:operation"
+        case .credentials: "/v1/installations/:installation/credentials"
+        case .jobs: "/v1/jobs"
+        case .job: "/v1/jobs/:id"
+        case .cancelJob: "/v1/jobs/:id/cancel"
+        case .retryJob: "/v1/jobs/:id/retry"
+        case .audit: "/v1/audit"
+        }
+    }
+
+    /// The action a caller needs: a serve token's scope, or what `max mcp` was started allowing.
+    public var action: PolicyAction {
+        switch self {
+        case .installations, .installation, .schema, .status, .operations: .catalogRead
+        case .search, .count, .runs, .jobs, .job, .audit: .operationRead
+        case .sync: .instanceManage
+        case .invoke, .cancelJob, .retryJob: .operationInvoke
+        case .credentials: .credentialManage
+        }
+    }
+
+    /// Whether the endpoint changes something (a sync, a call, a job): never offered to a caller
+    /// that may only read.
+    public var isMutating: Bool { method != "GET" }
+
+    /// The MCP tool's name, or `nil` when agents are not offered the endpoint.
+    public var toolName: String? {
+        switch self {
+        case .installations: "max_ls"
+        case .schema: "max_schema"
+        case .status: "max_status"
+        case .search: "max_search"
+        case .count: "max_count"
+        case .runs: "max_runs"
+        case .sync: "max_sync"
+        case .operations: "max_ops"
+        case .invoke: "max_invoke"
+        case .jobs: "max_jobs"
+        case .job: "max_job"
+        case .cancelJob: "max_job_cancel"
+        case .retryJob: "max_job_retry"
+        case .audit: "max_audit"
+        // `max_ls` already says it; names of credentials are for people.
+        case .installation, .credentials: nil
+        }
+    }
+
+    /// The endpoint of an MCP tool.
+    public init?(toolName: String) {
+        guard let endpoint = Self.allCases.first(where: { $0.toolName == toolName }) else { return nil }
+        self = endpoint
+    }
+
+    /// What the endpoint does, for agents (the MCP tool's description) and docs.
+    public var summary: String {
+        switch self {
+        case .installations:
+            "List the project's installations (connected sources) with their connector, sync status, last sync time and number of stored entities. Start here."
+        case .installation: "One installation's connector, sync status, last sync time and number of stored entities."
+        case .schema:
+            "The entity types of an installation (or a connector) with their fields and types, roots and relationships: what max_search and max_count can filter, select and order by."
+        case .status:
+            "Ask an installation's source whether it is reachable and accepts the credentials (within the timeout, 10 s by default), beside what its local syncs say."
+        case .search:
+            "Search an installation's local copy of its source: instant, no API calls. Returns one page of records; pass the returned cursor to get the next. Prefer max_count first when you only need how many."
+        case .count: "Count an installation's local records of one entity type that match a filter (or all)."
+        case .runs: "An installation's recent syncs, newest first: kind, status, times, entities, requests, errors."
+        case .sync:
+            "Sync an installation from its source now (it calls the source's API). Only with the user's consent. Incremental after a first full sync unless full is true."
+        case .operations: "The operations (actions) an installation offers, each with its input JSON Schema."
+        case .invoke:
+            "Run an operation of an installation (it changes the source when the operation is mutating). Only with the user's consent. Give an idempotencyKey so a retry never acts twice."
+        case .credentials: "The names of an installation's credentials and where each comes from; never a value."
+        case .jobs: "Async operation jobs, newest first, with their state and result."
+        case .job: "One async operation job, with its state and result."
+        case .cancelJob:
+            "Cancel an async operation job: a pending one at once, a running one between attempts. Only with the user's consent."
+        case .retryJob:
+            "Queue a failed or canceled async operation job again with a fresh set of attempts. Only with the user's consent."
+        case .audit:
+            "Audit events (operations called, syncs, credential changes), newest first, of one installation or all."
+        }
+    }
+}

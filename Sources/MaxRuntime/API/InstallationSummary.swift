@@ -1,0 +1,143 @@
+public import Foundation
+public import MaxCore
+
+/// An installation as `max ls`, `GET /v1/installations` and `max_ls` list it.
+public struct InstallationSummary: Codable, Sendable, Hashable {
+    /// The installation's name.
+    public var name: String
+    /// The installation's id in its project (`max.json`).
+    public var id: String?
+    /// Its connector (`remote` for one served by another node).
+    public var connector: String
+    /// `active`, `syncing`, `interrupted`, `degraded`, `credential_expired`, `cancelled`, `error`,
+    /// or `never synced`.
+    public var status: String
+    /// The entities stored, deleted ones excluded; `nil` when they could not be counted.
+    public var entities: Int?
+    /// The end of the latest completed sync.
+    public var lastSync: Date?
+    /// The latest run, if any.
+    public var lastRun: LastRun?
+    /// Why the installation could not be read, when it could not.
+    public var error: MaxError?
+
+    /// The latest run of an installation, in short.
+    public struct LastRun: Codable, Sendable, Hashable {
+        /// The run's id.
+        public var id: String
+        /// How it ended (or `running`).
+        public var status: String
+        /// The error that stopped it.
+        public var error: String?
+
+        /// A run.
+        public init(id: String, status: String, error: String? = nil) {
+            self.id = id
+            self.status = status
+            self.error = error
+        }
+    }
+
+    /// A summary.
+    public init(
+        name: String, connector: String, status: String, entities: Int?, lastSync: Date? = nil,
+        lastRun: LastRun? = nil, error: MaxError? = nil
+    ) {
+        self.name = name
+        self.connector = connector
+        self.status = status
+        self.entities = entities
+        self.lastSync = lastSync
+        self.lastRun = lastRun
+        self.error = error
+    }
+
+    /// Compares everything but the error's cause.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.name == rhs.name && lhs.id == rhs.id && lhs.connector == rhs.connector && lhs.status == rhs.status
+            && lhs.entities == rhs.entities && lhs.lastSync == rhs.lastSync && lhs.lastRun == rhs.lastRun
+            && lhs.error?.code == rhs.error?.code && lhs.error?.message == rhs.error?.message
+    }
+
+    /// Hashes the name and status.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(status)
+    }
+}
+
+/// The installations of a node.
+public struct InstallationList: Codable, Sendable, Hashable {
+    /// Every installation, in `max.json`'s order.
+    public var installations: [InstallationSummary]
+
+    /// A list.
+    public init(installations: [InstallationSummary]) {
+        self.installations = installations
+    }
+}
+
+/// What a health check found, beside what the local syncs say.
+public struct InstallationHealth: Codable, Sendable, Hashable {
+    /// The installation.
+    public var name: String
+    /// `healthy`, `unhealthy`, `credential_expired`, or `error` when it could not be checked.
+    public var status: String
+    /// The local state (``InstallationSummary/status``).
+    public var sync: String?
+    /// Why it is not healthy.
+    public var reason: String?
+    /// What to do about it.
+    public var hint: String?
+
+    /// A result.
+    public init(name: String, status: String, sync: String?, reason: String? = nil, hint: String? = nil) {
+        self.name = name
+        self.status = status
+        self.sync = sync
+        self.reason = reason
+        self.hint = hint
+    }
+}
+
+/// A count.
+public struct CountResult: Codable, Sendable, Hashable {
+    /// How many matched.
+    public var count: Int
+
+    /// A count.
+    public init(count: Int) {
+        self.count = count
+    }
+}
+
+/// An installation's credentials: names and where each comes from, never a value.
+public struct CredentialList: Codable, Sendable, Hashable {
+    /// One credential.
+    public struct Entry: Codable, Sendable, Hashable {
+        /// The credential's key (`api_token`).
+        public var key: String
+        /// `stored` (sealed in `.max/`), or the reference it is read from (`env:ACME_TOKEN`).
+        public var source: String
+        /// When it was stored, for a stored one.
+        public var setAt: String?
+
+        /// An entry.
+        public init(key: String, source: String, setAt: String? = nil) {
+            self.key = key
+            self.source = source
+            self.setAt = setAt
+        }
+    }
+
+    /// The installation.
+    public var installation: String
+    /// Its credentials, by key.
+    public var credentials: [Entry]
+
+    /// A list.
+    public init(installation: String, credentials: [Entry]) {
+        self.installation = installation
+        self.credentials = credentials
+    }
+}

@@ -1,0 +1,137 @@
+public import Foundation
+public import MaxConnector
+public import MaxCore
+import MaxQuery
+import MaxStorage
+
+extension LocalNode {
+    /// The project's installations with their local state; one that cannot be read is listed with
+    /// its error, not left out.
+    public func installations(_ request: NoParameters) async throws -> InstallationList {
+        var rows: [InstallationSummary] = []
+        for (name, record) in try workspace.installations() {
+            do {
+                rows.append(try await installation(InstallationRequest(installation: name)))
+            } catch {
+                let error = MaxError.wrapping(error).naming(installation: name)
+                var row = InstallationSummary(
+                    name: name, connector: record.connector, status: "error", entities: nil, error: error)
+                row.id = record.id
+                rows.append(row)
+            }
+        }
+        return InstallationList(installations: rows)
+    }
+
+    /// What an installation's local data says about it (`max ls`, and the SYNC column of
+    /// `max status`), read only, without the network.
+    ///
+    /// - Throws: `installation.not_found`, `project.unsafe_path`, `storage.*` for a damaged store.
+    public func installation(_ request: InstallationRequest) async throws -> InstallationSummary {
+        let name = request.installation
+        let record = try localRecord(name)
+        var summary = InstallationSummary(name: name, connector: record.connector, status: "never synced", entities: 0)
+        summary.id = record.id
+        guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else { return summary }
+        let store = try await workspace.openStoreForReading(name)
+        if let run = try await store.latestRun() {
+            let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
+            summary.status = Self.status(of: run, isLive: live)
+            summary.lastRun = .init(id: run.id, status: run.status.rawValue, error: run.error)
+        }
+        // The last good sync stays visible whatever came after it.
+        summary.lastSync = try await store.latestRun(withStatus: .completed)?.finishedAt
+        var entities = 0
+        for type in store.schema.entityTypes {
+            entities += try await store.count(try Query(type))
+        }
+        summary.entities = entities
+        return summary
+    }
+
+    /// An installation's status from its latest run: `active` (completed), `syncing`,
+    /// `interrupted` (running, but its process is gone), `degraded` (tasks failed, or the source
+    /// kept failing), `credential_expired`, `cancelled`, or `error`.
+    static func status(of run: SyncRun, isLive: Bool) -> String {
+        switch run.status {
+        case .running: return isLive ? "syncing" : "interrupted"
+        case .interrupted: return "interrupted"
+        case .completed: return "active"
+        case .partial: return "degraded"
+        case .cancelled: return "cancelled"
+        case .failed:
+            let code = run.error?.split(separator: ":").first.map(String.init) ?? ""
+            let expired: [MaxError.Code] = [.httpUnauthorized, .credentialExpired]
+            if expired.map(\.description).contains(code) { return "credential_expired" }
+            if code == MaxError.Code.circuitOpen.description || code.hasPrefix("http.") { return "degraded" }
+            return "error"
+        }
+    }
+
+    /// The schema of an installation of this project or, when there is no such installation,
+    /// of a connector of its registry.
+    ///
+    /// - Throws: `installation.not_found` when it is neither; `project.invalid_config`.
+    public func schema(_ request: InstallationRequest) async throws -> SchemaDescription {
+        SchemaDescription(try await Self.schema(of: request.installation, in: workspace))
+    }
+
+    /// The schema of `target`: an installation of `workspace` (its connector's schema) or, when
+    /// there is no such installation (or no project), a connector of `registry`.
+    ///
+    /// - Throws: `installation.not_found` when it is neither; `project.invalid_config`.
+    public static func schema(
+        of target: String, in workspace: MaxWorkspace?, registry: ConnectorRegistry? = nil
+    ) async throws -> Schema {
+        if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
+            return try await workspace.module(for: record).info.schema
+        }
+        do {
+            guard let registry = registry ?? workspace?.registry else {
+                throw MaxError(.connectorNotFound, "there is no connector named '\(target)'")
+            }
+            return try await registry.resolve(target).info.schema
+        } catch let error as MaxError where error.code == .connectorNotFound {
+            throw MaxError(
+                .installationNotFound, "'\(target)' is neither an installation of this project nor a connector",
+                hint: "see \"max ls\" and \"max connectors\"", context: ["target": target])
+        }
+    }
+
+    /// Asks the source whether an installation works (waiting at most the request's timeout),
+    /// beside what its local syncs say.
+    ///
+    /// - Throws: `installation.not_found`, `api.invalid_request` for a timeout outside 1…300, and
+    ///   what building the installation throws (an unknown connector, unreadable credentials); a
+    ///   source that does not answer is `unhealthy`, not an error.
+    public func status(_ request: StatusRequest) async throws -> InstallationHealth {
+        let name = request.installation
+        let seconds = try request.seconds()
+        _ = try localRecord(name)
+        let sync = try? await installation(InstallationRequest(installation: name)).status
+        let health = try await health(of: name, seconds: seconds)
+        var result = InstallationHealth(name: name, status: health.name, sync: sync, reason: health.reason)
+        if case .credentialExpired = health {
+            result.hint = "re-authenticate: \(MaxError.reauthenticateCommand(name))"
+        }
+        return result
+    }
+
+    private func health(of name: String, seconds: Int) async throws -> HealthStatus {
+        let live = try await workspace.live(name, interactive: true)
+        let status = await withTaskGroup(of: HealthStatus?.self) { group in
+            group.addTask { await live.health() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .unhealthy("no answer within \(seconds) s")
+        }
+        // A subprocess connector is stopped as after a sync (one that does not answer was ended
+        // when its call was cancelled).
+        await live.stop()
+        return status
+    }
+}
