@@ -185,7 +185,8 @@ let package = Package(
             name: "MaxCLITests",
             dependencies: [
                 "MaxCLI", "MaxRuntime", "MaxCore", "MaxCredentials", "AcmeAPI", "AcmeConnector", "MaxConnector",
-                "MaxTestSupport", .product(name: "MCP", package: "swift-sdk"),
+                "GitConnector", "MaxServer", "MaxMCP", "MaxTestSupport", .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

@@ -11,11 +11,17 @@ struct CountCommand: AsyncParsableCommand {
     @Argument(help: "The entity type.") var entityType: String
     @Option(name: .shortAndLong, help: "A filter expression.") var filter: String?
     @Flag(help: "Include entities deleted upstream.") var includeDeleted = false
+    @Option(name: .shortAndLong, help: "Output format: text (the number) or json ({\"count\": N}).")
+    var output: OutputFormat = .text
+
+    func validate() throws {
+        try output.require(oneOf: [.text, .json], for: "count")
+    }
 
     func run() async throws {
         let result = try await global.api().count(
             CountRequest(
                 installation: installation, entityType: entityType, filter: filter, includeDeleted: includeDeleted))
-        Terminal.out(String(result.count))
+        if output == .json { try JSONOutput.pretty(result) } else { Terminal.out(String(result.count)) }
     }
 }

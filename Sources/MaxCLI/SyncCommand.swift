@@ -60,7 +60,7 @@ struct SyncCommand: AsyncParsableCommand {
             if let remote = try await api.workspace.remote(installation) {
                 // The node runs the sync (resuming an unfinished one, as here) and answers when it
                 // ends; Ctrl-C here only stops waiting for it.
-                Terminal.err("Syncing \(installation) on the Max node at \(remote.nodeURL) …")
+                Terminal.err("Syncing \(installation) on the Max node at \(remote.url) …")
                 summary = try await remote.sync(request)
             } else {
                 summary = try await Self.runInterruptibly { [request] in

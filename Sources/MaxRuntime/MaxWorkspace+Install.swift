@@ -21,8 +21,10 @@ public struct InstallationReadiness: Sendable {
     /// The credentials it needs.
     public let credentials: [Credential]
     /// Why it cannot be used even with its credentials (an unknown connector, an unreadable
-    /// credential file), if so.
+    /// credential file, a node that cannot be reached or refuses the token), if so.
     public let error: MaxError?
+    /// Whether another Max node serves it.
+    public var isRemote = false
 
     /// Whether it is ready to sync.
     public var isReady: Bool { error == nil && credentials.allSatisfy(\.present) }
@@ -38,7 +40,10 @@ public struct InstallationReadiness: Sendable {
             fixes.append("export \(credential.source.dropFirst(4))=…")
         }
         if missing.contains(where: { $0.source == "store" || $0.source == "env:…" }) {
-            fixes.append(MaxError.reauthenticateCommand(name))
+            fixes.append(
+                isRemote
+                    ? "add \"credentials\": {\"token\": \"env:VAR\"} to its entry in max.json"
+                    : MaxError.reauthenticateCommand(name))
         }
         return fixes
     }
@@ -53,7 +58,9 @@ extension MaxWorkspace {
     ///
     /// Presence is read without opening a secret, except that a stored credential file is opened
     /// once to prove the master key reads it; an environment reference counts as present when its
-    /// variable is set.
+    /// variable is set. A remote installation is checked by calling its node with its token (the
+    /// installation's state and schema): one whose node cannot be reached or refuses the token is
+    /// reported with that error.
     ///
     /// - Returns: One report per installation, sorted by name.
     /// - Throws: `project.invalid_config`, `project.write_failed`, `project.unsafe_path`.
@@ -72,6 +79,11 @@ extension MaxWorkspace {
     private func readiness(_ name: String, _ record: InstallationRecord, environment: [String: String]) async
         -> InstallationReadiness
     {
+        if record.remoteURL != nil {
+            var report = await remoteReadiness(name, record, environment: environment)
+            report.isRemote = true
+            return report
+        }
         do {
             let module = try await module(for: record)
             let store = try credentials(for: name, installation: record.id)
@@ -94,6 +106,37 @@ extension MaxWorkspace {
                 name: name, connector: record.connector, credentials: [],
                 error: ((error as? MaxError) ?? MaxError(.internalError, "unexpected failure: \(error)"))
                     .naming(installation: name))
+        }
+    }
+
+    /// A remote installation is ready when its token is there and its node answers with it.
+    private func remoteReadiness(_ name: String, _ record: InstallationRecord, environment: [String: String]) async
+        -> InstallationReadiness
+    {
+        let token: InstallationReadiness.Credential
+        do {
+            if let reference = record.credentialReferences["token"] {
+                var present = false
+                if case .environment(let variable) = reference { present = !(environment[variable] ?? "").isEmpty }
+                token = .init(name: "token", source: reference.shown, present: present)
+            } else {
+                let stored = try credentials(for: name, installation: record.id).listing().map(\.name)
+                token = .init(name: "token", source: "store", present: stored.contains("token"))
+            }
+            guard token.present else {
+                return InstallationReadiness(name: name, connector: record.connector, credentials: [token], error: nil)
+            }
+            guard let node = try await remote(name) else {
+                throw MaxError(.internalError, "\(name) is not a remote installation")
+            }
+            // The node answers for the installation, and with its schema.
+            _ = try await node.installation(InstallationRequest(installation: name))
+            _ = try await node.schema(InstallationRequest(installation: name))
+            return InstallationReadiness(name: name, connector: record.connector, credentials: [token], error: nil)
+        } catch {
+            return InstallationReadiness(
+                name: name, connector: record.connector, credentials: [],
+                error: MaxError.wrapping(error).naming(installation: name))
         }
     }
 }

@@ -109,7 +109,7 @@ struct FederationProcessTests {
         // A sync runs on node A: refused to a read token, run for an operate one, in node A's history.
         let readOnly = try await runMax(["-C", nodeB.url.path, "sync", "acme-a"], environment: environment)
         #expect(readOnly.status == 1, "\(readOnly.output)")
-        #expect(readOnly.stderr.contains("error[serve.forbidden]"), "\(readOnly.stderr)")
+        #expect(readOnly.stderr.contains("error[api.forbidden]"), "\(readOnly.stderr)")
         #expect(readOnly.stderr.contains("connector.instance.manage"), "\(readOnly.stderr)")
         let operate =
             try await runMax(["-C", nodeA.url.path, "serve", "tokens", "create", "--scope", "operate"])
@@ -144,7 +144,7 @@ struct FederationProcessTests {
         let input = try await OperationProcessTests.taskInput(acme, title: "Made through node B")
         let refused = try await runMax(
             ["-C", nodeB.url.path, "invoke", "acme-a", "createTask", "--input", input], environment: environment)
-        #expect(refused.stderr.contains("error[serve.forbidden]"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("error[api.forbidden]"), "\(refused.stderr)")
         let invalid = try await runMax(
             ["-C", nodeB.url.path, "invoke", "acme-a", "createTask", "--input", "{}"], environment: ["T": operate])
         #expect(invalid.status == 2, "\(invalid.output)")

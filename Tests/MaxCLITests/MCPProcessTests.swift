@@ -73,7 +73,11 @@ struct MCPProcessTests {
 
         let (tools, _) = try await session.client.listTools()
         let names = Set(tools.map(\.name))
-        #expect(names == ["max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs"])
+        #expect(
+            names == [
+                "max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs", "max_ops", "max_jobs",
+                "max_job", "max_audit",
+            ])
         let search = try #require(tools.first { $0.name == "max_search" })
         #expect(
             Self.json(search.inputSchema)["properties"]?["filter"]?["description"]?.stringValue?.contains("IN (")
@@ -93,9 +97,9 @@ struct MCPProcessTests {
             "title,status,priority",
             "--order-by", "title", "-o", "json",
         ])
-        let expected = try JSONValue(parsing: cli.stdout)["data"]
-        let data = Self.json(found.structuredContent)["data"]
-        #expect(data == expected, "max_search returns what max search -o json prints")
+        let page = Self.json(found.structuredContent)
+        #expect(page == (try JSONValue(parsing: cli.stdout)), "max_search returns the page max search -o json prints")
+        let data = page["data"]
         #expect((data?.arrayValue?.count ?? 0) > 10)
 
         let counted = try await session.call(
@@ -114,7 +118,9 @@ struct MCPProcessTests {
         let mutating = try await session.call(
             "max_invoke", ["installation": "acme", "operation": "deleteTask", "input": [:]])
         #expect(mutating.isError == true, "no operations without --allow-operations")
-        #expect(Self.json(mutating.structuredContent)["error"]?["code"] == "tool.not_found")
+        #expect(Self.json(mutating.structuredContent)["error"]?["code"] == "api.forbidden")
+        let unknown = try await session.call("max_drop_everything", ["installation": "acme"])
+        #expect(Self.json(unknown.structuredContent)["error"]?["code"] == "tool.not_found")
 
         let (resources, _) = try await session.client.listResources()
         #expect(resources.map(\.uri) == ["max://acme/schema"])
@@ -175,6 +181,7 @@ struct MCPProcessTests {
         #expect(
             Set(tools.map(\.name)) == [
                 "max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs", "max_ops", "max_jobs",
+                "max_job", "max_audit",
             ])
         let filter = #"status = "todo""#
         let counted = try await reader.send(
@@ -193,7 +200,7 @@ struct MCPProcessTests {
             CallTool.request(.init(name: "max_sync", arguments: ["installation": "acme"]))
         ).value
         #expect(refused.isError == true)
-        #expect(Self.json(refused.structuredContent)["error"]?["code"] == "tool.forbidden")
+        #expect(Self.json(refused.structuredContent)["error"]?["code"] == "api.forbidden")
         await reader.disconnect()
 
         // An operate token syncs; the audit log names the token's caller.
