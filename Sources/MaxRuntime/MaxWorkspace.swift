@@ -270,8 +270,9 @@ public struct MaxWorkspace: Sendable {
         return try EntityStore.open(at: url, schema: module.info.schema)
     }
 
-    /// Opens the store of an installation for reading only: nothing is created or written, and the
-    /// connector is not loaded, since the store keeps the schema it was written with.
+    /// The store of an installation open for reading only: nothing is created or written, and the
+    /// connector is not loaded, since the store keeps the schema it was written with. The
+    /// connection stays open for the process's next calls, until the file or its schema changes.
     ///
     /// An installation that has never been synced has no database yet: its connector's schema is then
     /// served by an empty store in memory, so queries are checked as usual and match nothing.
@@ -285,7 +286,7 @@ public struct MaxWorkspace: Sendable {
         guard let size, size > 0 else {
             return try EntityStore.inMemory(schema: try await module(for: record).info.schema)
         }
-        return try EntityStore.openForReading(at: url)
+        return try await OpenStores.readingStore(at: url)
     }
 
     /// Builds the live installation (no I/O yet), with its own HTTP client: the connector's retry

@@ -38,6 +38,14 @@ extension EntityStore {
         }
     }
 
+    /// SQLite's schema cookie: it changes whenever a table or an index is created, changed or
+    /// dropped, so a reader kept open can tell that its schema may be stale.
+    ///
+    /// - Throws: `storage.database_error`.
+    public func schemaVersion() async throws -> Int {
+        try await read("reading the schema version") { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0 }
+    }
+
     /// Every entity `query` matches from its cursor on, as an async sequence that reads
     /// `batchSize` rows at a time: memory stays bounded however many rows match.
     public func records(_ query: CheckedQuery, batchSize: Int = 1000) -> EntityRecordSequence {

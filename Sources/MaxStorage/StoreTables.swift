@@ -12,8 +12,9 @@ import Synchronization
 /// - A field whose type changed keeps its old column under a new name (`title__was_integer`), so no
 ///   data is lost, and gets a fresh column.
 /// - Removed fields keep their columns.
-/// - Ref fields, fields declared `indexed`, and composite indexes get indexes; so do the live
-///   (not tombstoned) rows, for counting.
+/// - Ref fields, fields declared `indexed`, and composite indexes get indexes, each ending with
+///   `_deleted_at` so that a count they serve reads no row; so do the live (not tombstoned) rows,
+///   for counting.
 enum StoreTables {
     static func prepare(_ schema: Schema, in db: Database) throws {
         let now = Date().storedMilliseconds
@@ -242,18 +243,24 @@ enum StoreTables {
         var indexes = def.rowFields.filter { ($0.isIndexed || $0.type.target != nil) && !leading.contains($0.name) }
             .map { [$0.name] }
         indexes += def.indexes
+        // Each ends with `_deleted_at`, so a count whose filter the index serves reads only the
+        // index: the tombstone test needs no row. (Stores made before had the same indexes
+        // without it, under the name without the suffix: those go.)
+        let deletedAt = MetaField.deletedAt.rawValue
         for columns in indexes {
-            let list = columns.map(\.quoted).joined(separator: ", ")
+            let list = (columns + [deletedAt]).map(\.quoted).joined(separator: ", ")
+            try db.execute(sql: "DROP INDEX IF EXISTS \(indexName(def, columns).quoted)")
             try db.execute(
-                sql: "CREATE INDEX IF NOT EXISTS \(indexName(def, columns).quoted) ON \(def.name.quoted) (\(list))")
+                sql:
+                    "CREATE INDEX IF NOT EXISTS \(indexName(def, columns + [deletedAt]).quoted) ON \(def.name.quoted) (\(list))"
+            )
         }
         // The live rows, in a small index that covers `count` without a filter (every query hides
         // tombstones), so counting a million entities reads a few megabytes, not the table.
-        let deletedAt = MetaField.deletedAt.rawValue.quoted
         try db.execute(
             sql: """
-                CREATE INDEX IF NOT EXISTS \(indexName(def, ["_live"]).quoted) ON \(def.name.quoted) (\(deletedAt))
-                WHERE \(deletedAt) IS NULL
+                CREATE INDEX IF NOT EXISTS \(indexName(def, ["_live"]).quoted) ON \(def.name.quoted) (\(deletedAt.quoted))
+                WHERE \(deletedAt.quoted) IS NULL
                 """)
     }
 }
