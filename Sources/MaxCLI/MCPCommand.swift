@@ -22,7 +22,7 @@ struct MCPCommand: AsyncParsableCommand {
     var allowOperations = false
 
     func run() async throws {
-        let api = MaxNodes(local: try global.api().local.calling(as: "mcp"))
+        let api = MaxNodes(local: try global.api().local.calling(as: "mcp").longLived())
         try await MaxMCPServer(api: api, allowSync: allowSync, allowOperations: allowOperations).run()
     }
 }

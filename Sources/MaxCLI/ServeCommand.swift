@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let api = MaxNodes(local: try global.api().local.calling(as: "serve"))
+        let api = MaxNodes(local: try global.api().local.calling(as: "serve").longLived())
         let level: Logger.Level =
             switch logLevel {
             case .info: .info

@@ -33,7 +33,7 @@ extension LocalNode {
         var summary = InstallationSummary(name: name, connector: record.connector, status: "never synced", entities: 0)
         summary.id = record.id
         guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else { return summary }
-        let store = try await workspace.openStoreForReading(name)
+        let store = try await workspace.openStoreForReading(name, keepingOpen: keptReaders)
         if let run = try await store.latestRun() {
             let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
             summary.status = Self.status(of: run, isLive: live)

@@ -17,11 +17,23 @@ public struct LocalNode: MaxAPI {
     public var caller: String
     /// The request that led to the calls, when there is one (`max serve`'s `X-Request-Id`).
     public var requestID: String?
+    /// Connections that read each installation's store at once, kept open between calls; `nil`
+    /// for a one-shot command, which opens a store per call and lets it go.
+    public var keptReaders: Int?
 
     /// The node of `workspace`, called by `caller`.
     public init(workspace: MaxWorkspace, caller: String) {
         self.workspace = workspace
         self.caller = caller
+    }
+
+    /// This node as a long-lived process runs it (`max serve`, `max mcp`): each installation's
+    /// store stays open between calls, with `readers` connections reading at once (by default as
+    /// many as the machine has cores, at least two).
+    public func longLived(readers: Int? = nil) -> LocalNode {
+        var node = self
+        node.keptReaders = readers ?? max(2, ProcessInfo.processInfo.activeProcessorCount)
+        return node
     }
 
     /// This node called by someone else.
@@ -73,7 +85,7 @@ public struct LocalNode: MaxAPI {
     /// - Throws: as ``search(_:)``.
     public func count(_ request: CountRequest) async throws -> CountResult {
         _ = try localRecord(request.installation)
-        let store = try await workspace.openStoreForReading(request.installation)
+        let store = try await workspace.openStoreForReading(request.installation, keepingOpen: keptReaders)
         let count = try await store.count(
             try Query(
                 EntityType(request.entityType), filter: request.filter,
@@ -83,7 +95,7 @@ public struct LocalNode: MaxAPI {
 
     private func prepare(_ request: SearchRequest) async throws -> (EntityStore, CheckedQuery) {
         _ = try localRecord(request.installation)
-        let store = try await workspace.openStoreForReading(request.installation)
+        let store = try await workspace.openStoreForReading(request.installation, keepingOpen: keptReaders)
         let query = try Query(
             EntityType(request.entityType), filter: request.filter,
             selection: try request.fields.map(FieldSelection.init(parsing:)) ?? .props,
@@ -109,7 +121,7 @@ public struct LocalNode: MaxAPI {
         }
         // A run left running by a process that is gone shows as interrupted, as in `max ls`.
         let live = InstallationLock.holder(of: name, in: workspace.project) != nil
-        let runs = try await workspace.openStoreForReading(name).runs(limit: limit).enumerated().map { index, run in
+        let runs = try await workspace.openStoreForReading(name, keepingOpen: keptReaders).runs(limit: limit).enumerated().map { index, run in
             Self.info(run.status == .running && !(live && index == 0) ? run.with(status: .interrupted) : run)
         }
         return RunList(runs: runs)

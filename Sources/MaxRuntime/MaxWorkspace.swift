@@ -271,14 +271,17 @@ public struct MaxWorkspace: Sendable {
     }
 
     /// The store of an installation open for reading only: nothing is created or written, and the
-    /// connector is not loaded, since the store keeps the schema it was written with. The
-    /// connection stays open for the process's next calls, until the file or its schema changes.
+    /// connector is not loaded, since the store keeps the schema it was written with.
+    ///
+    /// With `keepingOpen`, the store is kept for the process's next calls (until its file is
+    /// replaced or its schema changes) with that many connections reading at once: what a
+    /// long-lived node does. Without, a one-shot command opens one connection and lets it go.
     ///
     /// An installation that has never been synced has no database yet: its connector's schema is then
     /// served by an empty store in memory, so queries are checked as usual and match nothing.
     ///
     /// - Throws: `installation.not_found`, `project.unsafe_path`, `storage.database_error`.
-    package func openStoreForReading(_ name: String) async throws -> EntityStore {
+    package func openStoreForReading(_ name: String, keepingOpen readers: Int? = nil) async throws -> EntityStore {
         let record = try record(name)
         let url = try project.dataURL(name)
         // No file, or an empty one a first sync is about to fill: nothing synced yet.
@@ -286,7 +289,8 @@ public struct MaxWorkspace: Sendable {
         guard let size, size > 0 else {
             return try EntityStore.inMemory(schema: try await module(for: record).info.schema)
         }
-        return try await OpenStores.readingStore(at: url)
+        guard let readers else { return try EntityStore.openForReading(at: url) }
+        return try await OpenStores.readingStore(at: url, readers: readers)
     }
 
     /// Builds the live installation (no I/O yet), with its own HTTP client: the connector's retry

@@ -10,7 +10,7 @@ import Synchronization
 enum OpenStores {
     private static let entities = Mutex<[String: EntityStore]>([:])
     private static let operations = Mutex<[String: OperationStore]>([:])
-    private static let readers = Mutex<[String: Reader]>([:])
+    private static let kept = Mutex<[String: Reader]>([:])
 
     /// A store open for reading, and what identified its file when it was opened.
     private struct Reader {
@@ -48,19 +48,19 @@ enum OpenStores {
     /// The store at `url` open for reading, kept for the life of the process (one connection per
     /// installation in a long-lived `max serve`): reopened when the file at `url` is another one,
     /// and when its schema changed (a sync that added a type, or rebuilt an index).
-    static func readingStore(at url: URL) async throws -> EntityStore {
+    static func readingStore(at url: URL, readers: Int) async throws -> EntityStore {
         let file = FileIdentity(path: url.path)
-        if let file, let reader = readers.withLock({ $0[url.path] }), reader.file == file,
+        if let file, let reader = kept.withLock({ $0[url.path] }), reader.file == file,
             (try? await reader.store.schemaVersion()) == reader.schemaVersion
         {
             return reader.store
         }
-        let store = try EntityStore.openForReading(at: url)
+        let store = try EntityStore.openForReading(at: url, readers: readers)
         // The identity of the file that was opened: taken again after opening, so a file replaced
         // in between is not cached under the old one's identity.
         if let opened = FileIdentity(path: url.path), opened == file {
             let version = try await store.schemaVersion()
-            readers.withLock { $0[url.path] = Reader(store: store, file: opened, schemaVersion: version) }
+            kept.withLock { $0[url.path] = Reader(store: store, file: opened, schemaVersion: version) }
         }
         return store
     }
@@ -90,6 +90,6 @@ enum OpenStores {
     static func evict(under folder: URL) {
         let prefix = folder.path.hasSuffix("/") ? folder.path : folder.path + "/"
         entities.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(prefix) } }
-        readers.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(prefix) } }
+        kept.withLock { cache in cache = cache.filter { !$0.key.hasPrefix(prefix) } }
     }
 }

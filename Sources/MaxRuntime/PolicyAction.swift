@@ -1,5 +1,5 @@
 /// The actions a caller may be allowed (SPEC-hardening §9.1): what `max serve` checks a token's
-/// scope against before a request reaches the façade.
+/// scope against before a request reaches the API (see ``Endpoint/action``).
 public enum PolicyAction: String, Sendable, CaseIterable, Hashable {
     /// Know what is there: installations, their status and schema, the operations they offer,
     /// the server's metrics.

@@ -53,7 +53,7 @@ public final class EntityStore: Sendable {
         }
     }
 
-    private init(reader: DatabaseQueue, schema: Schema, url: URL) {
+    private init(reader: any DatabaseWriter, schema: Schema, url: URL) {
         self.writer = reader
         self.schema = schema
         self.url = url
@@ -101,20 +101,32 @@ public final class EntityStore: Sendable {
     ///
     /// - Throws: `storage.not_found` when there is no file at `url`; `storage.database_error` when it
     ///   is not a Max database or a stored definition is damaged.
-    public static func openForReading(at url: URL, busyTimeout: TimeInterval = 10) throws -> EntityStore {
+    public static func openForReading(at url: URL, busyTimeout: TimeInterval = 10, readers: Int = 1) throws
+        -> EntityStore
+    {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw MaxError(.storeNotFound, "there is no database at \(url.path)", context: ["path": url.path])
         }
-        func connect(_ path: String) throws -> (DatabaseQueue, Schema) {
+        func configuration() -> Configuration {
             var configuration = Self.configuration(cacheKiB: 2048)
             configuration.readonly = true
             configuration.busyMode = .timeout(busyTimeout)
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            return configuration
+        }
+        func connect(_ path: String) throws -> (DatabaseQueue, Schema) {
+            let queue = try DatabaseQueue(path: path, configuration: configuration())
             return (queue, try queue.read(StoreTables.storedSchema))
         }
         // Wait for a writer that is creating the file to finish preparing it.
         return try DirectoryLock.withLock(on: url.deletingLastPathComponent(), shared: true) {
             do {
+                if readers > 1 {
+                    // Several connections that read at once (a long-lived server's), over the WAL.
+                    var pooled = configuration()
+                    pooled.maximumReaderCount = readers
+                    let pool = try DatabasePool(path: url.path, configuration: pooled)
+                    return EntityStore(reader: pool, schema: try pool.read(StoreTables.storedSchema), url: url)
+                }
                 let (queue, schema) = try connect(url.path)
                 return EntityStore(reader: queue, schema: schema, url: url)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {

@@ -9,7 +9,7 @@ import Testing
 struct LocalNodeTests {
     @Test func aKeptStoreSeesNewSyncsAndAReplacedFile() async throws {
         let fixture = try await RemoteNodeTests.Fixture()
-        let local = fixture.local
+        let local = MaxNodes(local: fixture.local.local.longLived())
         let count = CountRequest(installation: "git", entityType: "GitCommit")
         #expect(try await local.count(count).count == 30)
         let data = try local.workspace.project.dataURL("git")

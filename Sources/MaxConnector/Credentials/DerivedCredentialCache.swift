@@ -1,3 +1,4 @@
+public import Foundation
 import MaxCore
 
 /// Caches derived credentials and refreshes them before they expire, one refresh at a time.
@@ -16,11 +17,21 @@ public actor DerivedCredentialCache {
     private var entries: [String: Entry] = [:]
     private var waiters: [String: [CheckedContinuation<String, any Error>]] = [:]
     private let elapsed: @Sendable () -> Duration
+    /// The wall-clock time by the cache's clock: the date it was created, plus the time its clock
+    /// has counted since. What decides whether a stored expiry date has passed (an OAuth access
+    /// token's), so one injected clock drives every expiry of a store.
+    public nonisolated let now: @Sendable () -> Date
 
     /// Creates a cache that measures expiry with `clock`.
     public init<C: Clock>(clock: C) where C.Duration == Duration {
         let origin = clock.now
-        self.elapsed = { origin.duration(to: clock.now) }
+        let elapsed: @Sendable () -> Duration = { origin.duration(to: clock.now) }
+        let created = Date()
+        self.elapsed = elapsed
+        self.now = {
+            let (seconds, attoseconds) = elapsed().components
+            return created.addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+        }
     }
 
     /// Creates a cache on the continuous clock.

@@ -32,6 +32,7 @@ public struct OAuth2Session: Sendable {
         self.credentials = credentials
         let client = OAuth2Client(
             tokenURL: OAuth2Step.resolve(step.tokenURL, with: state), clientID: step.clientID, http: http)
+        // Expiry dates are read on the store's clock, which tests drive.
         self.derived = DerivedCredential("oauth2." + step.accessToken.name) { store in
             try await store.exclusively { try await Self.current(step: step, client: client, store: store) }
         }
@@ -68,7 +69,7 @@ public struct OAuth2Session: Sendable {
     private static func current(step: OAuth2Step, client: OAuth2Client, store: any CredentialStore) async throws
         -> Refreshed<String>
     {
-        let now = Date()
+        let now = store.derivedCredentials.now()
         if let stored = try await store.secret(named: step.accessToken.name),
             let token = try? OAuth2AccessToken(credentialText: stored.revealed)
         {
