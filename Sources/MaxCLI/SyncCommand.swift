@@ -56,7 +56,8 @@ struct SyncCommand: AsyncParsableCommand {
         let reporter = ProgressReporter(mode: mode, installation: installation)
         let summary: SyncSummary
         do {
-            let request = SyncRequest(installation: installation, full: full, restart: restart, concurrency: concurrency)
+            let request = SyncRequest(
+                installation: installation, full: full, restart: restart, concurrency: concurrency)
             if let remote = try await api.workspace.remote(installation) {
                 // The node runs the sync (resuming an unfinished one, as here) and answers when it
                 // ends; Ctrl-C here only stops waiting for it.

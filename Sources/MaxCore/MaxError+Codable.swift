@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The one form of an error on every wire: `max … -o json`, `max serve`, MCP, a remote node and
 /// the connector protocol all carry `{"code", "category", "message", "hint", "context"}`.

@@ -74,7 +74,9 @@ public struct MaxMCPServer: Sendable {
                 .replacingOccurrences(of: "/schema", with: "")
             let schema = try await api.schema(InstallationRequest(installation: name))
             return ReadResource.Result(
-                contents: [.text(try APICoding.json(schema).prettyJSONText, uri: params.uri, mimeType: "application/json")])
+                contents: [
+                    .text(try APICoding.json(schema).prettyJSONText, uri: params.uri, mimeType: "application/json")
+                ])
         }
         return server
     }

@@ -1,7 +1,7 @@
 import Foundation
 import MaxConnector
 public import MaxCore
-package import MaxStorage
+import MaxStorage
 
 #if canImport(Glibc)
     import Glibc
@@ -100,7 +100,8 @@ public struct JobRunner: Sendable {
                     Double((backoff * (1 << min(job.attempts - 1, 10))).milliseconds) / 1000) : nil
             try? store.fail(job.id, error: "\(failure.code): \(failure.message)", retryAt: retryAt)
             let updated = (try? store.job(job.id)) ?? job
-            report(retryAt == nil ? .dead(LocalNode.info(updated), failure) : .willRetry(LocalNode.info(updated), failure))
+            report(
+                retryAt == nil ? .dead(LocalNode.info(updated), failure) : .willRetry(LocalNode.info(updated), failure))
         }
     }
 

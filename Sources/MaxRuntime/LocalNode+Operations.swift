@@ -1,6 +1,6 @@
 import Foundation
 public import MaxConnector
-public import MaxCore
+import MaxCore
 import MaxStorage
 import MaxSync
 
@@ -38,8 +38,9 @@ extension LocalNode {
             operations: live.operations.map(\.json))
     }
 
-    /// Runs an operation through the ``OperationInvoker``: validated, idempotent, audited. A call
-    /// queued as a job starts a runner (`max jobs work`) in the background.
+    /// Runs an operation through the ``OperationInvoker``: validated, idempotent, audited.
+    ///
+    /// A call queued as a job starts a runner (`max jobs work`) in the background.
     ///
     /// - Throws: as ``OperationInvoker/invoke(_:)``.
     public func invoke(_ request: InvokeRequest) async throws -> InvokeResult {

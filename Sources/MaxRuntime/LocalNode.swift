@@ -1,6 +1,6 @@
 import Foundation
-public import MaxConnector
-public import MaxCore
+import MaxConnector
+import MaxCore
 import MaxQuery
 import MaxStorage
 
@@ -121,9 +121,10 @@ public struct LocalNode: MaxAPI {
         }
         // A run left running by a process that is gone shows as interrupted, as in `max ls`.
         let live = InstallationLock.holder(of: name, in: workspace.project) != nil
-        let runs = try await workspace.openStoreForReading(name, keepingOpen: keptReaders).runs(limit: limit).enumerated().map { index, run in
-            Self.info(run.status == .running && !(live && index == 0) ? run.with(status: .interrupted) : run)
-        }
+        let runs = try await workspace.openStoreForReading(name, keepingOpen: keptReaders).runs(limit: limit)
+            .enumerated().map { index, run in
+                Self.info(run.status == .running && !(live && index == 0) ? run.with(status: .interrupted) : run)
+            }
         return RunList(runs: runs)
     }
 

@@ -4,7 +4,7 @@ public import MaxConnector
 public import MaxCore
 import MaxCredentials
 package import MaxStorage
-package import MaxSync
+import MaxSync
 import Synchronization
 
 /// A project and what it can do: connect and disconnect installations, open their stores, sync them.

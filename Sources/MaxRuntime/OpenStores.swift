@@ -19,10 +19,11 @@ enum OpenStores {
         let schemaVersion: Int
     }
 
-    /// A file's device, inode and status-change time: a file replaced at the same path (a store
-    /// rebuilt, an installation disconnected and connected again) differs in one of them even when
-    /// the file system reuses the inode number. A write to the file changes the time too, which
-    /// costs a reopen, never a stale answer.
+    /// A file's device, inode and status-change time.
+    ///
+    /// A file replaced at the same path (a store rebuilt, an installation disconnected and
+    /// connected again) differs in one of them even when the file system reuses the inode number.
+    /// A write to the file changes the time too, which costs a reopen, never a stale answer.
     struct FileIdentity: Equatable {
         let device: UInt64
         let inode: UInt64

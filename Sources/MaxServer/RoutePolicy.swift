@@ -48,8 +48,9 @@ enum RoutePolicy {
         (routes[route] ?? []).sorted { $0.rawValue < $1.rawValue }
     }
 
-    /// The action a request to a route needs; `nil` for a webhook delivery. A route that is not
-    /// in the table needs the strictest action there is.
+    /// The action a request to a route needs (`nil`: a webhook delivery).
+    ///
+    /// A route that is not in the table needs the strictest action there is.
     static func action(method: HTTPRequest.Method, template: String) -> PolicyAction? {
         if let own = ownRoutes[template] { return own.action }
         if let endpoint = Endpoint.allCases.first(where: { $0.path == template && $0.method == method.rawValue }) {

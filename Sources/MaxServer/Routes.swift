@@ -100,11 +100,13 @@ struct Routes: Sendable {
             answer = try await endpoint.call(
                 on: caller, arguments: arguments, observer: metrics.syncObserver(for: installation))
         } catch {
-            Self.record(endpoint, installation: installation, arguments: arguments, answer: nil, metrics: metrics,
+            Self.record(
+                endpoint, installation: installation, arguments: arguments, answer: nil, metrics: metrics,
                 error: MaxError.wrapping(error))
             throw error
         }
-        Self.record(endpoint, installation: installation, arguments: arguments, answer: answer, metrics: metrics, error: nil)
+        Self.record(
+            endpoint, installation: installation, arguments: arguments, answer: answer, metrics: metrics, error: nil)
         var response = Response(
             status: .init(code: answer.status), headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: try answer.data())))
@@ -124,7 +126,9 @@ struct Routes: Sendable {
                 installation: installation, status: summary?.status ?? "error", entities: summary?.totalEntities ?? 0)
         case .invoke:
             let outcome =
-                if let error { error.code.description } else if answer?.status == 202 { "enqueued" } else { "completed" }
+                if let error { error.code.description } else if answer?.status == 202 { "enqueued" } else {
+                    "completed"
+                }
             metrics.recordInvocation(
                 installation: installation, operation: arguments["operation"]?.stringValue ?? "", outcome: outcome)
         default: break
@@ -159,7 +163,8 @@ struct Routes: Sendable {
     }
 
     /// Runs a sync for a webhook delivery, counted in the metrics.
-    static func sync(_ name: String, caller: String, api: MaxNodes, metrics: ServerMetrics) async throws -> SyncSummary {
+    static func sync(_ name: String, caller: String, api: MaxNodes, metrics: ServerMetrics) async throws -> SyncSummary
+    {
         do {
             let summary = try await MaxNodes(local: api.local.calling(as: caller)).sync(
                 SyncRequest(installation: name), observer: metrics.syncObserver(for: name))

@@ -111,6 +111,17 @@ struct ServeBenchmark: AsyncParsableCommand {
                 }
             ),
             (
+                "GET /v1/…/count (status only)",
+                {
+                    _ = try await http.send(
+                        .init(
+                            .get,
+                            base + "/v1/installations/acme/count?entityType=AcmeTask&filter=status%20%3D%20%22todo%22",
+                            headers: auth)
+                    ).requireSuccess()
+                }
+            ),
+            (
                 "POST /mcp tools/call max_count",
                 {
                     _ = try await http.send(

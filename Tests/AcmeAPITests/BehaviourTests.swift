@@ -283,7 +283,9 @@ struct OAuthTests {
             )
             let access = try #require(tokens.json["access_token"]?.stringValue)
             #expect(try await api.call(.get, "/api/workspaces", key: .custom(access)).status == 200)
-            // Three seconds leave room for a loaded machine before the first call; then let the token age.
+            // Three seconds leave room for a loaded machine before the first call; then let the token
+            // age. A fixed sleep: the sample server's token expiry reads the wall clock (its own
+            // behaviour under test, not Max's).
             try await Task.sleep(for: .milliseconds(3100))
             #expect(try await api.call(.get, "/api/workspaces", key: .custom(access)).status == 403)
         }

@@ -63,7 +63,9 @@ struct CredentialLifecycleTests {
                 try MaxProcess(["-C", folder.url.path, "connect", "acme-oauth", "--reauth"], environment: environment))
             outputs.append(reauthOAuth)
             #expect(reauthOAuth.status == 0, "\(reauthOAuth.output)")
-            try await Task.sleep(for: .seconds(2))  // the access token lapses: the next sync refreshes it
+            // The access token lapses (on Acme's clock and in other `max` processes, which a test
+            // cannot advance): the next sync refreshes it.
+            try await Task.sleep(for: .seconds(2))
             #expect(try await max(["sync", "acme-oauth", "--full"]).status == 0)
             #expect(try await max(["sync", "acme", "--full"]).status == 0)
             #expect(try await max(["credentials", "ls", "acme-oauth"]).status == 0)

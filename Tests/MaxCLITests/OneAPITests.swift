@@ -4,11 +4,12 @@ import HTTPTypes
 import MCP
 import MaxConnector
 import MaxCore
-@testable import MaxMCP
 import MaxRuntime
-@testable import MaxServer
 import MaxTestSupport
 import Testing
+
+@testable import MaxMCP
+@testable import MaxServer
 
 /// The endpoint table is the one place that says what a call needs: every route and every MCP
 /// tool takes its action from it, a caller that may only read reaches nothing that changes
@@ -53,7 +54,8 @@ struct OneAPITests {
     @Test func aPlainMCPServerRefusesEveryMutatingToolAndUnknownNames() async throws {
         let folder = try TemporaryDirectory(prefix: "mcp-refusals")
         let project = try Project.initialise(at: folder.url).project
-        let api = MaxNodes(workspace: MaxWorkspace(project: project, registry: ConnectorRegistry(local: [:])), caller: "t")
+        let api = MaxNodes(
+            workspace: MaxWorkspace(project: project, registry: ConnectorRegistry(local: [:])), caller: "t")
         let tools = MaxTools(allowed: MaxTools.allowed(sync: false, operations: false))
         for endpoint in Endpoint.allCases where endpoint.isMutating {
             let name = try #require(endpoint.toolName)
@@ -69,7 +71,8 @@ struct OneAPITests {
 
     /// A path of `endpoint` with sample values in place of its parameters.
     static func samplePath(_ endpoint: Endpoint) -> String {
-        "/" + endpoint.path.split(separator: "/").map { $0.hasPrefix(":") ? "p-\($0.dropFirst())" : String($0) }
+        "/"
+            + endpoint.path.split(separator: "/").map { $0.hasPrefix(":") ? "p-\($0.dropFirst())" : String($0) }
             .joined(separator: "/")
     }
 
@@ -168,7 +171,8 @@ struct OneAPITests {
         var declarations = 0
         var seen: [String: String] = [:]
         var duplicates: [String] = []
-        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" } ?? []
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
@@ -181,7 +185,8 @@ struct OneAPITests {
                 seen[code] = name
             }
         }
-        #expect(seen.count >= 100 && seen.count == declarations, "every code was read: \(seen.count) of \(declarations)")
+        #expect(
+            seen.count >= 100 && seen.count == declarations, "every code was read: \(seen.count) of \(declarations)")
         #expect(duplicates.isEmpty, "\(duplicates)")
     }
 }

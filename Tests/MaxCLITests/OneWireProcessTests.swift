@@ -53,7 +53,10 @@ struct OneWireProcessTests {
         let nodeB = try TemporaryDirectory(prefix: "wire-b")
         _ = try await runMax(["init", nodeB.url.path])
         let connected = try await runMax(
-            ["-C", nodeB.url.path, "connect", "acme", "--remote", base, "--name", "far", "--credential", "token=env:T"],
+            [
+                "-C", nodeB.url.path, "connect", "acme", "--remote", base, "--name", "far", "--credential",
+                "token=env:T",
+            ],
             environment: ["T": read])
         try #require(connected.status == 0, "\(connected.output)")
         let filter = #"status = "todo""#
@@ -73,7 +76,8 @@ struct OneWireProcessTests {
             try await mcp.call(
                 "max_search",
                 [
-                    "installation": "acme", "entityType": "AcmeTask", "filter": .string(filter), "fields": "title,status",
+                    "installation": "acme", "entityType": "AcmeTask", "filter": .string(filter),
+                    "fields": "title,status",
                     "limit": 2,
                 ]
             ).structuredContent)

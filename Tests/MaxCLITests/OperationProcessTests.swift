@@ -76,8 +76,9 @@ struct OperationProcessTests {
         #expect(conflict.stderr.contains("error[operation.conflict]"), "\(conflict.stderr)")
         #expect(try await Self.tasks(acme, titled: "Something else") == 0)
 
-        // After the TTL the key is free again.
-        // Long enough for two calls on a busy machine.
+        // After the TTL the key is free again. A fixed sleep: the TTL is enforced by other `max`
+        // processes against the wall clock, which a test cannot advance; 3 s is long enough for
+        // two calls on a busy machine.
         try setInstallationKeys(in: folder.url, ["idempotency": ["ttlSeconds": 3]])
         let short = try await Self.taskInput(acme, title: "Short-lived key")
         #expect(try await Self.invoke(folder, "createTask", short, key: "k-2").status == 0)
@@ -154,7 +155,11 @@ struct OperationProcessTests {
         let runners = Self.processes(matching: ["jobs", "work", folder.url.path])
         #expect(!runners.isEmpty, "a runner was started in the background")
         for pid in runners { kill(pid, SIGKILL) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Polls: the runner is another process, gone once the kernel has reaped it.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while runners.contains(where: ConnectorLifetimeTests.isAlive), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         try await Self.release(acme, keep: true)
         // Its request was at the source: whether the task was made is unknown, so the job is not
         // run again blindly; it fails, dead-lettered, as soon as anyone looks, instead of showing

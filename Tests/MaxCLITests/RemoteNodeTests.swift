@@ -20,12 +20,14 @@ struct RemoteNodeTests {
             var stream = GitHistoryTests.FastImport()
             for index in 1...30 {
                 stream.commit(
-                    Array("Commit \(index)".utf8), at: 1_700_000_000 + index * 60, files: [("f\(index % 4).txt", "\(index)")])
+                    Array("Commit \(index)".utf8), at: 1_700_000_000 + index * 60,
+                    files: [("f\(index % 4).txt", "\(index)")])
             }
             try GitHistoryTests.load(stream, into: repo.url)
             folder = try await GitConnectorTests.project(repo)
             let workspace = MaxWorkspace(
-                project: try Project.find(from: folder.url), registry: ConnectorRegistry(local: ["git": { GitConnector() }]))
+                project: try Project.find(from: folder.url),
+                registry: ConnectorRegistry(local: ["git": { GitConnector() }]))
             local = MaxNodes(workspace: workspace, caller: "test")
             _ = try await local.sync(SyncRequest(installation: "git"))
         }
@@ -56,7 +58,8 @@ struct RemoteNodeTests {
         var localNext = search
         localNext.cursor = page.cursor
         #expect(
-            try APICoding.json(try await remote.search(next)) == (try APICoding.json(try await local.search(localNext))))
+            try APICoding.json(try await remote.search(next)) == (try APICoding.json(try await local.search(localNext)))
+        )
 
         let count = CountRequest(installation: "git", entityType: "GitCommit", filter: #"subject ~= "2""#)
         #expect(
@@ -66,7 +69,8 @@ struct RemoteNodeTests {
             try await remote.schema(InstallationRequest(installation: "mirror"))
                 == (try await local.schema(InstallationRequest(installation: "git"))))
         #expect(
-            try await remote.runs(RunsRequest(installation: "mirror")) == (try await local.runs(RunsRequest(installation: "git"))))
+            try await remote.runs(RunsRequest(installation: "mirror"))
+                == (try await local.runs(RunsRequest(installation: "git"))))
         var summary = try await local.installation(InstallationRequest(installation: "git"))
         summary.name = "mirror"
         #expect(try await remote.installation(InstallationRequest(installation: "mirror")) == summary)

@@ -94,6 +94,8 @@ struct WebhookProcessTests {
         let replayed = try await Self.post(hook, headers: good, body: body)
         #expect(replayed.0 == 409)
         #expect(replayed.1["error"]?["code"] == "webhook.replayed")
+        // A fixed wait: it shows that no refused delivery starts a sync, and nothing announces the
+        // absence of one (the accepted delivery's sync was already seen above).
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await Self.syncEvents(folder) == before + 1, "only the accepted delivery synced")
         server.send(SIGTERM)

@@ -200,6 +200,7 @@ struct CredentialSealingTests {
                 group.addTask {
                     try await store.exclusively {
                         let value = Int(try await store.secret(named: "counter")?.revealed ?? "") ?? -100
+                        // Holds the lock across a suspension, so an unserialised writer would interleave.
                         try await Task.sleep(for: .milliseconds(5))
                         try await store.setSecret(Secret(String(value + 1)), named: "counter")
                     }

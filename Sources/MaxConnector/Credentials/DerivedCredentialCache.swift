@@ -17,9 +17,11 @@ public actor DerivedCredentialCache {
     private var entries: [String: Entry] = [:]
     private var waiters: [String: [CheckedContinuation<String, any Error>]] = [:]
     private let elapsed: @Sendable () -> Duration
-    /// The wall-clock time by the cache's clock: the date it was created, plus the time its clock
-    /// has counted since. What decides whether a stored expiry date has passed (an OAuth access
-    /// token's), so one injected clock drives every expiry of a store.
+    /// The wall-clock time by the cache's clock.
+    ///
+    /// The date the cache was created, plus the time its clock has counted since: what decides
+    /// whether a stored expiry date has passed (an OAuth access token's), so one injected clock
+    /// drives every expiry of a store.
     public nonisolated let now: @Sendable () -> Date
 
     /// Creates a cache that measures expiry with `clock`.

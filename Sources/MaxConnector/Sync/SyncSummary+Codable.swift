@@ -1,4 +1,4 @@
-public import MaxCore
+import MaxCore
 
 extension SyncSummary: Codable {
     private enum CodingKeys: String, CodingKey {

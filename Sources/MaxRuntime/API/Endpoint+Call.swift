@@ -25,7 +25,8 @@ extension Endpoint {
             return answer(
                 list,
                 list.installations.isEmpty
-                    ? "No installations." : list.installations.map { "\($0.name): \($0.status)" }.joined(separator: "\n"))
+                    ? "No installations."
+                    : list.installations.map { "\($0.name): \($0.status)" }.joined(separator: "\n"))
         case .installation:
             let summary = try await api.installation(try request(InstallationRequest.self))
             return answer(summary, "\(summary.name): \(summary.status)")

@@ -59,7 +59,8 @@ extension Endpoint {
             case .header(let name):
                 if let value = header(name) { arguments[parameter.name] = try parameter.value(ofText: value) }
             case .body:
-                let text = body.map { String(decoding: $0, as: UTF8.self) }?
+                let text =
+                    body.map { String(decoding: $0, as: UTF8.self) }?
                     .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
                 do {
                     arguments[parameter.name] = text.isEmpty ? [:] : try JSONValue(parsing: text)
@@ -98,7 +99,10 @@ extension Endpoint {
             guard let value = arguments[parameter.name], value != .null else { continue }
             switch parameter.location {
             case .path: break
-            case .query: if let text = parameter.text(of: value) { items.append(URLQueryItem(name: parameter.name, value: text)) }
+            case .query:
+                if let text = parameter.text(of: value) {
+                    items.append(URLQueryItem(name: parameter.name, value: text))
+                }
             case .header(let name): if let text = parameter.text(of: value) { headers.append((name, text)) }
             case .body:
                 body = Data(value.jsonBytes)

@@ -41,7 +41,8 @@ extension Endpoint {
         case .invoke:
             return [
                 installation,
-                APIParameter("operation", .string, in: .path, required: true, "The operation's id, as max_ops lists it."),
+                APIParameter(
+                    "operation", .string, in: .path, required: true, "The operation's id, as max_ops lists it."),
                 APIParameter(
                     "input", .object, in: .body, required: true,
                     "The input, valid against the operation's input schema."),
@@ -55,7 +56,8 @@ extension Endpoint {
             return [
                 APIParameter("installation", .string, "Only this installation's jobs."),
                 APIParameter(
-                    "state", .oneOf(["pending", "running", "succeeded", "failed", "canceled"]), "Only jobs in this state."),
+                    "state", .oneOf(["pending", "running", "succeeded", "failed", "canceled"]),
+                    "Only jobs in this state."),
                 APIParameter("dead", .boolean, "Only the dead-letter list (failed with no attempt left)."),
             ]
         case .job, .cancelJob, .retryJob: return [job]

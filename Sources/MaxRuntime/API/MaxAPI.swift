@@ -1,5 +1,5 @@
 public import MaxConnector
-public import MaxCore
+import MaxCore
 
 /// What a front end (the command line, `max serve`, MCP) can ask of a Max node, as typed requests
 /// and results.

@@ -1,5 +1,5 @@
 public import MaxConnector
-public import MaxCore
+import MaxCore
 
 /// The ``MaxAPI`` front ends call: each installation's calls go to its node, this project's
 /// (``LocalNode``) or the remote one `max.json` names (``RemoteNode``), so no front end has a

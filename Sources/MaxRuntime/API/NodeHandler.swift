@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MaxCore
 
 /// Answers API requests with a node, as `max serve` does over HTTP: the endpoint its method and
@@ -32,7 +32,8 @@ public struct NodeHandler: Sendable {
                 body: request.body)
             let answer = try await endpoint.call(on: node, arguments: arguments)
             return NodeResponse(
-                status: answer.status, headers: answer.location.map { [("Location", $0)] } ?? [], body: try answer.data())
+                status: answer.status, headers: answer.location.map { [("Location", $0)] } ?? [],
+                body: try answer.data())
         } catch {
             let error = MaxError.wrapping(error)
             return NodeResponse(status: error.httpStatus, body: Data(error.answer.jsonBytes))
@@ -68,8 +69,10 @@ extension MaxError {
     /// The error for a caller that may not use `endpoint`.
     public static func forbidden(_ endpoint: Endpoint) -> MaxError {
         MaxError(
-            .apiForbidden, "\(endpoint.toolName ?? endpoint.rawValue) needs \(endpoint.action.rawValue), which this caller does not hold",
-            hint: "use a token whose scope allows it (max serve tokens create --scope …), or start max mcp with --allow-sync or --allow-operations",
+            .apiForbidden,
+            "\(endpoint.toolName ?? endpoint.rawValue) needs \(endpoint.action.rawValue), which this caller does not hold",
+            hint:
+                "use a token whose scope allows it (max serve tokens create --scope …), or start max mcp with --allow-sync or --allow-operations",
             context: ["action": endpoint.action.rawValue, "endpoint": endpoint.rawValue])
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MaxConnector
 public import MaxCore
 
@@ -205,7 +205,8 @@ public struct HTTPNodeTransport: NodeTransport {
         let method: ConnectorHTTPClient.Method = request.method == "POST" ? .post : .get
         let response = try await client.send(
             .init(
-                method, root + request.target, headers: [("Authorization", "Bearer \(token.revealed)")] + request.headers,
+                method, root + request.target,
+                headers: [("Authorization", "Bearer \(token.revealed)")] + request.headers,
                 body: request.body))
         return NodeResponse(status: response.status, headers: response.headers, body: response.body)
     }
