@@ -8,10 +8,18 @@ extension LocalNode {
     /// The project's installations with their local state; one that cannot be read is listed with
     /// its error, not left out.
     public func installations(_ request: NoParameters) async throws -> InstallationList {
+        try await Self.list(workspace) { try await installation(InstallationRequest(installation: $0)) }
+    }
+
+    /// Every installation of `workspace` as `summary` gives it, in `max.json`'s order; one whose
+    /// summary fails is listed with its error (status `error`).
+    static func list(
+        _ workspace: MaxWorkspace, _ summary: (String) async throws -> InstallationSummary
+    ) async throws -> InstallationList {
         var rows: [InstallationSummary] = []
         for (name, record) in try workspace.installations() {
             do {
-                rows.append(try await installation(InstallationRequest(installation: name)))
+                rows.append(try await summary(name))
             } catch {
                 let error = MaxError.wrapping(error).naming(installation: name)
                 var row = InstallationSummary(

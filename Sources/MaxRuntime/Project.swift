@@ -1,5 +1,6 @@
 public import Foundation
 import MaxCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -124,8 +125,18 @@ public struct Project: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: fileURL.path) else {
             throw MaxError(.projectNotFound, "cannot read \(fileURL.path)", context: ["path": fileURL.path])
         }
-        return try ProjectFile(parsing: String(decoding: data, as: UTF8.self), path: fileURL.path)
+        // One command reads max.json several times (the installation, its settings, its
+        // credentials' references…): the file is read each time, but parsed and checked only when
+        // its text is not the text parsed last, so an edit is always seen.
+        let path = fileURL.path
+        if let parsed = Self.parsed.withLock({ $0[path] }), parsed.data == data { return parsed.file }
+        let file = try ProjectFile(parsing: String(decoding: data, as: UTF8.self), path: path)
+        Self.parsed.withLock { $0[path] = (data, file) }
+        return file
     }
+
+    /// The `max.json` files parsed in this process: the text each was parsed from, and the result.
+    private static let parsed = Mutex<[String: (data: Data, file: ProjectFile)]>([:])
 
     /// Writes `max.json` atomically: a temporary file in the same folder, then a rename.
     public func save(_ file: ProjectFile) throws {

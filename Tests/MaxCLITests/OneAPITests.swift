@@ -162,6 +162,33 @@ struct OneAPITests {
         #expect(read == value, "\(T.self)")
     }
 
+    @Test func noFrontEndDependsOnTheLayersBeneathTheAPI() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let manifest = try String(contentsOf: root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let beneath = ["\"MaxStorage\"", "\"MaxSync\"", "\"MaxQuery\"", "\"AcmeAPI\""]
+        for target in ["MaxCLI", "MaxServer", "MaxMCP"] {
+            // The target's declaration (not its product's), up to the next one.
+            let declared = try Regex("name: \"\(target)\",\\s*dependencies:")
+            let start = try #require(manifest.firstMatch(of: declared)?.range, "\(target) is declared")
+            let rest = manifest[start.upperBound...]
+            let end = [".target(", ".executableTarget(", ".testTarget("].compactMap { rest.range(of: $0)?.lowerBound }
+                .min()
+            let declaration = rest[..<(end ?? rest.endIndex)]
+            #expect(declaration.contains("\"MaxRuntime\""), "\(target)'s dependencies were found")
+            for name in beneath {
+                #expect(!declaration.contains(name), "\(target) depends on \(name)")
+            }
+            let sources = root.appendingPathComponent("Sources/\(target)")
+            for file in try FileManager.default.contentsOfDirectory(atPath: sources.path) {
+                let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+                for module in ["MaxStorage", "MaxSync", "MaxQuery", "AcmeAPI"] {
+                    #expect(!text.contains("import \(module)\n"), "\(target)/\(file) imports \(module)")
+                }
+            }
+        }
+    }
+
     @Test func errorCodesAreUnique() throws {
         // Codes are static members spread over the modules: read them from the source.
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -172,11 +172,7 @@ final class GarbageNode: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while let byte = try stdout.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        url = "http://127.0.0.1:" + String(decoding: line, as: UTF8.self)
+        url = "http://127.0.0.1:" + (try firstLine(of: stdout))
     }
 
     deinit {

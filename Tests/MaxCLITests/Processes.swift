@@ -132,11 +132,7 @@ final class AcmeProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while let byte = try stdout.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line.append(byte)
-        }
-        let ready = try JSONValue(parsing: String(decoding: line, as: UTF8.self))
+        let ready = try JSONValue(parsing: try firstLine(of: stdout))
         url = ready["url"]?.stringValue ?? ""
         apiKey = ready["apiKey"]?.stringValue ?? ""
     }
@@ -235,4 +231,14 @@ func startServe(_ folder: URL) async throws -> (server: MaxProcess, url: String)
         url = (try? JSONValue(parsing: server.stdoutSoFar))?["url"]?.stringValue ?? ""
     }
     return (server, url)
+}
+
+/// The first line a child process writes to `pipe` (without its newline), read a byte at a time so
+/// nothing after it is taken from the pipe.
+func firstLine(of pipe: Pipe) throws -> String {
+    var line = Data()
+    while let byte = try pipe.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
+        line.append(byte)
+    }
+    return String(decoding: line, as: UTF8.self)
 }

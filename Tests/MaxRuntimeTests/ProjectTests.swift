@@ -7,6 +7,24 @@ import MaxTestSupport
 import Testing
 
 struct ProjectTests {
+    /// `max.json` is parsed once per text: loading it again gives the same file, and any edit
+    /// (even one that keeps its length) is seen at the next load.
+    @Test func everyEditOfTheProjectFileIsSeen() throws {
+        let folder = try TemporaryDirectory(prefix: "project-cache")
+        let project = try Project.initialise(at: folder.url).project
+        func write(_ connector: String) throws {
+            let text = #"{"installations": {"a": {"id": "u1", "connector": "\#(connector)", "connectedAt": "x"}}}"#
+            try Data(text.utf8).write(to: project.fileURL)
+        }
+        try write("acme")
+        #expect(try project.load().installations["a"]?.connector == "acme")
+        #expect(try project.load() == (try project.load()))
+        try write("gitx")
+        #expect(try project.load().installations["a"]?.connector == "gitx")
+        try Data("{nope".utf8).write(to: project.fileURL)
+        #expect(throws: MaxError.self) { try project.load() }
+    }
+
     @Test func projectFilesKeepUnknownKeys() throws {
         let text = """
             {"connectors": {"x": "file:./x"}, "future": [1, 2],

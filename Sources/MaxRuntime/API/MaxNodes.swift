@@ -31,19 +31,7 @@ public struct MaxNodes: MaxAPI {
 
     /// Every installation, each from its node; one that cannot be read is listed with its error.
     public func installations(_ request: NoParameters) async throws -> InstallationList {
-        var rows: [InstallationSummary] = []
-        for (name, record) in try local.workspace.installations() {
-            do {
-                rows.append(try await installation(InstallationRequest(installation: name)))
-            } catch {
-                let error = MaxError.wrapping(error).naming(installation: name)
-                var row = InstallationSummary(
-                    name: name, connector: record.connector, status: "error", entities: nil, error: error)
-                row.id = record.id
-                rows.append(row)
-            }
-        }
-        return InstallationList(installations: rows)
+        try await LocalNode.list(local.workspace) { try await installation(InstallationRequest(installation: $0)) }
     }
 
     /// From the installation's node.
