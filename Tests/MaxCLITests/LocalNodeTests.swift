@@ -1,8 +1,11 @@
 import Foundation
+import MCP
 import MaxCore
 import MaxRuntime
 import MaxTestSupport
 import Testing
+
+@testable import MaxMCP
 
 /// The local node keeps one store open per installation across calls, and notices when the file
 /// behind it is written by another sync or replaced.
@@ -35,5 +38,43 @@ struct LocalNodeTests {
         }
         #expect(rename(saved.path, data.path) == 0)
         #expect(try await local.count(count).count == 30)
+    }
+}
+
+/// The MCP tools through the SDK's own client and server over its in-memory transport: the
+/// table's tools, their answers equal to the API's, their errors in Max's one form.
+struct MCPInMemoryTests {
+    @Test func theToolsAnswerAsTheAPIDoes() async throws {
+        let fixture = try await RemoteNodeTests.Fixture()
+        let api = fixture.local
+        let server = await MaxMCPServer(api: api).server()
+        let (clientSide, serverSide) = await InMemoryTransport.createConnectedPair()
+        try await server.start(transport: serverSide)
+        let client = Client(name: "test", version: "1")
+        _ = try await client.connect(transport: clientSide)
+
+        let (tools, _) = try await client.listTools()
+        #expect(
+            Set(tools.map(\.name))
+                == Set(MaxTools(allowed: MaxTools.allowed(sync: false, operations: false)).offered.map(\.name)))
+        let arguments: [String: Value] = [
+            "installation": "git", "entityType": "GitCommit", "filter": #"subject ~= "1""#,
+        ]
+        let counted = try await client.callTool(name: "max_count", arguments: arguments)
+        #expect(counted.isError != true)
+        let expected = try await api.count(
+            CountRequest(installation: "git", entityType: "GitCommit", filter: #"subject ~= "1""#))
+        #expect(
+            counted.content.contains {
+                if case .text(let text, _, _) = $0 { text == "\(expected.count)" } else { false }
+            })
+
+        let refused = try await client.callTool(name: "max_sync", arguments: ["installation": "git"])
+        #expect(refused.isError == true)
+        let bad = try await client.callTool(
+            name: "max_count", arguments: ["installation": "git", "entityType": "GitCommit", "filter": "subject ="])
+        #expect(bad.isError == true)
+        await client.disconnect()
+        await server.stop()
     }
 }
