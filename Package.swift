@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                // The loopback listener that receives OAuth redirects.
+                // Connector processes' pipes and the connector protocol's framing.
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
@@ -79,6 +79,10 @@ let package = Package(
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxCredentials",
                 .product(name: "Logging", package: "swift-log"),
+                // The loopback listener that receives OAuth redirects during onboarding.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The front ends below see the runtime's API (MaxAPI, its types, MaxError), never the storage,

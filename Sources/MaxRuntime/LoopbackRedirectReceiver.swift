@@ -1,4 +1,5 @@
 import Foundation
+import MaxConnector
 import MaxCore
 import NIOCore
 import NIOHTTP1
@@ -17,9 +18,9 @@ import NIOPosix
 /// let query = try await receiver.callback(timeout: .seconds(300))
 /// await receiver.close()
 /// ```
-public final class LoopbackRedirectReceiver: Sendable {
+final class LoopbackRedirectReceiver: Sendable {
     /// The URI to register as `redirect_uri`: `http://127.0.0.1:<port>/callback`.
-    public let redirectURI: String
+    let redirectURI: String
     private let channel: any Channel
     private let callbacks: AsyncStream<[String: String]>
 
@@ -34,7 +35,7 @@ public final class LoopbackRedirectReceiver: Sendable {
     /// - Parameter state: The `state` this authorization sent; redirects with another are refused.
     /// - Returns: The receiver, listening on `127.0.0.1` on a port the system chose.
     /// - Throws: `onboarding.oauth_failed` when no loopback port can be bound.
-    public static func start(state: String) async throws -> LoopbackRedirectReceiver {
+    static func start(state: String) async throws -> LoopbackRedirectReceiver {
         let (callbacks, continuation) = AsyncStream.makeStream(of: [String: String].self)
         let path = "/callback"
         do {
@@ -68,7 +69,7 @@ public final class LoopbackRedirectReceiver: Sendable {
     ///
     /// - Throws: `onboarding.oauth_failed` when none arrives within `timeout` or the listener
     ///   closed; `CancellationError` when the task is cancelled (Ctrl-C).
-    public func callback(timeout: Duration) async throws -> [String: String] {
+    func callback(timeout: Duration) async throws -> [String: String] {
         let callbacks = self.callbacks
         return try await withThrowingTaskGroup(of: [String: String]?.self) { group in
             group.addTask {
@@ -93,7 +94,7 @@ public final class LoopbackRedirectReceiver: Sendable {
     }
 
     /// Stops listening.
-    public func close() async {
+    func close() async {
         try? await channel.close()
     }
 }
