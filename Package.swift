@@ -64,10 +64,11 @@ let package = Package(
             ]
         ),
         // Secrets at rest: envelope encryption (swift-crypto), the only target that imports Crypto
-        // besides the Acme sample server.
+        // besides the Acme sample server; the sealed file store, `max.json`'s references to the
+        // environment, and where a credential's value comes from.
         .target(
             name: "MaxCredentials",
-            dependencies: ["MaxCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MaxCore", "MaxConnector", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The git connector: a local repository through the git executable.
         .target(name: "GitConnector", dependencies: ["MaxCore", "MaxConnector"]),
@@ -112,7 +113,7 @@ let package = Package(
         .target(
             name: "MaxCLI",
             dependencies: [
-                "MaxCore", "MaxConnector", "MaxRuntime", "MaxMCP", "MaxServer",
+                "MaxCore", "MaxConnector", "MaxCredentials", "MaxRuntime", "MaxMCP", "MaxServer",
                 // The built-in connectors: composed here, by the max executable, not by the runtime.
                 "AcmeConnector", "GitConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

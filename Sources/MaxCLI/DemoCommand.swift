@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MaxConnector
 import MaxCore
+import MaxCredentials
 import MaxRuntime
 
 struct DemoCommand: AsyncParsableCommand {

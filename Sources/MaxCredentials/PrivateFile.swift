@@ -98,6 +98,13 @@ extension MaxError.Code {
         domain: "credentials", name: "insecure_file", category: .validationError)
     /// A credential file could not be read or written, or is damaged.
     public static let credentialStoreFailed = Self(domain: "credentials", name: "store_failed", category: .permanent)
+    /// A secret was given as a literal on the command line.
+    public static let literalSecret = Self(domain: "credentials", name: "literal_secret", category: .validationError)
+    /// A credential source (`env:`, `file:`, `-`) cannot be read.
+    public static let credentialSourceUnreadable = Self(
+        domain: "credentials", name: "source_unreadable", category: .validationError)
+    /// A credential `max.json` references from the environment was to be written into the store.
+    public static let credentialReferenced = Self(domain: "credentials", name: "referenced", category: .conflict)
     /// The master key (from `MAX_MASTER_KEY` or its file) is malformed.
     public static let invalidMasterKey = Self(
         domain: "credentials", name: "invalid_master_key", category: .validationError)

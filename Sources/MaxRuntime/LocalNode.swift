@@ -1,6 +1,7 @@
 import Foundation
 import MaxConnector
 import MaxCore
+import MaxCredentials
 import MaxQuery
 import MaxStorage
 

@@ -25,13 +25,6 @@ extension MaxError.Code {
     /// Non-interactive onboarding lacks values.
     public static let onboardingMissingInput = Self(
         domain: "onboarding", name: "missing_input", category: .validationError)
-    /// A secret was given as a literal on the command line.
-    public static let literalSecret = Self(domain: "credentials", name: "literal_secret", category: .validationError)
-    /// A credential source (`env:`, `file:`, `-`) cannot be read.
-    public static let credentialSourceUnreadable = Self(
-        domain: "credentials", name: "source_unreadable", category: .validationError)
-    /// A credential `max.json` references from the environment was to be written into the store.
-    public static let credentialReferenced = Self(domain: "credentials", name: "referenced", category: .conflict)
     /// A request remote installations do not answer yet.
     public static let remoteUnsupported = Self(domain: "remote", name: "unsupported", category: .validationError)
     /// A remote node answered with something this Max cannot read.

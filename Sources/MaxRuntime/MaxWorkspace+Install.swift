@@ -1,6 +1,7 @@
 public import Foundation
 import MaxConnector
 public import MaxCore
+import MaxCredentials
 
 /// What `max install` found for one installation.
 public struct InstallationReadiness: Sendable {

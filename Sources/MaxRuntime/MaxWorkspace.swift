@@ -2,7 +2,7 @@ public import Foundation
 import Logging
 public import MaxConnector
 public import MaxCore
-import MaxCredentials
+public import MaxCredentials
 package import MaxStorage
 import MaxSync
 import Synchronization

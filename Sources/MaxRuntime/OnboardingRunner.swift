@@ -1,6 +1,7 @@
 public import Foundation
 public import MaxConnector
 public import MaxCore
+public import MaxCredentials
 
 /// Runs a connector's onboarding flow, interactively through a ``Prompter`` or from given values.
 ///

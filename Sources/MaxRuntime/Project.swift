@@ -1,5 +1,6 @@
 public import Foundation
 import MaxCore
+import MaxCredentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -140,7 +141,7 @@ public struct Project: Sendable, Equatable {
 
     /// Writes `max.json` atomically: a temporary file in the same folder, then a rename.
     public func save(_ file: ProjectFile) throws {
-        try AtomicFile.write(Data(file.text.utf8), to: fileURL, permissions: 0o644)
+        try AtomicFile.writeInProject(Data(file.text.utf8), to: fileURL, permissions: 0o644)
     }
 
     /// Loads `max.json`, applies `change`, and saves it, holding the project's lock
@@ -209,42 +210,22 @@ public struct Project: Sendable, Equatable {
         let lines = existing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !lines.contains(where: { [".max", ".max/", "/.max", "/.max/"].contains($0) }) else { return false }
         let separator = existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n"
-        try AtomicFile.write(Data((existing + separator + ".max/\n").utf8), to: url, permissions: 0o644)
+        try AtomicFile.writeInProject(Data((existing + separator + ".max/\n").utf8), to: url, permissions: 0o644)
         return true
     }
 }
 
-/// Writes files atomically: a temporary file in the same folder, created with its final
-/// permissions before any byte is written, then renamed over the target.
-enum AtomicFile {
-    static func write(_ data: Data, to url: URL, permissions: mode_t) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, permissions)
-        guard descriptor >= 0 else { throw failure(url, errno) }
-        var failed: Int32?
-        // The umask may have narrowed the mode: set it exactly.
-        if fchmod(descriptor, permissions) != 0 { failed = errno }
-        if failed == nil {
-            let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
-            do {
-                try handle.write(contentsOf: data)
-                try handle.synchronize()
-            } catch {
-                failed = EIO
-            }
+extension AtomicFile {
+    /// Writes a file of the project atomically (``AtomicFile/write(_:to:permissions:)``).
+    ///
+    /// - Throws: `project.write_failed` naming the file and why.
+    static func writeInProject(_ data: Data, to url: URL, permissions: mode_t) throws {
+        do {
+            try write(data, to: url, permissions: permissions)
+        } catch let failure as Failure {
+            throw MaxError(
+                .projectWriteFailed, "cannot write \(url.path): \(failure.reason)",
+                hint: "check that the folder is writable", context: ["path": url.path])
         }
-        close(descriptor)
-        if failed == nil, rename(temporary.path, url.path) != 0 { failed = errno }
-        if let failed {
-            unlink(temporary.path)
-            throw failure(url, failed)
-        }
-    }
-
-    private static func failure(_ url: URL, _ code: Int32) -> MaxError {
-        MaxError(
-            .projectWriteFailed, "cannot write \(url.path): \(String(cString: strerror(code)))",
-            hint: "check that the folder is writable", context: ["path": url.path])
     }
 }

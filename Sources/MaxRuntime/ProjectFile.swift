@@ -1,5 +1,6 @@
 import Foundation
 public import MaxCore
+public import MaxCredentials
 
 /// `max.json`: the declarative, git-tracked description of a project.
 ///

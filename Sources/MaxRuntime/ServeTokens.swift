@@ -64,7 +64,7 @@ public struct ServeTokens: Sendable {
             "createdAt": .string(ISO8601.format(now)),
         ])
         let url = try project.runtimeFileURL("serve-tokens.json")
-        try AtomicFile.write(Data(JSONValue.array(entries).prettyJSONText.utf8), to: url, permissions: 0o600)
+        try AtomicFile.writeInProject(Data(JSONValue.array(entries).prettyJSONText.utf8), to: url, permissions: 0o600)
         return token
     }
 

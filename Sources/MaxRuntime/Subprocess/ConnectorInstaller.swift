@@ -243,7 +243,7 @@ public struct ConnectorInstaller: Sendable {
             if let revision = pin.revision { entry["revision"] = .string(revision) }
             object[name] = .object(entry)
         }
-        try AtomicFile.write(
+        try AtomicFile.writeInProject(
             Data(JSONValue.object(object).prettyJSONText.utf8), to: try project.runtimeFileURL("connectors.json"),
             permissions: 0o600)
     }

@@ -1,7 +1,6 @@
 public import Foundation
 public import MaxConnector
 public import MaxCore
-public import MaxCredentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -221,7 +220,7 @@ public final class FileCredentialStore: CredentialStore {
     private func openFolder() throws -> Int32 {
         let folder = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(
-            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: Project.privateFolderMode])
+            at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let descriptor = open(folder.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw MaxError(
