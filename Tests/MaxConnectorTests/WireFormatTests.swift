@@ -75,3 +75,19 @@ struct WireFormatTests {
         #expect(try changes.map { try WireFormat.change(WireFormat.json($0), schema: schema) } == changes)
     }
 }
+
+/// The protocol's methods, named once, are the ones its documentation lists, in the right table.
+struct ConnectorMethodTests {
+    @Test func theDocumentationListsEveryMethodInItsDirection() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/connector-protocol.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        let toMax = try #require(text.range(of: "## Methods the connector calls"))
+        for method in ConnectorMethod.allCases {
+            let row = try #require(
+                text.range(of: "| `\(method.rawValue)` |") ?? text.range(of: "### `\(method.rawValue)`"),
+                "\(method.rawValue) is documented")
+            #expect((row.lowerBound > toMax.lowerBound) == (method.direction == .toMax), "\(method.rawValue)")
+        }
+    }
+}

@@ -77,13 +77,16 @@ actor HostSession<Module: ConnectorModule> {
         live = nil
     }
 
-    func handle(_ method: String, _ params: JSONValue) async throws -> JSONValue {
+    func handle(_ name: String, _ params: JSONValue) async throws -> JSONValue {
+        guard let method = ConnectorMethod(rawValue: name) else {
+            throw MaxError(.rpcMethodNotFound, "the connector has no method \(name)")
+        }
         switch method {
-        case "describe":
+        case .describe:
             return try ConnectorDescription.json(of: module)
-        case "onboarding/validate", "onboarding/options", "onboarding/custom":
+        case .onboardingValidate, .onboardingOptions, .onboardingCustom:
             return try await onboarding(method, params)
-        case "initialise":
+        case .initialise:
             await live?.stop()
             let installation = try module.initialise(
                 config: params["config"] ?? [:], credentials: PipeCredentialStore(connection: connection),
@@ -91,12 +94,14 @@ actor HostSession<Module: ConnectorModule> {
             try await installation.start()
             live = installation
             return [:]
-        case "shutdown":
+        case .shutdown:
             // Max closes the pipe once it has the answer; the host then returns.
             await stop()
             return [:]
-        default:
+        case .health, .syncSeed, .loadEntities, .loadCollection, .changesPosition, .changesPage, .operationExecute:
             return try await installationCall(method, params, try started())
+        case .credentialsGet, .credentialsSet, .credentialsRemove, .credentialsNames, .httpRequest:
+            throw MaxError(.rpcMethodNotFound, "\(name) is a method of Max, not of the connector")
         }
     }
 
@@ -118,7 +123,7 @@ actor HostSession<Module: ConnectorModule> {
                     params["bodyBase64"] = .string(body.base64EncodedString())
                 }
             }
-            let answer = try await connection.call("http/request", .object(params))
+            let answer = try await connection.call(.httpRequest, .object(params))
             let body =
                 answer["bodyBase64"]?.stringValue.flatMap { Data(base64Encoded: $0) }
                 ?? Data((answer["body"]?.stringValue ?? "").utf8)
@@ -138,19 +143,19 @@ actor HostSession<Module: ConnectorModule> {
         return live
     }
 
-    private func installationCall(_ method: String, _ params: JSONValue, _ live: LiveInstallation) async throws
-        -> JSONValue
+    private func installationCall(_ method: ConnectorMethod, _ params: JSONValue, _ live: LiveInstallation)
+        async throws -> JSONValue
     {
         switch method {
-        case "health":
+        case .health:
             let status = await live.health()
             var object: [String: JSONValue] = ["status": .string(status.name)]
             if let reason = status.reason { object["message"] = .string(reason) }
             return .object(object)
-        case "sync/seed":
+        case .syncSeed:
             let seed = try await live.seed()
             return ["entities": .array(seed.entities.map(WireFormat.json)), "plan": WireFormat.json(seed.plan)]
-        case "load/entities":
+        case .loadEntities:
             let type = EntityType(params["entityType"]?.stringValue ?? "")
             let fields = (params["fields"]?.arrayValue ?? []).compactMap(\.stringValue)
             let refs = try (params["refs"]?.arrayValue ?? []).map(WireFormat.ref)
@@ -159,7 +164,7 @@ actor HostSession<Module: ConnectorModule> {
                 entities += try await group.loader.load(refs).map(WireFormat.json)
             }
             return ["entities": .array(entities)]
-        case "load/collection":
+        case .loadCollection:
             let owner = try WireFormat.ref(params["owner"] ?? .null)
             let loader = try live.collectionLoader(for: owner.type, field: params["field"]?.stringValue ?? "")
             let page = try await loader.load(
@@ -170,9 +175,9 @@ actor HostSession<Module: ConnectorModule> {
             ]
             if let cursor = page.cursor { object["cursor"] = .string(cursor) }
             return .object(object)
-        case "changes/position":
+        case .changesPosition:
             return ["position": try await live.changePosition().map(JSONValue.string) ?? .null]
-        case "changes/page":
+        case .changesPage:
             guard let page = try await live.changes(after: params["after"]?.stringValue ?? "") else {
                 throw MaxError(.noLoader, "this connector has no change feed")
             }
@@ -180,19 +185,20 @@ actor HostSession<Module: ConnectorModule> {
                 "changes": .array(page.changes.map(WireFormat.json)), "position": .string(page.position),
                 "hasMore": .bool(page.hasMore),
             ]
-        case "operation/execute":
+        case .operationExecute:
             let output = try await live.execute(
                 params["operation"]?.stringValue ?? "",
                 OperationCall(
                     input: params["input"] ?? [:], idempotencyKey: params["idempotencyKey"]?.stringValue,
                     requestID: params["requestId"]?.stringValue ?? ""))
             return WireFormat.json(output)
-        default:
-            throw MaxError(.rpcMethodNotFound, "the connector has no method \(method)")
+        case .describe, .onboardingValidate, .onboardingOptions, .onboardingCustom, .initialise, .shutdown,
+            .credentialsGet, .credentialsSet, .credentialsRemove, .credentialsNames, .httpRequest:
+            throw MaxError(.rpcMethodNotFound, "\(method.rawValue) is not a call of a started installation")
         }
     }
 
-    private func onboarding(_ method: String, _ params: JSONValue) async throws -> JSONValue {
+    private func onboarding(_ method: ConnectorMethod, _ params: JSONValue) async throws -> JSONValue {
         let steps = module.def.onboarding.steps
         guard let index = params["step"]?.intValue, steps.indices.contains(index) else {
             throw MaxError(.rpcMethodNotFound, "there is no onboarding step \(params["step"]?.jsonText ?? "?")")
@@ -202,16 +208,16 @@ actor HostSession<Module: ConnectorModule> {
         var step = steps[index]
         while case .when(_, let inner) = step { step = inner }
         switch (method, step) {
-        case ("onboarding/validate", .validation(let step)):
+        case (.onboardingValidate, .validation(let step)):
             try await step.validate(state, context)
             return [:]
-        case ("onboarding/options", .select(let step)):
+        case (.onboardingOptions, .select(let step)):
             let options = try await step.options(state, context)
             return ["options": .array(options.map { ["label": .string($0.label), "value": .string($0.value)] })]
-        case ("onboarding/custom", .custom(let step)):
+        case (.onboardingCustom, .custom(let step)):
             return ["state": .object(try await step.execute(state, context))]
         default:
-            throw MaxError(.rpcMethodNotFound, "onboarding step \(index) does not answer \(method)")
+            throw MaxError(.rpcMethodNotFound, "onboarding step \(index) does not answer \(method.rawValue)")
         }
     }
 }
@@ -226,19 +232,19 @@ struct PipeCredentialStore: CredentialStore {
     let derivedCredentials = DerivedCredentialCache()
 
     func secret(named name: String) async throws -> Secret? {
-        let answer = try await connection.call("credentials/get", ["name": .string(name)])
+        let answer = try await connection.call(.credentialsGet, ["name": .string(name)])
         return answer["value"]?.stringValue.map(Secret.init)
     }
 
     func setSecret(_ secret: Secret, named name: String) async throws {
-        _ = try await connection.call("credentials/set", ["name": .string(name), "value": .string(secret.revealed)])
+        _ = try await connection.call(.credentialsSet, ["name": .string(name), "value": .string(secret.revealed)])
     }
 
     func removeSecret(named name: String) async throws {
-        _ = try await connection.call("credentials/remove", ["name": .string(name)])
+        _ = try await connection.call(.credentialsRemove, ["name": .string(name)])
     }
 
     func names() async throws -> [String] {
-        (try await connection.call("credentials/names")["names"]?.arrayValue ?? []).compactMap(\.stringValue)
+        (try await connection.call(.credentialsNames)["names"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 }

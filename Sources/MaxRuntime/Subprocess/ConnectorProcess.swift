@@ -118,7 +118,9 @@ public actor ConnectorProcess {
     ///     timeout rather than the call timeout.
     /// - Returns: The connector's result.
     /// - Throws: the connector's error; `connector.timeout`, `connector.crashed`, `connector.protocol`.
-    public func call(_ method: String, _ params: JSONValue = [:], starting: Bool = false) async throws -> JSONValue {
+    public func call(_ method: ConnectorMethod, _ params: JSONValue = [:], starting: Bool = false) async throws
+        -> JSONValue
+    {
         try await call(
             method, params, on: try await current(),
             timeout: starting ? max(settings.startTimeout, settings.callTimeout) : nil)
@@ -139,7 +141,7 @@ public actor ConnectorProcess {
         for reader in leftovers { await Self.join(reader, within: .seconds(1)) }
         guard let running else { return }
         self.running = nil
-        _ = try? await call("shutdown", [:], on: running, timeout: .seconds(5))
+        _ = try? await call(.shutdown, [:], on: running, timeout: .seconds(5))
         await running.connection.finish()
         // The end of its input asks it to exit; one that does not is terminated, then killed.
         await Self.waitForExit(running.process, upTo: .seconds(2))
@@ -147,7 +149,7 @@ public actor ConnectorProcess {
         await Self.join(running.reader, within: .seconds(1))
     }
 
-    private func call(_ method: String, _ params: JSONValue, on running: Running, timeout: Duration? = nil)
+    private func call(_ method: ConnectorMethod, _ params: JSONValue, on running: Running, timeout: Duration? = nil)
         async throws -> JSONValue
     {
         let limit = timeout ?? settings.callTimeout
@@ -169,10 +171,10 @@ public actor ConnectorProcess {
                 group.cancelAll()
                 throw MaxError(
                     .connectorTimeout,
-                    "the \(name) connector did not answer \(method) within \(limit.components.seconds) s; it was stopped",
+                    "the \(name) connector did not answer \(method.rawValue) within \(limit.components.seconds) s; it was stopped",
                     hint:
                         "it is started again on the next call; raise installations.<name>.limits.callTimeoutSeconds in max.json if it is just slow",
-                    context: ["connector": name, "method": method])
+                    context: ["connector": name, "method": method.rawValue])
             }
         } catch let error as MaxError
             where [.connectorCrashed, .connectorProtocol, .connectorTimeout].contains(error.code)
@@ -180,7 +182,7 @@ public actor ConnectorProcess {
             // This process is done for: the next call starts another.
             retire(running)
             running.process.kill()
-            throw error.code == .connectorTimeout ? error : describe(error, running: running, method: method)
+            throw error.code == .connectorTimeout ? error : describe(error, running: running, method: method.rawValue)
         } catch  where error is CancellationError || Task.isCancelled {
             // The caller gave up (Ctrl-C, a sync stopping, a health check out of time) while the
             // connector may still be working on the call: it is ended (SIGTERM, then SIGKILL).
@@ -246,7 +248,7 @@ public actor ConnectorProcess {
             if let config {
                 do {
                     _ = try await call(
-                        "initialise", ["config": config], on: started,
+                        .initialise, ["config": config], on: started,
                         timeout: max(settings.startTimeout, settings.callTimeout))
                     initialised = started.generation
                 } catch {
@@ -323,29 +325,33 @@ public actor ConnectorProcess {
         _ method: String, _ params: JSONValue, credentials: any CredentialStore, http: ConnectorHTTPClient?
     ) async throws -> JSONValue {
         let name = params["name"]?.stringValue ?? ""
-        switch method {
-        case "http/request":
+        guard let known = ConnectorMethod(rawValue: method) else {
+            throw MaxError(.rpcMethodNotFound, "Max has no method \(method)")
+        }
+        switch known {
+        case .httpRequest:
             guard let http else {
                 throw MaxError(
                     .rpcMethodNotFound, "http/request is only available to an installation's calls",
                     hint: "describe and onboarding callbacks make no requests through Max")
             }
             return try await request(params, through: http)
-        case "credentials/get":
+        case .credentialsGet:
             return ["value": try await credentials.secret(named: name).map { .string($0.revealed) } ?? .null]
-        case "credentials/set":
+        case .credentialsSet:
             guard let value = params["value"]?.stringValue else {
                 throw MaxError(.credentialInvalid, "credentials/set needs a string value")
             }
             try await credentials.setSecret(Secret(value), named: name)
             return [:]
-        case "credentials/remove":
+        case .credentialsRemove:
             try await credentials.removeSecret(named: name)
             return [:]
-        case "credentials/names":
+        case .credentialsNames:
             return ["names": .array(try await credentials.names().map(JSONValue.string))]
-        default:
-            throw MaxError(.rpcMethodNotFound, "Max has no method \(method)")
+        case .describe, .onboardingValidate, .onboardingOptions, .onboardingCustom, .initialise, .health, .syncSeed,
+            .loadEntities, .loadCollection, .changesPosition, .changesPage, .operationExecute, .shutdown:
+            throw MaxError(.rpcMethodNotFound, "\(method) is a method of the connector, not of Max")
         }
     }
 

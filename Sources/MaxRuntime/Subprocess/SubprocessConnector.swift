@@ -30,7 +30,7 @@ public struct SubprocessConnector: ConnectorModule {
         let process = ConnectorProcess(name: name, settings: settings, credentials: InMemoryCredentialStore())
         let answer: JSONValue
         do {
-            answer = try await process.call("describe", starting: true)
+            answer = try await process.call(.describe, starting: true)
         } catch {
             await process.stop()
             throw error
@@ -61,7 +61,7 @@ public struct SubprocessConnector: ConnectorModule {
             context: process, start: { try await process.start() }, stop: { await process.stop() },
             health: {
                 do {
-                    let answer = try await process.call("health")
+                    let answer = try await process.call(.health)
                     let message = answer["message"]?.stringValue ?? ""
                     switch answer["status"]?.stringValue {
                     case "healthy": return .healthy
@@ -114,7 +114,7 @@ public struct SubprocessConnector: ConnectorModule {
                     loaderName, for: type, batchSize: loaderSizes[loaderName] ?? 1
                 ) { refs, process in
                     let answer = try await process.call(
-                        "load/entities",
+                        .loadEntities,
                         [
                             "entityType": .string(type.name), "fields": .array(sorted.map(JSONValue.string)),
                             "refs": .array(refs.map(WireFormat.json)),
@@ -134,7 +134,7 @@ public struct SubprocessConnector: ConnectorModule {
                         "owner": WireFormat.json(owner), "field": .string(field), "limit": .int(page.limit),
                     ]
                     if let cursor = page.cursor { params["cursor"] = .string(cursor) }
-                    let answer = try await process.call("load/collection", .object(params))
+                    let answer = try await process.call(.loadCollection, .object(params))
                     return Page(
                         items: try (answer["items"]?.arrayValue ?? []).map {
                             try WireFormat.entity($0, schema: schema)
@@ -148,13 +148,13 @@ public struct SubprocessConnector: ConnectorModule {
             json["changeFeed"]?.boolValue == true
             ? ChangeFeed(
                 position: { process in
-                    guard let position = try await process.call("changes/position")["position"]?.stringValue else {
+                    guard let position = try await process.call(.changesPosition)["position"]?.stringValue else {
                         throw WireFormat.protocolError("changes/position must give a \"position\" string")
                     }
                     return position
                 },
                 changes: { after, process in
-                    let answer = try await process.call("changes/page", ["after": .string(after)])
+                    let answer = try await process.call(.changesPage, ["after": .string(after)])
                     guard let position = answer["position"]?.stringValue else {
                         throw WireFormat.protocolError("changes/page must give a \"position\" string")
                     }
@@ -171,7 +171,7 @@ public struct SubprocessConnector: ConnectorModule {
                 ]
                 if let key = call.idempotencyKey { params["idempotencyKey"] = .string(key) }
                 return try WireFormat.output(
-                    try await process.call("operation/execute", .object(params)), schema: schema)
+                    try await process.call(.operationExecute, .object(params)), schema: schema)
             }
         }
         var rateLimit: RateLimit?
@@ -186,7 +186,7 @@ public struct SubprocessConnector: ConnectorModule {
                     try onboardingStep(step, index: index, name: name, settings: settings)
                 }),
             seeder: Seeder { process in
-                let answer = try await process.call("sync/seed")
+                let answer = try await process.call(.syncSeed)
                 return Seed(
                     entities: try (answer["entities"]?.arrayValue ?? []).map {
                         try WireFormat.entity($0, schema: schema)
@@ -221,7 +221,8 @@ public struct SubprocessConnector: ConnectorModule {
         throws -> OnboardingStep
     {
         let label = json["label"]?.stringValue ?? "Step \(index + 1)"
-        @Sendable func callback(_ method: String, _ state: OnboardingState, _ context: OnboardingContext) async throws
+        @Sendable func callback(_ method: ConnectorMethod, _ state: OnboardingState, _ context: OnboardingContext)
+            async throws
             -> JSONValue
         {
             let process = ConnectorProcess(name: name, settings: settings, credentials: context.credentialStore)
@@ -258,7 +259,7 @@ public struct SubprocessConnector: ConnectorModule {
                     }))
         case "validation":
             step = .validation(
-                ValidationStep(label) { state, context in _ = try await callback("onboarding/validate", state, context)
+                ValidationStep(label) { state, context in _ = try await callback(.onboardingValidate, state, context)
                 })
         case "select":
             guard let field = json["field"]?.stringValue else {
@@ -269,7 +270,7 @@ public struct SubprocessConnector: ConnectorModule {
                     label, field: field, multiple: json["multiple"]?.boolValue ?? false,
                     default: json["default"]?.stringValue
                 ) { state, context in
-                    (try await callback("onboarding/options", state, context)["options"]?.arrayValue ?? []).compactMap {
+                    (try await callback(.onboardingOptions, state, context)["options"]?.arrayValue ?? []).compactMap {
                         option in
                         option["value"]?.stringValue.map {
                             SelectOption(label: option["label"]?.stringValue ?? $0, value: $0)
@@ -279,7 +280,7 @@ public struct SubprocessConnector: ConnectorModule {
         case "custom":
             step = .custom(
                 CustomStep(label) { state, context in
-                    try await callback("onboarding/custom", state, context)["state"]?.objectValue ?? [:]
+                    try await callback(.onboardingCustom, state, context)["state"]?.objectValue ?? [:]
                 })
         case "oauth2":
             guard let credential = json["credential"]?.stringValue,
