@@ -9,8 +9,7 @@ public import MaxCore
 public struct NodeHandler: Sendable {
     /// The node that answers.
     public let node: any MaxAPI
-    /// The actions callers may take; an endpoint needing another is `serve.forbidden`-like
-    /// `api.forbidden`.
+    /// The actions callers may take; an endpoint needing another is `api.forbidden`.
     public let allowed: Set<PolicyAction>
 
     /// A handler answering with `node`, allowing `allowed`.
