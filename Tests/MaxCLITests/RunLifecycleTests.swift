@@ -88,6 +88,8 @@ struct RunLifecycleTests {
         var rng = SplitMix64(seed: 20_261_124)
         for round in 0..<10 {
             let sync = try MaxProcess(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
+            // A random moment in the sync of another process (the test's point: a kill at any time
+            // loses nothing), seeded so a failing round can be replayed.
             try await Task.sleep(for: .milliseconds(Int.random(in: 100...1500, using: &rng)))
             sync.send(SIGKILL)
             let killed = try await sync.outcome()
