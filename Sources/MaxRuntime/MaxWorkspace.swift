@@ -83,8 +83,8 @@ public struct MaxWorkspace: Sendable {
             }
             token = stored
         }
-        let root = url.range(of: "/v1/installations/", options: .backwards).map { String(url[..<$0.lowerBound]) } ?? url
-        return try RemoteNode(localName: name, url: url, transport: HTTPNodeTransport(root: root, token: token))
+        return try RemoteNode(
+            localName: name, url: url, transport: HTTPNodeTransport(root: RemoteNode.nodeURL(of: url), token: token))
     }
 
     /// The process's master keyring, loaded once.

@@ -110,7 +110,6 @@ extension Endpoint {
             }
         }
         var components = URLComponents()
-        components.path = "/" + segments.joined(separator: "/")
         var target = "/" + segments.joined(separator: "/")
         if !items.isEmpty {
             components.queryItems = items

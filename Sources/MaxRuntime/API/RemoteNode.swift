@@ -39,7 +39,10 @@ public struct RemoteNode: MaxAPI {
     }
 
     /// The node's root URL (`http://host:port`).
-    public var nodeURL: String {
+    public var nodeURL: String { Self.nodeURL(of: url) }
+
+    /// The root URL of the node an installation's URL is on: all before `/v1/installations/`.
+    public static func nodeURL(of url: String) -> String {
         String(url[..<(url.range(of: "/v1/installations/", options: .backwards)?.lowerBound ?? url.endIndex)])
     }
 
