@@ -135,19 +135,28 @@ public struct SyncEngine: Sendable {
             if indexesDeferred { try? store.createMissingIndexes() }
             throw error
         }
-        let counts = try await store.taskCounts(in: run.id)
-        let failed = counts[.failed, default: 0]
-        if failed == 0, let position = try await store.checkpoint(Self.startScope(run.id)) {
-            try await store.setCheckpoint(Self.changesScope, position)
+        let counts: [SyncTask.State: Int]
+        let failed: Int
+        do {
+            counts = try await store.taskCounts(in: run.id)
+            failed = counts[.failed, default: 0]
+            if failed == 0, let position = try await store.checkpoint(Self.startScope(run.id)) {
+                try await store.setCheckpoint(Self.changesScope, position)
+            }
+            // A partial run says why, as a failed one does: the first error this attempt met.
+            let first = tally.errors.withLock { $0.first }
+            let reason =
+                failed == 0
+                ? nil
+                : "\(failed) task\(failed == 1 ? "" : "s") failed"
+                    + (first.map { "; first: \($0.code): \($0.message)" } ?? "")
+            run = try await store.finishRun(run.id, status: failed > 0 ? .partial : .completed, error: reason)
+        } catch  where error is CancellationError || Task.isCancelled {
+            // Cancelled after the last task, before the run was finished: recorded as cancelled
+            // (a resume finishes it), not left running.
+            try store.cancelRun(run.id)
+            throw CancellationError()
         }
-        // A partial run says why, as a failed one does: the first error this attempt met.
-        let first = tally.errors.withLock { $0.first }
-        let reason =
-            failed == 0
-            ? nil
-            : "\(failed) task\(failed == 1 ? "" : "s") failed"
-                + (first.map { "; first: \($0.code): \($0.message)" } ?? "")
-        run = try await store.finishRun(run.id, status: failed > 0 ? .partial : .completed, error: reason)
         let summary = SyncSummary(
             runID: run.id, status: run.status.rawValue, entitiesWritten: tally.written.withLock { $0 },
             tasksCompleted: counts[.completed, default: 0], tasksFailed: failed, errors: tally.errors.withLock { $0 },
