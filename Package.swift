@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AcmeAPI", targets: ["AcmeAPI"]),
         .library(name: "AcmeConnector", targets: ["AcmeConnector"]),
         .library(name: "GitConnector", targets: ["GitConnector"]),
+        .library(name: "DeclarativeConnector", targets: ["DeclarativeConnector"]),
         .library(name: "MaxSync", targets: ["MaxSync"]),
         .library(name: "MaxRuntime", targets: ["MaxRuntime"]),
         .library(name: "MaxCLI", targets: ["MaxCLI"]),
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         // Only for the MCP client in tests: its stdio transport takes swift-system file descriptors.
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Vocabulary: pure values, no I/O.
@@ -72,6 +74,12 @@ let package = Package(
         ),
         // The git connector: a local repository through the git executable.
         .target(name: "GitConnector", dependencies: ["MaxCore", "MaxConnector"]),
+        // Connectors written as a manifest (JSON or YAML) instead of Swift, and the ones Max bundles
+        // (GitHub, Linear, a declarative Acme). Yams stays here.
+        .target(
+            name: "DeclarativeConnector",
+            dependencies: ["MaxCore", "MaxConnector", .product(name: "Yams", package: "Yams")]
+        ),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
         .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
         // The composition root: the project on disk, installations, credentials, onboarding.
@@ -115,7 +123,7 @@ let package = Package(
             dependencies: [
                 "MaxCore", "MaxConnector", "MaxCredentials", "MaxRuntime", "MaxMCP", "MaxServer",
                 // The built-in connectors: composed here, by the max executable, not by the runtime.
-                "AcmeConnector", "GitConnector",
+                "AcmeConnector", "GitConnector", "DeclarativeConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Ctrl-C and SIGTERM end a sync cleanly.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,12 +1,22 @@
 import AcmeConnector
+import DeclarativeConnector
 import GitConnector
 import MaxConnector
 
 /// The connectors compiled into this build of Max: the `max` executable composes them; the
 /// runtime only sees the registry it is given.
 enum BuiltInConnectors {
-    /// A registry of them.
+    /// A registry of them: the Swift ones, the bundled manifests, and a reader for a project's own
+    /// manifests (`"connectors": {"my-api": "file:./connectors/my-api.yaml"}`).
     static func registry() -> ConnectorRegistry {
-        ConnectorRegistry(local: ["acme": { AcmeConnector() }, "git": { GitConnector() }])
+        var local: [String: @Sendable () async throws -> any ConnectorModule] = [
+            "acme": { AcmeConnector() }, "git": { GitConnector() },
+        ]
+        for name in BundledManifests.names {
+            local[name] = { try BundledManifests.connector(named: name) }
+        }
+        return ConnectorRegistry(local: local) { url in
+            ManifestConnector(try ManifestLoader.load(contentsOf: url))
+        }
     }
 }

@@ -1,3 +1,4 @@
+public import Foundation
 import MaxCore
 
 /// Maps connector names to their modules, loading each lazily on first use.
@@ -19,11 +20,32 @@ public actor ConnectorRegistry {
     }
 
     private let factories: [String: @Sendable () async throws -> any ConnectorModule]
+    private let manifestReader: (@Sendable (URL) async throws -> any ConnectorModule)?
     private var resolved: [String: any ConnectorModule] = [:]
 
-    /// Creates a registry of the connectors compiled into this build.
-    public init(local: [String: @Sendable () async throws -> any ConnectorModule]) {
+    /// Creates a registry of the connectors compiled into this build, and how a project's own
+    /// manifest file (`file:./connectors/my-api.yaml`) becomes a connector, if this build reads them.
+    public init(
+        local: [String: @Sendable () async throws -> any ConnectorModule],
+        manifests: (@Sendable (URL) async throws -> any ConnectorModule)? = nil
+    ) {
         self.factories = local
+        self.manifestReader = manifests
+    }
+
+    /// The connector the manifest file at `url` declares, validated.
+    ///
+    /// - Throws: `connector.not_found` when this build reads no manifests; what reading it throws
+    ///   (`manifest.invalid`, naming each problem); the module's validation error.
+    public func manifest(at url: URL, name: String) async throws -> any ConnectorModule {
+        guard let manifestReader else {
+            throw MaxError(
+                .connectorNotFound, "the \(name) connector is a manifest (\(url.path)), which this build cannot read",
+                context: ["connector": name])
+        }
+        let module = try await manifestReader(url)
+        try module.validateDefinition()
+        return module
     }
 
     /// The registered names, sorted.

@@ -143,6 +143,8 @@ public struct MaxWorkspace: Sendable {
         let sources = try ConnectorSource.table(in: file, root: project.root)
         var settings: ConnectorProcess.Settings
         switch sources[name] {
+        case .manifest(let url)?:
+            return try await registry.manifest(at: url, name: name)
         case .executable(let url)?:
             try Self.requireRunnable(url, connector: name, source: file.otherKeys["connectors"]?[name]?.stringValue)
             settings = ConnectorProcess.Settings(command: [url.path])

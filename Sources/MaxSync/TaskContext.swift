@@ -61,8 +61,11 @@ struct TaskContext: Sendable {
         while true {
             try Task.checkCancellation()
             let page = try await loader.load(owner, request)
+            // A page may carry entities of other types beside the members (the users a page of
+            // issues names): they are stored, not linked.
+            let members = page.items.compactMap { $0.ref.type == loader.target ? $0.ref : nil }
             let batch = EntityWriteBatch(
-                upserts: page.items, links: [.init(owner: owner, field: field, targets: page.items.map(\.ref))])
+                upserts: page.items, links: [.init(owner: owner, field: field, targets: members)])
             if page.hasMore, let cursor = page.cursor {
                 try await store.checkpointTask(task.id, writing: batch, pageCursor: cursor)
                 report(tally.add(page.items))

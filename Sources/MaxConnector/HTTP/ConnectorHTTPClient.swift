@@ -195,7 +195,7 @@ public struct ConnectorHTTPClient: Sendable {
 
     /// `Retry-After` as a wait: delay-seconds, or an HTTP date from now; `nil` when absent or
     /// unreadable.
-    static func retryAfter(_ value: String?, now: Date = Date()) -> Duration? {
+    public static func retryAfter(_ value: String?, now: Date = Date()) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Int(value) { return seconds >= 0 ? .seconds(seconds) : nil }
         let formatter = DateFormatter()

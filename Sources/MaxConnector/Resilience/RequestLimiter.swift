@@ -71,6 +71,13 @@ public final class RequestLimiter: Sendable {
         bucket.withLock { $0.throttled(at: now, retryAfter: retryAfter) }
     }
 
+    /// The source's window has nothing left for `wait`: no request goes out before it passes.
+    public func pause(for wait: Duration) {
+        guard wait > .zero else { return }
+        let now = clock.elapsed()
+        bucket.withLock { $0.pause(until: now + wait) }
+    }
+
     /// A request got through.
     public func succeeded() {
         let now = clock.elapsed()

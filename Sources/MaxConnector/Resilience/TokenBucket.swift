@@ -54,6 +54,17 @@ public struct TokenBucket: Sendable, Hashable {
         if let retryAfter { pausedUntil = max(pausedUntil, now + retryAfter) }
     }
 
+    /// Holds every request until `until`: the source said its window has nothing left till then.
+    ///
+    /// A remaining-requests header at 0, or a rate-limit answer with a reset time, says so. The rate
+    /// is kept.
+    public mutating func pause(until: Duration) {
+        pausedUntil = max(pausedUntil, until)
+    }
+
+    /// When the last pause ends (zero when none was set).
+    public var pausedUntilTime: Duration { pausedUntil }
+
     /// A request succeeded: win back some of the declared rate, at most once a second.
     public mutating func succeeded(at now: Duration) {
         guard rate < nominalRate else { return }

@@ -46,7 +46,9 @@ public struct EntityLoader<Context: Sendable>: Sendable {
 /// Loads the members of one collection of one entity, a page at a time.
 ///
 /// Each page carries the members as inputs (with whatever fields the list endpoint returns), and
-/// the cursor of the next page. The platform stores the members, links them to the owner, and asks
+/// the cursor of the next page; it may also carry entities of other types that the members name
+/// (the users a page of issues embeds), which are stored but not linked. The platform stores the
+/// members, links them to the owner, and asks
 /// for the next page until ``Page/hasMore`` is false.
 ///
 /// ```swift

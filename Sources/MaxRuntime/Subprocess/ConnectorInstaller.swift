@@ -56,7 +56,7 @@ public struct ConnectorInstaller: Sendable {
             let package: URL
             var revision: String?
             switch source {
-            case .executable: continue
+            case .executable, .manifest: continue
             case .package(let url): package = url
             case .git(let url, let reference):
                 (package, revision) = try await clone(

@@ -7,6 +7,8 @@ public enum ConnectorSource: Sendable, Hashable {
     /// An executable that speaks the connector protocol (a script with a `#!` line, or a built
     /// program), by its absolute path.
     case executable(URL)
+    /// A declarative connector: a manifest file (`.yaml`, `.yml` or `.json`) the engine runs in process.
+    case manifest(URL)
     /// A Swift package (a folder with a `Package.swift`) that `max install` builds.
     case package(URL)
     /// A git repository holding a Swift package, at a tag or commit (`git+https://…#v1.2.0`), that
@@ -43,6 +45,8 @@ public enum ConnectorSource: Sendable, Hashable {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
                 self = .package(url.standardizedFileURL)
+            } else if ["yaml", "yml", "json"].contains(url.pathExtension.lowercased()) {
+                self = .manifest(url.standardizedFileURL)
             } else {
                 self = .executable(url.standardizedFileURL)
             }
