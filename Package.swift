@@ -152,6 +152,19 @@ let package = Package(
         ),
         // The Acme connector: the SDK's first real user.
         .target(name: "AcmeConnector", dependencies: ["MaxConnector", "MaxCore"]),
+        // Local stand-ins for public services (GitHub, Linear) that behave as their documentation
+        // says, for tests and benchmarks: no test reaches the internet.
+        .target(
+            name: "SourceSimulators",
+            dependencies: [
+                "MaxCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Builders shared by the test targets: sample schemas, in-memory stores, a manual clock.
         .target(name: "MaxTestSupport", dependencies: ["MaxCore", "MaxConnector", "MaxStorage"]),
         // `swift run -c release max-bench …`
@@ -159,7 +172,7 @@ let package = Package(
             name: "max-bench",
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "MaxSync", "MaxRuntime", "MaxServer", "AcmeAPI",
-                "AcmeConnector", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "AcmeConnector", "DeclarativeConnector", "SourceSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -198,7 +211,8 @@ let package = Package(
             name: "MaxCLITests",
             dependencies: [
                 "MaxCLI", "MaxRuntime", "MaxCore", "MaxCredentials", "AcmeAPI", "AcmeConnector", "MaxConnector",
-                "GitConnector", "MaxServer", "MaxMCP", "MaxTestSupport", .product(name: "MCP", package: "swift-sdk"),
+                "GitConnector", "MaxServer", "MaxMCP", "MaxTestSupport", "SourceSimulators", "DeclarativeConnector",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -218,6 +218,7 @@ public struct CompiledManifest: Sendable {
         Self.checkUnique((manifest.operations ?? []).map(\.id), "operation", &problems)
         for (index, operation) in (manifest.operations ?? []).enumerated() {
             check(operation.request, "operations[\(index)].request", roots: ["config", "input"])
+            check(operation.parent, "operations[\(index)].parent", roots: ["config", "input"])
             if let stream = operation.writeThrough, streams[stream] == nil {
                 problems.append("operations[\(index)].writeThrough: '\(stream)' is not a stream")
             }

@@ -388,6 +388,9 @@ public struct OperationSpec: Codable, Sendable, Hashable {
     public var result: String?
     /// The stream whose entity the result is, written to the local store at once.
     public var writeThrough: String?
+    /// The written-through record's parent id (a template over `input` and `config`), for a stream
+    /// whose id or fields read `{{parent.id}}`.
+    public var parent: String?
     /// The header that carries the caller's idempotency key, for sources that take one.
     public var idempotencyHeader: String?
 }

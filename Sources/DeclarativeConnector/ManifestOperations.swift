@@ -30,7 +30,10 @@ enum ManifestOperations {
         var writes: [EntityInput] = []
         if let name = spec.writeThrough, let stream = context.compiled.stream(name), data.objectValue != nil {
             let mapper = context.mappers[name] ?? RecordMapper(stream, compiled: context.compiled)
-            writes.append(try mapper.input(data, parent: nil, config: context.config))
+            let parent = spec.parent.map {
+                context.compiled.template($0).render(["config": context.config, "input": call.input])
+            }
+            writes.append(try mapper.input(data, parent: parent, config: context.config))
         }
         return OperationOutput(data: data, providerStatus: answer.status, writes: writes)
     }

@@ -31,6 +31,10 @@ struct ManifestRequester: Sendable {
         self.compiled = compiled
         self.config = config
         self.credentials = credentials
+        var http = http
+        if let limits = compiled.manifest.rateLimit {
+            http.pauseAfter = { response in Self.pause(after: response, limits: limits, now: now()) }
+        }
         self.http = http
         self.now = now
         let auth = Self.chooseAuth(compiled.manifest.auth, config: config)
@@ -117,12 +121,19 @@ struct ManifestRequester: Sendable {
         return ConnectorHTTPClient.Request(method, url, headers: headers, body: body)
     }
 
-    /// A JSON template with every string rendered (a string that is one placeholder keeps its type).
+    /// A JSON template with every string rendered (a string that is one placeholder keeps its
+    /// type); an object's member whose placeholder has no value is left out, as a query parameter is.
     func render(_ template: JSONValue, _ scope: JSONValue) -> JSONValue {
         switch template {
         case .string(let text): compiled.template(text).value(scope)
         case .array(let items): .array(items.map { render($0, scope) })
-        case .object(let members): .object(members.mapValues { render($0, scope) })
+        case .object(let members):
+            .object(
+                members.compactMapValues { member in
+                    let value = render(member, scope)
+                    if value.isNull, case .string(let text) = member, !compiled.template(text).isConstant { return nil }
+                    return value
+                })
         default: template
         }
     }
@@ -230,20 +241,36 @@ struct ManifestRequester: Sendable {
         return value
     }
 
-    /// Pauses the limiter while a window has nothing left; returns the wait, if any.
+    /// How long the source's windows have nothing left, if one has nothing left (the HTTP client's
+    /// limiter is paused for it as the response arrives).
     private func observeLimits(_ response: ConnectorHTTPClient.Response) -> Duration? {
+        Self.windowWait(response, windows: compiled.manifest.rateLimit?.windows ?? [], now: now())
+    }
+
+    /// How long no request may go out after `response`: until its windows with nothing left reset,
+    /// or its `Retry-After` when it is a rate-limited answer (429, or one of `limitedStatuses`).
+    static func pause(after response: ConnectorHTTPClient.Response, limits: RateLimitSpec, now: Date) -> Duration? {
+        let window = windowWait(response, windows: limits.windows ?? [], now: now)
+        guard response.status == 429 || (limits.limitedStatuses ?? []).contains(response.status),
+            let retryAfter = ConnectorHTTPClient.retryAfter(response.header("Retry-After"), now: now)
+        else { return window }
+        return max(window ?? .zero, retryAfter)
+    }
+
+    /// The wait until the last of `windows` with nothing left resets; `nil` when none is empty.
+    static func windowWait(_ response: ConnectorHTTPClient.Response, windows: [RateLimitWindow], now: Date) -> Duration?
+    {
         var longest: Duration?
-        for window in compiled.manifest.rateLimit?.windows ?? [] {
+        for window in windows {
             guard
                 let remaining = response.header(window.remaining).flatMap({
                     Double($0.trimmingCharacters(in: .whitespaces))
                 }),
                 remaining <= 0, let reset = response.header(window.reset)
             else { continue }
-            guard let wait = Self.wait(until: reset, unit: window.unit ?? "epochSeconds", now: now()) else { continue }
+            guard let wait = Self.wait(until: reset, unit: window.unit ?? "epochSeconds", now: now) else { continue }
             longest = max(longest ?? .zero, wait)
         }
-        if let longest { http.limiter?.pause(for: longest) }
         return longest
     }
 

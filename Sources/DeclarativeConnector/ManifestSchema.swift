@@ -166,6 +166,6 @@ public enum ManifestSchema {
         [
             "id": key, "displayName": nonEmpty, "description": nonEmpty, "input": ["type": "object"],
             "output": ["type": "object"], "mutating": bool, "request": request, "result": string,
-            "writeThrough": key, "idempotencyHeader": nonEmpty,
+            "writeThrough": key, "parent": string, "idempotencyHeader": nonEmpty,
         ], required: ["id", "displayName", "description", "input", "mutating", "request"])
 }

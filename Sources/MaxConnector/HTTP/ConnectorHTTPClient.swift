@@ -52,6 +52,10 @@ public struct ConnectorHTTPClient: Sendable {
     /// Where each attempt is logged (method, host and path without the query string, status, time,
     /// the failure's code and the retry decision); never a header or a body.
     public var logger: Logger?
+    /// Reads a source's rate-limit headers: given each response (while its concurrency slot is still
+    /// held), returns how long no request may go out (a window with nothing left until its reset),
+    /// which pauses the ``limiter``; `nil` to read none.
+    public var pauseAfter: (@Sendable (Response) -> Duration?)?
     /// Where each attempt goes instead of the network, when set.
     ///
     /// A connector served out of process by ``ConnectorHost`` sends its requests to Max this way
@@ -206,11 +210,16 @@ public struct ConnectorHTTPClient: Sendable {
         return .milliseconds(max(0, Int64(date.timeIntervalSince(now) * 1000)))
     }
 
-    /// One attempt, holding one of the limiter's concurrency slots while it is in flight.
+    /// One attempt, holding one of the limiter's concurrency slots while it is in flight (and while
+    /// a pause the source asked for lasts).
     private func attempt(_ request: Request) async throws -> Response {
         await limiter?.enter()
         defer { limiter?.leave() }
-        return try await sendOnce(request)
+        try await limiter?.waitOutPause()
+        let response = try await sendOnce(request)
+        // Before the slot is given back, so the next request already sees the pause.
+        if let wait = pauseAfter?(response), wait > .zero { limiter?.pause(for: wait) }
+        return response
     }
 
     /// One attempt.

@@ -78,6 +78,18 @@ public final class RequestLimiter: Sendable {
         bucket.withLock { $0.pause(until: now + wait) }
     }
 
+    /// Waits while a pause set by ``pause(for:)`` or a `Retry-After` lasts, however long ago the
+    /// request took its token: a request queued for a concurrency slot before the pause began does
+    /// not go out during it.
+    public func waitOutPause() async throws {
+        while true {
+            let now = clock.elapsed()
+            let until = bucket.withLock { $0.pausedUntilTime }
+            guard until > now else { return }
+            try await clock.sleep(until - now)
+        }
+    }
+
     /// A request got through.
     public func succeeded() {
         let now = clock.elapsed()
