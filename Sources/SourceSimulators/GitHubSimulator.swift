@@ -2,7 +2,7 @@ public import Foundation
 public import MaxCore
 import Synchronization
 
-/// GitHub's REST API for one owner, in memory, as its public documentation describes it:
+/// GitHub's REST API for one owner, in memory, as its public documentation describes it.
 ///
 /// - `GET /users/{owner}`, `/users/{owner}/repos`, `/repos/{o}/{r}/labels`, `/milestones`,
 ///   `/issues` (issues **and** pull requests, a pull request carrying a `pull_request` key; `state`,

@@ -8,7 +8,7 @@ import ServiceLifecycle
 
 /// A request as a simulator sees it.
 public struct SimulatedRequest: Sendable {
-    /// `GET`, `POST`…
+    /// The method (`GET`, `POST`).
     public let method: String
     /// The path, without the query.
     public let path: String
