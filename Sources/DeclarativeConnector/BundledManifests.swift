@@ -7,7 +7,7 @@ import MaxCore
 public enum BundledManifests {
     /// Each bundled manifest's text, by connector name.
     public static let texts: [String: String] = [
-        "acme-declarative": acme, "github": github,
+        "acme-declarative": acme, "github": github, "linear": linear,
     ]
 
     /// The names, sorted.

@@ -151,8 +151,8 @@ public struct CompiledManifest: Sendable {
                         problems.append("\(fieldPath).to: '\(target)' is not an entity type of this manifest")
                     }
                 default:
-                    if field.to != nil || field.item != nil {
-                        problems.append("\(fieldPath): 'to' and 'item' are for ref and refs fields")
+                    if field.to != nil || (field.item != nil && field.type != "json") {
+                        problems.append("\(fieldPath): 'to' is for ref and refs fields, 'item' for refs and json ones")
                     }
                 }
                 if name == "id" || name.hasPrefix("_") {

@@ -94,6 +94,10 @@ struct RecordMapper: Sendable {
             if let seconds = raw.doubleValue { return .date(Date(timeIntervalSince1970: seconds)) }
             return .null
         case "json":
+            // With `item`, an array becomes the array of each element's value there (label names).
+            if let item = spec.item, let elements = raw.arrayValue {
+                return .json(.array(elements.map { $0.at(dotted: item) ?? .null }))
+            }
             return .json(raw)
         case "ref":
             let id = Template.text(of: raw)
