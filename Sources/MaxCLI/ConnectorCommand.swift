@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeclarativeConnector
 import Foundation
 import MaxConnector
 import MaxCore
@@ -7,21 +8,32 @@ import MaxRuntime
 /// `max connector`: working with connectors as programs.
 struct ConnectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "connector", abstract: "Run connectors as programs of their own.",
+        commandName: "connector", abstract: "Write, check and run connectors of your own.",
         discussion: """
-            A connector can run out of process, speaking the connector protocol (JSON-RPC 2.0, one \
-            message per line, over its standard input and output; see docs/connector-protocol.md). \
-            An installation with "provider": "subprocess" in max.json runs its built-in connector \
-            that way, through "max connector host".
+            A connector can be a manifest: one JSON or YAML file that declares the source's config, \
+            auth, streams and operations, run by Max's engine with no code (see \
+            docs/declarative-connectors.md). "max connector new <name> --manifest" starts one; \
+            "max connector validate <file>" checks it.
+
+            A connector can also run out of process, speaking the connector protocol (JSON-RPC 2.0, \
+            one message per line, over its standard input and output; see \
+            docs/connector-protocol.md). An installation with "provider": "subprocess" in max.json \
+            runs its built-in connector that way, through "max connector host".
             """,
-        subcommands: [New.self, Host.self])
+        subcommands: [New.self, Validate.self, ManifestSchemaCommand.self, Host.self])
 
     /// `max connector new <name>`: a Swift package for a new connector.
     struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "new", abstract: "Make a Swift package for a new connector that runs out of process.",
+            commandName: "new", abstract: "Start a new connector: a manifest, or a Swift package.",
             discussion: """
-                Writes a package (Package.swift, the connector with a schema, an onboarding step, \
+                With --manifest, writes <dir>/<name>.yaml (default ./connectors/<name>.yaml of the \
+                project): a working manifest for a REST API with a token, to edit (its base URL, \
+                paths, records, fields), and adds "<name>": "file:./connectors/<name>.yaml" to \
+                max.json's connectors table. Then: max connector validate <file>, max connect \
+                <name>, max sync <name>. No build step.
+
+                Without it, writes a package (Package.swift, the connector with a schema, an onboarding step, \
                 a collection loader and an operation, an executable that serves it with \
                 ConnectorHost.run, a passing test, a README) into <dir>/<name> (default \
                 ./connectors/<name> of the project), and adds "<name>": "file:…" to max.json's \
@@ -36,8 +48,19 @@ struct ConnectorCommand: AsyncParsableCommand {
         @Argument(help: "The connector's name: lowercase letters, digits and dashes.") var name: String
         @Option(help: "The folder to create the package in (default: ./connectors of the project).") var dir: String?
         @Option(help: "Max's source tree (the folder of its Package.swift).") var maxPackage: String?
+        @Flag(help: "Write a declarative manifest (YAML) instead of a Swift package.") var manifest = false
+
+        func validate() throws {
+            guard name.range(of: "^[a-z][a-z0-9-]{0,62}$", options: .regularExpression) != nil else {
+                throw ValidationError("'\(name)' is not a connector name: lowercase letters, digits and dashes")
+            }
+            if manifest && maxPackage != nil {
+                throw ValidationError("--max-package is for a Swift package, not --manifest")
+            }
+        }
 
         func run() async throws {
+            if manifest { return try writeManifest() }
             let scaffold = try ConnectorScaffold(name: name, maxPackage: try Self.maxPackage(maxPackage))
             let project = try? Project.find(from: global.startURL)
             let base =
@@ -64,6 +87,40 @@ struct ConnectorCommand: AsyncParsableCommand {
                 "added \"\(name)\": \"file:\(relative)\" to max.json; next: max install, then max connect \(name)")
         }
 
+        /// Writes `<name>.yaml` and lists it in the project's connectors table.
+        private func writeManifest() throws {
+            let project = try? Project.find(from: global.startURL)
+            let base =
+                dir.map { URL(fileURLWithPath: $0, relativeTo: global.startURL) }
+                ?? (project?.root ?? global.startURL).appendingPathComponent("connectors")
+            let file = base.appendingPathComponent("\(name).yaml").standardizedFileURL
+            guard !FileManager.default.fileExists(atPath: file.path) else {
+                throw ValidationError("\(file.path) already exists: choose another name or --dir, or edit that file")
+            }
+            try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+            let text = ManifestScaffold.text(name: name)
+            _ = try ManifestLoader.load(text, source: file.path)  // what it writes is valid
+            try Data(text.utf8).write(to: file)
+            Terminal.out("Created the \(name) manifest \(file.path)")
+            guard let project else {
+                Terminal.err(
+                    "not in a Max project: add \"\(name)\": \"file:\(file.path)\" to the connectors table of its max.json"
+                )
+                return
+            }
+            let relative =
+                file.path.hasPrefix(project.root.path + "/")
+                ? "./" + file.path.dropFirst(project.root.path.count + 1) : file.path
+            try project.update { projectFile in
+                var table = projectFile.otherKeys["connectors"]?.objectValue ?? [:]
+                table[name] = .string("file:\(relative)")
+                projectFile.otherKeys["connectors"] = .object(table)
+            }
+            Terminal.err(
+                "added \"\(name)\": \"file:\(relative)\" to max.json; edit it, then: max connector validate \(relative), max connect \(name)"
+            )
+        }
+
         /// Max's source tree: the flag's, else the tree this executable was built from.
         static func maxPackage(_ given: String?) throws -> URL {
             let candidate =
@@ -79,6 +136,61 @@ struct ConnectorCommand: AsyncParsableCommand {
                     hint: "pass --max-package <folder of Max's Package.swift>")
             }
             return candidate.standardizedFileURL
+        }
+    }
+
+    /// `max connector validate <file>`: checks a manifest.
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "validate", abstract: "Check a connector manifest against the manifest schema.",
+            discussion: """
+                Reads the JSON or YAML file and checks it: its shape against the manifest's JSON \
+                Schema (max connector schema), then what a schema cannot say (parents, refs, \
+                templates, pagination). Every problem is listed with its path in the file \
+                (streams[2].pagination.param). Exits 0 when valid, 2 when not.
+                """)
+
+        @OptionGroup(title: "Global Options") var global: GlobalOptions
+        @Argument(help: "The manifest file (.yaml, .yml or .json).") var file: String
+        @Option(name: .shortAndLong, help: "Output: text or json.") var output: OutputFormat = .text
+
+        func run() async throws {
+            let url = URL(fileURLWithPath: file, relativeTo: global.startURL).standardizedFileURL
+            let compiled = try ManifestLoader.load(contentsOf: url)
+            let manifest = compiled.manifest
+            let connector = ManifestConnector(compiled)
+            try connector.validateDefinition()
+            let streams = manifest.streams.map { "\($0.name) (\($0.entity))" }
+            switch output {
+            case .json, .ndjson:
+                Terminal.out(
+                    JSONValue.object([
+                        "valid": true, "manifest": .string(url.path), "name": .string(manifest.name),
+                        "version": .string(manifest.version),
+                        "streams": .array(
+                            manifest.streams.map { ["name": .string($0.name), "entity": .string($0.entity)] }),
+                        "operations": .array((manifest.operations ?? []).map { .string($0.id) }),
+                        "incremental": .bool(connector.def.changeFeed != nil),
+                    ]).jsonText)
+            default:
+                Terminal.out(
+                    "\(url.path): a valid manifest for \(manifest.name) \(manifest.version): \(streams.count) streams "
+                        + "(\(streams.joined(separator: ", "))), \((manifest.operations ?? []).count) operations, "
+                        + (connector.def.changeFeed != nil ? "incremental syncs" : "full syncs only"))
+            }
+        }
+    }
+
+    /// `max connector schema`: the manifest's JSON Schema.
+    struct ManifestSchemaCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "schema", abstract: "Print the JSON Schema connector manifests are checked against.",
+            discussion:
+                "The same document as docs/declarative-connector.schema.json; editors can use it to complete manifests."
+        )
+
+        func run() async throws {
+            Terminal.out(ManifestSchema.schema.prettyJSONText)
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DeclarativeConnector
 import MaxConnector
 import MaxCore
 import MaxRuntime
@@ -20,7 +21,7 @@ struct ConnectorsCommand: AsyncParsableCommand {
             [
                 "name": .string(entry.name), "displayName": .string(entry.displayName),
                 "version": .string(entry.info.version), "description": .string(entry.info.description),
-                "source": "built-in",
+                "source": BundledManifests.texts[entry.name] == nil ? "built-in" : "built-in manifest",
             ]
         }
         // Outside a project there is no table: the built-ins are the list.

@@ -68,7 +68,9 @@ public enum SimulatorServer {
             for (name, value) in answer.headers {
                 if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
             }
-            if answer.body != nil { fields[.contentType] = "application/json; charset=utf-8" }
+            if answer.body != nil && fields[.contentType] == nil {
+                fields[.contentType] = "application/json; charset=utf-8"
+            }
             return Response(
                 status: HTTPResponse.Status(code: answer.status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body ?? "")))

@@ -1,0 +1,205 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxTestSupport
+import SourceSimulators
+import Testing
+
+/// Declarative connectors through the `max` executable: the declarative Acme equals the Swift one,
+/// a scaffolded manifest syncs with no code, and a broken manifest or source fails clearly.
+struct ManifestConnectorTests {
+    /// Every Acme type as `search -a -o ndjson` prints it, as parsed JSON.
+    static func records(_ folder: TemporaryDirectory, _ installation: String) async throws -> [String: [JSONValue]] {
+        var result: [String: [JSONValue]] = [:]
+        for (type, _) in ResilienceProcessTests.paths {
+            let outcome = try await runMax(["-C", folder.url.path, "search", installation, type, "-a", "-o", "ndjson"])
+            try #require(outcome.status == 0, "\(outcome.stderr)")
+            result[type] = try outcome.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+        }
+        return result
+    }
+
+    @Test func theDeclarativeAcmeEqualsTheSwiftOneRecordForRecord() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "4", "--tasks-per-project", "300"])
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let connected = try await runMax(
+            [
+                "-C", folder.url.path, "connect", "acme-declarative", "--config", "baseURL=\(acme.url)", "--credential",
+                "api_token=env:T",
+            ], environment: ["T": acme.apiKey])
+        try #require(connected.status == 0, "\(connected.output)")
+        for installation in ["acme", "acme-declarative"] {
+            let sync = try await runMax(["-C", folder.url.path, "sync", installation])
+            #expect(sync.status == 0, "\(sync.output)")
+        }
+        let swift = try await Self.records(folder, "acme")
+        #expect(swift["AcmeTask"]?.count == 1200)
+        #expect(try await Self.records(folder, "acme-declarative") == swift)
+        // The collections too: each project's tasks.
+        func holders(_ installation: String) async throws -> Outcome {
+            try await runMax([
+                "-C", folder.url.path, "search", installation, "AcmeProject", "--fields", "_id,tasks,files", "-o",
+                "ndjson",
+            ])
+        }
+        let (left, right) = (try await holders("acme"), try await holders("acme-declarative"))
+        #expect(left.stdout == right.stdout && left.stdout.contains("tsk_"))
+
+        // Creates, updates and deletes, read from Acme's change log by both.
+        let projects = try await EndToEndTests.apiList(acme, "/api/projects").compactMap { $0["id"]?.stringValue }
+        let users = try await EndToEndTests.apiList(acme, "/api/users").compactMap { $0["id"]?.stringValue }
+        let tasks = try await EndToEndTests.apiList(acme, "/api/tasks").compactMap { $0["id"]?.stringValue }
+        for index in 0..<5 {
+            _ = try await EndToEndTests.api(
+                acme, .post, "/api/tasks",
+                [
+                    "projectId": .string(projects[index % projects.count]), "title": .string("New \(index)"),
+                    "createdById": .string(users[0]),
+                ])
+            _ = try await EndToEndTests.api(
+                acme, .patch, "/api/tasks/\(tasks[index])", ["status": "done", "lastModifiedById": .string(users[0])])
+            _ = try await EndToEndTests.api(acme, .delete, "/api/tasks/\(tasks[100 + index])", .null)
+        }
+        for installation in ["acme", "acme-declarative"] {
+            let sync = try await runMax(["-C", folder.url.path, "sync", installation])
+            #expect(sync.stdout.hasPrefix("Synced \(installation) (changes only)"), "\(sync.output)")
+        }
+        let after = try await Self.records(folder, "acme")
+        #expect(after["AcmeTask"]?.count == 1200)
+        #expect(try await Self.records(folder, "acme-declarative") == after)
+        try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
+    }
+
+    @Test func aScaffoldedManifestPointedAtAcmeSyncsWithNoCode() async throws {
+        let acme = try AcmeProcess()
+        let folder = try TemporaryDirectory(prefix: "manifest")
+        _ = try await runMax(["init", folder.url.path])
+        let created = try await runMax(["-C", folder.url.path, "connector", "new", "demo", "--manifest"])
+        #expect(created.status == 0, "\(created.output)")
+        let file = folder.url.appendingPathComponent("connectors/demo.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        // The edit a user makes: the list endpoint of the API.
+        try text.replacingOccurrences(of: "/records", with: "/api/tasks").write(
+            to: file, atomically: true, encoding: .utf8)
+        let valid = try await runMax(["-C", folder.url.path, "connector", "validate", "connectors/demo.yaml"])
+        #expect(valid.status == 0 && valid.stdout.contains("a valid manifest for demo"), "\(valid.output)")
+        let connected = try await runMax(
+            [
+                "-C", folder.url.path, "connect", "demo", "--config", "baseURL=\(acme.url)", "--credential",
+                "token=env:T",
+            ],
+            environment: ["T": acme.apiKey])
+        #expect(connected.status == 0, "\(connected.output)")
+        let sync = try await runMax(["-C", folder.url.path, "sync", "demo"])
+        #expect(sync.status == 0 && sync.stdout.contains("DemoRecord 30"), "\(sync.output)")
+        let count = try await runMax(["-C", folder.url.path, "count", "demo", "DemoRecord", "--filter", "name IS NULL"])
+        #expect(count.stdout == "30\n", "a task has a title, not a name: \(count.output)")
+        #expect(!(created.output + connected.output + sync.output).contains(acme.apiKey))
+    }
+
+    @Test func aMalformedManifestIsExplainedWithItsPaths() async throws {
+        let folder = try TemporaryDirectory(prefix: "manifest")
+        let yaml = folder.url.appendingPathComponent("broken.yaml")
+        try "name: broken\nstreams: [\n  - oops".write(to: yaml, atomically: true, encoding: .utf8)
+        let syntax = try await runMax(["connector", "validate", yaml.path])
+        #expect(syntax.status == 2, "\(syntax.output)")
+        #expect(syntax.stderr.contains("error[manifest.invalid]") && syntax.stderr.contains("not valid YAML"))
+        #expect(syntax.stderr.contains("line"), "the parser's position: \(syntax.stderr)")
+
+        let json = folder.url.appendingPathComponent("wrong.json")
+        try #"""
+        {"name": "wrong", "displayName": "Wrong", "description": "d", "version": "1.0", "base": "{{config.url}}",
+         "streams": [{"name": "items", "entity": "Item", "parent": "nothing", "request": {"path": "/{{confg.x}}"},
+                      "pagination": {"type": "cursor"}, "fields": {"owner": {"type": "ref", "to": "Person"}}}]}
+        """#.write(to: json, atomically: true, encoding: .utf8)
+        let shape = try await runMax(["connector", "validate", json.path])
+        #expect(shape.status == 2)
+        #expect(shape.stderr.contains("version: must match the pattern"), "\(shape.stderr)")
+        let fixed = try String(contentsOf: json, encoding: .utf8).replacingOccurrences(of: "\"1.0\"", with: "\"1.0.0\"")
+        try fixed.write(to: json, atomically: true, encoding: .utf8)
+        let meaning = try await runMax(["connector", "validate", json.path, "-o", "json"])
+        #expect(meaning.status == 2)
+        for problem in [
+            "streams[0].parent: 'nothing' is not a stream", "streams[0].request.path: '/{{confg.x}}' reads 'confg.x'",
+            "streams[0].pagination: cursor pagination needs 'path'",
+            "streams[0].fields.owner.to: 'Person' is not an entity type",
+        ] {
+            #expect(meaning.stderr.contains(problem), "\(problem) in \(meaning.stderr)")
+        }
+        #expect(meaning.stderr.contains(#""code":"manifest.invalid""#), "the JSON error line: \(meaning.stderr)")
+    }
+
+    /// A source whose answers a test chooses: pages that never end, bodies that are not JSON.
+    struct Misbehaving: SimulatedService {
+        func respond(to request: SimulatedRequest, at now: Date) -> SimulatedResponse {
+            switch request.path {
+            case "/loop": SimulatedResponse(json: ["items": [["id": "a"]], "next": "same"])
+            case "/html":
+                SimulatedResponse(status: 200, json: nil, headers: [("Content-Type", "text/html")]).with(
+                    body: "<html>hi</html>")
+            case "/elsewhere": SimulatedResponse(json: ["data": ["things": [["id": "a"]]]])
+            default: SimulatedResponse(json: ["items": [["id": "a"], ["id": "b"]]])
+            }
+        }
+    }
+
+    static func manifest(path: String, records: String, pagination: String) -> String {
+        """
+        name: odd
+        displayName: Odd
+        description: A source that misbehaves
+        version: 1.0.0
+        config:
+          - key: url
+        base: "{{config.url}}"
+        streams:
+          - name: items
+            entity: OddItem
+            request: {path: \(path)}
+            records: \(records)
+            pagination: \(pagination)
+            fields:
+              name: {type: string}
+        """
+    }
+
+    @Test(arguments: [
+        ("/loop", "items", "{type: cursor, path: next, param: after}", "manifest.pagination_loop", "repeats"),
+        ("/elsewhere", "items", "{type: none}", "manifest.no_records", "the records path 'items' matches nothing"),
+        ("/html", "items", "{type: none}", "http.invalid_response", "not JSON (text/html)"),
+    ])
+    func aMisbehavingSourceFailsTheSyncNamingTheStreamAndTheManifest(
+        path: String, records: String, pagination: String, code: String, detail: String
+    ) async throws {
+        try await SimulatorServer.withRunning(Misbehaving()) { url in
+            let folder = try TemporaryDirectory(prefix: "manifest")
+            _ = try await runMax(["init", folder.url.path])
+            let file = folder.url.appendingPathComponent("connectors/odd.yaml")
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Self.manifest(path: path, records: records, pagination: pagination).write(
+                to: file, atomically: true, encoding: .utf8)
+            try editProjectFile(in: folder.url) { $0["connectors"] = ["odd": "file:./connectors/odd.yaml"] }
+            let connected = try await runMax(["-C", folder.url.path, "connect", "odd", "--config", "url=\(url)"])
+            try #require(connected.status == 0, "\(connected.output)")
+            let sync = try await runMax(["-C", folder.url.path, "sync", "odd"])
+            #expect(sync.status == 3, "the sync is incomplete, not complete: \(sync.output)")
+            #expect(sync.stdout.contains("incomplete"), "\(sync.stdout)")
+            #expect(sync.output.contains("error[\(code)]"), "\(sync.output)")
+            #expect(sync.output.contains("stream 'items' of the odd manifest (\(file.path))"), "\(sync.output)")
+            #expect(sync.output.contains(detail), "\(sync.output)")
+            let runs = try await runMax(["-C", folder.url.path, "runs", "odd", "-o", "json"])
+            let latest = try #require(try JSONValue(parsing: runs.stdout).arrayValue?.first)
+            #expect(latest["status"] != "completed", "\(latest.jsonText)")
+        }
+    }
+}
+
+extension SimulatedResponse {
+    /// This answer with a body that is not JSON.
+    func with(body: String) -> SimulatedResponse {
+        var copy = self
+        copy.body = body
+        return copy
+    }
+}
