@@ -218,6 +218,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "DeclarativeConnectorTests",
+            dependencies: ["DeclarativeConnector", "MaxConnector", "MaxCore", "MaxTestSupport"]
+        ),
+        .testTarget(
             name: "AcmeConnectorTests",
             dependencies: ["AcmeConnector", "AcmeAPI", "MaxConnector", "MaxCore", "MaxTestSupport"]
         ),

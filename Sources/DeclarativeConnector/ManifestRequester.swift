@@ -1,6 +1,7 @@
 import Foundation
 import MaxConnector
 import MaxCore
+import Synchronization
 
 /// Sends a manifest's requests: renders them, signs them, reads the answer as JSON, and obeys the
 /// source's rate-limit headers.
@@ -17,6 +18,8 @@ struct ManifestRequester: Sendable {
 
     let compiled: CompiledManifest
     let config: JSONValue
+    /// Answers kept with their `ETag`, so asking again sends `If-None-Match`.
+    let conditional = ConditionalCache()
     let credentials: any CredentialStore
     let http: ConnectorHTTPClient
     let auth: AuthSpec?
@@ -145,9 +148,20 @@ struct ManifestRequester: Sendable {
     ///   `http.rate_limited` when the source is still limited after ``maximumLimitedAttempts``.
     func send(_ request: ConnectorHTTPClient.Request) async throws -> Answer {
         var attempt = 0
+        let cached = request.method == .get ? conditional.answer(for: request.url) : nil
+        var request = request
+        if let cached { request.headers.append(("If-None-Match", cached.etag)) }
         while true {
             attempt += 1
-            let response = try await sendSigned(request)
+            var response = try await sendSigned(request)
+            if response.status == 304, let cached {
+                // Not modified: the answer kept from last time (GitHub does not count these).
+                response = ConnectorHTTPClient.Response(
+                    status: 200, headers: response.headers, body: cached.body,
+                    requestDescription: response.requestDescription)
+            } else if request.method == .get, response.isSuccess, let etag = response.header("ETag") {
+                conditional.keep(response.body, etag: etag, for: request.url)
+            }
             let body = try Self.json(of: response)
             let wait = observeLimits(response)
             if isLimited(response, body: body, windowWait: wait) {
@@ -327,5 +341,27 @@ struct ManifestRequester: Sendable {
         throw MaxError(
             .manifestGraphQLError, "\(answer.response.requestDescription) answered with GraphQL errors: \(message)",
             context: ["code": codes.first ?? "", "errors": String(errors.count)])
+    }
+}
+
+/// A few recent answers kept with their `ETag`: asking for the same URL again sends
+/// `If-None-Match`, and a 304 reuses the kept body. Only small answers (256 KiB) are kept, at most
+/// 64, for the life of one installation instance (one command or sync): the listings an
+/// incremental sync reads once per child stream.
+final class ConditionalCache: Sendable {
+    private let entries = Mutex<[String: (etag: String, body: Data)]>([:])
+    private static let largest = 256 * 1024
+    private static let most = 64
+
+    func answer(for url: String) -> (etag: String, body: Data)? {
+        entries.withLock { $0[url] }
+    }
+
+    func keep(_ body: Data, etag: String, for url: String) {
+        guard body.count <= Self.largest else { return }
+        entries.withLock { entries in
+            if entries.count >= Self.most, entries[url] == nil, let any = entries.keys.first { entries[any] = nil }
+            entries[url] = (etag, body)
+        }
     }
 }

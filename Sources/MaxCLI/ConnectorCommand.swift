@@ -51,9 +51,6 @@ struct ConnectorCommand: AsyncParsableCommand {
         @Flag(help: "Write a declarative manifest (YAML) instead of a Swift package.") var manifest = false
 
         func validate() throws {
-            guard name.range(of: "^[a-z][a-z0-9-]{0,62}$", options: .regularExpression) != nil else {
-                throw ValidationError("'\(name)' is not a connector name: lowercase letters, digits and dashes")
-            }
             if manifest && maxPackage != nil {
                 throw ValidationError("--max-package is for a Swift package, not --manifest")
             }
@@ -93,9 +90,17 @@ struct ConnectorCommand: AsyncParsableCommand {
             let base =
                 dir.map { URL(fileURLWithPath: $0, relativeTo: global.startURL) }
                 ?? (project?.root ?? global.startURL).appendingPathComponent("connectors")
+            guard name.range(of: "^[a-z][a-z0-9-]{0,39}$", options: .regularExpression) != nil else {
+                throw MaxError(
+                    .invalidConnectorName,
+                    "'\(name)' is not a connector name: use lowercase letters, digits and dashes, starting with a letter",
+                    hint: "for example: max connector new my-api --manifest")
+            }
             let file = base.appendingPathComponent("\(name).yaml").standardizedFileURL
             guard !FileManager.default.fileExists(atPath: file.path) else {
-                throw ValidationError("\(file.path) already exists: choose another name or --dir, or edit that file")
+                throw MaxError(
+                    .connectorExists, "\(file.path) exists already",
+                    hint: "pick another name or --dir, or edit that file")
             }
             try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
             let text = ManifestScaffold.text(name: name)

@@ -113,7 +113,7 @@ struct BadInputTests {
         let path = fixture.directory.path
         let before = try Self.snapshot(fixture.directory)
 
-        let unknownConnector = try await runMax(["-C", path, "connect", "linear"])
+        let unknownConnector = try await runMax(["-C", path, "connect", "jira"])
         #expect(unknownConnector.status == 4)
         #expect(unknownConnector.stderr.contains("error[connector.not_found]"))
 

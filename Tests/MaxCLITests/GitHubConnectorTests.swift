@@ -162,6 +162,7 @@ struct GitHubConnectorTests {
             #expect(incremental.status == 0, "\(incremental.output)")
             #expect(incremental.stdout.hasPrefix("Synced github (changes only) in "), "\(incremental.stdout)")
             let requests = simulator.log.dropFirst(before)
+            #expect(requests.contains { $0.status == 304 }, "the repositories listed again were not modified: 304")
             let issueReads = requests.filter { $0.route == "GET /repos/:owner/:repo/issues" }
             #expect(!issueReads.isEmpty && issueReads.allSatisfy { $0.query["since"] != nil }, "issues asked since")
             let read = issueReads.map(\.records).reduce(0, +)
@@ -233,6 +234,13 @@ struct GitHubConnectorTests {
             ])
             #expect(refused.status != 0 && refused.stderr.contains("title"), "\(refused.output)")
             #expect(!(created.output + comment.output + refused.output).contains(Self.token))
+            // Canary: the token is in no log, no max.json, no audit line.
+            for file in [".max/logs/github.log", "max.json", ".max/audit.db"] {
+                let bytes = try Data(contentsOf: folder.file(file))
+                #expect(!bytes.isEmpty && bytes.range(of: Data(Self.token.utf8)) == nil, "\(file)")
+            }
+            let log = try String(contentsOf: folder.file(".max/logs/github.log"), encoding: .utf8)
+            #expect(log.contains("http.request="), "the log was written")
         }
     }
 }
