@@ -344,10 +344,11 @@ struct ManifestRequester: Sendable {
     }
 }
 
-/// A few recent answers kept with their `ETag`: asking for the same URL again sends
-/// `If-None-Match`, and a 304 reuses the kept body. Only small answers (256 KiB) are kept, at most
-/// 64, for the life of one installation instance (one command or sync): the listings an
-/// incremental sync reads once per child stream.
+/// A few recent answers kept with their `ETag`, to ask for them again conditionally.
+///
+/// Asking for the same URL again sends `If-None-Match`, and a 304 reuses the kept body. Only small
+/// answers (256 KiB) are kept, at most 64, for the life of one installation instance (one command
+/// or sync): the listings an incremental sync reads once per child stream.
 final class ConditionalCache: Sendable {
     private let entries = Mutex<[String: (etag: String, body: Data)]>([:])
     private static let largest = 256 * 1024
