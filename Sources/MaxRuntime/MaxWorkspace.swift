@@ -144,7 +144,15 @@ public struct MaxWorkspace: Sendable {
         var settings: ConnectorProcess.Settings
         switch sources[name] {
         case .manifest(let url)?:
-            return try await registry.manifest(at: url, name: name)
+            let module = try await registry.manifest(at: url, name: name)
+            guard module.info.name == name else {
+                throw MaxError(
+                    .invalidProjectFile,
+                    "max.json: connectors.\(name) is the manifest \(url.path), whose name is '\(module.info.name)'",
+                    hint: "make the manifest's name and its key in the connectors table the same",
+                    context: ["connector": name])
+            }
+            return module
         case .executable(let url)?:
             try Self.requireRunnable(url, connector: name, source: file.otherKeys["connectors"]?[name]?.stringValue)
             settings = ConnectorProcess.Settings(command: [url.path])

@@ -95,6 +95,14 @@ struct ManifestConnectorTests {
         let count = try await runMax(["-C", folder.url.path, "count", "demo", "DemoRecord", "--filter", "name IS NULL"])
         #expect(count.stdout == "30\n", "a task has a title, not a name: \(count.output)")
         #expect(!(created.output + connected.output + sync.output).contains(acme.apiKey))
+
+        // The table's key and the manifest's name must agree.
+        try editProjectFile(in: folder.url) {
+            $0["connectors"] = ["demo": "file:./connectors/demo.yaml", "other": "file:./connectors/demo.yaml"]
+        }
+        let mismatch = try await runMax(["-C", folder.url.path, "connect", "other", "--config", "baseURL=\(acme.url)"])
+        #expect(mismatch.status == 2, "\(mismatch.output)")
+        #expect(mismatch.stderr.contains("whose name is 'demo'"), "\(mismatch.stderr)")
     }
 
     @Test func aMalformedManifestIsExplainedWithItsPaths() async throws {
