@@ -79,6 +79,12 @@ public struct CompiledManifest: Sendable {
         check(manifest.root?.id, "root.id", roots: ["config"])
         for (index, select) in (manifest.select ?? []).enumerated() {
             check(select.request, "select[\(index)].request", roots: ["config"])
+            if (select.request == nil) == (select.choices == nil) {
+                problems.append("select[\(index)]: give a request (with 'value') or fixed 'choices', one of them")
+            } else if select.request != nil && select.value == nil {
+                problems.append(
+                    "select[\(index)]: a select with a request needs 'value', the path of an option's value")
+            }
         }
 
         let configKeys = Set((manifest.config ?? []).map(\.key) + (manifest.select ?? []).map(\.key))
@@ -262,8 +268,9 @@ public struct CompiledManifest: Sendable {
     private static func check(
         _ auth: AuthSpec, _ path: String, credentials: Set<String>, config: Set<String>, _ problems: inout [String]
     ) {
+        // An OAuth 2.0 credential is the refresh token the authorization stores, not one people enter.
         for (key, value) in [("credential", auth.credential), ("username", auth.username), ("password", auth.password)]
-        {
+        where auth.type != "oauth2" {
             if let value, !credentials.contains(value) {
                 problems.append("\(path).\(key): '\(value)' is not one of the manifest's credentials")
             }

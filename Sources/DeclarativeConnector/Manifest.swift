@@ -87,16 +87,28 @@ public struct SelectSpec: Codable, Sendable, Hashable {
     public var key: String
     /// The prompt.
     public var label: String
-    /// The request that lists the options.
-    public var request: RequestSpec
+    /// The request that lists the options; without one, the options are ``choices``.
+    public var request: RequestSpec?
+    /// Fixed options (how to sign in), asked before the secrets.
+    public var choices: [SelectChoice]?
+    /// The choice made when none is given and nobody can be asked.
+    public var `default`: String?
     /// Where the options are in the answer (a path; empty for the whole answer).
     public var records: String?
-    /// The path of an option's value in each record.
-    public var value: String
+    /// The path of an option's value in each record (with `request`).
+    public var value: String?
     /// The path of an option's label in each record; the value when absent.
     public var display: String?
     /// Whether several may be chosen (the value is then a list).
     public var multiple: Bool?
+}
+
+/// A fixed option of a select.
+public struct SelectChoice: Codable, Sendable, Hashable {
+    /// What is stored.
+    public var value: String
+    /// What people see; the value when absent.
+    public var label: String?
 }
 
 /// The root entity a sync starts from: one per installation.

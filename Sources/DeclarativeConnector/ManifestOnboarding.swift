@@ -31,6 +31,17 @@ enum ManifestOnboarding {
                         manifest.displayName, description: described.isEmpty ? nil : described.joined(separator: "\n"),
                         fields: fields)))
         }
+        // Fixed choices (how to sign in) come before the secrets they decide.
+        for select in manifest.select ?? [] {
+            guard let choices = select.choices else { continue }
+            steps.append(
+                .select(
+                    SelectStep(
+                        select.label, field: select.key, multiple: select.multiple ?? false, default: select.default
+                    ) {
+                        _, _ in choices.map { SelectOption(label: $0.label ?? $0.value, value: $0.value) }
+                    }))
+        }
         for credential in manifest.credentials ?? [] {
             let step = OnboardingStep.input(
                 InputStep(
@@ -56,10 +67,11 @@ enum ManifestOnboarding {
                     }))
         }
         for select in manifest.select ?? [] {
+            guard let request = select.request, let valuePath = select.value else { continue }
             steps.append(
                 .select(
                     SelectStep(select.label, field: select.key, multiple: select.multiple ?? false) { state, context in
-                        let body = try await answer(select.request, compiled, state, context)
+                        let body = try await answer(request, compiled, state, context)
                         guard let found = body.at(dotted: select.records), !found.isNull else {
                             throw MaxError(
                                 .manifestNoRecords,
@@ -67,7 +79,7 @@ enum ManifestOnboarding {
                                 context: ["manifest": compiled.source])
                         }
                         return (found.arrayValue ?? [found]).compactMap { record in
-                            let value = Template.text(of: record.at(dotted: select.value))
+                            let value = Template.text(of: record.at(dotted: valuePath))
                             guard !value.isEmpty else { return nil }
                             let label = select.display.map { Template.text(of: record.at(dotted: $0)) } ?? value
                             return SelectOption(label: label.isEmpty ? value : label, value: value)
@@ -117,7 +129,7 @@ enum ManifestOnboarding {
             "Authorize Max in \(manifest.displayName)", provider: manifest.displayName, scopes: spec.scopes ?? [],
             credential: Credential.key(credential), authorizationURL: braces(spec.authorizationURL),
             tokenURL: braces(spec.tokenURL), clientID: spec.clientID,
-            accessToken: Credential.key("\(credential)_access_token", as: OAuth2AccessToken.self))
+            accessToken: Credential.key("access_token", as: OAuth2AccessToken.self))
     }
 
     /// The auth strategies, for catalogs and agents.

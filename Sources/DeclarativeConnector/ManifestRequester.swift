@@ -187,11 +187,12 @@ struct ManifestRequester: Sendable {
         guard let oauth else { return try await http.send(try await signed(request)) }
         var token = try await oauth.accessToken()
         var response = try await http.send(Self.bearer(request, token))
-        if response.status == 401 {
+        if response.status == 401 || response.status == 403 {
+            // The token lapsed or was revoked before its time: one refresh, then give up.
             try await oauth.reject(token)
             token = try await oauth.accessToken()
             response = try await http.send(Self.bearer(request, token))
-            if response.status == 401 {
+            if response.status == 401 || response.status == 403 {
                 throw MaxError.credentialsExpired(
                     "\(response.requestDescription) rejects the installation's OAuth access token even after a refresh")
             }

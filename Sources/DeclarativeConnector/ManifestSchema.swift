@@ -90,8 +90,12 @@ public enum ManifestSchema {
     static let select = object(
         [
             "key": key, "label": nonEmpty, "request": request, "records": string, "value": nonEmpty,
-            "display": string, "multiple": bool,
-        ], required: ["key", "label", "request", "value"])
+            "display": string, "multiple": bool, "default": string,
+            "choices": [
+                "type": "array", "minItems": 1,
+                "items": object(["value": nonEmpty, "label": string], required: ["value"]),
+            ],
+        ], required: ["key", "label"])
 
     static let rateLimit = object([
         "rate": ["type": "number", "minimum": 0.01, "maximum": 10_000],

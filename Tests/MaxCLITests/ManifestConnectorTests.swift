@@ -70,6 +70,29 @@ struct ManifestConnectorTests {
         try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
     }
 
+    @Test func theDeclarativeAcmeSignsInWithOAuthAndRefreshesItsTokens() async throws {
+        let acme = try AcmeProcess(arguments: ["--token-ttl", "1", "--projects-per-workspace", "6"])
+        let folder = try TemporaryDirectory(prefix: "manifest-oauth")
+        _ = try await runMax(["init", folder.url.path])
+        let connected = try await OAuthProcessTests.completeAuthorization(
+            try MaxProcess([
+                "-C", folder.url.path, "connect", "acme-declarative", "--config", "baseURL=\(acme.url)", "--config",
+                "auth=oauth",
+            ]))
+        try #require(connected.status == 0, "\(connected.output)")
+        let listed = try await runMax(["-C", folder.url.path, "credentials", "ls", "acme-declarative", "-o", "json"])
+        let keys = try JSONValue(parsing: listed.stdout).arrayValue?.compactMap { $0["key"]?.stringValue }
+        #expect(keys == ["access_token", "refresh_token"], "no API token was asked for")
+        // Fifteen requests at ten a second take 1.4 s: the one-second access token lapses during the sync.
+        try setInstallationKeys(
+            in: folder.url, of: "acme-declarative", ["rateLimit": ["rate": 10, "burst": 1, "concurrency": 1]])
+        let sync = try await runMax(["-C", folder.url.path, "sync", "acme-declarative"])
+        #expect(sync.status == 0, "\(sync.output)")
+        #expect(try await OAuthProcessTests.oauthCount(acme, "refreshes") >= 1, "tokens were refreshed")
+        let tasks = try await runMax(["-C", folder.url.path, "count", "acme-declarative", "AcmeTask"])
+        #expect(tasks.stdout == "60\n", "\(tasks.output)")
+    }
+
     @Test func aScaffoldedManifestPointedAtAcmeSyncsWithNoCode() async throws {
         let acme = try AcmeProcess()
         let folder = try TemporaryDirectory(prefix: "manifest")

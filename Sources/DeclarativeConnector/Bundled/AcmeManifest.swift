@@ -18,13 +18,31 @@ extension BundledManifests {
           - key: api_token
             label: API token
             description: Create a token in Acme under Settings → API tokens (it starts with acme_).
+            when: {key: auth, equals: token, orAbsent: true}
         auth:
           type: bearer
           credential: api_token
+          when: {key: auth, equals: token, orAbsent: true}
+          alternatives:
+            # OAuth 2.0 with PKCE (--config auth=oauth): Acme's public client "max".
+            - type: oauth2
+              credential: refresh_token
+              when: {key: auth, equals: oauth}
+              oauth2:
+                authorizationURL: "{{config.baseURL}}/oauth/authorize"
+                tokenURL: "{{config.baseURL}}/oauth/token"
+                clientID: max
+                scopes: [read]
         base: "{{config.baseURL}}"
         validation:
           path: /api/workspaces
         select:
+          - key: auth
+            label: How Max signs in
+            default: token
+            choices:
+              - {value: token, label: API token}
+              - {value: oauth, label: OAuth (authorize in the browser)}
           - key: workspaceId
             label: Workspace
             request:
