@@ -70,6 +70,25 @@ struct ManifestConnectorTests {
         try await ResilienceProcessTests.expectStoreEqualsTheAPI(folder, acme)
     }
 
+    @Test func theDeclarativeAcmeSyncsPastAcmesRateLimit() async throws {
+        // Over 15 requests a second from one key, Acme answers 429 with Retry-After.
+        let acme = try AcmeProcess(arguments: ["--rate-limit", "15", "--projects-per-workspace", "12"])
+        let folder = try TemporaryDirectory(prefix: "manifest-limit")
+        _ = try await runMax(["init", folder.url.path])
+        let connected = try await runMax(
+            [
+                "-C", folder.url.path, "connect", "acme-declarative", "--config", "baseURL=\(acme.url)", "--credential",
+                "api_token=env:T",
+            ], environment: ["T": acme.apiKey])
+        try #require(connected.status == 0, "\(connected.output)")
+        let sync = try await runMax(["-C", folder.url.path, "sync", "acme-declarative", "--progress", "ndjson"])
+        #expect(sync.status == 0, "\(sync.output)")
+        let limited = SyncReportTests.events(sync.stderr).filter { $0["event"] == "rate_limited" }
+        #expect(!limited.isEmpty, "Acme's limit was met and waited out: \(sync.stderr.suffix(400))")
+        let tasks = try await runMax(["-C", folder.url.path, "count", "acme-declarative", "AcmeTask"])
+        #expect(tasks.stdout == "120\n", "\(tasks.output)")
+    }
+
     @Test func theDeclarativeAcmeSignsInWithOAuthAndRefreshesItsTokens() async throws {
         let acme = try AcmeProcess(arguments: ["--token-ttl", "1", "--projects-per-workspace", "6"])
         let folder = try TemporaryDirectory(prefix: "manifest-oauth")
