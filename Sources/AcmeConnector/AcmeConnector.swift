@@ -93,17 +93,8 @@ public struct AcmeConnector: ConnectorModule {
                 let _: AcmeDTO.Workspace = try await client.get("/api/workspaces/\(config.workspaceId)")
             },
             health: {
-                do {
+                await .checking {
                     let _: AcmeDTO.Workspace = try await client.get("/api/workspaces/\(config.workspaceId)")
-                    return .healthy
-                } catch let error as MaxError
-                    where error.code == .credentialExpired || error.code == .httpUnauthorized
-                {
-                    return .credentialExpired(error.message)
-                } catch let error as MaxError {
-                    return .unhealthy(error.message)
-                } catch {
-                    return .unhealthy("\(error)")
                 }
             })
     }

@@ -54,18 +54,9 @@ public struct ManifestConnector: ConnectorModule {
             context: context,
             health: {
                 guard let health else { return .healthy }
-                do {
+                return await .checking {
                     let request = try context.requester.build(health, scope: ["config": values])
                     _ = try context.requester.requireSuccess(try await context.requester.send(request))
-                    return .healthy
-                } catch let error as MaxError
-                    where error.code == .credentialExpired || error.code == .httpUnauthorized
-                {
-                    return .credentialExpired(error.message)
-                } catch let error as MaxError {
-                    return .unhealthy(error.message)
-                } catch {
-                    return .unhealthy("\(error)")
                 }
             })
     }

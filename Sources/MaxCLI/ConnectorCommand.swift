@@ -60,36 +60,45 @@ struct ConnectorCommand: AsyncParsableCommand {
             if manifest { return try writeManifest() }
             let scaffold = try ConnectorScaffold(name: name, maxPackage: try Self.maxPackage(maxPackage))
             let project = try? Project.find(from: global.startURL)
-            let base =
-                dir.map { URL(fileURLWithPath: $0, relativeTo: global.startURL) }
-                ?? (project?.root ?? global.startURL).appendingPathComponent("connectors")
-            let folder = base.appendingPathComponent(name, isDirectory: true).standardizedFileURL
+            let folder = base(project).appendingPathComponent(name, isDirectory: true).standardizedFileURL
             try scaffold.write(to: folder)
             Terminal.out("Created the \(name) connector package in \(folder.path)")
+            guard let relative = try list(folder, in: project) else { return }
+            Terminal.err(
+                "added \"\(name)\": \"file:\(relative)\" to max.json; next: max install, then max connect \(name)")
+        }
+
+        /// Where new connectors go: `--dir`, else `./connectors` of the project (or of here).
+        private func base(_ project: Project?) -> URL {
+            dir.map { URL(fileURLWithPath: $0, relativeTo: global.startURL) }
+                ?? (project?.root ?? global.startURL).appendingPathComponent("connectors")
+        }
+
+        /// Adds `"<name>": "file:<path>"` to the project's connectors table; returns the path as
+        /// written (relative to the project when inside it), or `nil` outside a project, saying what
+        /// to add by hand.
+        private func list(_ url: URL, in project: Project?) throws -> String? {
             guard let project else {
                 Terminal.err(
-                    "not in a Max project: add \"\(name)\": \"file:\(folder.path)\" to the connectors table of its max.json"
+                    "not in a Max project: add \"\(name)\": \"file:\(url.path)\" to the connectors table of its max.json"
                 )
-                return
+                return nil
             }
             let relative =
-                folder.path.hasPrefix(project.root.path + "/")
-                ? "./" + folder.path.dropFirst(project.root.path.count + 1) : folder.path
+                url.path.hasPrefix(project.root.path + "/")
+                ? "./" + url.path.dropFirst(project.root.path.count + 1) : url.path
             try project.update { file in
                 var table = file.otherKeys["connectors"]?.objectValue ?? [:]
                 table[name] = .string("file:\(relative)")
                 file.otherKeys["connectors"] = .object(table)
             }
-            Terminal.err(
-                "added \"\(name)\": \"file:\(relative)\" to max.json; next: max install, then max connect \(name)")
+            return relative
         }
 
         /// Writes `<name>.yaml` and lists it in the project's connectors table.
         private func writeManifest() throws {
             let project = try? Project.find(from: global.startURL)
-            let base =
-                dir.map { URL(fileURLWithPath: $0, relativeTo: global.startURL) }
-                ?? (project?.root ?? global.startURL).appendingPathComponent("connectors")
+            let base = base(project)
             guard name.range(of: "^[a-z][a-z0-9-]{0,39}$", options: .regularExpression) != nil else {
                 throw MaxError(
                     .invalidConnectorName,
@@ -107,20 +116,7 @@ struct ConnectorCommand: AsyncParsableCommand {
             _ = try ManifestLoader.load(text, source: file.path)  // what it writes is valid
             try Data(text.utf8).write(to: file)
             Terminal.out("Created the \(name) manifest \(file.path)")
-            guard let project else {
-                Terminal.err(
-                    "not in a Max project: add \"\(name)\": \"file:\(file.path)\" to the connectors table of its max.json"
-                )
-                return
-            }
-            let relative =
-                file.path.hasPrefix(project.root.path + "/")
-                ? "./" + file.path.dropFirst(project.root.path.count + 1) : file.path
-            try project.update { projectFile in
-                var table = projectFile.otherKeys["connectors"]?.objectValue ?? [:]
-                table[name] = .string("file:\(relative)")
-                projectFile.otherKeys["connectors"] = .object(table)
-            }
+            guard let relative = try list(file, in: project) else { return }
             Terminal.err(
                 "added \"\(name)\": \"file:\(relative)\" to max.json; edit it, then: max connector validate \(relative), max connect \(name)"
             )

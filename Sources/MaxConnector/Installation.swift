@@ -1,3 +1,5 @@
+import MaxCore
+
 /// A live, configured instance of a connector: its context, and its lifecycle.
 ///
 /// ``ConnectorModule/initialise(_:credentials:)`` builds one without side effects; ``start()`` does
@@ -61,6 +63,21 @@ public enum HealthStatus: Sendable, Hashable, Codable {
         case .degraded: "degraded"
         case .unhealthy: "unhealthy"
         case .credentialExpired: "credential_expired"
+        }
+    }
+
+    /// The health `check` finds: healthy when it returns, `credential_expired` when it throws
+    /// `credentials.expired` or `http.unauthorized`, unhealthy with the error's message otherwise.
+    public static func checking(_ check: () async throws -> Void) async -> HealthStatus {
+        do {
+            try await check()
+            return .healthy
+        } catch let error as MaxError where error.code == .credentialExpired || error.code == .httpUnauthorized {
+            return .credentialExpired(error.message)
+        } catch let error as MaxError {
+            return .unhealthy(error.message)
+        } catch {
+            return .unhealthy("\(error)")
         }
     }
 

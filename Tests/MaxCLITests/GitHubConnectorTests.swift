@@ -27,31 +27,11 @@ struct GitHubConnectorTests {
     static func stored(_ folder: TemporaryDirectory, _ type: String, _ fields: [String]) async throws
         -> [String: JSONValue]
     {
-        let outcome = try await runMax([
-            "-C", folder.url.path, "search", "github", type, "-a", "-o", "ndjson", "--fields",
-            (["_id"] + fields).joined(separator: ","),
-        ])
-        try #require(outcome.status == 0, "\(outcome.stderr)")
-        var rows: [String: JSONValue] = [:]
-        for line in outcome.stdout.split(separator: "\n") {
-            let row = try JSONValue(parsing: String(line))
-            guard let id = row["_id"]?.stringValue else { continue }
-            rows[id] = .object(
-                (row.objectValue ?? [:]).filter { $0.key != "_id" && $0.value != .null }.mapValues(Self.normalised))
-        }
-        return rows
-    }
-
-    /// Dates compared as instants (GitHub writes whole seconds, Max milliseconds).
-    static func normalised(_ value: JSONValue) -> JSONValue {
-        if let text = value.stringValue, text.count >= 20, let date = ISO8601.parse(text) {
-            return .string(ISO8601.format(date))
-        }
-        return value
+        try await StoredRecords.of(folder, "github", type, fields)
     }
 
     static func object(_ fields: [String: JSONValue?]) -> JSONValue {
-        .object(fields.compactMapValues { $0 }.filter { $0.value != .null }.mapValues(normalised))
+        .object(fields.compactMapValues { $0 }.filter { $0.value != .null }.mapValues(StoredRecords.normalised))
     }
 
     /// What the store must hold, from the simulator's own data.
@@ -112,13 +92,7 @@ struct GitHubConnectorTests {
         let expected = Self.expected(simulator)
         for (type, fields) in Self.fields.sorted(by: { $0.key < $1.key }) {
             let stored = try await Self.stored(folder, type, fields)
-            let wanted = expected[type] ?? [:]
-            #expect(stored.count == wanted.count, "\(type): \(stored.count) stored, \(wanted.count) at the source")
-            for (id, record) in wanted where stored[id] != record {
-                Issue.record(
-                    "\(type) \(id): stored \(stored[id]?.jsonText ?? "nothing"), the source has \(record.jsonText)")
-                break
-            }
+            StoredRecords.expectSame(type, stored: stored, wanted: expected[type] ?? [:])
         }
     }
 

@@ -40,37 +40,20 @@ struct LinearConnectorTests {
                 case "assignee", "team", "project", "cycle", "parent", "lead", "issue", "user": record[field]?["id"]
                 default: record[field]
                 }
-            if let value, value != .null { object[field] = GitHubConnectorTests.normalised(value) }
+            if let value, value != .null { object[field] = StoredRecords.normalised(value) }
         }
         return .object(object)
     }
 
     static func expectStoreEqualsTheSimulator(_ folder: TemporaryDirectory, _ simulator: LinearSimulator) async throws {
         for (type, connection, fields) in types {
-            let outcome = try await runMax([
-                "-C", folder.url.path, "search", "linear", type, "-a", "-o", "ndjson", "--fields",
-                (["_id"] + fields).joined(separator: ","),
-            ])
-            try #require(outcome.status == 0, "\(outcome.stderr)")
-            var stored: [String: JSONValue] = [:]
-            for line in outcome.stdout.split(separator: "\n") {
-                let row = try JSONValue(parsing: String(line))
-                guard let id = row["_id"]?.stringValue else { continue }
-                stored[id] = .object(
-                    (row.objectValue ?? [:]).filter { $0.key != "_id" && $0.value != .null }.mapValues(
-                        GitHubConnectorTests.normalised))
-            }
+            let stored = try await StoredRecords.of(folder, "linear", type, fields)
             var wanted: [String: JSONValue] = [:]
             for record in simulator.records(connection)
             where record["archivedAt"] == nil || record["archivedAt"] == .null {
                 wanted[record["id"]?.stringValue ?? ""] = expected(record, fields)
             }
-            #expect(stored.count == wanted.count, "\(type): \(stored.count) stored, \(wanted.count) at the source")
-            for (id, record) in wanted where stored[id] != record {
-                Issue.record(
-                    "\(type) \(id): stored \(stored[id]?.jsonText ?? "nothing"), the source has \(record.jsonText)")
-                break
-            }
+            StoredRecords.expectSame(type, stored: stored, wanted: wanted)
         }
     }
 

@@ -132,7 +132,6 @@ public struct ConnectorHTTPClient: Sendable {
                 case 429:
                     let retryAfter = Self.retryAfter(response.header("Retry-After"))
                     statistics?.countRateLimited()
-                    limiter?.throttled(retryAfter: retryAfter)
                     observer?(.rateLimited(request: response.requestDescription, wait: retryAfter, rate: limiter?.rate))
                     (failure, code) = (.transient(retryAfter: retryAfter), .httpRateLimited)
                 case 503:
@@ -217,7 +216,8 @@ public struct ConnectorHTTPClient: Sendable {
         defer { limiter?.leave() }
         try await limiter?.waitOutPause()
         let response = try await sendOnce(request)
-        // Before the slot is given back, so the next request already sees the pause.
+        // Before the slot is given back, so the next request already sees the slower rate and the pause.
+        if response.status == 429 { limiter?.throttled(retryAfter: Self.retryAfter(response.header("Retry-After"))) }
         if let wait = pauseAfter?(response), wait > .zero { limiter?.pause(for: wait) }
         return response
     }
