@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AcmeConnector", targets: ["AcmeConnector"]),
         .library(name: "GitConnector", targets: ["GitConnector"]),
         .library(name: "DeclarativeConnector", targets: ["DeclarativeConnector"]),
+        .library(name: "FilesConnector", targets: ["FilesConnector"]),
         .library(name: "MaxSync", targets: ["MaxSync"]),
         .library(name: "MaxRuntime", targets: ["MaxRuntime"]),
         .library(name: "MaxCLI", targets: ["MaxCLI"]),
@@ -74,12 +75,14 @@ let package = Package(
         ),
         // The git connector: a local repository through the git executable.
         .target(name: "GitConnector", dependencies: ["MaxCore", "MaxConnector"]),
+        // YAML as JSON values: the only target that imports Yams.
+        .target(name: "MaxYAML", dependencies: ["MaxCore", .product(name: "Yams", package: "Yams")]),
         // Connectors written as a manifest (JSON or YAML) instead of Swift, and the ones Max bundles
-        // (GitHub, Linear, a declarative Acme). Yams stays here.
+        // (GitHub, Linear, a declarative Acme).
+        .target(name: "DeclarativeConnector", dependencies: ["MaxCore", "MaxConnector", "MaxYAML"]),
+        // A folder of documents: files with their text, Markdown front matter, headings and links.
         .target(
-            name: "DeclarativeConnector",
-            dependencies: ["MaxCore", "MaxConnector", .product(name: "Yams", package: "Yams")]
-        ),
+            name: "FilesConnector", dependencies: ["MaxCore", "MaxConnector", "MaxCredentials", "MaxYAML"]),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
         .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
         // The composition root: the project on disk, installations, credentials, onboarding.
@@ -123,7 +126,7 @@ let package = Package(
             dependencies: [
                 "MaxCore", "MaxConnector", "MaxCredentials", "MaxRuntime", "MaxMCP", "MaxServer",
                 // The built-in connectors: composed here, by the max executable, not by the runtime.
-                "AcmeConnector", "GitConnector", "DeclarativeConnector",
+                "AcmeConnector", "GitConnector", "DeclarativeConnector", "FilesConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Ctrl-C and SIGTERM end a sync cleanly.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -220,6 +223,10 @@ let package = Package(
         .testTarget(
             name: "DeclarativeConnectorTests",
             dependencies: ["DeclarativeConnector", "MaxConnector", "MaxCore", "MaxTestSupport"]
+        ),
+        .testTarget(
+            name: "FilesConnectorTests",
+            dependencies: ["FilesConnector", "MaxConnector", "MaxCore", "MaxTestSupport"]
         ),
         .testTarget(
             name: "AcmeConnectorTests",

@@ -1,6 +1,6 @@
 public import Foundation
 public import MaxCore
-import Yams
+import MaxYAML
 
 /// Reads a manifest from JSON or YAML text and checks it: against ``ManifestSchema`` first, then
 /// what a schema cannot say (streams that name their parents, refs to declared types, templates
@@ -58,38 +58,14 @@ public enum ManifestLoader {
                 throw invalid(source, ["it is not valid JSON: \(error.message)"])
             }
         }
-        let loaded: Any?
+        let loaded: JSONValue?
         do {
-            loaded = try Yams.load(yaml: text)
+            loaded = try YAMLReader.json(text)
         } catch {
-            throw invalid(source, ["it is not valid YAML: \(String(describing: error).prefix(300))"])
+            throw invalid(source, ["it is not valid YAML: \(error.message)"])
         }
         guard let loaded else { throw invalid(source, ["it is empty"]) }
-        return try json(from: loaded, source: source)
-    }
-
-    /// A YAML value as JSON.
-    private static func json(from value: Any, source: String) throws -> JSONValue {
-        switch value {
-        case let text as String: return .string(text)
-        case let flag as Bool: return .bool(flag)
-        case let number as Int: return .int(number)
-        case let number as Double: return .double(number)
-        case is NSNull: return .null
-        case let items as [Any]: return .array(try items.map { try json(from: $0, source: source) })
-        case let members as [AnyHashable: Any]:
-            var object: [String: JSONValue] = [:]
-            for (key, member) in members {
-                guard let name = key.base as? String else {
-                    throw invalid(source, ["a key (\(key)) is not text; quote it"])
-                }
-                object[name] = try json(from: member, source: source)
-            }
-            return .object(object)
-        case let date as Date: return .string(ISO8601.format(date))
-        case let data as Data: return .string(data.base64EncodedString())
-        default: throw invalid(source, ["a value (\(value)) is neither text, a number, a list nor a map"])
-        }
+        return loaded
     }
 
     /// A JSON pointer (`/streams/2/pagination`) as the path people read (`streams[2].pagination`).

@@ -1,5 +1,6 @@
 import AcmeConnector
 import DeclarativeConnector
+import FilesConnector
 import GitConnector
 import MaxConnector
 
@@ -10,7 +11,7 @@ enum BuiltInConnectors {
     /// manifests (`"connectors": {"my-api": "file:./connectors/my-api.yaml"}`).
     static func registry() -> ConnectorRegistry {
         var local: [String: @Sendable () async throws -> any ConnectorModule] = [
-            "acme": { AcmeConnector() }, "git": { GitConnector() },
+            "acme": { AcmeConnector() }, "git": { GitConnector() }, "files": { FilesConnector() },
         ]
         for name in BundledManifests.names {
             local[name] = { try BundledManifests.connector(named: name) }

@@ -29,11 +29,3 @@ public enum PKCE {
             .replacingOccurrences(of: "=", with: "")
     }
 }
-
-/// Digests for records that must recognise a value without keeping it (an idempotency key's input).
-public enum ContentDigest {
-    /// The SHA-256 of `text`'s UTF-8 bytes, as lowercase hex.
-    public static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-}
