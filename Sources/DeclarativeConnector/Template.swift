@@ -6,7 +6,8 @@ public import MaxCore
 /// A placeholder is a path from one of the scope's roots (`config.owner`, `parent.full_name`,
 /// `record.issue_url`, `input.title`, `since`, `page.cursor`), optionally followed by filters:
 /// `{{record.issue_url | lastPathComponent}}`, `{{record.url | lastPathComponents:4}}` (the last
-/// four segments of a URL or path), `json` (the value as JSON text), `string` (as text). A value renders as its text: a string as itself, a
+/// four segments of a URL or path), `json` (the value as JSON text), `string` (as text),
+/// `default:<text>` (the text when there is no value). A value renders as its text: a string as itself, a
 /// number or Boolean as JSON, an array as its elements' texts joined by commas, null or a missing
 /// value as nothing.
 ///
@@ -21,7 +22,7 @@ public struct Template: Sendable, Hashable {
     ]
 
     /// The filters a placeholder may apply.
-    public static let filters: Set<String> = ["lastPathComponent", "lastPathComponents", "json", "string"]
+    public static let filters: Set<String> = ["lastPathComponent", "lastPathComponents", "json", "string", "default"]
 
     enum Part: Sendable, Hashable {
         case text(String)
@@ -119,17 +120,18 @@ public struct Template: Sendable, Hashable {
     static func apply(_ filters: [String], to value: JSONValue?) -> JSONValue? {
         var value = value
         for filter in filters {
-            let argument = filter.split(separator: ":", maxSplits: 1).dropFirst().first.flatMap {
-                Int($0.trimmingCharacters(in: .whitespaces))
+            let text = filter.split(separator: ":", maxSplits: 1).dropFirst().first.map {
+                $0.trimmingCharacters(in: .whitespaces)
             }
             switch filterName(filter) {
             case "lastPathComponent", "lastPathComponents":
-                let count = max(argument ?? 1, 1)
+                let count = max(text.flatMap { Int($0) } ?? 1, 1)
                 value = value.map {
                     .string(Self.text(of: $0).split(separator: "/").suffix(count).joined(separator: "/"))
                 }
             case "json": value = value.map { .string($0.jsonText) }
             case "string": value = value.map { .string(Self.text(of: $0)) }
+            case "default": if value == nil || value == .null { value = .string(text ?? "") }
             default: break
             }
         }

@@ -22,6 +22,8 @@ struct TemplateTests {
         ("{{config.missing}}", ""),
         ("{{ config.owner }}-{{record.n}}", "octo-12"),
         ("{{config.repos | json}}", #"["a","b"]"#),
+        ("{{config.missing | default:1970-01-01T00:00:00Z}}", "1970-01-01T00:00:00Z"),
+        ("{{config.owner | default:nobody}}", "octo"),
     ])
     func rendersPlaceholders(template: String, expected: String) throws {
         #expect(try Template(template).render(scope) == expected)

@@ -68,8 +68,10 @@ struct LinearConnectorTests {
             let full = try await runMax(["-C", folder.url.path, "sync", "linear"])
             #expect(full.status == 0, "\(full.output)")
             try await Self.expectStoreEqualsTheSimulator(folder, simulator)
-            // Relay pages of 100: 230 issues take three.
-            #expect(simulator.log.filter { $0.operation == "issues" }.count == 3)
+            // Relay pages of 100: 230 issues take three; a full sync asks since 1970, never null.
+            let fullReads = simulator.log.filter { $0.operation == "issues" }
+            #expect(fullReads.count == 3)
+            #expect(fullReads.allSatisfy { $0.variables["since"] == "1970-01-01T00:00:00.000Z" })
             let urgent = try await runMax([
                 "-C", folder.url.path, "count", "linear", "LinearIssue", "--filter", "priority = 1",
             ])
@@ -83,7 +85,9 @@ struct LinearConnectorTests {
             #expect(incremental.stdout.hasPrefix("Synced linear (changes only) in "), "\(incremental.stdout)")
             let requests = simulator.log.dropFirst(before)
             let issueReads = requests.filter { $0.operation == "issues" }
-            #expect(issueReads.allSatisfy { $0.variables["since"]?.stringValue != nil }, "issues asked since")
+            #expect(
+                issueReads.allSatisfy { ($0.variables["since"]?.stringValue).flatMap(ISO8601.parse) != nil },
+                "issues asked since a time")
             let read: Int = issueReads.map(\.records).reduce(0, +)
             #expect(read == 12, "the 3 created, 5 updated and 4 archived issues: \(read)")
             try await Self.expectStoreEqualsTheSimulator(folder, simulator)

@@ -1,7 +1,8 @@
 extension BundledManifests {
     /// `linear`: teams, users, projects, cycles, issues and comments through Linear's GraphQL API.
     static let linear = #"""
-        # Linear's GraphQL API (https://linear.app/developers). Connections are Relay-paginated
+        # Linear's GraphQL API (https://linear.app/developers). A full sync asks for what changed
+        # since 1970 rather than sending a null comparator. Connections are Relay-paginated
         # (first/after, pageInfo); issues and comments are read incrementally by updatedAt, archived
         # issues (includeArchived) become deletions; the request and complexity windows of the
         # X-RateLimit-* headers are obeyed, and a RATELIMITED error (sent with HTTP 200) is waited out.
@@ -157,7 +158,7 @@ extension BundledManifests {
                       pageInfo { hasNextPage endCursor }
                     }
                   }
-                variables: {first: "{{page.size}}", since: "{{since}}"}
+                variables: {first: "{{page.size}}", since: "{{since | default:1970-01-01T00:00:00.000Z}}"}
             records: data.issues.nodes
             pagination: {type: cursor, path: data.issues.pageInfo.endCursor, hasMorePath: data.issues.pageInfo.hasNextPage, param: after, variable: true}
             pageSize: 100
@@ -196,7 +197,7 @@ extension BundledManifests {
                       pageInfo { hasNextPage endCursor }
                     }
                   }
-                variables: {first: "{{page.size}}", since: "{{since}}"}
+                variables: {first: "{{page.size}}", since: "{{since | default:1970-01-01T00:00:00.000Z}}"}
             records: data.comments.nodes
             pagination: {type: cursor, path: data.comments.pageInfo.endCursor, hasMorePath: data.comments.pageInfo.hasNextPage, param: after, variable: true}
             pageSize: 100
