@@ -17,8 +17,10 @@ public struct CompiledManifest: Sendable {
     let children: [String: [String]]
     /// Every parsed template, by its text.
     let templates: [String: Template]
+    /// Each stream's field names in the manifest's order, by stream name.
+    let fieldOrder: [String: [String]]
 
-    init(_ manifest: Manifest, source: String) throws {
+    init(_ manifest: Manifest, source: String, fieldOrders: [[String]] = []) throws {
         self.manifest = manifest
         self.source = source
         var problems: [String] = []
@@ -239,8 +241,16 @@ public struct CompiledManifest: Sendable {
         self.streams = streams
         self.children = children
         self.templates = templates
+        var fieldOrder: [String: [String]] = [:]
+        for (index, stream) in manifest.streams.enumerated() {
+            let written = index < fieldOrders.count ? fieldOrders[index] : []
+            // The manifest's order when it was read with it, else by name.
+            fieldOrder[stream.name] =
+                Set(written) == Set(stream.fields.keys) ? written : stream.fields.keys.sorted()
+        }
+        self.fieldOrder = fieldOrder
         self.schema = try Self.schema(
-            manifest, rootType: rootType, children: children, streams: streams, source: source)
+            manifest, rootType: rootType, children: children, streams: streams, fieldOrder: fieldOrder, source: source)
     }
 
     /// The stream named `name`.
@@ -324,7 +334,7 @@ public struct CompiledManifest: Sendable {
     /// The Max schema: an entity type per stream, a collection per child stream, and the root.
     private static func schema(
         _ manifest: Manifest, rootType: EntityType, children: [String: [String]], streams: [String: StreamSpec],
-        source: String
+        fieldOrder: [String: [String]], source: String
     ) throws -> Schema {
         func collections(of parent: String) -> [Field] {
             (children[parent] ?? []).compactMap { name in
@@ -333,7 +343,9 @@ public struct CompiledManifest: Sendable {
         }
         var entities: [EntityDef] = []
         for stream in manifest.streams {
-            var fields: [Field] = stream.fields.sorted { $0.key < $1.key }.map { name, spec in
+            let names = fieldOrder[stream.name] ?? stream.fields.keys.sorted()
+            var fields: [Field] = names.compactMap { name in stream.fields[name].map { (name, $0) } }.map {
+                name, spec in
                 let type: FieldType =
                     switch spec.type {
                     case "int": .int

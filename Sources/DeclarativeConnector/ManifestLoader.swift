@@ -28,7 +28,31 @@ public enum ManifestLoader {
         } catch {
             throw invalid(source, ["the manifest does not decode: \(error)"])
         }
-        return try CompiledManifest(manifest, source: source)
+        return try CompiledManifest(manifest, source: source, fieldOrders: fieldOrders(text))
+    }
+
+    /// Each stream's field names in the order the manifest writes them.
+    static func fieldOrders(_ text: String) -> [[String]] {
+        guard text.drop(while: \.isWhitespace).first == "{" else {
+            return YAMLReader.orderedKeys(text, along: ["streams", "*", "fields"])
+        }
+        var orders: [[String]] = []
+        var reader = JSONReader(text)
+        try? reader.forEachMember { reader, key in
+            guard key == "streams" else { return try reader.skip() }
+            try reader.forEachElement { stream in
+                var order: [String] = []
+                try stream.forEachMember { stream, key in
+                    guard key == "fields" else { return try stream.skip() }
+                    try stream.forEachMember { field, name in
+                        order.append(name)
+                        try field.skip()
+                    }
+                }
+                orders.append(order)
+            }
+        }
+        return orders
     }
 
     /// Reads and checks the manifest file at `url` (`.json`, `.yaml` or `.yml`).

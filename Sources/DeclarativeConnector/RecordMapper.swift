@@ -11,7 +11,7 @@ struct RecordMapper: Sendable {
     let stream: StreamSpec
     let type: EntityType
     let compiled: CompiledManifest
-    /// The fields, sorted by name, so every input lists them in one order.
+    /// The fields in the manifest's order, so every input lists them in one order.
     private let fields: [(name: String, spec: FieldSpec, path: [String])]
     private let idPath: [String]?
 
@@ -19,7 +19,8 @@ struct RecordMapper: Sendable {
         self.stream = stream
         self.type = EntityType(stream.entity)
         self.compiled = compiled
-        fields = stream.fields.sorted { $0.key < $1.key }.map { name, spec in
+        let names = compiled.fieldOrder[stream.name] ?? stream.fields.keys.sorted()
+        fields = names.compactMap { name in stream.fields[name].map { (name, $0) } }.map { name, spec in
             (name, spec, (spec.path ?? name).split(separator: ".").map(String.init))
         }
         let id = stream.id ?? "id"

@@ -45,6 +45,30 @@ public enum YAMLReader {
         }
     }
 
+    /// The keys, in the order written, of every mapping found by following `path` from the top.
+    ///
+    /// `"*"` steps into each element of a sequence: `["streams", "*", "fields"]` gives each stream's
+    /// field names. A step that finds nothing gives an empty list there.
+    public static func orderedKeys(_ text: String, along path: [String]) -> [[String]] {
+        guard let node = try? Yams.compose(yaml: text) else { return [] }
+        var found: [[String]] = []
+        func follow(_ node: Node, _ rest: ArraySlice<String>) {
+            guard let step = rest.first else {
+                found.append(node.mapping?.keys.compactMap(\.string) ?? [])
+                return
+            }
+            if step == "*" {
+                for element in node.sequence ?? [] { follow(element, rest.dropFirst()) }
+            } else if let next = node.mapping?[step] {
+                follow(next, rest.dropFirst())
+            } else {
+                found.append([])
+            }
+        }
+        follow(node, path[...])
+        return found
+    }
+
     /// Why YAML did not read.
     public struct Problem: Error, Sendable {
         /// What the parser said.

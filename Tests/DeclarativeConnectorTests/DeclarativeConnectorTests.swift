@@ -229,6 +229,21 @@ struct ManifestLoaderTests {
         #expect(message.contains("test.yaml"))
     }
 
+    @Test func fieldsKeepTheOrderTheManifestWritesThem() throws {
+        let yaml =
+            Self.head
+            + "streams:\n  - {name: a, entity: A, request: {path: /a}, fields: {zeta: {type: string}, alpha: {type: int}, mid: {type: bool}}}"
+        let fromYAML = try ManifestLoader.load(yaml, source: "test.yaml")
+        #expect(fromYAML.schema.definition(named: "A")?.fields.map(\.name) == ["zeta", "alpha", "mid"])
+        let json = #"""
+            {"name": "t", "displayName": "T", "description": "d", "version": "1.0.0", "base": "https://x",
+             "streams": [{"name": "a", "entity": "A", "request": {"path": "/a"},
+                          "fields": {"zeta": {"type": "string"}, "alpha": {"type": "int"}}}]}
+            """#
+        let fromJSON = try ManifestLoader.load(json, source: "test.json")
+        #expect(fromJSON.schema.definition(named: "A")?.fields.map(\.name) == ["zeta", "alpha"])
+    }
+
     @Test func jsonIsReadAsJSONWithItsOwnErrors() {
         #expect(Self.problems(#"{"name": "t", "name": "u"}"#).contains("not valid JSON"))
     }

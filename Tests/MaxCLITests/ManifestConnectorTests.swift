@@ -35,6 +35,12 @@ struct ManifestConnectorTests {
         let swift = try await Self.records(folder, "acme")
         #expect(swift["AcmeTask"]?.count == 1200)
         #expect(try await Self.records(folder, "acme-declarative") == swift)
+        // Byte for byte: the manifest's fields come out in the order it writes them, the Swift one's.
+        let printed = try await runMax(["-C", folder.url.path, "search", "acme", "AcmeTask", "-o", "ndjson"])
+        let declared = try await runMax([
+            "-C", folder.url.path, "search", "acme-declarative", "AcmeTask", "-o", "ndjson",
+        ])
+        #expect(printed.stdout == declared.stdout && !printed.stdout.isEmpty)
         // The collections too: each project's tasks.
         func holders(_ installation: String) async throws -> Outcome {
             try await runMax([
