@@ -310,7 +310,7 @@ public final class GitHubSimulator: SimulatedService {
             return (SimulatedResponse(json: body, headers: headers), slice.count, route)
         }
         guard parts.count >= 2 else { return (notFound, 0, "GET /") }
-        if request.method == "GET", parts[0] == "users", parts[1] == options.owner {
+        if request.method == "GET", parts[0] == "users" || parts[0] == "orgs", parts[1] == options.owner {
             if parts.count == 2 {
                 return (
                     SimulatedResponse(json: ["login": .string(options.owner), "id": 1, "type": "Organization"]), 1,
@@ -318,7 +318,7 @@ public final class GitHubSimulator: SimulatedService {
                 )
             }
             if parts.count == 3, parts[2] == "repos" {
-                return list(state.repositories.map { .object($0.json) }, route: "GET /users/:owner/repos")
+                return list(state.repositories.map { .object($0.json) }, route: "GET /\(parts[0])/:owner/repos")
             }
         }
         guard parts[0] == "repos", parts.count >= 4, parts[1] == options.owner,

@@ -176,8 +176,10 @@ struct GitHubConnectorTests {
         options.repositories = 1
         let simulator = GitHubSimulator(options)
         try await SimulatorServer.withRunning(simulator) { url in
-            let folder = try await Self.connected(url)
+            // The owner is an organisation: its repositories are listed under /orgs.
+            let folder = try await Self.connected(url, extra: ["--config", "ownerKind=orgs"])
             #expect(try await runMax(["-C", folder.url.path, "sync", "github"]).status == 0)
+            #expect(simulator.log.contains { $0.route == "GET /orgs/:owner/repos" })
             let created = try await runMax([
                 "-C", folder.url.path, "invoke", "github", "createIssue", "--input",
                 #"{"repository": "octo-org/repo-1", "title": "From Max", "labels": ["bug"]}"#, "-o", "json",

@@ -24,6 +24,15 @@ extension BundledManifests {
             description: Names of the owner's repositories to sync, separated by commas; all of them when empty.
             type: list
             required: false
+        select:
+          # GitHub lists an organisation's repositories the token can see under /orgs, and a user's
+          # public ones under /users.
+          - key: ownerKind
+            label: The owner is
+            default: users
+            choices:
+              - {value: users, label: a user (their public repositories)}
+              - {value: orgs, label: an organisation (the repositories the token can see there)}
         credentials:
           - key: token
             label: Personal access token
@@ -56,7 +65,7 @@ extension BundledManifests {
             entity: GitHubRepository
             summary: A repository of the owner.
             request:
-              path: "/users/{{config.owner}}/repos"
+              path: "/{{config.ownerKind | default:users}}/{{config.owner}}/repos"
               query: {type: all, sort: full_name, per_page: "{{page.size}}"}
             pagination: {type: link}
             id: full_name
