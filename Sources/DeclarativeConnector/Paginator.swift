@@ -135,7 +135,9 @@ struct Paginator: Sendable {
         next.pages = position.pages + 1
         next.previous = position.key
         if next.key == position.key || next.key == position.previous {
-            throw Loop(message: "the next page's position repeats one already read (\(String(next.key.prefix(80))))")
+            // A URL is shown without its query, which may carry a key the source echoed back.
+            let shown = next.url.map { String($0.prefix { $0 != "?" }) } ?? next.key
+            throw Loop(message: "the next page's position repeats one already read (\(String(shown.prefix(80))))")
         }
         let maximum = spec.maxPages ?? Self.defaultMaximumPages
         if next.pages >= maximum {

@@ -194,6 +194,18 @@ struct ManifestConnectorTests {
                 SimulatedResponse(status: 200, json: nil, headers: [("Content-Type", "text/html")]).with(
                     body: "<html>hi</html>")
             case "/elsewhere": SimulatedResponse(json: ["data": ["things": [["id": "a"]]]])
+            case "/echo":
+                // A next link that echoes the query, key included, and never moves on.
+                SimulatedResponse(
+                    json: [["id": "a"]],
+                    headers: [
+                        (
+                            "Link",
+                            "<http://\(request.headers["host"] ?? "")/echo?"
+                                + request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                                    separator: "&") + ">; rel=\"next\""
+                        )
+                    ])
             default: SimulatedResponse(json: ["items": [["id": "a"], ["id": "b"]]])
             }
         }
@@ -247,6 +259,38 @@ struct ManifestConnectorTests {
             let runs = try await runMax(["-C", folder.url.path, "runs", "odd", "-o", "json"])
             let latest = try #require(try JSONValue(parsing: runs.stdout).arrayValue?.first)
             #expect(latest["status"] != "completed", "\(latest.jsonText)")
+        }
+    }
+}
+
+extension ManifestConnectorTests {
+    @Test func aKeyInTheQueryStaysOutOfMessagesAndLogs() async throws {
+        let key = "canary-key-0000000000000000000000000000"
+        try await SimulatorServer.withRunning(Misbehaving()) { url in
+            let folder = try TemporaryDirectory(prefix: "manifest-canary")
+            _ = try await runMax(["init", folder.url.path])
+            let file = folder.url.appendingPathComponent("connectors/odd.yaml")
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let manifest = Self.manifest(path: "/echo", records: "\"\"", pagination: "{type: link}")
+                .replacingOccurrences(
+                    of: "base: \"{{config.url}}\"",
+                    with:
+                        "credentials:\n  - key: key\nauth: {type: query, name: api_key, credential: key}\nbase: \"{{config.url}}\""
+                )
+            try manifest.write(to: file, atomically: true, encoding: .utf8)
+            try editProjectFile(in: folder.url) { $0["connectors"] = ["odd": "file:./connectors/odd.yaml"] }
+            let connected = try await runMax(
+                ["-C", folder.url.path, "connect", "odd", "--config", "url=\(url)", "--credential", "key=env:K"],
+                environment: ["K": key])
+            try #require(connected.status == 0, "\(connected.output)")
+            let sync = try await runMax(["-C", folder.url.path, "sync", "odd", "--progress", "ndjson"])
+            #expect(sync.status == 3 && sync.output.contains("error[manifest.pagination_loop]"), "\(sync.output)")
+            #expect(!sync.output.contains(key), "the key the source echoed is not in the error")
+            let log = try String(contentsOf: folder.file(".max/logs/odd.log"), encoding: .utf8)
+            #expect(log.contains("http.request=") && !log.contains(key), "nor in the log")
+            let runs = try await runMax(["-C", folder.url.path, "runs", "odd", "-o", "json"])
+            #expect(!runs.stdout.contains(key), "nor in the run's record")
         }
     }
 }
