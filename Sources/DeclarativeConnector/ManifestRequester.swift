@@ -175,7 +175,7 @@ struct ManifestRequester: Sendable {
                     wait ?? ConnectorHTTPClient.retryAfter(response.header("Retry-After"))
                     ?? .seconds(1 << min(attempt, 6))
                 http.limiter?.pause(for: pause)
-                if http.limiter == nil { try await Task.sleep(for: pause) }
+                if http.limiter == nil { try await http.clock.sleep(pause) }
                 continue
             }
             return Answer(status: response.status, body: body, response: response)
