@@ -88,6 +88,7 @@ public final class GitHubSimulator: SimulatedService {
         var log: [Logged] = []
         var secondaryUntil: Date?
         var secondaryViolations = 0
+        var revoked = false
     }
 
     /// The options.
@@ -108,6 +109,9 @@ public final class GitHubSimulator: SimulatedService {
     public var violations: Int { state.withLock { $0.violations } }
     /// Requests that arrived before a secondary limit's `retry-after` had passed.
     public var secondaryViolations: Int { state.withLock { $0.secondaryViolations } }
+
+    /// Revokes the token: from now on it gets 401 "Bad credentials".
+    public func revokeToken() { state.withLock { $0.revoked = true } }
 
     /// The repositories, as the API lists them.
     public var repositories: [JSONValue] { state.withLock { $0.repositories.map { .object($0.json) } } }
@@ -237,7 +241,7 @@ public final class GitHubSimulator: SimulatedService {
                 }
                 return ""
             }
-            if token != options.token {
+            if token != options.token || state.revoked {
                 answer = SimulatedResponse(
                     status: 401,
                     json: ["message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"])

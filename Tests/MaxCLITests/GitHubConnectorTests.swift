@@ -210,13 +210,19 @@ struct GitHubConnectorTests {
             ])
             #expect(refused.status != 0 && refused.stderr.contains("title"), "\(refused.output)")
             #expect(!(created.output + comment.output + refused.output).contains(Self.token))
-            // Canary: the token is in no log, no max.json, no audit line.
-            for file in [".max/logs/github.log", "max.json", ".max/audit.db"] {
-                let bytes = try Data(contentsOf: folder.file(file))
-                #expect(!bytes.isEmpty && bytes.range(of: Data(Self.token.utf8)) == nil, "\(file)")
-            }
+            // The health request: healthy, then refused once the token is revoked.
+            let healthy = try await runMax(["-C", folder.url.path, "status", "github", "-o", "json"])
+            #expect(
+                try JSONValue(parsing: healthy.stdout).arrayValue?.first?["status"] == "healthy", "\(healthy.output)")
+            simulator.revokeToken()
+            let revoked = try await runMax(["-C", folder.url.path, "status", "github", "-o", "json"])
+            #expect(revoked.status == 1, "\(revoked.output)")
+            #expect(try JSONValue(parsing: revoked.stdout).arrayValue?.first?["status"] == "credential_expired")
+            // Canary: the token is in no output and no file of the project (logs, audit, max.json).
             let log = try String(contentsOf: folder.file(".max/logs/github.log"), encoding: .utf8)
             #expect(log.contains("http.request="), "the log was written")
+            try CanaryScan.expectNoSecret(
+                [Self.token], in: folder.url, outputs: [created, comment, closed, refused, healthy, revoked])
         }
     }
 }
