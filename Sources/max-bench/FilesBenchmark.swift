@@ -74,6 +74,8 @@ struct FilesBenchmark: AsyncParsableCommand {
             print(Self.row("full \(run)", sync, files: notes))
         }
         guard let project, edits > 0 else { return }
+        // A real wait: the files connector compares the files' own times (the file system's clock)
+        // with the last sync's start, less a 2-second margin; edits inside it would be read anyway.
         try await Task.sleep(for: .seconds(3))
         for index in 0..<edits {
             let handle = try FileHandle(forWritingTo: Self.path(index * max(1, notes / edits), in: folder))

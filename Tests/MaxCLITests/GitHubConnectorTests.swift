@@ -155,7 +155,10 @@ struct GitHubConnectorTests {
         options.repositories = 2
         options.issuesPerRepository = 150
         options.commentsPerRepository = 10
-        // Five requests a one-second window, and the fourth request meets a secondary limit.
+        // Five requests a one-second window, and the fourth request meets a secondary limit. The
+        // windows pass in real time (about two seconds here): the `max` process reads GitHub's
+        // reset as a wall-clock epoch second, which no clock of this test can move. The assertions
+        // count requests in spent windows, so a slow machine makes the test slower, never flaky.
         options.requestsPerWindow = 5
         options.windowSeconds = 1
         options.secondaryLimitOn = [4]

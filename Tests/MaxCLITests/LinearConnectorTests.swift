@@ -104,6 +104,8 @@ struct LinearConnectorTests {
         options.requestsPerWindow = 4
         options.windowMilliseconds = 700
         // The third request is answered RATELIMITED (with HTTP 200) as if the window were spent.
+        // The 700 ms windows pass in real time: the `max` process reads the reset as a wall-clock
+        // epoch millisecond. The assertions count requests in spent windows, not durations.
         options.rateLimitedOn = [3]
         let simulator = LinearSimulator(options)
         try await SimulatorServer.withRunning(simulator) { url in
