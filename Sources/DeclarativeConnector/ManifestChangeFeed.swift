@@ -193,14 +193,7 @@ enum ManifestChangeFeed {
             if answer.status == 404 { return nil }
             _ = try context.requester.requireSuccess(answer)
             let record = answer.body.at(dotted: stream.records) ?? answer.body
-            if let only = stream.only, !only.isEmpty {
-                for filter in only {
-                    let wanted = ManifestContext.list(context.config[filter.config])
-                    if !wanted.isEmpty && !wanted.contains(Template.text(of: record.at(dotted: filter.path))) {
-                        return nil
-                    }
-                }
-            }
+            guard context.isNamed(record, stream) else { return nil }
             let mapper = context.mappers[stream.name] ?? RecordMapper(stream, compiled: context.compiled)
             return try mapper.input(record, parent: nil, config: context.config)
         } catch let error as MaxError {

@@ -155,6 +155,11 @@ public struct ManifestContext: Sendable {
                 return false
             }
         }
+        return isNamed(record, stream)
+    }
+
+    /// Whether a record passes the stream's `only`: its value is in each config list that is set.
+    func isNamed(_ record: JSONValue, _ stream: StreamSpec) -> Bool {
         for filter in stream.only ?? [] {
             let wanted = Self.list(config[filter.config])
             if !wanted.isEmpty && !wanted.contains(Template.text(of: record.at(dotted: filter.path))) { return false }
