@@ -64,7 +64,9 @@ struct SyncBenchmark: AsyncParsableCommand {
             let floor = try await FetchFloor(baseURL: url, apiKey: apiKey, pageSize: AcmeLoaders.pageSize).run()
             if let project { try? FileManager.default.removeItem(atPath: project) }
             let folder = try Self.connectedProject(binaries, url: url, apiKey: apiKey)
-            if provider != "in-process" { try Self.setProvider(provider, in: folder) }
+            if provider != "in-process" {
+                try Self.setInstallationKey("provider", to: .string(provider), of: "acme", in: folder)
+            }
             project = folder
             let serverBefore = server.cpuSecondsSoFar ?? 0
             let sync = try ChildProcess.run(binaries.max, ["-C", folder, "sync", "acme", "--progress", "none"])
@@ -132,15 +134,15 @@ struct SyncBenchmark: AsyncParsableCommand {
         return folder.path
     }
 
-    /// Sets the acme installation's `provider` in the project's max.json.
-    static func setProvider(_ provider: String, in project: String) throws {
+    /// Sets `key` of installation `name` in the project's max.json (its `provider`, its `rateLimit`).
+    static func setInstallationKey(_ key: String, to value: JSONValue, of name: String, in project: String) throws {
         let file = URL(fileURLWithPath: project).appendingPathComponent("max.json")
         var root = try JSONValue(parsing: String(decoding: try Data(contentsOf: file), as: UTF8.self))
         guard case .object(var top) = root, case .object(var installations)? = top["installations"],
-            case .object(var acme)? = installations["acme"]
-        else { throw ValidationError("\(file.path) has no acme installation") }
-        acme["provider"] = .string(provider)
-        installations["acme"] = .object(acme)
+            case .object(var record)? = installations[name]
+        else { throw ValidationError("\(file.path) has no \(name) installation") }
+        record[key] = value
+        installations[name] = .object(record)
         top["installations"] = .object(installations)
         root = .object(top)
         try Data(root.jsonText.utf8).write(to: file)

@@ -79,14 +79,7 @@ struct ManifestConnectorTests {
     @Test func theDeclarativeAcmeSyncsPastAcmesRateLimit() async throws {
         // Over 15 requests a second from one key, Acme answers 429 with Retry-After.
         let acme = try AcmeProcess(arguments: ["--rate-limit", "15", "--projects-per-workspace", "12"])
-        let folder = try TemporaryDirectory(prefix: "manifest-limit")
-        _ = try await runMax(["init", folder.url.path])
-        let connected = try await runMax(
-            [
-                "-C", folder.url.path, "connect", "acme-declarative", "--config", "baseURL=\(acme.url)", "--credential",
-                "api_token=env:T",
-            ], environment: ["T": acme.apiKey])
-        try #require(connected.status == 0, "\(connected.output)")
+        let folder = try await ResilienceProcessTests.connectedProject(acme, connector: "acme-declarative")
         let sync = try await runMax(["-C", folder.url.path, "sync", "acme-declarative", "--progress", "ndjson"])
         #expect(sync.status == 0, "\(sync.output)")
         let limited = SyncReportTests.events(sync.stderr).filter { $0["event"] == "rate_limited" }

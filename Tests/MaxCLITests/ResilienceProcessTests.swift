@@ -13,12 +13,14 @@ struct ResilienceProcessTests {
     ]
 
     /// Inits and connects a project to `acme`.
-    static func connectedProject(_ acme: AcmeProcess) async throws -> TemporaryDirectory {
+    static func connectedProject(_ acme: AcmeProcess, connector: String = "acme") async throws
+        -> TemporaryDirectory
+    {
         let folder = try TemporaryDirectory(prefix: "resilience")
         _ = try await runMax(["init", folder.url.path])
         let connected = try await runMax(
             [
-                "-C", folder.url.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--credential",
+                "-C", folder.url.path, "connect", connector, "--config", "baseURL=\(acme.url)", "--credential",
                 "api_token=env:T",
             ], environment: ["T": acme.apiKey])
         try #require(connected.status == 0, "\(connected.stderr)")
