@@ -81,6 +81,7 @@ struct SyncCommand: AsyncParsableCommand {
             throw error
         }
         reporter.finish()
+        for note in summary.notes { Terminal.err("note: \(note)") }
         let counts = summary.entitiesWritten.sorted { $0.key.name < $1.key.name }
             .map { "\($0.key) \(ProgressReporter.grouped($0.value))" }.joined(separator: ", ")
         let seconds = String(format: "%.1f", summary.duration)
@@ -266,6 +267,7 @@ final class ProgressReporter: Sendable {
                 "kind": .string(summary.kind),
                 "entities": .int(summary.totalEntities), "tasksCompleted": .int(summary.tasksCompleted),
                 "tasksFailed": .int(summary.tasksFailed), "durationMs": .int(Int(summary.duration * 1000)),
+                "notes": .array(summary.notes.map(JSONValue.string)),
             ]
         }
     }

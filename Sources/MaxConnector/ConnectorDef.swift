@@ -77,6 +77,16 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
             scopes: scopes, schema: schema)
     }
 
+    /// The definition with another data model: what an installation that discovers its entity
+    /// types syncs with.
+    func replacing(schema: Schema, resolvers: [Resolver<Context>]) -> ConnectorDef {
+        ConnectorDef(
+            name: name, displayName: displayName, description: description, icon: icon, version: version,
+            scopes: scopes, schema: schema, onboarding: onboarding, seeder: seeder, resolvers: resolvers,
+            retryPolicy: retryPolicy, rateLimit: rateLimit, changeFeed: changeFeed, auth: auth,
+            operations: operations, operationSchemaVersion: operationSchemaVersion)
+    }
+
     /// Checks that the definition hangs together: a valid schema, and resolvers and loaders that
     /// name only types and fields the schema declares.
     ///

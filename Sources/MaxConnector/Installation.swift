@@ -14,6 +14,9 @@ public struct Installation<Context: Sendable>: Sendable {
     private let onStart: @Sendable () async throws -> Void
     private let onStop: @Sendable () async -> Void
     private let onHealth: @Sendable () async -> HealthStatus
+    /// Finds the installation's data model at its source, for connectors whose entity types depend
+    /// on it; `nil` for the rest, whose model is their definition's schema.
+    public let discover: (@Sendable () async throws -> DiscoveredModel<Context>)?
 
     /// Creates an installation.
     ///
@@ -22,16 +25,20 @@ public struct Installation<Context: Sendable>: Sendable {
     ///   - start: Does the I/O the installation needs before loaders run.
     ///   - stop: Releases what `start` acquired.
     ///   - health: Reports whether the source is reachable and the credentials accepted.
+    ///   - discover: Finds the entity types the source holds (see ``DiscoveredModel``), for a
+    ///     connector whose model is not fixed by its definition.
     public init(
         context: Context,
         start: @escaping @Sendable () async throws -> Void = {},
         stop: @escaping @Sendable () async -> Void = {},
-        health: @escaping @Sendable () async -> HealthStatus = { .healthy }
+        health: @escaping @Sendable () async -> HealthStatus = { .healthy },
+        discover: (@Sendable () async throws -> DiscoveredModel<Context>)? = nil
     ) {
         self.context = context
         self.onStart = start
         self.onStop = stop
         self.onHealth = health
+        self.discover = discover
     }
 
     /// Starts the installation.

@@ -1,4 +1,5 @@
 public import MaxCore
+import Synchronization
 
 /// An installation with the connector's types erased: what the platform holds and syncs.
 ///
@@ -13,8 +14,9 @@ public struct LiveInstallation: Sendable {
     private let seedFunction: @Sendable () async throws -> Seed
     private let positionFunction: (@Sendable () async throws -> String)?
     private let changesFunction: (@Sendable (String) async throws -> ChangePage)?
-    private let entityLoaders: [EntityType: [String: BoundEntityLoader]]
-    private let collectionLoaders: [EntityType: [String: BoundCollectionLoader]]
+    private let loaders: Loaders
+    private let discoverFunction: (@Sendable () async throws -> Loaders)?
+    private let discovered = DiscoveredLoaders()
     /// The connector's operations, in declaration order.
     public let operations: [OperationInfo]
     /// How the connector authenticates.
@@ -38,23 +40,19 @@ public struct LiveInstallation: Sendable {
             self.positionFunction = nil
             self.changesFunction = nil
         }
-        var entityLoaders: [EntityType: [String: BoundEntityLoader]] = [:]
-        var collectionLoaders: [EntityType: [String: BoundCollectionLoader]] = [:]
-        for resolver in def.resolvers {
-            for (field, loader) in resolver.fieldLoaders {
-                entityLoaders[resolver.entityType, default: [:]][field] = BoundEntityLoader(
-                    name: loader.name, entityType: loader.entityType, batchSize: loader.batchSize
-                ) { refs in try await loader.load(refs, context) }
+        self.loaders = Loaders(schema: def.schema, resolvers: def.resolvers, context: context)
+        if let discover = installation.discover {
+            self.discoverFunction = {
+                let model = try await discover()
+                // The definition's resolvers still load the types the model keeps (its root).
+                let kept = def.resolvers.filter { model.schema.definition(of: $0.entityType) != nil }
+                let resolvers = kept + model.resolvers
+                try def.replacing(schema: model.schema, resolvers: resolvers).validate()
+                return Loaders(schema: model.schema, resolvers: resolvers, context: context)
             }
-            for (field, loader) in resolver.collectionLoaders {
-                collectionLoaders[resolver.entityType, default: [:]][field] = BoundCollectionLoader(
-                    name: loader.name, owner: loader.owner, field: loader.field, target: loader.target,
-                    pageSize: loader.pageSize
-                ) { owner, page in try await loader.load(owner, page, context) }
-            }
+        } else {
+            self.discoverFunction = nil
         }
-        self.entityLoaders = entityLoaders
-        self.collectionLoaders = collectionLoaders
         self.operations = def.operations.map(\.info)
         self.auth = def.auth
         self.operationSchemaVersion = def.operationSchemaVersion
@@ -102,11 +100,38 @@ public struct LiveInstallation: Sendable {
         return try await executor(call)
     }
 
-    /// The connector's schema.
-    public var schema: Schema { info.schema }
+    /// The installation's schema: the one it discovered at its source (see ``discoverSchema()``),
+    /// or its connector's.
+    public var schema: Schema { current.schema }
 
-    /// Starts the installation.
-    public func start() async throws { try await onStart() }
+    /// Whether the installation finds its entity types at its source, so its schema is known only
+    /// once ``discoverSchema()`` ran.
+    public var discoversSchema: Bool { discoverFunction != nil }
+
+    /// Finds the installation's entity types at its source.
+    ///
+    /// It runs once: later calls return the same schema. Without discovery, the connector's schema.
+    ///
+    /// - Throws: what the connector's discovery throws; `connector.invalid_definition` when the
+    ///   model it found has loaders that do not match its schema.
+    @discardableResult
+    public func discoverSchema() async throws -> Schema {
+        guard let discoverFunction else { return info.schema }
+        if let found = discovered.value.withLock({ $0 }) { return found.schema }
+        let found = try await discoverFunction()
+        return discovered.value.withLock { value in
+            if value == nil { value = found }
+            return value?.schema ?? found.schema
+        }
+    }
+
+    private var current: Loaders { discovered.value.withLock { $0 } ?? loaders }
+
+    /// Starts the installation, after finding its entity types at the source when it discovers them.
+    public func start() async throws {
+        if discoversSchema { try await discoverSchema() }
+        try await onStart()
+    }
 
     /// Stops the installation.
     public func stop() async { await onStop() }
@@ -133,7 +158,7 @@ public struct LiveInstallation: Sendable {
     public func loaders(for type: EntityType, fields: [String]) throws -> [(
         loader: BoundEntityLoader, fields: [String]
     )] {
-        let available = entityLoaders[type] ?? [:]
+        let available = current.entityLoaders[type] ?? [:]
         let missing = fields.filter { available[$0] == nil }
         guard missing.isEmpty else {
             throw MaxError(
@@ -156,13 +181,46 @@ public struct LiveInstallation: Sendable {
     ///
     /// - Throws: `sync.no_loader` when no resolver lists it.
     public func collectionLoader(for type: EntityType, field: String) throws -> BoundCollectionLoader {
-        guard let loader = collectionLoaders[type]?[field] else {
+        guard let loader = current.collectionLoaders[type]?[field] else {
             throw MaxError(
                 .noLoader, "no resolver of the \(info.name) connector lists \(type).\(field)",
                 context: ["connector": info.name, "entityType": type.name, "field": field])
         }
         return loader
     }
+}
+
+/// The loaders of one data model, bound to an installation's context.
+private struct Loaders: Sendable {
+    let schema: Schema
+    let entityLoaders: [EntityType: [String: BoundEntityLoader]]
+    let collectionLoaders: [EntityType: [String: BoundCollectionLoader]]
+
+    init<Context: Sendable>(schema: Schema, resolvers: [Resolver<Context>], context: Context) {
+        self.schema = schema
+        var entityLoaders: [EntityType: [String: BoundEntityLoader]] = [:]
+        var collectionLoaders: [EntityType: [String: BoundCollectionLoader]] = [:]
+        for resolver in resolvers {
+            for (field, loader) in resolver.fieldLoaders {
+                entityLoaders[resolver.entityType, default: [:]][field] = BoundEntityLoader(
+                    name: loader.name, entityType: loader.entityType, batchSize: loader.batchSize
+                ) { refs in try await loader.load(refs, context) }
+            }
+            for (field, loader) in resolver.collectionLoaders {
+                collectionLoaders[resolver.entityType, default: [:]][field] = BoundCollectionLoader(
+                    name: loader.name, owner: loader.owner, field: loader.field, target: loader.target,
+                    pageSize: loader.pageSize
+                ) { owner, page in try await loader.load(owner, page, context) }
+            }
+        }
+        self.entityLoaders = entityLoaders
+        self.collectionLoaders = collectionLoaders
+    }
+}
+
+/// The model a live installation discovered, shared by its copies.
+private final class DiscoveredLoaders: Sendable {
+    let value = Mutex<Loaders?>(nil)
 }
 
 /// An entity loader bound to an installation's context.

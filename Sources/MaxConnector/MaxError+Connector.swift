@@ -46,6 +46,9 @@ extension MaxError.Code {
         domain: "onboarding", name: "validation_failed", category: .validationError)
     /// No resolver provides what a sync plan asks for.
     public static let noLoader = Self(domain: "sync", name: "no_loader", category: .internal)
+    /// A field of an entity type the installation discovers at its source changed type since the
+    /// last sync.
+    public static let sourceSchemaChanged = Self(domain: "schema", name: "changed", category: .permanent)
     /// A retry or rate-limit override in `max.json` is malformed or out of range.
     public static let invalidPolicy = Self(domain: "connector", name: "invalid_policy", category: .validationError)
     /// A subprocess connector exited (or was killed) while Max waited on it; it is restarted for

@@ -84,15 +84,17 @@ extension LocalNode {
         SchemaDescription(try await Self.schema(of: request.installation, in: workspace))
     }
 
-    /// The schema of `target`: an installation of `workspace` (its connector's schema) or, when
+    /// The schema of `target`: an installation of `workspace` (its store's schema) or, when
     /// there is no such installation (or no project), a connector of `registry`.
     ///
     /// - Throws: `installation.not_found` when it is neither; `project.invalid_config`.
     public static func schema(
         of target: String, in workspace: MaxWorkspace?, registry: ConnectorRegistry? = nil
     ) async throws -> Schema {
-        if let workspace, let record = try workspace.installations().first(where: { $0.name == target })?.record {
-            return try await workspace.module(for: record).info.schema
+        if let workspace, try workspace.installations().contains(where: { $0.name == target }) {
+            // What its store holds (its connector's schema before a first sync): for a source whose
+            // entity types Max discovers (a database), the tables found by the last sync.
+            return try await workspace.openStoreForReading(target).schema
         }
         do {
             guard let registry = registry ?? workspace?.registry else {

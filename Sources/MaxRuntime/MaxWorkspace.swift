@@ -272,12 +272,46 @@ public struct MaxWorkspace: Sendable {
 
     /// Opens the store of an installation for writing, creating it if needed and preparing it for
     /// its connector's schema; the folder and files are made private to their owner.
-    package func openStoreForWriting(_ name: String) async throws -> EntityStore {
-        let module = try await module(for: try record(name))
+    ///
+    /// - Parameters:
+    ///   - name: The installation.
+    ///   - schema: The schema to prepare it for, when not the connector's (one the installation
+    ///     discovered at its source).
+    /// - Returns: The store.
+    /// - Throws: `installation.not_found`, `project.unsafe_path`, `storage.database_error`.
+    package func openStoreForWriting(_ name: String, schema: Schema? = nil) async throws -> EntityStore {
+        let prepared: Schema
+        if let schema { prepared = schema } else { prepared = try await module(for: try record(name)).info.schema }
         try project.prepareInstallationFolder(name)
         let url = try project.dataURL(name)
         try Project.tightenFiles([url.path, url.path + "-wal", url.path + "-shm"])
-        return try EntityStore.open(at: url, schema: module.info.schema)
+        return try EntityStore.open(at: url, schema: prepared)
+    }
+
+    /// The schema an installation that discovers its entity types finds at its source now, and a
+    /// note for each change since the schema its store was last written with.
+    ///
+    /// A field whose type changed is read again only by a full sync (the store keeps the values
+    /// synced before under the column's old name): an incremental one is refused.
+    ///
+    /// - Throws: `schema.changed` naming the field, on an incremental sync after a type change;
+    ///   what the connector's discovery throws.
+    func discoveredSchema(of name: String, live: LiveInstallation, full: Bool) async throws -> (Schema, [String]) {
+        let schema = try await live.discoverSchema()
+        let url = try project.dataURL(name)
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
+        guard let size, size > 0 else { return (schema, []) }
+        let previous = try EntityStore.openForReading(at: url).schema
+        let changes = SchemaChanges(from: previous, to: schema)
+        if let change = changes.retyped.first, !full {
+            throw MaxError(
+                .sourceSchemaChanged,
+                "\(change.type).\(change.field) changed type at the source: it was \(change.was.displayName), it is \(change.now.displayName) now",
+                hint:
+                    "run \"max sync \(name) --full\" to read every row again with the new type (the values synced before are kept in a column named \(change.field)__was_…)",
+                context: ["installation": name, "entityType": change.type.name, "field": change.field])
+        }
+        return (schema, changes.notes)
     }
 
     /// The store of an installation open for reading only: nothing is created or written, and the
@@ -642,11 +676,26 @@ public struct MaxWorkspace: Sendable {
         let live = try await live(name, observer: { observer(.request($0)) }, statistics: statistics)
         let lock = try InstallationLock.acquire(name, in: project, for: "sync \(name)")
         defer { withExtendedLifetime(lock) {} }
-        let store = try await openStoreForWriting(name)
+        let store: EntityStore
+        var notes: [String] = []
+        if live.discoversSchema {
+            // A source whose entity types Max finds (a database's tables): the store follows what
+            // it holds now, with a note for each change.
+            let (schema, found) = try await discoveredSchema(of: name, live: live, full: full || restart)
+            notes = found
+            store = try await openStoreForWriting(name, schema: schema)
+        } else {
+            store = try await openStoreForWriting(name)
+        }
         // What the run asked of the source, kept with it for `max runs`, however the sync ends.
         let runID = Mutex<String?>(nil)
-        let recording: @Sendable (SyncEvent) -> Void = { event in
+        let recording: @Sendable (SyncEvent) -> Void = { [notes] event in
             if case .started(let id, _) = event { runID.withLock { $0 = id } }
+            if case .finished(var summary) = event, !notes.isEmpty {
+                summary.notes = notes
+                observer(.finished(summary))
+                return
+            }
             observer(event)
         }
         func record() {
@@ -673,8 +722,9 @@ public struct MaxWorkspace: Sendable {
             }
         }
         do {
-            let summary = try await engine.sync(
+            var summary = try await engine.sync(
                 live, into: store, resume: !restart && !full, full: full || restart, observer: recording)
+            summary.notes = notes
             record()
             logger?[metadataKey: "sync.run"] = "\(summary.runID)"
             logger?.info(

@@ -61,3 +61,37 @@ struct SchemaTests {
         #expect(try JSONDecoder().decode(Schema.self, from: data) == SampleSchema.schema)
     }
 }
+
+@Suite struct SchemaChangesTests {
+    private let before = Schema(
+        namespace: "db",
+        entities: [
+            EntityDef("orders", fields: [.int("amount"), .string("note"), .date("placed")]),
+            EntityDef("old_table", fields: [.string("x")]),
+        ])
+
+    @Test func nothingChangedIsEmpty() {
+        #expect(SchemaChanges(from: before, to: before).isEmpty)
+        #expect(SchemaChanges(from: before, to: before).notes.isEmpty)
+    }
+
+    @Test func addedDroppedAndRetypedFieldsAreNamed() {
+        let after = Schema(
+            namespace: "db",
+            entities: [
+                EntityDef("orders", fields: [.string("amount"), .date("placed"), .bool("paid"), .json("tags")]),
+                EntityDef("customers", fields: [.string("name")]),
+            ])
+        let changes = SchemaChanges(from: before, to: after)
+        #expect(changes.addedTypes == ["customers"])
+        #expect(changes.removedTypes == ["old_table"])
+        #expect(changes.added.map(\.field) == ["paid", "tags"])
+        #expect(changes.removed.map(\.field) == ["note"])
+        #expect(changes.retyped.map(\.field) == ["amount"])
+        #expect(
+            changes.notes == [
+                "new entity types: customers", "entity types no longer at the source (kept as synced): old_table",
+                "orders: new fields paid, tags", "orders: dropped field note", "orders.amount: int became string",
+            ])
+    }
+}

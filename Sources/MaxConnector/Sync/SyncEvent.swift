@@ -36,6 +36,9 @@ public struct SyncSummary: Sendable {
     public let errors: [MaxError]
     /// How long it took.
     public let duration: TimeInterval
+    /// What a person should know about the run beyond its counts (the columns a database source
+    /// added or dropped since the last sync).
+    public var notes: [String] = []
 
     /// Every entity written.
     public var totalEntities: Int { entitiesWritten.values.reduce(0, +) }

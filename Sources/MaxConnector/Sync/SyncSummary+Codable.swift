@@ -2,10 +2,10 @@ import MaxCore
 
 extension SyncSummary: Codable {
     private enum CodingKeys: String, CodingKey {
-        case run, status, kind, entities, entitiesByType, tasksCompleted, tasksFailed, durationMs, errors
+        case run, status, kind, entities, entitiesByType, tasksCompleted, tasksFailed, durationMs, errors, notes
     }
 
-    /// Reads a summary as ``encode(to:)`` wrote it; every key but `errors` is required.
+    /// Reads a summary as ``encode(to:)`` wrote it; every key but `errors` and `notes` is required.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let byType = try container.decode([String: Int].self, forKey: .entitiesByType)
@@ -19,10 +19,11 @@ extension SyncSummary: Codable {
             tasksFailed: try container.decode(Int.self, forKey: .tasksFailed),
             errors: try container.decodeIfPresent([MaxError].self, forKey: .errors) ?? [],
             duration: Double(try container.decode(Int.self, forKey: .durationMs)) / 1000)
+        notes = try container.decodeIfPresent([String].self, forKey: .notes) ?? []
     }
 
     /// `run`, `status`, `kind`, `entities`, `entitiesByType`, `tasksCompleted`, `tasksFailed`,
-    /// `durationMs`, and the first `errors` of failed tasks when there are any.
+    /// `durationMs`, the first `errors` of failed tasks and the `notes`, when there are any.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(runID, forKey: .run)
@@ -36,5 +37,6 @@ extension SyncSummary: Codable {
         try container.encode(tasksFailed, forKey: .tasksFailed)
         try container.encode(Int(duration * 1000), forKey: .durationMs)
         if !errors.isEmpty { try container.encode(errors, forKey: .errors) }
+        if !notes.isEmpty { try container.encode(notes, forKey: .notes) }
     }
 }
