@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "GitConnector", targets: ["GitConnector"]),
         .library(name: "DeclarativeConnector", targets: ["DeclarativeConnector"]),
         .library(name: "FilesConnector", targets: ["FilesConnector"]),
+        .library(name: "PostgresConnector", targets: ["PostgresConnector"]),
         .library(name: "MaxSync", targets: ["MaxSync"]),
         .library(name: "MaxRuntime", targets: ["MaxRuntime"]),
         .library(name: "MaxCLI", targets: ["MaxCLI"]),
@@ -36,6 +37,9 @@ let package = Package(
         // Only for the MCP client in tests: its stdio transport takes swift-system file descriptors.
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // TLS settings for PostgreSQL connections (already resolved through async-http-client).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Vocabulary: pure values, no I/O.
@@ -83,6 +87,17 @@ let package = Package(
         // A folder of documents: files with their text, Markdown front matter, headings and links.
         .target(
             name: "FilesConnector", dependencies: ["MaxCore", "MaxConnector", "MaxCredentials", "MaxYAML"]),
+        // A PostgreSQL database: its tables as entity types, read through PostgresNIO (the only target
+        // that imports it).
+        .target(
+            name: "PostgresConnector",
+            dependencies: [
+                "MaxCore", "MaxConnector",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
         .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
         // The composition root: the project on disk, installations, credentials, onboarding.
@@ -126,7 +141,7 @@ let package = Package(
             dependencies: [
                 "MaxCore", "MaxConnector", "MaxCredentials", "MaxRuntime", "MaxMCP", "MaxServer",
                 // The built-in connectors: composed here, by the max executable, not by the runtime.
-                "AcmeConnector", "GitConnector", "DeclarativeConnector", "FilesConnector",
+                "AcmeConnector", "GitConnector", "DeclarativeConnector", "FilesConnector", "PostgresConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // Ctrl-C and SIGTERM end a sync cleanly.
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

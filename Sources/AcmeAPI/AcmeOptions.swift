@@ -22,6 +22,9 @@ public struct AcmeOptions: Sendable, Hashable {
     /// Whether authenticated requests that write (not GET) are held, after they are counted, until
     /// `POST /api/holds/release`: a test kills a client whose request is at the source.
     public var holdWrites = false
+    /// After this many authenticated reads (GET), hold every further one until
+    /// `POST /api/holds/release`: a test signals a client certainly in the middle of a sync.
+    public var holdReadsAfter: Int?
     /// How long OAuth access tokens live, in seconds.
     public var tokenTTL = 3600
     /// The tenant's name.

@@ -128,8 +128,11 @@ public struct AcmeServer: Sendable {
             logger: logger)
         return ServiceGroup(
             configuration: .init(
-                // The hold shuts down first (the reverse order), releasing what it holds.
-                services: [.init(service: webhooks), .init(service: app), .init(service: state.writeHold)],
+                // The holds shut down first (the reverse order), releasing what they hold.
+                services: [
+                    .init(service: webhooks), .init(service: app), .init(service: state.writeHold),
+                    .init(service: state.readHold),
+                ],
                 gracefulShutdownSignals: signals,
                 cancellationSignals: [], logger: logger))
     }

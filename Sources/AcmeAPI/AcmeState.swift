@@ -10,6 +10,9 @@ final class AcmeState: Sendable {
     let webhooks: WebhookDispatcher
     let oauth = OAuthStore()
     let writeHold: WriteHold
+    /// The reads held after `holdReadsAfter` of them.
+    let readHold: WriteHold
+    private let readCount = Atomic<Int>(0)
 
     private struct Window {
         var second: Int64
@@ -27,6 +30,13 @@ final class AcmeState: Sendable {
         self.apiKey = apiKey
         self.webhooks = webhooks
         writeHold = WriteHold(holding: options.holdWrites)
+        readHold = WriteHold(holding: options.holdReadsAfter != nil)
+    }
+
+    /// Returns when a read may go on: at once, unless more than `holdReadsAfter` came.
+    func passRead() async {
+        guard let limit = options.holdReadsAfter else { return }
+        if readCount.add(1, ordering: .relaxed).newValue > limit { await readHold.pass() }
     }
 
     /// Counts a request from `key` in the current one-second window; returns the seconds to wait when

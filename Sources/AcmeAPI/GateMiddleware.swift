@@ -37,6 +37,7 @@ struct GateMiddleware<Context: RequestContext>: RouterMiddleware {
             try await Task.sleep(for: .milliseconds(state.options.latencyMilliseconds))
         }
         if request.method != .get, path != "/api/holds/release" { await state.writeHold.pass() }
+        if request.method == .get, path != "/api/stats" { await state.passRead() }
         if let status = state.injectedFailure() {
             throw AcmeHTTPError(
                 status: HTTPResponse.Status(code: status),

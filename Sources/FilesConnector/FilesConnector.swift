@@ -103,31 +103,7 @@ public struct FilesConnector: ConnectorModule {
 }
 
 /// Globs as `max.json` holds them: a list, or comma-separated text (what a prompt gives).
-public struct GlobList: Codable, Sendable, Hashable {
-    /// The patterns.
-    public var patterns: [String]
-
-    /// A list.
-    public init(_ patterns: [String]) { self.patterns = patterns }
-
-    /// Reads a list or comma-separated text.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let list = try? container.decode([String].self) {
-            patterns = list
-        } else {
-            patterns = try container.decode(String.self).split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }.filter { !$0.isEmpty }
-        }
-    }
-
-    /// Writes the list.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(patterns)
-    }
-}
+public typealias GlobList = TextList
 
 /// What the files connector's loaders use: the folder's walker and reader, and one walk per sync.
 public struct FilesContext: Sendable {

@@ -3,6 +3,7 @@ import DeclarativeConnector
 import FilesConnector
 import GitConnector
 import MaxConnector
+import PostgresConnector
 
 /// The connectors compiled into this build of Max: the `max` executable composes them; the
 /// runtime only sees the registry it is given.
@@ -12,6 +13,7 @@ enum BuiltInConnectors {
     static func registry() -> ConnectorRegistry {
         var local: [String: @Sendable () async throws -> any ConnectorModule] = [
             "acme": { AcmeConnector() }, "git": { GitConnector() }, "files": { FilesConnector() },
+            "postgres": { PostgresConnector() },
         ]
         for name in BundledManifests.names {
             local[name] = { try BundledManifests.connector(named: name) }

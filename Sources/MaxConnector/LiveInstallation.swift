@@ -48,7 +48,7 @@ public struct LiveInstallation: Sendable {
                 let kept = def.resolvers.filter { model.schema.definition(of: $0.entityType) != nil }
                 let resolvers = kept + model.resolvers
                 try def.replacing(schema: model.schema, resolvers: resolvers).validate()
-                return Loaders(schema: model.schema, resolvers: resolvers, context: context)
+                return Loaders(schema: model.schema, resolvers: resolvers, context: context, notes: model.notes)
             }
         } else {
             self.discoverFunction = nil
@@ -127,6 +127,9 @@ public struct LiveInstallation: Sendable {
 
     private var current: Loaders { discovered.value.withLock { $0 } ?? loaders }
 
+    /// What the discovery found worth telling (a table left out); empty before it ran.
+    public var discoveryNotes: [String] { current.notes }
+
     /// Starts the installation, after finding its entity types at the source when it discovers them.
     public func start() async throws {
         if discoversSchema { try await discoverSchema() }
@@ -195,9 +198,11 @@ private struct Loaders: Sendable {
     let schema: Schema
     let entityLoaders: [EntityType: [String: BoundEntityLoader]]
     let collectionLoaders: [EntityType: [String: BoundCollectionLoader]]
+    let notes: [String]
 
-    init<Context: Sendable>(schema: Schema, resolvers: [Resolver<Context>], context: Context) {
+    init<Context: Sendable>(schema: Schema, resolvers: [Resolver<Context>], context: Context, notes: [String] = []) {
         self.schema = schema
+        self.notes = notes
         var entityLoaders: [EntityType: [String: BoundEntityLoader]] = [:]
         var collectionLoaders: [EntityType: [String: BoundCollectionLoader]] = [:]
         for resolver in resolvers {

@@ -300,7 +300,7 @@ public struct MaxWorkspace: Sendable {
         let schema = try await live.discoverSchema()
         let url = try project.dataURL(name)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
-        guard let size, size > 0 else { return (schema, []) }
+        guard let size, size > 0 else { return (schema, live.discoveryNotes) }
         let previous = try EntityStore.openForReading(at: url).schema
         let changes = SchemaChanges(from: previous, to: schema)
         if let change = changes.retyped.first, !full {
@@ -311,7 +311,7 @@ public struct MaxWorkspace: Sendable {
                     "run \"max sync \(name) --full\" to read every row again with the new type (the values synced before are kept in a column named \(change.field)__was_…)",
                 context: ["installation": name, "entityType": change.type.name, "field": change.field])
         }
-        return (schema, changes.notes)
+        return (schema, live.discoveryNotes + changes.notes)
     }
 
     /// The store of an installation open for reading only: nothing is created or written, and the

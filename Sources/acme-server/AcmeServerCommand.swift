@@ -34,6 +34,8 @@ struct AcmeServerCommand: AsyncParsableCommand {
     @Option(help: "Add this many milliseconds to every authenticated request.") var latencyMs = 0
     @Flag(help: "Hold every authenticated request that writes (not GET) until POST /api/holds/release.")
     var holdWrites = false
+    @Option(help: "After this many authenticated reads (GET), hold every further one until POST /api/holds/release.")
+    var holdReadsAfter: Int?
     @Option(help: "How long OAuth access tokens live, in seconds.") var tokenTtl = 3600
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "notice"
 
@@ -70,6 +72,7 @@ struct AcmeServerCommand: AsyncParsableCommand {
         options.failRate = failRate
         options.latencyMilliseconds = latencyMs
         options.holdWrites = holdWrites
+        options.holdReadsAfter = holdReadsAfter
         options.tokenTTL = tokenTtl
         var logger = Logger(label: "acme")
         logger.logLevel = level

@@ -1,4 +1,5 @@
 import Foundation
+import MaxConnector
 import MaxCore
 import MaxTestSupport
 import Testing
@@ -27,14 +28,18 @@ struct RunLifecycleTests {
 
     @Test(arguments: [SIGINT, SIGTERM])
     func aSignalCancelsTheRunAndARerunCompletesIt(signal: Int32) async throws {
-        // ~90 requests of 150 ms, four at a time: over three seconds left when the signal comes.
-        // At 60 ms a full test run on two cores could delay the signal until the sync had finished.
-        let acme = try Self.slowAcme(latency: 150)
+        // Acme holds every read after the first 12 until the test releases them: the sync has
+        // written entities and is certainly still running when the signal comes, however loaded
+        // the machine is.
+        let acme = try AcmeProcess(arguments: [
+            "--projects-per-workspace", "40", "--tasks-per-project", "100", "--hold-reads-after", "12",
+        ])
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let sync = try MaxProcess(["-C", folder.url.path, "sync", "acme", "--progress", "ndjson"])
         try await Self.waitForProgress(sync)
         sync.send(signal)
         let outcome = try await sync.outcome()
+        _ = try await EndToEndTests.api(acme, .post, "/api/holds/release", .null)
         #expect(outcome.status == 130, "\(outcome.output)")
         #expect(outcome.stderr.contains("Sync of acme interrupted"), "\(outcome.stderr)")
         #expect(SyncReportTests.events(outcome.stderr).last?["event"] == "cancelled")

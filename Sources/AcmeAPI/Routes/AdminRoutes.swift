@@ -36,10 +36,11 @@ enum AdminRoutes {
         }
 
         router.post("api/holds/release") { request, _ in
-            // (test support) Lets the writes held by --hold-writes through, and holds no more
-            // unless `?keep=true`.
+            // (test support) Lets the writes held by --hold-writes and the reads held by
+            // --hold-reads-after through, and holds no more unless `?keep=true`.
             let keep = request.uri.queryParameters["keep"] == "true"
-            return try Reply.json(["released": AnyJSON.int(state.writeHold.release(keepHolding: keep))])
+            let released = state.writeHold.release(keepHolding: keep) + state.readHold.release(keepHolding: keep)
+            return try Reply.json(["released": AnyJSON.int(released)])
         }
 
         router.post("api/seed") { request, _ -> Response in

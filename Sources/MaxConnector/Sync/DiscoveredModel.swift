@@ -19,10 +19,13 @@ public struct DiscoveredModel<Context: Sendable>: Sendable {
     public var schema: Schema
     /// The loaders of its types.
     public var resolvers: [Resolver<Context>]
+    /// What a person should know about the model, reported with the sync (a table left out).
+    public var notes: [String]
 
     /// Creates a model.
-    public init(schema: Schema, resolvers: [Resolver<Context>]) {
+    public init(schema: Schema, resolvers: [Resolver<Context>], notes: [String] = []) {
         self.schema = schema
         self.resolvers = resolvers
+        self.notes = notes
     }
 }
