@@ -190,7 +190,9 @@ let package = Package(
             name: "max-bench",
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "MaxSync", "MaxRuntime", "MaxServer", "AcmeAPI",
-                "AcmeConnector", "DeclarativeConnector", "SourceSimulators", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "AcmeConnector", "DeclarativeConnector", "SourceSimulators",
+                // The throwaway PostgreSQL cluster of `max-bench postgres`.
+                "MaxTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -242,6 +244,10 @@ let package = Package(
         .testTarget(
             name: "FilesConnectorTests",
             dependencies: ["FilesConnector", "MaxConnector", "MaxCore", "MaxTestSupport"]
+        ),
+        .testTarget(
+            name: "PostgresConnectorTests",
+            dependencies: ["PostgresConnector", "MaxConnector", "MaxCore"]
         ),
         .testTarget(
             name: "AcmeConnectorTests",

@@ -22,9 +22,9 @@ enum PostgresChanges {
     /// How far one table was read.
     struct Mark: Codable, Sendable, Equatable {
         /// The largest cursor value read (its text); `nil` when the table was empty.
-        var column: String?
+        var column: String? = nil
         /// The snapshot's oldest running transaction id, with its epoch.
-        var xmin: String?
+        var xmin: String? = nil
     }
 
     /// An incremental sync under way.

@@ -16,6 +16,7 @@ struct MaxBench: AsyncParsableCommand {
         subcommands: [
             SyncBenchmark.self, QueryBenchmark.self, StoreBenchmark.self, AcmeBenchmark.self, OperationBenchmark.self,
             ServeBenchmark.self, GitBenchmark.self, DeclarativeBenchmark.self, FilesBenchmark.self,
+            PostgresBenchmark.self,
         ]
     )
 }
