@@ -101,7 +101,7 @@ struct PostgresLink: Sendable {
             return MaxError(.postgresUnreachable, "the query to \(address) was cancelled")
         }
         guard let error = error as? PSQLError else {
-            return unreachable("\(error)")
+            return unreachable(Self.reason("\(error)"))
         }
         switch error.code {
         case .server:
@@ -130,12 +130,24 @@ struct PostgresLink: Sendable {
                         "give the server's certificate authority in \"sslrootcert\", or set \"sslmode\": \"require\" to encrypt without checking it",
                     context: ["host": config.host])
             }
-            return unreachable(error.underlying.map { "\($0)" } ?? "the connection closed")
+            return unreachable(error.underlying.map { Self.reason("\($0)") } ?? "the connection closed")
         default:
             return MaxError(
                 .postgresQueryFailed, "PostgreSQL at \(address) failed: \(String(describing: error.code))",
                 context: ["host": config.host])
         }
+    }
+
+    /// A network failure in a few words (NIO's descriptions name every address tried).
+    static func reason(_ description: String) -> String {
+        let lowered = description.lowercased()
+        if lowered.contains("connection refused") { return "the connection was refused" }
+        if lowered.contains("timed out") || lowered.contains("timeout") { return "the connection timed out" }
+        if lowered.contains("resolve") || lowered.contains("no such host") || lowered.contains("unknown host") {
+            return "the host name does not resolve"
+        }
+        if lowered.contains("unreachable") { return "the network is unreachable" }
+        return description
     }
 
     private func unreachable(_ reason: String) -> MaxError {
