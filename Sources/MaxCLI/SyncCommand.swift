@@ -58,6 +58,7 @@ struct SyncCommand: AsyncParsableCommand {
         do {
             let request = SyncRequest(
                 installation: installation, full: full, restart: restart, concurrency: concurrency)
+            try api.workspace.requireEnabled(installation)
             if let remote = try await api.workspace.remote(installation) {
                 // The node runs the sync (resuming an unfinished one, as here) and answers when it
                 // ends; Ctrl-C here only stops waiting for it.

@@ -40,11 +40,12 @@ extension LocalNode {
         let record = try localRecord(name)
         var summary = InstallationSummary(name: name, connector: record.connector, status: "never synced", entities: 0)
         summary.id = record.id
+        if record.isDisabled { summary.status = "disabled" }
         guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else { return summary }
         let store = try await workspace.openStoreForReading(name, keepingOpen: keptReaders)
         if let run = try await store.latestRun() {
             let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
-            summary.status = Self.status(of: run, isLive: live)
+            summary.status = record.isDisabled ? "disabled" : Self.status(of: run, isLive: live)
             summary.lastRun = .init(id: run.id, status: run.status.rawValue, error: run.error)
         }
         // The last good sync stays visible whatever came after it.

@@ -15,6 +15,8 @@ extension MaxError.Code {
     public static let syncAlreadyRunning = Self(domain: "sync", name: "already_running", category: .conflict)
     /// No installation of that name in `max.json`.
     public static let installationNotFound = Self(domain: "installation", name: "not_found", category: .notFound)
+    /// The installation is disabled (`max disable`): it is not synced until `max enable`.
+    public static let installationDisabled = Self(domain: "installation", name: "disabled", category: .conflict)
     /// An installation of that name exists already.
     public static let installationExists = Self(domain: "installation", name: "exists", category: .conflict)
     /// A folder under `.max/installations/` holds credentials but `max.json` has no such installation.

@@ -671,6 +671,7 @@ public struct MaxWorkspace: Sendable {
         _ name: String, restart: Bool = false, full: Bool = false, caller: String = "cli",
         concurrency: Int = 8, observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
+        try requireEnabled(name)
         let engine = SyncEngine(concurrency: concurrency)
         let statistics = RequestStatistics()
         let live = try await live(name, observer: { observer(.request($0)) }, statistics: statistics)

@@ -1,0 +1,67 @@
+import Foundation
+import MaxConnector
+import MaxCore
+
+extension InstallationRecord {
+    /// Whether the installation is disabled (`"disabled": true` in `max.json`): not synced, by
+    /// hand or on a schedule, while its data still answers queries.
+    public var isDisabled: Bool { otherKeys["disabled"]?.boolValue == true }
+}
+
+extension MaxWorkspace {
+    /// Disables or enables an installation in `max.json`, under the project's lock, with an audit
+    /// event.
+    ///
+    /// Enabling checks the installation's config first: the connector must accept it (a config
+    /// edited by hand into something it rejects stays disabled, with the reason).
+    ///
+    /// - Parameters:
+    ///   - name: The installation.
+    ///   - enabled: Enable it, or disable it.
+    ///   - caller: Who asked, for the audit event.
+    /// - Returns: Whether anything changed (it was not already so).
+    /// - Throws: `installation.not_found`; `connector.invalid_config` when enabling an installation
+    ///   whose config its connector rejects; `project.*` when `max.json` cannot be written.
+    @discardableResult
+    public func setEnabled(_ name: String, _ enabled: Bool, caller: String = "cli") async throws -> Bool {
+        let record = try record(name)
+        guard record.isDisabled == enabled else { return false }
+        if enabled, record.remoteURL == nil {
+            do {
+                _ = try await module(for: record).decodeConfig(record.config)
+            } catch let error as MaxError {
+                throw MaxError(
+                    error.code, "\(name) stays disabled: \(error.message)",
+                    hint: error.hint ?? "fix installations.\(name).config in max.json, then enable it again",
+                    context: error.context.merging(["installation": name]) { _, new in new })
+            }
+        }
+        try project.update { file in
+            guard var current = file.installations[name] else { return }
+            if enabled {
+                current.otherKeys["disabled"] = nil
+            } else {
+                current.otherKeys["disabled"] = .bool(true)
+            }
+            file.installations[name] = current
+        }
+        let id = "admin_" + UUID().uuidString.lowercased()
+        let event = AuditLog.Event(
+            requestID: id, correlationID: id, caller: caller,
+            installation: name, operation: enabled ? "enable" : "disable", mode: "admin", outcome: "succeeded",
+            durationMs: 0, retryCount: 0, errorCode: nil)
+        await AuditLog(project: project).record(event) { _ in }
+        return true
+    }
+
+    /// Refuses to sync a disabled installation.
+    ///
+    /// - Throws: `installation.disabled`, with the command that enables it; as ``record(_:)``.
+    public func requireEnabled(_ name: String) throws {
+        guard try record(name).isDisabled else { return }
+        throw MaxError(
+            .installationDisabled, "\(name) is disabled: it is not synced until it is enabled again",
+            hint: "enable it: max enable \(name) (its synced data still answers queries meanwhile)",
+            context: ["installation": name])
+    }
+}
