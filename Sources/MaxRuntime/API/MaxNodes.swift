@@ -76,7 +76,9 @@ public struct MaxNodes: MaxAPI {
     public func sync(_ request: SyncRequest, observer: @escaping @Sendable (SyncEvent) -> Void) async throws
         -> SyncSummary
     {
-        try await node(of: request.installation).sync(request, observer: observer)
+        // A disabled installation is refused here too when another node serves it.
+        try workspace.requireEnabled(request.installation)
+        return try await node(of: request.installation).sync(request, observer: observer)
     }
 
     /// From the installation's node.
