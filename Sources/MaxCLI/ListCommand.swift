@@ -42,13 +42,15 @@ struct ListCommand: AsyncParsableCommand {
                 Terminal.err("No installations. Connect one with \"max connect <connector>\".")
                 return
             }
+            // The next scheduled sync, when any installation has a schedule.
+            let scheduled = list.contains { $0.nextRun != nil }
             Table.print(
-                headers: ["NAME", "CONNECTOR", "STATUS", "LAST SYNC", "ENTITIES"],
+                headers: ["NAME", "CONNECTOR", "STATUS", "LAST SYNC", "ENTITIES"] + (scheduled ? ["NEXT SYNC"] : []),
                 rows: list.map {
                     [
                         $0.name, $0.connector, $0.status, $0.lastSync.map(ISO8601.format) ?? "-",
                         $0.entities.map(String.init) ?? "-",
-                    ]
+                    ] + (scheduled ? [$0.nextRun.map(ISO8601.format) ?? "-"] : [])
                 })
         }
         let failures = list.compactMap { row in row.error.map { (row.name, $0) } }

@@ -38,6 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
             --max-connections are open at once; more wait to be accepted. A wrong method on a \
             route is 405 with an Allow header.
 
+            An installation with a schedule in max.json ("sync": {"every": "15m"}, optional \
+            "fullEvery", "jitter" and a UTC "window": {"from": "01:00", "to": "05:00"}) is synced \
+            on it while the server runs (never twice at once; after failures it waits twice as long \
+            each time, up to six hours; a disabled installation is skipped); "max ls" shows the \
+            next run. --no-schedules turns that off.
+
             SIGTERM or Ctrl-C shuts it down gracefully.
             """,
         subcommands: [Tokens.self])
@@ -50,6 +56,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a connection may send nothing before it is closed (1 to 3600).") var idleTimeout = 30
     @Option(help: "Seconds a request body may take to arrive, then 408 (1 to 3600).") var bodyTimeout = 30
     @Option(help: "Connections open at once (1 to 100000); more wait to be accepted.") var maxConnections = 512
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Run the installations' schedules (\"sync\": {\"every\": \"15m\"} in max.json).")
+    var schedules = true
 
     enum LogLevel: String, ExpressibleByArgument, CaseIterable {
         case info, notice, error
@@ -77,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         server.idleTimeout = .seconds(idleTimeout)
         server.bodyTimeout = .seconds(bodyTimeout)
         server.maximumConnections = maxConnections
+        server.schedules = schedules
         try await server.run { url in
             Terminal.out(JSONValueLine.url(url))
             Terminal.err("Serving \(api.workspace.project.root.path) on \(url) (Ctrl-C stops)")

@@ -40,7 +40,11 @@ extension LocalNode {
         let record = try localRecord(name)
         var summary = InstallationSummary(name: name, connector: record.connector, status: "never synced", entities: 0)
         summary.id = record.id
-        if record.isDisabled { summary.status = "disabled" }
+        if record.isDisabled {
+            summary.status = "disabled"
+        } else {
+            summary.nextRun = try await workspace.nextScheduledRun(of: name)
+        }
         guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else { return summary }
         let store = try await workspace.openStoreForReading(name, keepingOpen: keptReaders)
         if let run = try await store.latestRun() {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 public import Logging
+import MaxConnector
 import MaxCore
 public import MaxRuntime
 import ServiceLifecycle
@@ -35,6 +36,8 @@ public struct MaxHTTPServer: Sendable {
     public var bodyTimeout: Duration = .seconds(30)
     /// The most connections open at once; more wait in the listen queue.
     public var maximumConnections = 512
+    /// Whether it runs the installations' schedules (``SyncScheduler``).
+    public var schedules = true
 
     /// A server.
     public init(api: MaxNodes, host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info) {
@@ -72,9 +75,27 @@ public struct MaxHTTPServer: Sendable {
             onServerRunning: { channel in
                 await onReady("http://\(host):\(channel.localAddress?.port ?? 0)")
             }, logger: logger)
+        var running: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: syncer), .init(service: app)]
+        if schedules {
+            let api = api
+            let logger = logger
+            running.insert(
+                .init(
+                    service: SyncScheduler(workspace: api.workspace, clock: ContinuousClock(), logger: logger) {
+                        name, full in
+                        let summary = try await Routes.sync(
+                            name, caller: "schedule", api: api, metrics: metrics, full: full)
+                        logger.info(
+                            "scheduled sync finished",
+                            metadata: [
+                                "installation": "\(name)", "sync.kind": "\(summary.kind)",
+                                "sync.entities": "\(summary.totalEntities)",
+                            ])
+                    }), at: 0)
+        }
         let services = ServiceGroup(
             configuration: .init(
-                services: [.init(service: syncer), .init(service: app)], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: running, gracefulShutdownSignals: [.sigterm, .sigint],
                 cancellationSignals: [],
                 logger: logger))
         try await services.run()

@@ -163,11 +163,12 @@ struct Routes: Sendable {
     }
 
     /// Runs a sync for a webhook delivery, counted in the metrics.
-    static func sync(_ name: String, caller: String, api: MaxNodes, metrics: ServerMetrics) async throws -> SyncSummary
+    static func sync(_ name: String, caller: String, api: MaxNodes, metrics: ServerMetrics, full: Bool = false)
+        async throws -> SyncSummary
     {
         do {
             let summary = try await MaxNodes(local: api.local.calling(as: caller)).sync(
-                SyncRequest(installation: name), observer: metrics.syncObserver(for: name))
+                SyncRequest(installation: name, full: full), observer: metrics.syncObserver(for: name))
             metrics.recordSync(installation: name, status: summary.status, entities: summary.totalEntities)
             return summary
         } catch {

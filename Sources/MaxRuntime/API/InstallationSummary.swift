@@ -10,7 +10,7 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
     /// Its connector (`remote` for one served by another node).
     public var connector: String
     /// `active`, `syncing`, `interrupted`, `degraded`, `credential_expired`, `cancelled`, `error`,
-    /// or `never synced`.
+    /// `disabled`, or `never synced`.
     public var status: String
     /// The entities stored, deleted ones excluded; `nil` when they could not be counted.
     public var entities: Int?
@@ -18,6 +18,9 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
     public var lastSync: Date?
     /// The latest run, if any.
     public var lastRun: LastRun?
+    /// When `max serve` syncs it next on its schedule (`"sync": {"every": …}`); `nil` without one,
+    /// or when it is disabled.
+    public var nextRun: Date?
     /// Why the installation could not be read, when it could not.
     public var error: MaxError?
 
@@ -56,6 +59,7 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.name == rhs.name && lhs.id == rhs.id && lhs.connector == rhs.connector && lhs.status == rhs.status
             && lhs.entities == rhs.entities && lhs.lastSync == rhs.lastSync && lhs.lastRun == rhs.lastRun
+            && lhs.nextRun == rhs.nextRun
             && lhs.error?.code == rhs.error?.code && lhs.error?.message == rhs.error?.message
     }
 
