@@ -10,7 +10,8 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             Asks each installation's source whether it is reachable and accepts the credentials, all \
             at once, each within --timeout seconds, and shows beside it what its stored syncs say \
-            (SYNC as in "max ls", the last completed sync, the last error). STATUS is healthy, \
+            (SYNC as in "max ls", the last completed sync, the next one on its schedule, the last \
+            error). STATUS is healthy, \
             degraded, unhealthy, or credential_expired (the source refuses the credentials: the \
             reason says so, with the "max connect <name> --reauth" that fixes it). Exits 1 if any is not healthy; an installation \
             that cannot be checked at all (an unknown connector, unreadable credentials) gets a row \
@@ -75,11 +76,12 @@ struct StatusCommand: AsyncParsableCommand {
             results.forEach { Terminal.out(JSONValue.object($0.0).jsonText) }
         } else {
             Table.print(
-                headers: ["NAME", "STATUS", "SYNC", "LAST SYNC", "REASON"],
+                headers: ["NAME", "STATUS", "SYNC", "LAST SYNC", "NEXT SYNC", "REASON"],
                 rows: results.map { row, _ in
                     [
                         row["name"]?.stringValue ?? "", row["status"]?.stringValue ?? "",
                         row["sync"]?.stringValue ?? "never synced", row["lastSync"]?.stringValue ?? "-",
+                        row["nextSync"]?.stringValue ?? "-",
                         [row["reason"]?.stringValue ?? row["lastError"]?.stringValue, row["hint"]?.stringValue]
                             .compactMap { $0 }.joined(separator: "; "),
                     ]
@@ -100,11 +102,12 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// The installation's sync state from its node: `sync` (as `max ls` shows it), `lastSync`,
-    /// `lastError`.
+    /// `lastError`, `nextSync` (on its schedule).
     private static func syncState(_ name: String, api: MaxNodes) async throws -> [String: JSONValue] {
         let state = try await api.installation(InstallationRequest(installation: name))
-        guard state.lastRun != nil || state.lastSync != nil else { return [:] }
-        var result: [String: JSONValue] = ["sync": .string(state.status)]
+        let next: [String: JSONValue] = state.nextRun.map { ["nextSync": .string(ISO8601.format($0))] } ?? [:]
+        guard state.lastRun != nil || state.lastSync != nil else { return next }
+        var result: [String: JSONValue] = next.merging(["sync": .string(state.status)]) { $1 }
         if let error = state.lastRun?.error { result["lastError"] = .string(error) }
         if let finished = state.lastSync { result["lastSync"] = .string(ISO8601.format(finished)) }
         return result
