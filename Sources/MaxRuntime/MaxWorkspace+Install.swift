@@ -77,7 +77,7 @@ extension MaxWorkspace {
         return reports
     }
 
-    private func readiness(_ name: String, _ record: InstallationRecord, environment: [String: String]) async
+    func readiness(_ name: String, _ record: InstallationRecord, environment: [String: String]) async
         -> InstallationReadiness
     {
         if record.remoteURL != nil {

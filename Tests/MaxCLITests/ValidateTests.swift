@@ -1,0 +1,91 @@
+import Foundation
+import MaxCore
+import MaxTestSupport
+import Testing
+
+/// `max validate` through the `max` executable.
+struct ValidateTests {
+    /// Ten different mistakes, over five installations.
+    static let mistaken = """
+        {
+          "installations": {
+            "a-unknown": {"id": "1", "connector": "nosuch@1.0.0", "connectedAt": "2026-12-06T00:00:00Z", "config": {}},
+            "b-config": {
+              "id": "2", "connector": "acme@1.0.0", "connectedAt": "2026-12-06T00:00:00Z", "config": {},
+              "sync": {"every": "0s"}, "disabled": "yes"
+            },
+            "c-types": {
+              "id": "3", "connector": "acme@1.0.0", "connectedAt": "2026-12-06T00:00:00Z",
+              "config": {"baseURL": 42}, "sync": {"every": "1m", "often": true},
+              "credentials": {"api_token": "env:MAX_TEST_UNSET_TOKEN"}
+            },
+            "d-policies": {
+              "id": "4", "connector": "acme@1.0.0", "connectedAt": "2026-12-06T00:00:00Z",
+              "config": {"baseURL": "http://127.0.0.1:9", "workspaceId": "ws_1"}, "retry": {"maxAttempts": -1},
+              "rateLimit": {"rate": "fast"}, "circuitBreaker": {"bogus": 1},
+              "credentials": {"api_token": "env:MAX_TEST_SET_TOKEN"}
+            },
+            "e-postgres": {
+              "id": "5", "connector": "postgres@1.0.0", "connectedAt": "2026-12-06T00:00:00Z",
+              "config": {"host": "db", "database": "d", "user": "u", "sslmode": "prefer"},
+              "credentials": {"password": "env:MAX_TEST_SET_TOKEN"}
+            }
+          }
+        }
+        """
+
+    @Test func everyMistakeIsReportedWithItsPathAndNothingChanges() async throws {
+        let folder = try TemporaryDirectory(prefix: "validate")
+        _ = try await runMax(["init", folder.url.path])
+        try Self.mistaken.write(to: folder.file("max.json"), atomically: true, encoding: .utf8)
+        let before = try Self.snapshot(folder.url)
+
+        let outcome = try await runMax(
+            ["-C", folder.url.path, "validate", "-o", "json"], environment: ["MAX_TEST_SET_TOKEN": "x"])
+        #expect(outcome.status == 2, "\(outcome.output)")
+        let problems = try #require(try JSONValue(parsing: outcome.stdout).arrayValue)
+        let found = problems.map { "\($0["path"]?.stringValue ?? "") \($0["code"]?.stringValue ?? "")" }
+        #expect(
+            found == [
+                "installations.a-unknown.connector connector.not_found",
+                "installations.b-config.disabled project.invalid_config",
+                "installations.b-config.sync.every project.invalid_config",
+                "installations.b-config.config connector.invalid_config",
+                "installations.b-config.credentials.api_token credentials.missing",
+                "installations.c-types.sync.often project.invalid_config",
+                "installations.c-types.config connector.invalid_config",
+                "installations.c-types.credentials.api_token credentials.missing",
+                "installations.d-policies.retry.maxAttempts connector.invalid_policy",
+                "installations.d-policies.rateLimit.rate connector.invalid_policy",
+                "installations.d-policies.circuitBreaker.bogus connector.invalid_policy",
+                "installations.e-postgres.config connector.invalid_config",
+            ], "\(outcome.stdout)")
+        #expect(try Self.snapshot(folder.url) == before, "validate changes nothing")
+
+        let text = try await runMax(["-C", folder.url.path, "validate"], environment: ["MAX_TEST_SET_TOKEN": "x"])
+        #expect(text.status == 2)
+        #expect(text.stdout.hasPrefix("max.json: 12 problems"), "\(text.stdout)")
+        #expect(text.stdout.contains("export MAX_TEST_UNSET_TOKEN=…"), "\(text.stdout)")
+    }
+
+    @Test func aSoundProjectIsValid() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let outcome = try await runMax(["-C", folder.url.path, "validate"])
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.stdout.hasPrefix("max.json is valid: 1 installation"), "\(outcome.stdout)")
+        let broken = try await runMax(["-C", folder.url.path, "validate", "-o", "csv"])
+        #expect(broken.status == 2, "\(broken.output)")
+    }
+
+    /// Every file under `folder` with its content.
+    static func snapshot(_ folder: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
+        while let url = enumerator?.nextObject() as? URL {
+            guard (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true else { continue }
+            files[url.path] = try Data(contentsOf: url)
+        }
+        return files
+    }
+}
