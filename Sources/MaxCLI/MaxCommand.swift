@@ -15,7 +15,8 @@ public struct MaxCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            InitCommand.self, ValidateCommand.self, ConnectorsCommand.self, ConnectorCommand.self, ConnectCommand.self,
+            InitCommand.self, ValidateCommand.self, DiffCommand.self, ApplyCommand.self, ConnectorsCommand.self,
+            ConnectorCommand.self, ConnectCommand.self,
             DisconnectCommand.self, EnableCommand.self, DisableCommand.self, ListCommand.self,
             StatusCommand.self, SchemaCommand.self, SyncCommand.self, RunsCommand.self, SearchCommand.self,
             CountCommand.self, CredentialsCommand.self, InstallCommand.self, OpsCommand.self, InvokeCommand.self,

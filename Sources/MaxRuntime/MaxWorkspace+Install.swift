@@ -87,9 +87,14 @@ extension MaxWorkspace {
         }
         do {
             let module = try await module(for: record)
-            let store = try credentials(for: name, installation: record.id)
-            let listed = Set(try store.listing().map(\.name))
-            if !listed.isEmpty { _ = try await store.names() }  // the master key opens it
+            // No credential file (a clone without .max/): nothing stored, and nothing created by
+            // looking (max diff and max validate change nothing).
+            var listed: Set<String> = []
+            if FileManager.default.fileExists(atPath: try project.credentialsURL(name).path) {
+                let store = try credentials(for: name, installation: record.id)
+                listed = Set(try store.listing().map(\.name))
+                if !listed.isEmpty { _ = try await store.names() }  // the master key opens it
+            }
             let required = module.onboarding.requiredCredentialNames(for: record.config.objectValue ?? [:])
             let credentials = required.map { key in
                 if let reference = record.credentialReferences[key] {
