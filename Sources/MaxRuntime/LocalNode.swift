@@ -87,11 +87,28 @@ public struct LocalNode: MaxAPI {
     public func count(_ request: CountRequest) async throws -> CountResult {
         _ = try localRecord(request.installation)
         let store = try await workspace.openStoreForReading(request.installation, keepingOpen: keptReaders)
-        let count = try await store.count(
-            try Query(
-                EntityType(request.entityType), filter: request.filter,
-                includeDeleted: request.includeDeleted ?? false))
+        let count = try await explainingNeverSynced(request.installation) {
+            try await store.count(
+                try Query(
+                    EntityType(request.entityType), filter: request.filter,
+                    includeDeleted: request.includeDeleted ?? false))
+        }
         return CountResult(count: count)
+    }
+
+    /// Runs `body`; an unknown entity type of an installation never synced says so (a source whose
+    /// types are found at the source, a database, has none before its first sync).
+    private func explainingNeverSynced<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as MaxError where error.code == .unknownEntityType {
+            let data = try workspace.project.dataURL(name)
+            guard !FileManager.default.fileExists(atPath: data.path) else { throw error }
+            throw MaxError(
+                error.code, error.message,
+                hint: "\(name) has never been synced: run \"max sync \(name)\" first (\(error.hint ?? ""))",
+                context: error.context)
+        }
     }
 
     private func prepare(_ request: SearchRequest) async throws -> (EntityStore, CheckedQuery) {
@@ -103,7 +120,9 @@ public struct LocalNode: MaxAPI {
             ordering: try request.orderBy.map(Ordering.init(parsing:)) ?? .byID,
             limit: request.limit ?? SearchRequest.defaultLimit, cursor: request.cursor,
             includeDeleted: request.includeDeleted ?? false)
-        return (store, try query.checked(against: store.schema))
+        return (
+            store, try await explainingNeverSynced(request.installation) { try query.checked(against: store.schema) }
+        )
     }
 
     // MARK: Runs and audit

@@ -272,6 +272,10 @@ struct PostgresConnectorTests {
             let connected = try await connect(
                 ["port=\(server.port)", "tables=public.items"], password: server.password)
             try #require(connected.status == 0, "\(connected.output)")
+            // Before a first sync the tables are not known yet, and the error says why.
+            let early = try await runMax(["-C", project.url.path, "count", "pg", "items"])
+            #expect(early.status == 4, "\(early.output)")
+            #expect(early.stderr.contains("pg has never been synced: run \"max sync pg\" first"), "\(early.stderr)")
             try await server.psql("DROP TABLE items", database: "shop")
             let sync = try await runMax(["-C", project.url.path, "sync", "pg"])
             #expect(sync.status == 4, "\(sync.output)")
