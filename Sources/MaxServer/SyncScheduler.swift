@@ -81,8 +81,10 @@ public final class SyncScheduler<C: Clock>: Service, Sendable where C.Duration =
             let now = self.now
             let next = schedule.nextRun(lastEnded: state.lastEnded, failures: state.failures, seed: name, now: now)
             if next > now {
-                guard (try? await clock.sleep(for: .milliseconds(Int64(next.timeIntervalSince(now) * 1000)))) != nil
-                else { return }
+                // Whole milliseconds, rounded up: a wait that rounds to zero would never reach
+                // `next` on a clock that does not move by itself.
+                let wait = max(1, Int64((next.timeIntervalSince(now) * 1000).rounded(.up)))
+                guard (try? await clock.sleep(for: .milliseconds(wait))) != nil else { return }
                 continue
             }
             if record.isDisabled {
