@@ -2,30 +2,6 @@ import ArgumentParser
 import MaxCore
 import MaxRuntime
 
-/// `max diff`: what `max apply` would change.
-struct DiffCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "diff",
-        abstract: "Show what \"max apply\" would change to make .max/ match max.json.",
-        discussion: """
-            max.json wins: what it declares and .max/ lacks is created; what .max/ holds for an \
-            installation it no longer declares is removed only with --prune; a missing credential \
-            is listed with the command that provides it (apply cannot make secrets). Changes \
-            nothing. Exits 0.
-            """)
-
-    @OptionGroup(title: "Global Options") var global: GlobalOptions
-    @Flag(help: "Show the removals --prune would make.") var prune = false
-    @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
-
-    func validate() throws { try output.require(oneOf: [.text, .json], for: "diff") }
-
-    func run() async throws {
-        let plan = try await global.workspace().plan(prune: prune)
-        ApplyCommand.print(plan, output: output, done: false)
-    }
-}
-
 /// `max apply`: make `.max/` match `max.json`.
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
