@@ -42,7 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
             "fullEvery", "jitter" and a UTC "window": {"from": "01:00", "to": "05:00"}) is synced \
             on it while the server runs (never twice at once; after failures it waits twice as long \
             each time, up to six hours; a disabled installation is skipped); "max ls" shows the \
-            next run. --no-schedules turns that off.
+            next run. --no-schedules turns that off. Every --health-every seconds it checks the \
+            health of every enabled installation, as "max status" does, and keeps the result \
+            ("max status --history").
 
             SIGTERM or Ctrl-C shuts it down gracefully.
             """,
@@ -60,6 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         inversion: .prefixedNo,
         help: "Run the installations' schedules (\"sync\": {\"every\": \"15m\"} in max.json).")
     var schedules = true
+    @Option(help: "Seconds between health checks of every enabled installation (0: none).") var healthEvery = 300
 
     enum LogLevel: String, ExpressibleByArgument, CaseIterable {
         case info, notice, error
@@ -72,6 +75,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...100_000).contains(maxConnections) else {
             throw ValidationError("--max-connections must be between 1 and 100000")
+        }
+        guard (0...86_400).contains(healthEvery) else {
+            throw ValidationError("--health-every must be between 0 (no checks) and 86400 seconds")
         }
     }
 
@@ -88,6 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         server.bodyTimeout = .seconds(bodyTimeout)
         server.maximumConnections = maxConnections
         server.schedules = schedules
+        server.healthEvery = healthEvery > 0 ? .seconds(healthEvery) : nil
         try await server.run { url in
             Terminal.out(JSONValueLine.url(url))
             Terminal.err("Serving \(api.workspace.project.root.path) on \(url) (Ctrl-C stops)")

@@ -23,6 +23,7 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "One installation (default: all).") var installation: String?
     @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
     @Option(help: "Seconds to wait for each health check (1 to 300).") var timeout = 10
+    @Flag(help: "Show the health checks kept (newest first) instead of checking now.") var history = false
 
     func validate() throws {
         try output.require(oneOf: [.text, .json, .ndjson], for: "status")
@@ -38,6 +39,10 @@ struct StatusCommand: AsyncParsableCommand {
             names = [installation]
         } else {
             names = try workspace.installations().map(\.name)
+        }
+        if history {
+            printHistory(names, workspace: workspace)
+            return
         }
         let seconds = timeout
         // Every installation is checked at once; one that cannot even be built (an unknown
@@ -99,6 +104,33 @@ struct StatusCommand: AsyncParsableCommand {
         let unhealthy = results.contains { $0.1 == nil && $0.0["status"]?.stringValue != HealthStatus.healthy.name }
         if unhealthy { throw PartialSuccess(code: 1) }
         if !errors.isEmpty { throw PartialSuccess(code: ErrorReporter.exitCode(forAll: errors)) }
+    }
+
+    /// The kept health checks of `names`, newest first.
+    private func printHistory(_ names: [String], workspace: MaxWorkspace) {
+        let rows = names.flatMap { name in
+            workspace.healthHistory(of: name).reversed().map { check -> [String: JSONValue] in
+                [
+                    "name": .string(name), "at": .string(ISO8601.format(check.at)), "status": .string(check.status),
+                    "reason": check.reason.map(JSONValue.string) ?? .null,
+                ]
+            }
+        }
+        switch output {
+        case .json: Terminal.out(JSONValue.array(rows.map(JSONValue.object)).prettyJSONText)
+        case .ndjson: rows.forEach { Terminal.out(JSONValue.object($0).jsonText) }
+        default:
+            guard !rows.isEmpty else {
+                Terminal.err(
+                    "No health checks kept yet: \"max status\" checks now, and \"max serve\" checks every few minutes.")
+                return
+            }
+            Table.print(
+                headers: ["NAME", "AT", "STATUS", "REASON"],
+                rows: rows.map { row in
+                    ["name", "at", "status", "reason"].map { row[$0]?.stringValue ?? "-" }
+                })
+        }
     }
 
     /// The installation's sync state from its node: `sync` (as `max ls` shows it), `lastSync`,

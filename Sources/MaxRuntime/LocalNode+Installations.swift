@@ -40,6 +40,10 @@ extension LocalNode {
         let record = try localRecord(name)
         var summary = InstallationSummary(name: name, connector: record.connector, status: "never synced", entities: 0)
         summary.id = record.id
+        if let check = workspace.healthHistory(of: name).last {
+            summary.health = check.status
+            summary.healthCheckedAt = check.at
+        }
         if record.isDisabled {
             summary.status = "disabled"
         } else {
@@ -125,6 +129,7 @@ extension LocalNode {
         _ = try localRecord(name)
         let sync = try? await installation(InstallationRequest(installation: name)).status
         let health = try await health(of: name, seconds: seconds)
+        workspace.recordHealth(HealthCheck(at: Date(), status: health.name, reason: health.reason), of: name)
         var result = InstallationHealth(name: name, status: health.name, sync: sync, reason: health.reason)
         if case .credentialExpired = health {
             result.hint = "re-authenticate: \(MaxError.reauthenticateCommand(name))"

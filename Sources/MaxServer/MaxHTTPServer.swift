@@ -38,6 +38,8 @@ public struct MaxHTTPServer: Sendable {
     public var maximumConnections = 512
     /// Whether it runs the installations' schedules (``SyncScheduler``).
     public var schedules = true
+    /// The time between two health checks of each installation (``HealthMonitor``); `nil` for none.
+    public var healthEvery: Duration? = .seconds(300)
 
     /// A server.
     public init(api: MaxNodes, host: String = "127.0.0.1", port: Int = 8080, logLevel: Logger.Level = .info) {
@@ -91,6 +93,15 @@ public struct MaxHTTPServer: Sendable {
                                 "installation": "\(name)", "sync.kind": "\(summary.kind)",
                                 "sync.entities": "\(summary.totalEntities)",
                             ])
+                    }), at: 0)
+        }
+        if let healthEvery {
+            let local = api.local
+            running.insert(
+                .init(
+                    service: HealthMonitor(workspace: api.workspace, clock: ContinuousClock(), every: healthEvery) {
+                        name in
+                        _ = try? await local.status(StatusRequest(installation: name, timeout: 10))
                     }), at: 0)
         }
         let services = ServiceGroup(

@@ -21,6 +21,10 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
     /// When `max serve` syncs it next on its schedule (`"sync": {"every": …}`); `nil` without one,
     /// or when it is disabled.
     public var nextRun: Date?
+    /// What its last health check found (`max status`, or `max serve`'s periodic checks).
+    public var health: String?
+    /// When that check ran.
+    public var healthCheckedAt: Date?
     /// Why the installation could not be read, when it could not.
     public var error: MaxError?
 
@@ -59,7 +63,7 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.name == rhs.name && lhs.id == rhs.id && lhs.connector == rhs.connector && lhs.status == rhs.status
             && lhs.entities == rhs.entities && lhs.lastSync == rhs.lastSync && lhs.lastRun == rhs.lastRun
-            && lhs.nextRun == rhs.nextRun
+            && lhs.nextRun == rhs.nextRun && lhs.health == rhs.health && lhs.healthCheckedAt == rhs.healthCheckedAt
             && lhs.error?.code == rhs.error?.code && lhs.error?.message == rhs.error?.message
     }
 
