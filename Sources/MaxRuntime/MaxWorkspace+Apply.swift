@@ -45,10 +45,7 @@ extension MaxWorkspace {
         if !fileManager.fileExists(atPath: project.runtimeURL.path) {
             changes.append(.init(action: "create-runtime", description: "create .max/ (private to you)"))
         }
-        let ignore = project.root.appendingPathComponent(".gitignore")
-        let ignored = (fileManager.contents(atPath: ignore.path).map { String(decoding: $0, as: UTF8.self) } ?? "")
-            .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        if !ignored.contains(where: { [".max", ".max/", "/.max", "/.max/"].contains($0) }) {
+        if !project.ignoresRuntimeFolder {
             changes.append(.init(action: "ignore-runtime", description: "add .max/ to .gitignore"))
         }
         for name in file.installations.keys.sorted() {

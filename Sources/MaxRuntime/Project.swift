@@ -203,12 +203,19 @@ public struct Project: Sendable, Equatable {
             hint: "check that the project folder is readable", context: ["path": root.path])
     }
 
-    /// Adds `.max/` to `.gitignore` unless it is there; returns whether the file changed.
-    private func ignoreRuntimeFolder() throws -> Bool {
+    /// Whether `.gitignore` already ignores `.max/`.
+    var ignoresRuntimeFolder: Bool {
         let url = root.appendingPathComponent(".gitignore")
         let existing = FileManager.default.contents(atPath: url.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let lines = existing.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard !lines.contains(where: { [".max", ".max/", "/.max", "/.max/"].contains($0) }) else { return false }
+        return lines.contains { [".max", ".max/", "/.max", "/.max/"].contains($0) }
+    }
+
+    /// Adds `.max/` to `.gitignore` unless it is there; returns whether the file changed.
+    private func ignoreRuntimeFolder() throws -> Bool {
+        guard !ignoresRuntimeFolder else { return false }
+        let url = root.appendingPathComponent(".gitignore")
+        let existing = FileManager.default.contents(atPath: url.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let separator = existing.isEmpty || existing.hasSuffix("\n") ? "" : "\n"
         try AtomicFile.writeInProject(Data((existing + separator + ".max/\n").utf8), to: url, permissions: 0o644)
         return true

@@ -134,9 +134,9 @@ public struct SyncSchedule: Sendable, Hashable {
     /// - Returns: The time, never before `now`.
     public func nextRun(lastEnded: Date?, failures: Int, seed: String, now: Date) -> Date {
         guard let lastEnded else { return opening(now) }
-        var next = lastEnded.addingTimeInterval(delay(afterFailures: failures).seconds)
+        var next = lastEnded.addingTimeInterval(delay(afterFailures: failures).timeInterval)
         if jitter > .zero {
-            let span = max(1, Int64(jitter.seconds * 1000))
+            let span = max(1, Int64(jitter.timeInterval * 1000))
             let hash = Self.hash("\(seed)@\(Int64(lastEnded.timeIntervalSince1970 * 1000))")
             next = next.addingTimeInterval(Double(Int64(hash % UInt64(span))) / 1000)
         }
@@ -148,7 +148,7 @@ public struct SyncSchedule: Sendable, Hashable {
     public func isFullDue(lastFull: Date?, now: Date) -> Bool {
         guard let fullEvery else { return false }
         guard let lastFull else { return true }
-        return now.timeIntervalSince(lastFull) >= fullEvery.seconds
+        return now.timeIntervalSince(lastFull) >= fullEvery.timeInterval
     }
 
     /// `date`, or the next opening of the window when it is outside it.
@@ -179,8 +179,8 @@ public struct SyncSchedule: Sendable, Hashable {
 }
 
 extension Duration {
-    /// The duration in seconds, as a `TimeInterval`.
-    var seconds: TimeInterval {
+    /// The duration in seconds, as a `TimeInterval` (what `Date` arithmetic takes).
+    public var timeInterval: TimeInterval {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

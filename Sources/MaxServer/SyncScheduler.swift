@@ -46,7 +46,7 @@ public final class SyncScheduler<C: Clock>: Service, Sendable where C.Duration =
     }
 
     /// The scheduler's now.
-    public var now: Date { origin.date.addingTimeInterval(origin.instant.duration(to: clock.now).seconds) }
+    public var now: Date { origin.date.addingTimeInterval(origin.instant.duration(to: clock.now).timeInterval) }
 
     /// Runs the loops until graceful shutdown: a sync under way is cancelled (recorded so, and
     /// resumed by the next).
@@ -112,12 +112,5 @@ public final class SyncScheduler<C: Clock>: Service, Sendable where C.Duration =
             if Task.isCancelled { return }
             state.lastEnded = self.now
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds, as a `TimeInterval`.
-    fileprivate var seconds: TimeInterval {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -48,12 +48,7 @@ struct ApplyTests {
                 "api_token=env:T",
             ], environment: ["T": acme.apiKey])
         try #require(second.status == 0, "\(second.output)")
-        let file = try JSONValue(parsing: String(contentsOf: folder.file("max.json"), encoding: .utf8))
-        var installations = try #require(file["installations"]?.objectValue)
-        installations["acme-2"] = nil
-        var object = try #require(file.objectValue)
-        object["installations"] = .object(installations)
-        try JSONValue.object(object).jsonText.write(to: folder.file("max.json"), atomically: true, encoding: .utf8)
+        try editInstallations(in: folder.url) { $0["acme-2"] = nil }
         let kept = folder.file(".max/installations/acme-2")
 
         let diff = try await runMax(["-C", path, "diff"])

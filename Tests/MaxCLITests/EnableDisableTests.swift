@@ -30,9 +30,13 @@ struct EnableDisableTests {
         #expect(count.status == 0 && count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "30")
 
         // A config its connector rejects keeps it disabled, with the reason.
-        var file = config
-        file = try Self.setting(file, ["installations", "acme", "config", "baseURL"], .int(5))
-        try file.jsonText.write(to: folder.file("max.json"), atomically: true, encoding: .utf8)
+        try editInstallations(in: folder.url) { installations in
+            var record = installations["acme"]?.objectValue ?? [:]
+            var settings = record["config"]?.objectValue ?? [:]
+            settings["baseURL"] = .int(5)
+            record["config"] = .object(settings)
+            installations["acme"] = .object(record)
+        }
         let rejected = try await runMax(["-C", path, "enable", "acme"])
         #expect(rejected.status == 2, "\(rejected.output)")
         #expect(rejected.stderr.contains("acme stays disabled"), "\(rejected.stderr)")
@@ -48,13 +52,5 @@ struct EnableDisableTests {
             try? JSONValue(parsing: String($0))["operation"]?.stringValue
         }
         #expect(operations.filter { $0 == "disable" || $0 == "enable" }.count == 2, "\(operations)")
-    }
-
-    /// `value` at `path` of `json`.
-    static func setting(_ json: JSONValue, _ path: [String], _ value: JSONValue) throws -> JSONValue {
-        guard let key = path.first else { return value }
-        var object = try #require(json.objectValue)
-        object[key] = try setting(object[key] ?? .object([:]), Array(path.dropFirst()), value)
-        return .object(object)
     }
 }

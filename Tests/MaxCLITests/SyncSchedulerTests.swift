@@ -103,9 +103,7 @@ struct ScheduleProcessTests {
         let acme = try AcmeProcess()
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let path = folder.url.path
-        let file = try JSONValue(parsing: String(contentsOf: folder.file("max.json"), encoding: .utf8))
-        let scheduled = try EnableDisableTests.setting(file, ["installations", "acme", "sync"], ["every": "2s"])
-        try scheduled.jsonText.write(to: folder.file("max.json"), atomically: true, encoding: .utf8)
+        try setInstallationKeys(in: folder.url, ["sync": ["every": "2s"]])
         let listed = try await runMax(["-C", path, "ls"])
         #expect(listed.stdout.contains("NEXT SYNC"), "\(listed.output)")
 
@@ -118,6 +116,7 @@ struct ScheduleProcessTests {
             let outcome = try await runMax(["-C", path, "runs", "acme", "-o", "json"])
             runs = (try? JSONValue(parsing: outcome.stdout).arrayValue) ?? []
             if runs.filter({ $0["status"] == "completed" }).count >= 2 { break }
+            // A real wait: the server's schedule runs on its own real clock, in another process.
             try await Task.sleep(for: .milliseconds(250))
         }
         server.send(SIGTERM)
