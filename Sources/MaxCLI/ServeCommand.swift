@@ -43,8 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
             on it while the server runs (never twice at once; after failures it waits twice as long \
             each time, up to six hours; a disabled installation is skipped); "max ls" shows the \
             next run. --no-schedules turns that off. Every --health-every seconds it checks the \
-            health of every enabled installation, as "max status" does, and keeps the result \
-            ("max status --history").
+            health of every enabled installation it serves itself (not remote ones), as "max \
+            status" does, and keeps the result ("max status --history").
 
             SIGTERM or Ctrl-C shuts it down gracefully.
             """,
@@ -62,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         inversion: .prefixedNo,
         help: "Run the installations' schedules (\"sync\": {\"every\": \"15m\"} in max.json).")
     var schedules = true
-    @Option(help: "Seconds between health checks of every enabled installation (0: none).") var healthEvery = 300
+    @Option(help: "Seconds between health checks of every enabled local installation (0: none).") var healthEvery = 300
 
     enum LogLevel: String, ExpressibleByArgument, CaseIterable {
         case info, notice, error
