@@ -70,7 +70,9 @@ public struct AcmeConnector: ConnectorModule {
             metadata: [
                 "authorizationURL": "{baseURL}/oauth/authorize", "tokenURL": "{baseURL}/oauth/token", "scopes": "read",
             ]),
-        operations: AcmeOperations.all, operationSchemaVersion: "1.0.0")
+        operations: AcmeOperations.all, operationSchemaVersion: "1.0.0",
+        configSchema: .derived(
+            from: AcmeOnboarding.flow, properties: ["auth": ["enum": ["token", "oauth"]]]))
 
     /// Builds an installation over the shared HTTP client.
     public func initialise(_ config: Config, credentials: any CredentialStore) throws -> Installation<AcmeContext> {

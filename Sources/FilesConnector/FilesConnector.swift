@@ -99,7 +99,13 @@ public struct FilesConnector: ConnectorModule {
                     }
                 ])
         ],
-        changeFeed: FilesChanges.feed)
+        changeFeed: FilesChanges.feed,
+        configSchema: .derived(
+            from: onboarding,
+            properties: [
+                "include": TextList.jsonSchema, "exclude": TextList.jsonSchema,
+                "maxTextBytes": ["type": "integer", "minimum": 0, "title": "The longest text kept, in bytes (1 MiB)"],
+            ], closed: true))
 }
 
 /// Globs as `max.json` holds them: a list, or comma-separated text (what a prompt gives).

@@ -115,7 +115,8 @@ public struct GitConnector: ConnectorModule {
         ],
         changeFeed: ChangeFeed(
             position: { context in try await context.reader.position() },
-            changes: { after, context in try await GitChanges(context: context).since(after) }))
+            changes: { after, context in try await GitChanges(context: context).since(after) }),
+        configSchema: .derived(from: onboarding, closed: true))
 
     /// A collection read in one page.
     static func whole(

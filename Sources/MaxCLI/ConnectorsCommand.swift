@@ -7,9 +7,15 @@ import MaxRuntime
 struct ConnectorsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "connectors",
-        abstract: "List the connectors this build of Max knows, and those of the project's connectors table.")
+        abstract: "List the connectors this build of Max knows, and those of the project's connectors table.",
+        discussion: """
+            With a connector's name, shows that connector's version and its config schema: the keys an \
+            installation's "config" in max.json may hold (what max validate checks), with the schema's \
+            version (recorded on each installation as "configVersion").
+            """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
+    @Argument(help: "A connector whose config schema to show.") var name: String?
     @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
 
     func validate() throws {
@@ -17,6 +23,9 @@ struct ConnectorsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let name {
+            return try await show(name)
+        }
         var items: [JSONValue] = try await BuiltInConnectors.registry().list().map { entry in
             [
                 "name": .string(entry.name), "displayName": .string(entry.displayName),
@@ -71,5 +80,52 @@ struct ConnectorsCommand: AsyncParsableCommand {
                 if let hint = error["hint"]?.stringValue { Terminal.out("  hint: \(hint)") }
             }
         }
+    }
+
+    /// One connector: its version and config schema.
+    private func show(_ name: String) async throws {
+        let module: any ConnectorModule
+        if let project = try? Project.find(from: global.startURL) {
+            module = try await MaxWorkspace(project: project, registry: BuiltInConnectors.registry())
+                .connectorModule(named: name)
+        } else {
+            module = try await BuiltInConnectors.registry().resolve(name)
+        }
+        let info = module.info
+        let schema = module.configSchema
+        guard output == .text else {
+            let item: JSONValue = [
+                "name": .string(info.name), "displayName": .string(info.displayName), "version": .string(info.version),
+                "description": .string(info.description), "configSchema": schema.json,
+            ]
+            return Terminal.out(output == .json ? item.prettyJSONText : item.jsonText)
+        }
+        Terminal.out("\(info.displayName) (\(info.name) \(info.version)): \(info.description)")
+        let object = schema.schema.json
+        let required = Set(object["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let properties = object["properties"]?.objectValue ?? [:]
+        Terminal.out("config schema version \(schema.version); the keys of an installation's config:")
+        Table.print(
+            headers: ["KEY", "TYPE", "REQUIRED", "ABOUT"],
+            rows: properties.keys.sorted().map { key in
+                let property = properties[key] ?? [:]
+                return [
+                    key, Self.type(of: property), required.contains(key) ? "yes" : "no",
+                    property["title"]?.stringValue ?? property["description"]?.stringValue ?? "",
+                ]
+            })
+        if object["additionalProperties"] == .bool(false) {
+            Terminal.out("no other key is allowed")
+        }
+    }
+
+    /// A property's type for a person: `string`, `string (uri)`, `one of: a, b`, `string or array`.
+    static func type(of property: JSONValue) -> String {
+        if let values = property["enum"]?.arrayValue {
+            return "one of: " + values.map { $0.stringValue ?? $0.jsonText }.joined(separator: ", ")
+        }
+        let types = property["type"]?.arrayValue?.compactMap(\.stringValue) ?? [property["type"]?.stringValue ?? "any"]
+        let format = property["format"]?.stringValue.map { " (\($0))" } ?? ""
+        return types.joined(separator: " or ") + format
     }
 }

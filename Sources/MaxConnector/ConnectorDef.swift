@@ -43,15 +43,20 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
     /// The version of the operations' schemas: a minor bump only adds, a major one may break
     /// (see ``OperationCompatibility``).
     public let operationSchemaVersion: String
+    /// The versioned schema of its config, with the migrations from older versions.
+    public let configSchema: ConfigSchema
 
     /// Creates a definition.
+    ///
+    /// Without a `configSchema`, the config's schema is derived from `onboarding` (version 1).
     public init(
         name: String, displayName: String, description: String, icon: String = "", version: String,
         scopes: [String] = [], schema: Schema, onboarding: OnboardingFlow, seeder: Seeder<Context>,
         resolvers: [Resolver<Context>], retryPolicy: RetryPolicy = .standard, rateLimit: RateLimit? = nil,
         changeFeed: ChangeFeed<Context>? = nil, auth: ConnectorAuth = .none, operations: [OperationDef<Context>] = [],
-        operationSchemaVersion: String = "1.0.0"
+        operationSchemaVersion: String = "1.0.0", configSchema: ConfigSchema? = nil
     ) {
+        self.configSchema = configSchema ?? .derived(from: onboarding)
         self.changeFeed = changeFeed
         self.auth = auth
         self.operations = operations
@@ -84,7 +89,7 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
             name: name, displayName: displayName, description: description, icon: icon, version: version,
             scopes: scopes, schema: schema, onboarding: onboarding, seeder: seeder, resolvers: resolvers,
             retryPolicy: retryPolicy, rateLimit: rateLimit, changeFeed: changeFeed, auth: auth,
-            operations: operations, operationSchemaVersion: operationSchemaVersion)
+            operations: operations, operationSchemaVersion: operationSchemaVersion, configSchema: configSchema)
     }
 
     /// Checks that the definition hangs together: a valid schema, and resolvers and loaders that
@@ -130,6 +135,7 @@ public struct ConnectorDef<Context: Sendable>: Sendable {
                 problems.append("the operation '\(operation.id)' writes through but does not declare itself mutating")
             }
         }
+        problems += configSchema.definitionProblems
         if OperationCompatibility.Version(operationSchemaVersion) == nil {
             problems.append("operationSchemaVersion '\(operationSchemaVersion)' is not MAJOR.MINOR.PATCH")
         }

@@ -59,10 +59,15 @@ extension ConnectorModule {
     /// The onboarding flow.
     public var onboarding: OnboardingFlow { def.onboarding }
 
-    /// Decodes stored config (as `max.json` holds it) into the connector's config type.
+    /// The versioned schema of the config.
+    public var configSchema: ConfigSchema { def.configSchema }
+
+    /// Checks stored config (as `max.json` holds it) against the config schema and decodes it
+    /// into the connector's config type.
     ///
-    /// - Throws: `connector.invalid_config`, saying which key is missing or malformed.
+    /// - Throws: `connector.invalid_config`, naming each key that is missing, misspelt or malformed.
     public func decodeConfig(_ json: JSONValue) throws -> Config {
+        try def.configSchema.check(json, connector: def.name)
         do {
             let data = Data(json.jsonText.utf8)
             return try JSONDecoder().decode(Config.self, from: data)

@@ -28,7 +28,8 @@ extension MaxWorkspace {
         guard record.isDisabled == enabled else { return false }
         if enabled, record.remoteURL == nil {
             do {
-                _ = try await module(for: record).decodeConfig(record.config)
+                let module = try await module(for: record)
+                _ = try module.decodeConfig(try config(of: name, record, module: module))
             } catch let error as MaxError {
                 throw MaxError(
                     error.code, "\(name) stays disabled: \(error.message)",

@@ -94,9 +94,20 @@ extension MaxWorkspace {
         if record.remoteURL == nil {
             await check("connector") {
                 let module = try await module(for: record)
+                let config = try self.config(of: name, record, module: module)
+                let violations = module.configSchema.problems(in: config)
+                for violation in violations {
+                    problems.append(
+                        ProjectProblem(
+                            path: "\(path).\(violation.path)",
+                            error: MaxError(
+                                .invalidConfig, "max.json: \(path).\(violation.path) \(violation.message)",
+                                hint: "see the \(module.info.name) config's schema: max connectors \(module.info.name)",
+                                context: ["installation": name, "connector": module.info.name])))
+                }
+                guard violations.isEmpty else { return }
                 await check("config") {
-                    _ = try module.initialise(
-                        config: record.config, credentials: InMemoryCredentialStore(), http: .shared)
+                    _ = try module.initialise(config: config, credentials: InMemoryCredentialStore(), http: .shared)
                 }
             }
         }

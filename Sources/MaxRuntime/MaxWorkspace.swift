@@ -221,6 +221,13 @@ public struct MaxWorkspace: Sendable {
         return rows
     }
 
+    /// The connector the project knows as `name`: one of its `connectors` table, else a built-in.
+    ///
+    /// - Throws: `connector.not_found`; `connector.*` when a table connector cannot describe itself.
+    public func connectorModule(named name: String) async throws -> any ConnectorModule {
+        try await module(named: name, record: nil)
+    }
+
     /// The command that runs built-in connector `name` out of process: `max connector host <name>`.
     public static func hostCommand(_ name: String) -> [String] {
         [Bundle.main.executableURL?.path ?? "max", "connector", "host", name]
@@ -386,7 +393,8 @@ public struct MaxWorkspace: Sendable {
         http.statistics = statistics
         http.logger = try? project.logger(for: name, label: "max.http")  // no log (a read-only disk) never stops a sync
         return try module.initialise(
-            config: record.config, credentials: try connectorCredentials(name, record), http: http)
+            config: try config(of: name, record, module: module), credentials: try connectorCredentials(name, record),
+            http: http)
     }
 
     /// The credentials an installation's connector reads: the references of `max.json`, read from
@@ -434,9 +442,10 @@ public struct MaxWorkspace: Sendable {
         // The connector is recorded by the name the project knows it by (its key in the
         // `connectors` table, which need not be the name it declares), so it resolves again.
         let info = module.info
-        let record = InstallationRecord(
+        var record = InstallationRecord(
             id: UUID().uuidString.lowercased(), connector: "\(connector)@\(info.version)",
             connectedAt: ISO8601.format(date), config: config)
+        record.configVersion = module.configSchema.version
 
         // Nothing was written so far. The name is taken for good, the credentials stored and
         // max.json written in one critical section of the project's lock: parallel connects never

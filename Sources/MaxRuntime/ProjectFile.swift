@@ -125,6 +125,20 @@ public struct InstallationRecord: Sendable, Equatable {
         provider == "remote" ? otherKeys["location"]?["url"]?.stringValue : nil
     }
 
+    /// The version of the connector's config schema the config was written for
+    /// (`"configVersion"`; 1 when absent, as before connectors versioned their config).
+    public var configVersion: Int {
+        get { otherKeys["configVersion"]?.intValue ?? 1 }
+        set { otherKeys["configVersion"] = .int(newValue) }
+    }
+
+    /// The connector version recorded after the `@` (`1.0.0` for `acme@1.0.0`), if any.
+    public var connectorVersion: String? {
+        guard let at = connector.lastIndex(of: "@"), at != connector.startIndex else { return nil }
+        let version = connector[connector.index(after: at)...]
+        return version.isEmpty ? nil : String(version)
+    }
+
     /// The connector's registry name: `acme` for `acme@1.0.0` or `@max/connector-acme@1.0.0`.
     public var connectorName: String {
         var name = connector

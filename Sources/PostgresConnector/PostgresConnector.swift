@@ -98,7 +98,7 @@ public struct PostgresConnector: ConnectorModule {
                 credentials: [CredentialInput(PostgresLink.password, label: "Password")])),
         .select(
             SelectStep("Tables to sync", field: "tables", multiple: true, default: "*") { state, context in
-                let config = try PostgresConnector().decodeConfig(.object(state.merging(["tables": .null]) { $1 }))
+                let config = try PostgresConnector().decodeConfig(.object(state.filter { $0.key != "tables" }))
                 let link = PostgresLink(
                     config: config, credentials: context.credentialStore, logger: Logger(label: "max.postgres"))
                 let tables = try await link.withConnection { connection in
@@ -130,5 +130,22 @@ public struct PostgresConnector: ConnectorModule {
                 plan: SyncPlan(
                     tables.isEmpty ? [] : [.concurrent(tables.map { .forRoot(root, .loadCollection($0.field)) })]))
         },
-        resolvers: [], changeFeed: PostgresChanges.feed, auth: .none)
+        resolvers: [], changeFeed: PostgresChanges.feed, auth: .none,
+        configSchema: .derived(
+            from: onboarding,
+            properties: [
+                "port": ["type": "integer", "minimum": 1, "maximum": 65535],
+                "schemas": TextList.jsonSchema, "tables": TextList.jsonSchema,
+                "excludeTables": [
+                    "type": ["string", "array"], "items": ["type": "string"],
+                    "title": "Tables left out (names or globs)",
+                ],
+                "cursorColumns": [
+                    "type": "object", "additionalProperties": ["type": "string", "minLength": 1],
+                    "title": "The change column of each table (a column, or xmin)",
+                ],
+                "sslmode": ["enum": ["disable", "require", "verify-full"]],
+                "sslrootcert": ["type": "string", "minLength": 1, "title": "PEM file of the CAs verify-full trusts"],
+                "pageSize": ["type": "integer", "minimum": 1, "title": "Rows read per query (5000)"],
+            ]))
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// `max validate` through the `max` executable.
 struct ValidateTests {
-    /// Ten different mistakes, over five installations.
+    /// Thirteen different mistakes, over six installations.
     static let mistaken = """
         {
           "installations": {
@@ -16,7 +16,7 @@ struct ValidateTests {
             },
             "c-types": {
               "id": "3", "connector": "acme@1.0.0", "connectedAt": "2026-12-06T00:00:00Z",
-              "config": {"baseURL": 42}, "sync": {"every": "1m", "often": true},
+              "config": {"baseURL": 42, "tenant": "x"}, "sync": {"every": "1m", "often": true},
               "credentials": {"api_token": "env:MAX_TEST_UNSET_TOKEN"}
             },
             "d-policies": {
@@ -29,6 +29,11 @@ struct ValidateTests {
               "id": "5", "connector": "postgres@1.0.0", "connectedAt": "2026-12-06T00:00:00Z",
               "config": {"host": "db", "database": "d", "user": "u", "sslmode": "prefer"},
               "credentials": {"password": "env:MAX_TEST_SET_TOKEN"}
+            },
+            "f-newer": {
+              "id": "6", "connector": "acme@3.0.0", "connectedAt": "2026-12-06T00:00:00Z",
+              "config": {"baseURL": "http://127.0.0.1:9", "workspaceId": "ws_1"},
+              "credentials": {"api_token": "env:MAX_TEST_SET_TOKEN"}
             }
           }
         }
@@ -50,22 +55,28 @@ struct ValidateTests {
                 "installations.a-unknown.connector connector.not_found",
                 "installations.b-config.disabled project.invalid_config",
                 "installations.b-config.sync.every project.invalid_config",
-                "installations.b-config.config connector.invalid_config",
+                "installations.b-config.config.baseURL connector.invalid_config",
+                "installations.b-config.config.workspaceId connector.invalid_config",
                 "installations.b-config.credentials.api_token credentials.missing",
                 "installations.c-types.sync.often project.invalid_config",
-                "installations.c-types.config connector.invalid_config",
+                "installations.c-types.config.workspaceId connector.invalid_config",
+                "installations.c-types.config.baseURL connector.invalid_config",
+                "installations.c-types.config.tenant connector.invalid_config",
                 "installations.c-types.credentials.api_token credentials.missing",
                 "installations.d-policies.retry.maxAttempts connector.invalid_policy",
                 "installations.d-policies.rateLimit.rate connector.invalid_policy",
                 "installations.d-policies.circuitBreaker.bogus connector.invalid_policy",
-                "installations.e-postgres.config connector.invalid_config",
+                "installations.e-postgres.config.sslmode connector.invalid_config",
+                "installations.f-newer.connector connector.not_installed",
             ], "\(outcome.stdout)")
         #expect(try Self.snapshot(folder.url) == before, "validate changes nothing")
 
         let text = try await runMax(["-C", folder.url.path, "validate"], environment: ["MAX_TEST_SET_TOKEN": "x"])
         #expect(text.status == 2)
-        #expect(text.stdout.hasPrefix("max.json: 12 problems"), "\(text.stdout)")
+        #expect(text.stdout.hasPrefix("max.json: 16 problems"), "\(text.stdout)")
         #expect(text.stdout.contains("export MAX_TEST_UNSET_TOKEN=…"), "\(text.stdout)")
+        #expect(text.stdout.contains("installations.c-types.config.baseURL must be a string, not a number"))
+        #expect(text.stdout.contains("acme@3.0.0 is not installed"), "\(text.stdout)")
     }
 
     @Test func aSoundProjectIsValid() async throws {

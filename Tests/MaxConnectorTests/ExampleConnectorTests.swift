@@ -131,9 +131,13 @@ struct ExampleConnectorTests {
 
     @Test(
         arguments: [
-            (["baseURL": "https://x"], "missing 'notebookID'"),
-            (["baseURL": "https://x", "notebookID": 3], "'notebookID' has the wrong type"),
-            ("just a string", "the config has the wrong type"),
+            (["baseURL": "https://x"], "config.notebookID is required"),
+            (["baseURL": "https://x", "notebookID": 3], "config.notebookID must be a string, not a number"),
+            (
+                ["baseURL": "https://x", "notebookID": "n", "notebookId": "n"],
+                "config.notebookId is not an allowed property"
+            ),
+            ("just a string", "config must be an object, not a string"),
         ] as [(JSONValue, String)])
     func badConfigIsAClearError(_ config: JSONValue, _ message: String) throws {
         let error = #expect(throws: MaxError.self) { try module.decodeConfig(config) }

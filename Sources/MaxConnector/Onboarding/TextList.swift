@@ -1,4 +1,5 @@
 import Foundation
+public import MaxCore
 
 /// A list of texts as `max.json` holds a config value that lists things: a JSON array, or
 /// comma-separated text (what a prompt or `--config key=a,b` gives).
@@ -8,6 +9,9 @@ public struct TextList: Codable, Sendable, Hashable {
 
     /// A list.
     public init(_ items: [String]) { self.items = items }
+
+    /// The JSON Schema of a list's config value: text, or a list of texts.
+    public static let jsonSchema: JSONValue = ["type": ["string", "array"], "items": ["type": "string"]]
 
     /// The same items (the name the files connector's globs read best with).
     public var patterns: [String] { items }

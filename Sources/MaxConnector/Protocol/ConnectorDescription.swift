@@ -41,6 +41,7 @@ public enum ConnectorDescription {
             "resolvers": .array(resolvers), "loaders": .array(loaders.keys.sorted().compactMap { loaders[$0] }),
             "changeFeed": .bool(def.changeFeed != nil), "operations": .array(def.operations.map(\.info.json)),
             "operationSchemaVersion": .string(def.operationSchemaVersion), "auth": def.auth.json,
+            "configSchema": def.configSchema.json,
         ]
         if let rate = def.rateLimit { object["rateLimit"] = ["rate": .double(rate.rate), "burst": .int(rate.burst)] }
         return .object(object)

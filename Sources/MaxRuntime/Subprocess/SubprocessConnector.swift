@@ -193,7 +193,19 @@ public struct SubprocessConnector: ConnectorModule {
                     },
                     plan: try WireFormat.plan(answer["plan"] ?? .array([])))
             }, resolvers: resolvers, rateLimit: rateLimit, changeFeed: changeFeed, operations: operations,
-            operationSchemaVersion: json["operationSchemaVersion"]?.stringValue ?? "1.0.0")
+            operationSchemaVersion: json["operationSchemaVersion"]?.stringValue ?? "1.0.0",
+            configSchema: try configSchema(json["configSchema"]))
+    }
+
+    /// The config schema a connector describes (`{"version": 2, "schema": {…}}`); `nil` without
+    /// one, for the SDK to derive. Migrations are code and do not cross the protocol, so Max
+    /// carries none: an installation recorded with an older config version is an error naming it.
+    static func configSchema(_ json: JSONValue?) throws -> ConfigSchema? {
+        guard let json, json != .null else { return nil }
+        guard let version = json["version"]?.intValue, let schema = json["schema"] else {
+            throw WireFormat.protocolError("\"configSchema\" needs an integer \"version\" and a \"schema\"")
+        }
+        return ConfigSchema(version: version, schema: try JSONSchema(schema))
     }
 
     static func operationInfo(_ json: JSONValue) throws -> OperationInfo {
