@@ -197,8 +197,9 @@ public struct SubprocessConnector: ConnectorModule {
             configSchema: try configSchema(json["configSchema"]))
     }
 
-    /// The config schema a connector describes (`{"version": 2, "schema": {…}}`); `nil` without
-    /// one, for the SDK to derive. Migrations are code and do not cross the protocol, so Max
+    /// The config schema a connector describes (`{"version": 2, "schema": {…}}`).
+    ///
+    /// `nil` without one, for the SDK to derive. Migrations are code and do not cross the protocol, so Max
     /// carries none: an installation recorded with an older config version is an error naming it.
     static func configSchema(_ json: JSONValue?) throws -> ConfigSchema? {
         guard let json, json != .null else { return nil }
