@@ -9,52 +9,72 @@ struct ApplyCommand: AsyncParsableCommand {
         abstract:
             "Make .max/ match max.json: create what is missing, and with --prune remove what it no longer declares.",
         discussion: """
-            Creates .max/ (private to you), its .gitignore entry and each installation's folder; \
-            with --prune removes the folders (credentials and data) of installations max.json no \
-            longer declares. Each change is an audit event; a second apply changes nothing. \
-            Missing credentials are listed with what provides them, and make it exit 3.
+            max.json wins. Apply creates .max/ (private to you), its .gitignore entry and each \
+            installation's folder; moves installations to the connector versions installed, \
+            migrating their config (each migration's note is printed); records configs, \
+            "disabled" and versions changed in max.json by hand; and with --prune removes the \
+            folders (credentials and data) of installations max.json no longer declares. Each \
+            change is an audit event; a second apply changes nothing. Then it asks the source of \
+            each enabled installation whether it works (--no-verify skips that).
+
+            While max.json has problems (see max validate) apply changes nothing and exits 2. \
+            Missing credentials are listed with what provides them and make it exit 3; an \
+            installation whose source does not work makes it exit 1.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(help: "Remove the folders of installations max.json no longer declares.") var prune = false
+    @Flag(name: .customLong("verify"), inversion: .prefixedNo, help: "Check each enabled installation's source after.")
+    var verify = true
     @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
 
     func validate() throws { try output.require(oneOf: [.text, .json], for: "apply") }
 
     func run() async throws {
-        let plan = try await global.workspace().apply(prune: prune)
+        let plan = try await global.workspace().apply(prune: prune, verify: verify)
         Self.print(plan, output: output, done: true)
         if plan.changes.contains(where: { $0.action == "missing-credential" }) { throw PartialSuccess(code: 3) }
+        if plan.checks.contains(where: { $0.status != "healthy" }) { throw PartialSuccess(code: 1) }
     }
 
     static func print(_ plan: ApplyPlan, output: OutputFormat, done: Bool) {
         if output == .json {
-            Terminal.out(
-                JSONValue.array(
-                    plan.changes.map { change in
-                        [
-                            "action": .string(change.action),
-                            "installation": change.installation.map(JSONValue.string) ?? .null,
-                            "description": .string(change.description),
-                            "hint": change.hint.map(JSONValue.string) ?? .null,
-                        ]
-                    }
-                ).prettyJSONText)
+            let changes = JSONValue.array(
+                plan.changes.map { change in
+                    [
+                        "action": .string(change.action),
+                        "installation": change.installation.map(JSONValue.string) ?? .null,
+                        "description": .string(change.description),
+                        "hint": change.hint.map(JSONValue.string) ?? .null,
+                    ]
+                })
+            guard done else { return Terminal.out(changes.prettyJSONText) }
+            let checks = JSONValue.array(
+                plan.checks.map { check in
+                    [
+                        "installation": .string(check.installation), "status": .string(check.status),
+                        "reason": check.reason.map(JSONValue.string) ?? .null,
+                    ]
+                })
+            Terminal.out(JSONValue.object(["changes": changes, "checks": checks]).prettyJSONText)
             return
         }
         if plan.changes.isEmpty {
             Terminal.out(done ? "Nothing to change: .max/ matches max.json" : "No changes: .max/ matches max.json")
-            return
         }
         for change in plan.changes {
             let mark =
                 switch change.action {
                 case "prune": change.description.hasPrefix("keep") ? "=" : "-"
-                case "missing-credential": "!"
+                case "missing-credential", "invalid": "!"
+                case "configure", "upgrade", "disable", "enable": "~"
                 default: "+"
                 }
             Terminal.out("\(mark) \(change.description)")
             if let hint = change.hint { Terminal.out("  hint: \(hint)") }
+        }
+        for check in plan.checks {
+            Terminal.out("\(check.installation): \(check.status)\(check.reason.map { ": \($0)" } ?? "")")
         }
     }
 }

@@ -10,8 +10,10 @@ struct DiffCommand: AsyncParsableCommand {
         discussion: """
             max.json wins: what it declares and .max/ lacks is created; what .max/ holds for an \
             installation it no longer declares is removed only with --prune; a missing credential \
-            is listed with the command that provides it (apply cannot make secrets). Changes \
-            nothing. Exits 0.
+            is listed with the command that provides it (apply cannot make secrets); a problem in \
+            max.json, which stops apply, is listed with "!" and its path; a connector upgrade, \
+            a config, "disabled" or version changed in max.json by hand since the last apply, \
+            with "~". Changes nothing. Exits 0.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions

@@ -1,4 +1,5 @@
 public import Foundation
+public import MaxConnector
 import MaxCore
 import MaxCredentials
 
@@ -46,5 +47,34 @@ extension MaxWorkspace {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return (try? decoder.decode([HealthCheck].self, from: data)) ?? []
+    }
+
+    /// Asks the source whether an installation works, waiting at most `seconds`, and adds the
+    /// answer to its history.
+    ///
+    /// - Parameters:
+    ///   - name: The installation.
+    ///   - seconds: How long to wait for an answer; a source that does not answer is `unhealthy`.
+    /// - Returns: The status.
+    /// - Throws: What building the installation throws (an unknown connector, unreadable
+    ///   credentials, a config its connector rejects).
+    public func checkHealth(of name: String, seconds: Int) async throws -> HealthStatus {
+        let live = try await live(name, interactive: true)
+        let status = await withTaskGroup(of: HealthStatus?.self) { group in
+            group.addTask { await live.health() }
+            group.addTask {
+                // The deadline of a person waiting: real time, by design.
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .unhealthy("no answer within \(seconds) s")
+        }
+        // A subprocess connector is stopped as after a sync (one that does not answer was ended
+        // when its call was cancelled).
+        await live.stop()
+        recordHealth(HealthCheck(at: Date(), status: status.name, reason: status.reason), of: name)
+        return status
     }
 }

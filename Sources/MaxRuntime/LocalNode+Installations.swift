@@ -128,30 +128,11 @@ extension LocalNode {
         let seconds = try request.seconds()
         _ = try localRecord(name)
         let sync = try? await installation(InstallationRequest(installation: name)).status
-        let health = try await health(of: name, seconds: seconds)
-        workspace.recordHealth(HealthCheck(at: Date(), status: health.name, reason: health.reason), of: name)
+        let health = try await workspace.checkHealth(of: name, seconds: seconds)
         var result = InstallationHealth(name: name, status: health.name, sync: sync, reason: health.reason)
         if case .credentialExpired = health {
             result.hint = "re-authenticate: \(MaxError.reauthenticateCommand(name))"
         }
         return result
-    }
-
-    private func health(of name: String, seconds: Int) async throws -> HealthStatus {
-        let live = try await workspace.live(name, interactive: true)
-        let status = await withTaskGroup(of: HealthStatus?.self) { group in
-            group.addTask { await live.health() }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .unhealthy("no answer within \(seconds) s")
-        }
-        // A subprocess connector is stopped as after a sync (one that does not answer was ended
-        // when its call was cancelled).
-        await live.stop()
-        return status
     }
 }

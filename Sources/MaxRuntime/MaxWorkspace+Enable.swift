@@ -46,6 +46,8 @@ extension MaxWorkspace {
             }
             file.installations[name] = current
         }
+        // Done by command, not by editing max.json: nothing for max apply to record later.
+        if appliedState(of: name) != nil { try recordApplied(try self.record(name), of: name) }
         let id = "admin_" + UUID().uuidString.lowercased()
         let event = AuditLog.Event(
             requestID: id, correlationID: id, caller: caller,

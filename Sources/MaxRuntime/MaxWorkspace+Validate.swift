@@ -94,7 +94,8 @@ extension MaxWorkspace {
         if record.remoteURL == nil {
             await check("connector") {
                 let module = try await module(for: record)
-                let config = try self.config(of: name, record, module: module)
+                // A new major version waiting for max apply is not a problem: its migrated config is checked.
+                let config = try ConnectorUpgrade.of(record, to: module)?.config ?? record.config
                 let violations = module.configSchema.problems(in: config)
                 for violation in violations {
                     problems.append(

@@ -31,11 +31,20 @@ struct ApplyTests {
         try #require(reauth.status == 0, "\(reauth.output)")
         let again = try await runMax(["-C", path, "apply"])
         #expect(again.status == 0, "\(again.output)")
-        #expect(again.stdout == "Nothing to change: .max/ matches max.json\n", "\(again.stdout)")
+        #expect(
+            again.stdout == "Nothing to change: .max/ matches max.json\nacme: healthy\n",
+            "apply checks the source of each enabled installation: \(again.stdout)")
         let synced = try await runMax(["-C", path, "sync", "acme"])
         #expect(synced.status == 0, "\(synced.output)")
-        let twice = try await runMax(["-C", path, "apply", "-o", "json"])
-        #expect(try JSONValue(parsing: twice.stdout) == [], "\(twice.stdout)")
+        let twice = try await runMax(["-C", path, "apply", "-o", "json", "--no-verify"])
+        #expect(try JSONValue(parsing: twice.stdout) == ["changes": [], "checks": []], "\(twice.stdout)")
+
+        // A source that does not answer: apply converges, then says so and exits 1.
+        try setInstallationKeys(in: folder.url, baseURL: "http://127.0.0.1:9", [:])
+        let down = try await runMax(["-C", path, "apply"])
+        #expect(down.status == 1, "\(down.output)")
+        #expect(down.stdout.contains("~ record the config of acme changed in max.json (baseURL)"), "\(down.stdout)")
+        #expect(down.stdout.contains("acme: unhealthy"), "\(down.stdout)")
     }
 
     @Test func pruneRemovesWhatMaxJSONNoLongerDeclaresAndAuditsIt() async throws {
@@ -67,7 +76,7 @@ struct ApplyTests {
             $0["operation"] == "prune"
         }
         #expect(prunes.map { $0["installation"] } == ["acme-2"], "\(audit.output)")
-        let again = try await runMax(["-C", path, "apply", "--prune"])
+        let again = try await runMax(["-C", path, "apply", "--prune", "--no-verify"])
         #expect(again.stdout == "Nothing to change: .max/ matches max.json\n", "\(again.stdout)")
     }
 }
