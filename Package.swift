@@ -105,6 +105,8 @@ let package = Package(
             name: "MaxRuntime",
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxCredentials",
+                // Connector documents (max apply -f) are YAML.
+                "MaxYAML",
                 .product(name: "Logging", package: "swift-log"),
                 // The loopback listener that receives OAuth redirects during onboarding.
                 .product(name: "NIOCore", package: "swift-nio"),

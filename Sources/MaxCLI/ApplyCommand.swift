@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MaxCore
 import MaxRuntime
 
@@ -17,6 +18,12 @@ struct ApplyCommand: AsyncParsableCommand {
             change is an audit event; a second apply changes nothing. Then it asks the source of \
             each enabled installation whether it works (--no-verify skips that).
 
+            With -f FILE (YAML or JSON; - for standard input), the Connector documents in it \
+            (apiVersion max/v1alpha1, kind Connector) are merged into max.json first: each creates \
+            or updates the installation it names. Secrets in them are references only (secretRef \
+            with provider env or store, or mode oauth); a document carrying a secret's value is \
+            refused and nothing is written. See docs/desired-state.md.
+
             While max.json has problems (see max validate) apply changes nothing and exits 2. \
             Missing credentials are listed with what provides them and make it exit 3; an \
             installation whose source does not work makes it exit 1.
@@ -27,14 +34,40 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("verify"), inversion: .prefixedNo, help: "Check each enabled installation's source after.")
     var verify = true
     @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+    @Option(name: .shortAndLong, help: "A file of Connector documents to merge into max.json first (- for stdin).")
+    var file: String?
 
     func validate() throws { try output.require(oneOf: [.text, .json], for: "apply") }
 
     func run() async throws {
-        let plan = try await global.workspace().apply(prune: prune, verify: verify)
+        let workspace = try global.workspace()
+        var merged: [ApplyPlan.Change] = []
+        if let file {
+            let specs = try Self.specs(file)
+            // Nothing is written when max.json, as the documents would leave it, has problems.
+            if let error = try await workspace.plan(prune: prune, merging: specs).blockingError { throw error }
+            merged = try await workspace.merge(specs, write: true)
+        }
+        var plan = try await workspace.apply(prune: prune, verify: verify)
+        plan.changes = merged + plan.changes
         Self.print(plan, output: output, done: true)
         if plan.changes.contains(where: { $0.action == "missing-credential" }) { throw PartialSuccess(code: 3) }
         if plan.checks.contains(where: { $0.status != "healthy" }) { throw PartialSuccess(code: 1) }
+    }
+
+    /// The Connector documents of `path` (`-`: standard input).
+    ///
+    /// - Throws: `spec.invalid` when it cannot be read or is not documents; `spec.plain_secret`.
+    static func specs(_ path: String) throws -> [ConnectorSpec] {
+        if path == "-" {
+            let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            return try ConnectorSpec.documents(in: text, source: "standard input")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MaxError(
+                .invalidSpec, "cannot read \(path)", hint: "check the path given to -f", context: ["path": path])
+        }
+        return try ConnectorSpec.documents(in: String(decoding: data, as: UTF8.self), source: path)
     }
 
     static func print(_ plan: ApplyPlan, output: OutputFormat, done: Bool) {
@@ -67,6 +100,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 switch change.action {
                 case "prune": change.description.hasPrefix("keep") ? "=" : "-"
                 case "missing-credential", "invalid": "!"
+                case "update-from-spec": "~"
                 case "configure", "upgrade", "disable", "enable": "~"
                 default: "+"
                 }

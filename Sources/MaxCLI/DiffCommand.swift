@@ -13,17 +13,22 @@ struct DiffCommand: AsyncParsableCommand {
             is listed with the command that provides it (apply cannot make secrets); a problem in \
             max.json, which stops apply, is listed with "!" and its path; a connector upgrade, \
             a config, "disabled" or version changed in max.json by hand since the last apply, \
-            with "~". Changes nothing. Exits 0.
+            with "~". With -f FILE, first what merging its Connector documents into max.json would \
+            change. Changes nothing. Exits 0.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Flag(help: "Show the removals --prune would make.") var prune = false
     @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+    @Option(
+        name: .shortAndLong, help: "A file of Connector documents apply -f would merge into max.json (- for stdin).")
+    var file: String?
 
     func validate() throws { try output.require(oneOf: [.text, .json], for: "diff") }
 
     func run() async throws {
-        let plan = try await global.workspace().plan(prune: prune)
+        let workspace = try global.workspace()
+        let plan = try await workspace.plan(prune: prune, merging: try file.map(ApplyCommand.specs) ?? [])
         ApplyCommand.print(plan, output: output, done: false)
     }
 }

@@ -1,6 +1,6 @@
 public import Foundation
 import MaxConnector
-import MaxCore
+public import MaxCore
 
 /// What `max apply` would change to make `.max/` match `max.json` (`max diff` prints it).
 ///
@@ -53,6 +53,17 @@ public struct ApplyPlan: Sendable, Codable, Hashable {
 
     /// Whether `max.json` has problems that stop apply.
     public var isBlocked: Bool { changes.contains { $0.action == "invalid" } }
+
+    /// The error apply stops with when `max.json` has problems.
+    public var blockingError: MaxError? {
+        let problems = changes.filter { $0.action == "invalid" }
+        guard !problems.isEmpty else { return nil }
+        return MaxError(
+            .invalidProjectFile,
+            "max.json has \(problems.count) problem\(problems.count == 1 ? "" : "s"); apply changes nothing until they are fixed: "
+                + problems.map(\.description).joined(separator: "; "),
+            hint: "max validate lists each one with its path")
+    }
 }
 
 extension MaxWorkspace {
@@ -60,15 +71,21 @@ extension MaxWorkspace {
     ///
     /// - Parameters:
     ///   - prune: Whether folders of installations `max.json` no longer declares are removed.
+    ///   - specs: Connector documents to merge into `max.json` first (in memory: their changes
+    ///     lead the plan, and the rest is planned for `max.json` as they would leave it).
     ///   - environment: Where `env:` references are read (for missing credentials).
     /// - Returns: The plan.
-    /// - Throws: `project.invalid_config` for a `max.json` that does not parse.
-    public func plan(prune: Bool = false, environment: [String: String] = ProcessInfo.processInfo.environment)
-        async throws -> ApplyPlan
-    {
-        let file = try project.load()
-        var changes: [ApplyPlan.Change] = []
-        for problem in await validate(environment: environment) where problem.error.code != .credentialMissing {
+    /// - Throws: `project.invalid_config` for a `max.json` that does not parse; what
+    ///   ``merge(_:write:caller:at:)`` throws for the documents.
+    public func plan(
+        prune: Bool = false, merging specs: [ConnectorSpec] = [],
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> ApplyPlan {
+        var file = try project.load()
+        let merged = try await mergedRecords(specs, into: file)
+        for entry in merged { file.installations[entry.name] = entry.record }
+        var changes = merged.map(\.change)
+        for problem in await validate(file, environment: environment) where problem.error.code != .credentialMissing {
             changes.append(
                 .init(
                     action: "invalid", installation: Self.installation(in: problem.path),
@@ -172,14 +189,7 @@ extension MaxWorkspace {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> ApplyPlan {
         var plan = try await plan(prune: prune, environment: environment)
-        if plan.isBlocked {
-            let problems = plan.changes.filter { $0.action == "invalid" }
-            throw MaxError(
-                .invalidProjectFile,
-                "max.json has \(problems.count) problem\(problems.count == 1 ? "" : "s"); apply changes nothing until they are fixed: "
-                    + problems.map(\.description).joined(separator: "; "),
-                hint: "max validate lists each one with its path")
-        }
+        if let error = plan.blockingError { throw error }
         try Project.initialise(at: project.root, force: true)
         for change in plan.changes {
             switch change.action {

@@ -26,6 +26,8 @@ public struct InstallationReadiness: Sendable {
     public let error: MaxError?
     /// Whether another Max node serves it.
     public var isRemote = false
+    /// Where a person authorizes Max, when an OAuth authorization is what is missing.
+    public var authorizationURL: String?
 
     /// Whether it is ready to sync.
     public var isReady: Bool { error == nil && credentials.allSatisfy(\.present) }
@@ -41,10 +43,13 @@ public struct InstallationReadiness: Sendable {
             fixes.append("export \(credential.source.dropFirst(4))=…")
         }
         if missing.contains(where: { $0.source == "store" || $0.source == "env:…" }) {
-            fixes.append(
-                isRemote
-                    ? "add \"credentials\": {\"token\": \"env:VAR\"} to its entry in max.json"
-                    : MaxError.reauthenticateCommand(name))
+            if isRemote {
+                fixes.append("add \"credentials\": {\"token\": \"env:VAR\"} to its entry in max.json")
+            } else if let authorizationURL {
+                fixes.append("authorize Max at \(authorizationURL): \(MaxError.reauthenticateCommand(name))")
+            } else {
+                fixes.append(MaxError.reauthenticateCommand(name))
+            }
         }
         return fixes
     }
@@ -105,8 +110,15 @@ extension MaxWorkspace {
                 }
                 return .init(name: key, source: "store", present: listed.contains(key))
             }
-            return InstallationReadiness(
+            var readiness = InstallationReadiness(
                 name: name, connector: record.connector, credentials: credentials, error: nil)
+            let config = record.config.objectValue ?? [:]
+            if let oauth = module.onboarding.oauthSteps(for: config).first(where: { step in
+                readiness.missing.contains { $0.name == step.credential.name }
+            }) {
+                readiness.authorizationURL = OAuth2Step.resolve(oauth.authorizationURL, with: config)
+            }
+            return readiness
         } catch {
             return InstallationReadiness(
                 name: name, connector: record.connector, credentials: [],

@@ -48,6 +48,11 @@ extension MaxWorkspace {
         } catch {
             return [ProjectProblem(path: "max.json", error: MaxError.wrapping(error))]
         }
+        return await validate(file, environment: environment)
+    }
+
+    /// The problems of `file` (see ``validate(environment:)``).
+    func validate(_ file: ProjectFile, environment: [String: String]) async -> [ProjectProblem] {
         var problems: [ProjectProblem] = []
         for name in file.installations.keys.sorted() {
             guard let record = file.installations[name] else { continue }

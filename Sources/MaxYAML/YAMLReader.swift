@@ -19,6 +19,23 @@ public enum YAMLReader {
         return try loaded.map(json(from:))
     }
 
+    /// The values of every document of `text`, a `---`-separated stream; empty documents left out.
+    ///
+    /// - Throws: ``Problem`` with the parser's description (its line and column).
+    public static func documents(_ text: String) throws(Problem) -> [JSONValue] {
+        var values: [JSONValue] = []
+        do {
+            for document in try Yams.load_all(yaml: text) where !(document is NSNull) {
+                values.append(try json(from: document))
+            }
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Problem(message: String(String(describing: error).prefix(300)))
+        }
+        return values
+    }
+
     private static func json(from value: Any) throws(Problem) -> JSONValue {
         switch value {
         case let text as String: return .string(text)

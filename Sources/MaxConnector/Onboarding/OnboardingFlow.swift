@@ -56,6 +56,18 @@ public struct OnboardingFlow: Sendable {
         steps.flatMap { $0.credentialNames(for: config) }
     }
 
+    /// The OAuth steps an installation with `config` goes through: those whose conditions it meets.
+    public func oauthSteps(for config: OnboardingState) -> [OAuth2Step] {
+        func steps(_ step: OnboardingStep) -> [OAuth2Step] {
+            switch step {
+            case .oauth2(let oauth): [oauth]
+            case .when(let condition, let inner): condition.holds(config) ? steps(inner) : []
+            default: []
+            }
+        }
+        return self.steps.flatMap(steps)
+    }
+
     /// The credentials an installation with `config` cannot work without: those entered in its
     /// input steps and the refresh tokens of its OAuth steps (an access token is derived from
     /// one), for the steps whose conditions `config` meets.
