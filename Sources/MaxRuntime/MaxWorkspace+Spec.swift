@@ -4,10 +4,12 @@ import MaxCore
 import MaxCredentials
 
 extension MaxWorkspace {
-    /// Merges `Connector` documents into `max.json`: each creates or updates the installation it
-    /// names (its id and connection time kept), with its connector version, config, `disabled`,
-    /// credential references, limits and schedule. Nothing is written unless every document is
-    /// valid; each installation created or changed is an audit event.
+    /// Merges `Connector` documents into `max.json`.
+    ///
+    /// Each creates or updates the installation it names (its id and connection time kept), with
+    /// its connector version, config, `disabled`, credential references, limits and schedule.
+    /// Nothing is written unless every document is valid; each installation created or changed is
+    /// an audit event.
     ///
     /// - Parameters:
     ///   - specs: The documents.
