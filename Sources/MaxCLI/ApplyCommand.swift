@@ -40,34 +40,26 @@ struct ApplyCommand: AsyncParsableCommand {
     func validate() throws { try output.require(oneOf: [.text, .json], for: "apply") }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        var merged: [ApplyPlan.Change] = []
-        if let file {
-            let specs = try Self.specs(file)
-            // Nothing is written when max.json, as the documents would leave it, has problems.
-            if let error = try await workspace.plan(prune: prune, merging: specs).blockingError { throw error }
-            merged = try await workspace.merge(specs, write: true)
-        }
-        var plan = try await workspace.apply(prune: prune, verify: verify)
-        plan.changes = merged + plan.changes
+        let plan = try await global.api().apply(
+            ApplyRequest(prune: prune, verify: verify, spec: try file.map(Self.documents)))
         Self.print(plan, output: output, done: true)
         if plan.changes.contains(where: { $0.action == "missing-credential" }) { throw PartialSuccess(code: 3) }
         if plan.checks.contains(where: { $0.status != "healthy" }) { throw PartialSuccess(code: 1) }
     }
 
-    /// The Connector documents of `path` (`-`: standard input).
+    /// The Connector documents of `path` (`-`: standard input), checked, as a request carries them.
     ///
     /// - Throws: `spec.invalid` when it cannot be read or is not documents; `spec.plain_secret`.
-    static func specs(_ path: String) throws -> [ConnectorSpec] {
+    static func documents(_ path: String) throws -> JSONValue {
         if path == "-" {
             let text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            return try ConnectorSpec.documents(in: text, source: "standard input")
+            return try ConnectorSpec.list(in: text, source: "standard input")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw MaxError(
                 .invalidSpec, "cannot read \(path)", hint: "check the path given to -f", context: ["path": path])
         }
-        return try ConnectorSpec.documents(in: String(decoding: data, as: UTF8.self), source: path)
+        return try ConnectorSpec.list(in: String(decoding: data, as: UTF8.self), source: path)
     }
 
     static func print(_ plan: ApplyPlan, output: OutputFormat, done: Bool) {

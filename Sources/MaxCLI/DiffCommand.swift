@@ -27,8 +27,7 @@ struct DiffCommand: AsyncParsableCommand {
     func validate() throws { try output.require(oneOf: [.text, .json], for: "diff") }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        let plan = try await workspace.plan(prune: prune, merging: try file.map(ApplyCommand.specs) ?? [])
+        let plan = try await global.api().diff(ApplyRequest(prune: prune, spec: try file.map(ApplyCommand.documents)))
         ApplyCommand.print(plan, output: output, done: false)
     }
 }

@@ -23,8 +23,8 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let workspace = try global.workspace()
-        let problems = await workspace.validate()
+        let list = try await global.api().validate(NoParameters())
+        let problems = list.problems
         if output == .json {
             Terminal.out(
                 JSONValue.array(
@@ -37,7 +37,7 @@ struct ValidateCommand: AsyncParsableCommand {
                     }
                 ).prettyJSONText)
         } else if problems.isEmpty {
-            let count = (try? workspace.installations().count) ?? 0
+            let count = list.installations
             Terminal.out("max.json is valid: \(count) installation\(count == 1 ? "" : "s"), each ready to sync")
         } else {
             Terminal.out("max.json: \(problems.count) problem\(problems.count == 1 ? "" : "s")")

@@ -63,6 +63,16 @@ public struct ConnectorSpec: Sendable, Hashable {
     /// The API version these documents have.
     public static let apiVersion = "max/v1alpha1"
 
+    /// The documents of a YAML or JSON text as one JSON value, `{"kind": "List", "items": [...]}`,
+    /// each checked: what a front end sends in an ``ApplyRequest``.
+    ///
+    /// - Throws: as ``documents(in:source:)-(String,_)``.
+    public static func list(in text: String, source: String) throws -> JSONValue {
+        _ = try documents(in: text, source: source)
+        let values = (try? YAMLReader.documents(text)) ?? []
+        return ["kind": "List", "items": .array(values.flatMap { $0.arrayValue ?? [$0] })]
+    }
+
     /// The documents of a YAML or JSON text: one, a `---`-separated stream, or a JSON array.
     ///
     /// - Parameters:
@@ -78,7 +88,23 @@ public struct ConnectorSpec: Sendable, Hashable {
         } catch {
             throw invalid("\(source) is neither YAML nor JSON: \(error.message)", source: source)
         }
-        let flattened = values.flatMap { $0.arrayValue ?? [$0] }
+        return try documents(in: .array(values), source: source)
+    }
+
+    /// The documents of JSON: one document, an array of them, or `{"kind": "List", "items": [...]}`.
+    ///
+    /// - Parameters:
+    ///   - json: The JSON.
+    ///   - source: Where it came from, for messages.
+    /// - Returns: The documents, in order.
+    /// - Throws: `spec.invalid` naming the document and key; `spec.plain_secret`.
+    public static func documents(in json: JSONValue, source: String) throws -> [ConnectorSpec] {
+        func items(_ value: JSONValue) -> [JSONValue] {
+            if let array = value.arrayValue { return array.flatMap(items) }
+            if value["kind"]?.stringValue == "List", let list = value["items"]?.arrayValue { return list }
+            return [value]
+        }
+        let flattened = items(json)
         guard !flattened.isEmpty else { throw invalid("\(source) holds no document", source: source) }
         var seen: Set<String> = []
         return try flattened.enumerated().map { index, json in

@@ -41,12 +41,25 @@ public struct ApplyPlan: Sendable, Codable, Hashable {
         public var status: String
         /// Why it is not healthy.
         public var reason: String?
+
+        /// A check.
+        public init(installation: String, status: String, reason: String? = nil) {
+            self.installation = installation
+            self.status = status
+            self.reason = reason
+        }
     }
 
     /// The changes, in the order apply makes them.
     public var changes: [Change]
     /// The connectivity checks apply made (none from `max diff`, or with `verify` off).
     public var checks: [Check] = []
+
+    /// A plan.
+    public init(changes: [Change], checks: [Check] = []) {
+        self.changes = changes
+        self.checks = checks
+    }
 
     /// Whether `.max/` already matches (nothing apply would do; missing credentials aside).
     public var isConverged: Bool { changes.allSatisfy { $0.action == "missing-credential" } }
@@ -174,8 +187,13 @@ extension MaxWorkspace {
     /// source of each enabled installation that has its credentials whether it works (the
     /// answers join their health history). Idempotent: a second apply changes nothing.
     ///
+    /// With `specs`, the documents are merged into `max.json` first
+    /// (``merge(_:write:caller:at:)``); nothing is written when `max.json`, as they would leave it,
+    /// has problems.
+    ///
     /// - Parameters:
     ///   - prune: Remove what `max.json` no longer declares.
+    ///   - specs: Connector documents to merge into `max.json` first.
     ///   - verify: Check the connectivity of enabled installations afterwards.
     ///   - caller: Who asked, for the audit events.
     ///   - environment: Where `env:` references are read.
@@ -185,9 +203,15 @@ extension MaxWorkspace {
     ///   `project.*`; `sync.already_running` when a folder to prune is in use.
     @discardableResult
     public func apply(
-        prune: Bool = false, verify: Bool = false, caller: String = "cli",
+        prune: Bool = false, merging specs: [ConnectorSpec] = [], verify: Bool = false, caller: String = "cli",
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> ApplyPlan {
+        var merged: [ApplyPlan.Change] = []
+        if !specs.isEmpty {
+            let preview = try await plan(prune: prune, merging: specs, environment: environment)
+            if let error = preview.blockingError { throw error }
+            merged = try await merge(specs, write: true, caller: caller)
+        }
         var plan = try await plan(prune: prune, environment: environment)
         if let error = plan.blockingError { throw error }
         try Project.initialise(at: project.root, force: true)
@@ -217,6 +241,7 @@ extension MaxWorkspace {
         for (name, record) in try installations() {
             try recordApplied(record, of: name)
         }
+        plan.changes = merged + plan.changes
         if verify {
             plan.checks = await verifyConnectivity(
                 skipping: Set(

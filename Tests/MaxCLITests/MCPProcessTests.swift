@@ -2,6 +2,7 @@ import Foundation
 import MCP
 import MaxConnector
 import MaxCore
+import MaxRuntime
 import MaxTestSupport
 import SystemPackage
 import Testing
@@ -76,7 +77,7 @@ struct MCPProcessTests {
         #expect(
             names == [
                 "max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs", "max_ops", "max_jobs",
-                "max_job", "max_audit",
+                "max_job", "max_audit", "max_validate", "max_diff",
             ])
         let search = try #require(tools.first { $0.name == "max_search" })
         #expect(
@@ -152,6 +153,34 @@ struct MCPProcessTests {
         let invalid = try await session.call(
             "max_invoke", ["installation": "acme", "operation": "createTask", "input": ["title": 5]])
         #expect(Self.json(invalid.structuredContent)["error"]?["code"] == "operation.invalid_input")
+
+        // The project's desired state: validate, diff and apply a Connector document.
+        let valid = try await session.call("max_validate", [:])
+        #expect(Self.json(valid.structuredContent) == ["problems": [], "installations": 1])
+        let document: Value = [
+            "apiVersion": "max/v1alpha1", "kind": "Connector", "metadata": ["name": "second"],
+            "spec": [
+                "type": "acme", "config": ["baseURL": .string(acme.url), "workspaceId": "ws_x"],
+                "credentials": ["mode": "secretRef", "secretRef": ["provider": "store"]],
+            ],
+        ]
+        let diff = try await session.call("max_diff", ["spec": document])
+        let actions = Self.json(diff.structuredContent)["changes"]?.arrayValue?.compactMap { $0["action"]?.stringValue }
+        #expect(actions?.first == "create-from-spec", "\(Self.json(diff.structuredContent))")
+        #expect(actions?.contains("missing-credential") == true)
+        var secret = document
+        if case .object(var members) = secret, case .object(var spec)? = members["spec"] {
+            spec["credentials"] = ["mode": "inline", "value": "canary-secret-value"]
+            members["spec"] = .object(spec)
+            secret = .object(members)
+        }
+        let refused = try await session.call("max_apply", ["spec": secret])
+        #expect(refused.isError == true)
+        #expect(Self.json(refused.structuredContent)["error"]?["code"] == "spec.plain_secret")
+        #expect(!Self.json(refused.structuredContent).jsonText.contains("canary"))
+        let applied = try await session.call("max_apply", ["spec": document, "verify": false])
+        #expect(applied.isError == false, "\(Self.json(applied.structuredContent))")
+        #expect(try Project.find(from: folder.url).load().installations["second"] != nil)
         await session.close()
     }
 
@@ -181,7 +210,7 @@ struct MCPProcessTests {
         #expect(
             Set(tools.map(\.name)) == [
                 "max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs", "max_ops", "max_jobs",
-                "max_job", "max_audit",
+                "max_job", "max_audit", "max_validate", "max_diff",
             ])
         let filter = #"status = "todo""#
         let counted = try await reader.send(

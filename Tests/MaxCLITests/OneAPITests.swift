@@ -140,6 +140,12 @@ struct OneAPITests {
                 installation: "acme", connector: "acme", connectorVersion: "1", operationSchemaVersion: "v",
                 auth: ["type": "bearer"], inputSchema: ["type": "object"], operations: [["id": "createTask"]]))
         try Self.roundTrip(SchemaDescription(SampleSchema.schema))
+        try Self.roundTrip(
+            ProblemList(
+                problems: [ProjectProblem(path: "installations.acme.config.baseURL", error: error)], installations: 2))
+        var plan = ApplyPlan(changes: [.init(action: "upgrade", installation: "acme", description: "d", hint: "h")])
+        plan.checks = [.init(installation: "acme", status: "unhealthy", reason: "down")]
+        try Self.roundTrip(plan)
         let page = SearchPage(
             entityType: "AcmeTask", fields: ["_id", "title", "tags"],
             records: [
@@ -234,6 +240,8 @@ extension Endpoint {
         case .jobs: _ = try APICoding.request(JobsRequest.self, from: arguments)
         case .job, .cancelJob, .retryJob: _ = try APICoding.request(JobRequest.self, from: arguments)
         case .audit: _ = try APICoding.request(AuditRequest.self, from: arguments)
+        case .validate: _ = try APICoding.request(NoParameters.self, from: arguments)
+        case .diff, .apply: _ = try APICoding.request(ApplyRequest.self, from: arguments)
         }
     }
 }

@@ -87,6 +87,19 @@ extension Endpoint {
         case .audit:
             let page = try await api.audit(try request(AuditRequest.self))
             return answer(page, plural(page.records.count, "event"))
+        case .validate:
+            let list = try await api.validate(try request(NoParameters.self))
+            return answer(
+                list,
+                list.problems.isEmpty
+                    ? "max.json is valid: \(plural(list.installations, "installation"))"
+                    : list.problems.map { "\($0.path): \($0.error.message)" }.joined(separator: "\n"))
+        case .diff, .apply:
+            let arguments = try request(ApplyRequest.self)
+            let plan = try await self == .diff ? api.diff(arguments) : api.apply(arguments)
+            var lines = plan.changes.map(\.description)
+            lines += plan.checks.map { "\($0.installation): \($0.status)" + ($0.reason.map { " (\($0))" } ?? "") }
+            return answer(plan, lines.isEmpty ? "Nothing to change" : lines.joined(separator: "\n"))
         }
     }
 }

@@ -61,6 +61,21 @@ extension Endpoint {
                 APIParameter("dead", .boolean, "Only the dead-letter list (failed with no attempt left)."),
             ]
         case .job, .cancelJob, .retryJob: return [job]
+        case .validate: return []
+        case .diff, .apply:
+            var parameters = [
+                APIParameter(
+                    "prune", .boolean, "Remove the runtime folders of installations max.json no longer declares."),
+                APIParameter(
+                    "spec", .object, in: .body,
+                    "Connector documents to merge into max.json first (apiVersion max/v1alpha1, kind Connector; or kind List with items); secrets as references only."
+                ),
+            ]
+            if self == .apply {
+                parameters.insert(
+                    APIParameter("verify", .boolean, "Check each enabled installation's source after (true)."), at: 1)
+            }
+            return parameters
         case .audit:
             return [
                 APIParameter("installation", .string, "Only this installation's events."),

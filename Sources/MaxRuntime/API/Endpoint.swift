@@ -37,13 +37,19 @@ public enum Endpoint: String, CaseIterable, Sendable {
     case retryJob
     /// `GET /v1/audit`.
     case audit
+    /// `GET /v1/project/validate`.
+    case validate
+    /// `POST /v1/project/diff` (it changes nothing: POST only to carry documents).
+    case diff
+    /// `POST /v1/project/apply`.
+    case apply
 
     /// `GET` or `POST`.
     public var method: String {
         switch self {
-        case .sync, .invoke, .cancelJob, .retryJob: "POST"
+        case .sync, .invoke, .cancelJob, .retryJob, .diff, .apply: "POST"
         case .installations, .installation, .schema, .status, .search, .count, .runs, .operations, .credentials,
-            .jobs, .job, .audit:
+            .jobs, .job, .audit, .validate:
             "GET"
         }
     }
@@ -67,15 +73,18 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .cancelJob: "/v1/jobs/:id/cancel"
         case .retryJob: "/v1/jobs/:id/retry"
         case .audit: "/v1/audit"
+        case .validate: "/v1/project/validate"
+        case .diff: "/v1/project/diff"
+        case .apply: "/v1/project/apply"
         }
     }
 
     /// The action a caller needs: a serve token's scope, or what `max mcp` was started allowing.
     public var action: PolicyAction {
         switch self {
-        case .installations, .installation, .schema, .status, .operations: .catalogRead
+        case .installations, .installation, .schema, .status, .operations, .validate, .diff: .catalogRead
         case .search, .count, .runs, .jobs, .job, .audit: .operationRead
-        case .sync: .instanceManage
+        case .sync, .apply: .instanceManage
         case .invoke, .cancelJob, .retryJob: .operationInvoke
         case .credentials: .credentialManage
         }
@@ -83,7 +92,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
 
     /// Whether the endpoint changes something (a sync, a call, a job): never offered to a caller
     /// that may only read.
-    public var isMutating: Bool { method != "GET" }
+    public var isMutating: Bool { method != "GET" && self != .diff }
 
     /// The MCP tool's name, or `nil` when agents are not offered the endpoint.
     public var toolName: String? {
@@ -102,6 +111,9 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .cancelJob: "max_job_cancel"
         case .retryJob: "max_job_retry"
         case .audit: "max_audit"
+        case .validate: "max_validate"
+        case .diff: "max_diff"
+        case .apply: "max_apply"
         // `max_ls` already says it; names of credentials are for people.
         case .installation, .credentials: nil
         }
@@ -141,6 +153,12 @@ public enum Endpoint: String, CaseIterable, Sendable {
             "Queue a failed or canceled async operation job again with a fresh set of attempts. Only with the user's consent."
         case .audit:
             "Audit events (operations called, syncs, credential changes), newest first, of one installation or all."
+        case .validate:
+            "Check the project's max.json and every installation (connector, config against its schema, schedules, policies, credentials present) and list every problem with its JSON path. Changes nothing."
+        case .diff:
+            "What max_apply would change to make the project's runtime match max.json (and, given Connector documents, max.json match them): folders to create, connector upgrades with their config migrations, configs changed by hand, credentials missing. Changes nothing."
+        case .apply:
+            "Converge the project to max.json, after merging the Connector documents given (secrets as references only), then check each enabled installation's source. Only with the user's consent."
         }
     }
 }

@@ -43,6 +43,12 @@ public protocol MaxAPI: Sendable {
     func audit(_ request: AuditRequest) async throws -> SearchPage
     /// The names of an installation's stored credentials and where each comes from, never a value.
     func credentials(_ request: InstallationRequest) async throws -> CredentialList
+    /// Every problem of the project's `max.json` and installations, changing nothing.
+    func validate(_ request: NoParameters) async throws -> ProblemList
+    /// What ``apply(_:)`` would change, changing nothing.
+    func diff(_ request: ApplyRequest) async throws -> ApplyPlan
+    /// Converges the project to `max.json` (after merging the request's documents into it).
+    func apply(_ request: ApplyRequest) async throws -> ApplyPlan
 }
 
 extension MaxAPI {

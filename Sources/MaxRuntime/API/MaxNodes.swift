@@ -113,4 +113,13 @@ public struct MaxNodes: MaxAPI {
     public func credentials(_ request: InstallationRequest) async throws -> CredentialList {
         try await local.credentials(request)
     }
+
+    /// This project's problems (a remote installation's node is asked whether it answers).
+    public func validate(_ request: NoParameters) async throws -> ProblemList { try await local.validate(request) }
+
+    /// What applying this project would change.
+    public func diff(_ request: ApplyRequest) async throws -> ApplyPlan { try await local.diff(request) }
+
+    /// Converges this project.
+    public func apply(_ request: ApplyRequest) async throws -> ApplyPlan { try await local.apply(request) }
 }

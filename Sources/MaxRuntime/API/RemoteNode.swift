@@ -174,6 +174,21 @@ public struct RemoteNode: MaxAPI {
             hint: "this project holds only the token it reaches that node with: max credentials ls shows it")
     }
 
+    /// A node's project is checked on that node.
+    public func validate(_ request: NoParameters) async throws -> ProblemList { throw projectElsewhere() }
+
+    /// A node's project is converged on that node.
+    public func diff(_ request: ApplyRequest) async throws -> ApplyPlan { throw projectElsewhere() }
+
+    /// A node's project is converged on that node.
+    public func apply(_ request: ApplyRequest) async throws -> ApplyPlan { throw projectElsewhere() }
+
+    private func projectElsewhere() -> MaxError {
+        MaxError(
+            .remoteUnsupported, "the project that serves \(localName) is \(nodeURL)'s own",
+            hint: "ask that node: GET \(nodeURL)/v1/project/validate, POST \(nodeURL)/v1/project/apply")
+    }
+
     private func jobsElsewhere() -> MaxError {
         MaxError(
             .remoteUnsupported, "the jobs of \(localName) are kept by its node, \(nodeURL)",
