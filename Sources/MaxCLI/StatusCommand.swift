@@ -9,9 +9,10 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "Check the health of the project's installations (or one).",
         discussion: """
             Asks each installation's source whether it is reachable and accepts the credentials, all \
-            at once, each within --timeout seconds, and shows beside it what its stored syncs say \
-            (SYNC as in "max ls", the last completed sync, the next one on its schedule, the last \
-            error). STATUS is healthy, \
+            at once, each within --timeout seconds, and shows beside it its STATE as "max ls" \
+            shows it (provisioning, active, degraded, error, credential_expired, disabled; -o json \
+            adds why, the last error and the connector and config versions), the last completed \
+            sync and the next one on its schedule. STATUS is healthy, \
             degraded, unhealthy, or credential_expired (the source refuses the credentials: the \
             reason says so, with the "max connect <name> --reauth" that fixes it). Exits 1 if any is not healthy; an installation \
             that cannot be checked at all (an unknown connector, unreadable credentials) gets a row \
@@ -23,7 +24,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Argument(help: "One installation (default: all).") var installation: String?
     @Option(name: .shortAndLong, help: "Output format: text, json or ndjson.") var output: OutputFormat = .text
     @Option(help: "Seconds to wait for each health check (1 to 300).") var timeout = 10
-    @Flag(help: "Show the health checks kept (newest first) instead of checking now.") var history = false
+    @Flag(help: "Show the health checks kept and the syncs (newest first) instead of checking now.")
+    var history = false
 
     func validate() throws {
         try output.require(oneOf: [.text, .json, .ndjson], for: "status")
@@ -41,7 +43,7 @@ struct StatusCommand: AsyncParsableCommand {
             names = try workspace.installations().map(\.name)
         }
         if history {
-            printHistory(names, workspace: workspace)
+            try await printHistory(names, api: api)
             return
         }
         let seconds = timeout
@@ -75,20 +77,26 @@ struct StatusCommand: AsyncParsableCommand {
             for await result in group { collected.append(result) }
             return collected.sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
         }
+        // The STATE cell is for the table; JSON has state and sync apart.
+        let objects = results.map { JSONValue.object($0.0.filter { $0.key != "stateShown" }) }
         if output == .json {
-            Terminal.out(JSONValue.array(results.map { JSONValue.object($0.0) }).prettyJSONText)
+            Terminal.out(JSONValue.array(objects).prettyJSONText)
         } else if output == .ndjson {
-            results.forEach { Terminal.out(JSONValue.object($0.0).jsonText) }
+            objects.forEach { Terminal.out($0.jsonText) }
         } else {
             Table.print(
-                headers: ["NAME", "STATUS", "SYNC", "LAST SYNC", "NEXT SYNC", "REASON"],
+                headers: ["NAME", "STATUS", "STATE", "LAST SYNC", "NEXT SYNC", "REASON"],
                 rows: results.map { row, _ in
                     [
                         row["name"]?.stringValue ?? "", row["status"]?.stringValue ?? "",
-                        row["sync"]?.stringValue ?? "never synced", row["lastSync"]?.stringValue ?? "-",
+                        row["stateShown"]?.stringValue ?? "-", row["lastSync"]?.stringValue ?? "-",
                         row["nextSync"]?.stringValue ?? "-",
-                        [row["reason"]?.stringValue ?? row["lastError"]?.stringValue, row["hint"]?.stringValue]
-                            .compactMap { $0 }.joined(separator: "; "),
+                        [
+                            row["reason"]?.stringValue ?? row["stateReason"]?.stringValue
+                                ?? row["lastError"]?.stringValue,
+                            row["hint"]?.stringValue,
+                        ]
+                        .compactMap { $0 }.joined(separator: "; "),
                     ]
                 })
             // The table cuts long cells: each installation that is not healthy gets its whole reason.
@@ -106,16 +114,38 @@ struct StatusCommand: AsyncParsableCommand {
         if !errors.isEmpty { throw PartialSuccess(code: ErrorReporter.exitCode(forAll: errors)) }
     }
 
-    /// The kept health checks of `names`, newest first.
-    private func printHistory(_ names: [String], workspace: MaxWorkspace) {
-        let rows = names.flatMap { name in
-            workspace.healthHistory(of: name).reversed().map { check -> [String: JSONValue] in
-                [
-                    "name": .string(name), "at": .string(ISO8601.format(check.at)), "status": .string(check.status),
-                    "reason": check.reason.map(JSONValue.string) ?? .null,
-                ]
+    /// The kept health checks and the syncs of `names`, newest first: one timeline.
+    private func printHistory(_ names: [String], api: MaxNodes) async throws {
+        var events: [(at: Date, row: [String: JSONValue])] = []
+        for name in names {
+            for check in api.workspace.healthHistory(of: name) {
+                events.append(
+                    (
+                        check.at,
+                        [
+                            "name": .string(name), "at": .string(ISO8601.format(check.at)), "kind": "health",
+                            "status": .string(check.status), "reason": check.reason.map(JSONValue.string) ?? .null,
+                        ]
+                    ))
+            }
+            // A remote installation's syncs are its node's; a store never written has none.
+            let runs = (try? await api.runs(RunsRequest(installation: name, limit: 200)).runs) ?? []
+            for run in runs.reversed() {
+                events.append(
+                    (
+                        run.startedAt,
+                        [
+                            "name": .string(name), "at": .string(ISO8601.format(run.startedAt)),
+                            "kind": .string("\(run.kind) sync"), "status": .string(run.status),
+                            "reason": run.error.map(JSONValue.string) ?? .null,
+                        ]
+                    ))
             }
         }
+        // Newest first; each installation's events were added oldest first, and times kept to the
+        // second tie, so ties keep the later-added first.
+        let rows = events.enumerated().sorted { ($0.element.at, $0.offset) > ($1.element.at, $1.offset) }
+            .map(\.element.row)
         switch output {
         case .json: Terminal.out(JSONValue.array(rows.map(JSONValue.object)).prettyJSONText)
         case .ndjson: rows.forEach { Terminal.out(JSONValue.object($0).jsonText) }
@@ -126,9 +156,9 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             Table.print(
-                headers: ["NAME", "AT", "STATUS", "REASON"],
+                headers: ["NAME", "AT", "KIND", "STATUS", "REASON"],
                 rows: rows.map { row in
-                    ["name", "at", "status", "reason"].map { row[$0]?.stringValue ?? "-" }
+                    ["name", "at", "kind", "status", "reason"].map { row[$0]?.stringValue ?? "-" }
                 })
         }
     }
@@ -137,9 +167,14 @@ struct StatusCommand: AsyncParsableCommand {
     /// `lastError`, `nextSync` (on its schedule).
     private static func syncState(_ name: String, api: MaxNodes) async throws -> [String: JSONValue] {
         let state = try await api.installation(InstallationRequest(installation: name))
-        let next: [String: JSONValue] = state.nextRun.map { ["nextSync": .string(ISO8601.format($0))] } ?? [:]
-        guard state.lastRun != nil || state.lastSync != nil else { return next }
-        var result: [String: JSONValue] = next.merging(["sync": .string(state.status)]) { $1 }
+        var result: [String: JSONValue] = state.nextRun.map { ["nextSync": .string(ISO8601.format($0))] } ?? [:]
+        if let value = state.state { result["state"] = .string(value) }
+        if let reason = state.stateReason { result["stateReason"] = .string(reason) }
+        result["stateShown"] = .string(ListCommand.state(of: state))
+        if let version = state.connectorVersion { result["connectorVersion"] = .string(version) }
+        if let version = state.configVersion { result["configVersion"] = .int(version) }
+        guard state.lastRun != nil || state.lastSync != nil else { return result }
+        result["sync"] = .string(state.status)
         if let error = state.lastRun?.error { result["lastError"] = .string(error) }
         if let finished = state.lastSync { result["lastSync"] = .string(ISO8601.format(finished)) }
         return result

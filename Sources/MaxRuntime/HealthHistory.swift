@@ -34,7 +34,11 @@ extension MaxWorkspace {
         checks.append(check)
         let kept = Array(checks.suffix(Self.keptHealthChecks))
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
+        // Max's own form, to the millisecond: checks and syncs interleave in one timeline.
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.format(date))
+        }
         guard let data = try? encoder.encode(kept) else { return }
         try? AtomicFile.write(data, to: url, permissions: 0o600)
     }
@@ -45,7 +49,14 @@ extension MaxWorkspace {
             let data = FileManager.default.contents(atPath: url.path)
         else { return [] }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = ISO8601.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a date: \(text)")
+            }
+            return date
+        }
         return (try? decoder.decode([HealthCheck].self, from: data)) ?? []
     }
 

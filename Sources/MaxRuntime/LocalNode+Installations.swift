@@ -38,6 +38,29 @@ extension LocalNode {
     public func installation(_ request: InstallationRequest) async throws -> InstallationSummary {
         let name = request.installation
         let record = try localRecord(name)
+        var summary = try await syncSummary(name, record)
+        let health = workspace.healthHistory(of: name).last
+        let readiness = await workspace.readiness(name, record, environment: ProcessInfo.processInfo.environment)
+        let runError = summary.lastRun?.error
+        let state = InstallationState.of(
+            name, disabled: record.isDisabled, problem: readiness.error?.message,
+            missing: readiness.missing.map(\.name),
+            fix: readiness.fixes.first, sync: summary.status, runError: runError, health: health)
+        summary.state = state.state.rawValue
+        summary.stateReason = state.reason
+        let healthError = health.flatMap { $0.status == "healthy" ? nil : $0.reason }
+        summary.lastError = runError ?? healthError
+        if let healthError, let at = health?.at, let finished = summary.lastSync, at > finished {
+            summary.lastError = healthError
+        }
+        summary.connectorVersion = record.connectorVersion
+        summary.configVersion = record.configVersion
+        summary.rateLimit = record.otherKeys["rateLimit"]
+        return summary
+    }
+
+    /// What the installation's store says: its latest run, last success, entities.
+    private func syncSummary(_ name: String, _ record: InstallationRecord) async throws -> InstallationSummary {
         var summary = InstallationSummary(name: name, connector: record.connector, status: "never synced", entities: 0)
         summary.id = record.id
         if let check = workspace.healthHistory(of: name).last {

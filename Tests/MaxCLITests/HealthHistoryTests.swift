@@ -15,19 +15,31 @@ struct HealthHistoryTests {
         let path = folder.url.path
         let empty = try await runMax(["-C", path, "status", "--history"])
         #expect(empty.stderr.contains("No health checks kept yet"), "\(empty.output)")
+        let listedFresh = try await runMax(["-C", path, "ls", "-o", "json"])
+        let fresh = try #require(try JSONValue(parsing: listedFresh.stdout).arrayValue?.first)
+        #expect(fresh["state"] == "provisioning", "\(fresh)")
+        #expect(fresh["stateReason"] == "never synced: max sync acme")
+        #expect(fresh["connectorVersion"] == "1.0.0" && fresh["configVersion"] == 1)
+        #expect(try await runMax(["-C", path, "sync", "acme"]).status == 0)
         let healthy = try await runMax(["-C", path, "status"])
         #expect(healthy.status == 0, "\(healthy.output)")
+        #expect(healthy.stdout.contains("healthy  active"), "\(healthy.stdout)")
         try setInstallationKeys(in: folder.url, baseURL: "http://127.0.0.1:9", [:])
         let down = try await runMax(["-C", path, "status", "--timeout", "5"])
         #expect(down.status == 1, "\(down.output)")
 
         let history = try await runMax(["-C", path, "status", "--history", "-o", "json"])
-        let checks = try #require(try JSONValue(parsing: history.stdout).arrayValue)
-        #expect(checks.map { $0["status"] } == ["unhealthy", "healthy"], "\(history.stdout)")
-        #expect(checks.first?["reason"]?.stringValue?.isEmpty == false)
+        let events = try #require(try JSONValue(parsing: history.stdout).arrayValue)
+        #expect(
+            events.map { "\($0["kind"]?.stringValue ?? "") \($0["status"]?.stringValue ?? "")" } == [
+                "health unhealthy", "health healthy", "full sync completed",
+            ], "\(history.stdout)")
+        #expect(events.first?["reason"]?.stringValue?.isEmpty == false)
         let listed = try await runMax(["-C", path, "ls", "-o", "json"])
         let row = try #require(try JSONValue(parsing: listed.stdout).arrayValue?.first)
         #expect(row["health"] == "unhealthy")
+        #expect(row["state"] == "degraded", "\(row)")
+        #expect(row["lastError"]?.stringValue?.isEmpty == false, "\(row)")
         #expect(row["healthCheckedAt"] != nil && row["healthCheckedAt"] != .null, "\(row)")
     }
 

@@ -27,6 +27,19 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
     public var healthCheckedAt: Date?
     /// Why the installation could not be read, when it could not.
     public var error: MaxError?
+    /// Its state (SPEC-hardening §4): `provisioning`, `active`, `degraded`, `error`,
+    /// `credential_expired` or `disabled` (see ``InstallationState``).
+    public var state: String?
+    /// Why it is in that state (none when active).
+    public var stateReason: String?
+    /// The error of its latest sync or failing health check, whichever is newer.
+    public var lastError: String?
+    /// The connector version it runs with, as `max.json` records it.
+    public var connectorVersion: String?
+    /// The version of its connector's config schema its config was written for.
+    public var configVersion: Int?
+    /// Its rate limit, when `max.json` sets one (`{"rate": …, "burst": …}`; else the connector's).
+    public var rateLimit: JSONValue?
 
     /// The latest run of an installation, in short.
     public struct LastRun: Codable, Sendable, Hashable {
@@ -65,6 +78,9 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
             && lhs.entities == rhs.entities && lhs.lastSync == rhs.lastSync && lhs.lastRun == rhs.lastRun
             && lhs.nextRun == rhs.nextRun && lhs.health == rhs.health && lhs.healthCheckedAt == rhs.healthCheckedAt
             && lhs.error?.code == rhs.error?.code && lhs.error?.message == rhs.error?.message
+            && lhs.state == rhs.state && lhs.stateReason == rhs.stateReason && lhs.lastError == rhs.lastError
+            && lhs.connectorVersion == rhs.connectorVersion && lhs.configVersion == rhs.configVersion
+            && lhs.rateLimit == rhs.rateLimit
     }
 
     /// Hashes the name and status.
