@@ -71,12 +71,18 @@ public final class SyncScheduler<C: Clock>: Service, Sendable where C.Duration =
 
     private func loop(_ name: String) async {
         var state = await workspace.scheduleHistory(of: name)
+        var id = try? workspace.record(name).id
         while !Task.isCancelled {
             // The schedule as max.json says now: a loop whose installation lost its schedule (or
             // was removed) waits and looks again.
             guard let record = try? workspace.record(name), let schedule = try? record.schedule(named: name) else {
                 guard (try? await clock.sleep(for: refresh)) != nil else { return }
                 continue
+            }
+            // Removed and connected again under the same name: another installation, its own history.
+            if record.id != id {
+                id = record.id
+                state = await workspace.scheduleHistory(of: name)
             }
             let now = self.now
             let next = schedule.nextRun(lastEnded: state.lastEnded, failures: state.failures, seed: name, now: now)
