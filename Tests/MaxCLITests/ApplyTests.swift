@@ -45,6 +45,10 @@ struct ApplyTests {
         #expect(down.status == 1, "\(down.output)")
         #expect(down.stdout.contains("~ record the config of acme changed in max.json (baseURL)"), "\(down.stdout)")
         #expect(down.stdout.contains("acme: unhealthy"), "\(down.stdout)")
+        let status = try await runMax(["-C", path, "status", "--history", "-o", "json"])
+        // Neither the runtime files apply writes (applied.json, health.json) nor its output hold the token.
+        try CanaryScan.expectNoSecret(
+            [acme.apiKey], in: folder.url, outputs: [diff, applied, reauth, again, synced, twice, down, status])
     }
 
     @Test func pruneRemovesWhatMaxJSONNoLongerDeclaresAndAuditsIt() async throws {
