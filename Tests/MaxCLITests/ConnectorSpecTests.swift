@@ -112,29 +112,27 @@ struct ConnectorSpecTests {
         #expect(try String(contentsOf: folder.file("max.json"), encoding: .utf8) == before, "nothing written")
     }
 
-    @Test func aSecretPutInTheConfigIsRefused() async throws {
+    /// `max apply -f` of a document with `mode: oauth` and `extra` added to its config.
+    private static func applyOAuthDocument(configuring extra: String) async throws -> (AcmeProcess, Outcome) {
         let acme = try AcmeProcess()
-        let folder = try TemporaryDirectory(prefix: "spec-config-secret")
+        let folder = try TemporaryDirectory(prefix: "spec-oauth")
         _ = try await runMax(["init", folder.url.path])
         let spec = folder.file("spec.yaml")
         let text = Self.document(acme, workspace: "ws_1", credentials: "    mode: oauth")
-            .replacing("    workspaceId: ws_1", with: "    workspaceId: ws_1\n    api_token: canary_value_42")
+            .replacing("    workspaceId: ws_1", with: "    workspaceId: ws_1\n    \(extra)")
         try text.write(to: spec, atomically: true, encoding: .utf8)
-        let outcome = try await runMax(["-C", folder.url.path, "apply", "-f", spec.path])
+        return (acme, try await runMax(["-C", folder.url.path, "apply", "-f", spec.path]))
+    }
+
+    @Test func aSecretPutInTheConfigIsRefused() async throws {
+        let (_, outcome) = try await Self.applyOAuthDocument(configuring: "api_token: canary_value_42")
         #expect(outcome.status == 2, "\(outcome.output)")
         #expect(outcome.stderr.contains("config.api_token"), "\(outcome.stderr)")
         #expect(!outcome.output.contains("canary"))
     }
 
     @Test func anOAuthDocumentWaitsForItsAuthorizationWithItsURL() async throws {
-        let acme = try AcmeProcess()
-        let folder = try TemporaryDirectory(prefix: "spec-oauth")
-        _ = try await runMax(["init", folder.url.path])
-        let spec = folder.file("spec.yaml")
-        let text = Self.document(acme, workspace: "ws_1", credentials: "    mode: oauth")
-            .replacing("    workspaceId: ws_1", with: "    workspaceId: ws_1\n    auth: oauth")
-        try text.write(to: spec, atomically: true, encoding: .utf8)
-        let outcome = try await runMax(["-C", folder.url.path, "apply", "-f", spec.path])
+        let (acme, outcome) = try await Self.applyOAuthDocument(configuring: "auth: oauth")
         #expect(outcome.status == 3, "waiting for a credential: \(outcome.output)")
         #expect(
             outcome.stdout.contains("authorize Max at \(acme.url)/oauth/authorize: max connect ops-acme --reauth"),
