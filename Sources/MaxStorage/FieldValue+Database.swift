@@ -66,17 +66,6 @@ extension DatabaseValue {
         case .blob(let data): .string(data.base64EncodedString())
         }
     }
-
-    /// A cursor key as a stored value.
-    init(cursorKey: JSONValue) {
-        switch cursorKey {
-        case .int(let number): self = Int64(number).databaseValue
-        case .double(let number): self = number.databaseValue
-        case .string(let text): self = text.databaseValue
-        case .bool(let flag): self = (flag ? 1 as Int64 : 0).databaseValue
-        case .null, .array, .object: self = .null
-        }
-    }
 }
 
 extension FieldType {
