@@ -98,6 +98,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // An installation's entities in PostgreSQL, for a project shared beyond one machine: the
+        // same SQL as the SQLite store (MaxQuery's compiler). PostgresNIO is here and in
+        // PostgresConnector: a store written and a source read are two layers.
+        .target(
+            name: "MaxPostgresStore",
+            dependencies: [
+                "MaxCore", "MaxQuery",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
         .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
         // The composition root: the project on disk, installations, credentials, onboarding.
@@ -246,6 +257,10 @@ let package = Package(
         .testTarget(
             name: "FilesConnectorTests",
             dependencies: ["FilesConnector", "MaxConnector", "MaxCore", "MaxTestSupport"]
+        ),
+        .testTarget(
+            name: "MaxPostgresStoreTests",
+            dependencies: ["MaxPostgresStore", "MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport"]
         ),
         .testTarget(
             name: "PostgresConnectorTests",

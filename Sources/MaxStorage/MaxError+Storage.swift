@@ -2,10 +2,6 @@ import GRDB
 public import MaxCore
 
 extension MaxError.Code {
-    /// An entity input names a field its type does not declare.
-    public static let storageUnknownField = Self(domain: "storage", name: "unknown_field", category: .validationError)
-    /// An entity input gives a field a value of the wrong type.
-    public static let storageTypeMismatch = Self(domain: "storage", name: "type_mismatch", category: .validationError)
     /// The database is busy or locked by another process; trying again later may work.
     public static let databaseBusy = Self(domain: "storage", name: "busy", category: .transient)
     /// The database file cannot be opened, is not a Max database, or SQLite failed.

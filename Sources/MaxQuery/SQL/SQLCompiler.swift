@@ -154,7 +154,7 @@ public struct SQLCompiler: Sendable {
     /// descending, `k < v OR k IS NULL` (nothing when v is null).
     private func keyset(after cursor: QueryCursor) -> [SQLBuilder] {
         let keys = query.ordering.keys
-        let values = cursor.keys.map { SQLValue(cursorKey: $0, dialect: dialect) }
+        let values = zip(cursor.keys, keys).map { SQLValue(cursorKey: $0, type: $1.field.type, dialect: dialect) }
         var disjuncts: [SQLBuilder] = []
         for (index, key) in keys.enumerated() {
             let bound = values[index]

@@ -29,9 +29,11 @@ public enum SQLValue: Sendable, Hashable {
         }
     }
 
-    /// A cursor's key as a bound value.
-    public init(cursorKey: JSONValue, dialect: SQLDialect) {
+    /// A cursor's key as a bound value for a column of `type`: cursors hold booleans as 0 and 1
+    /// (what SQLite stores), which PostgreSQL binds as booleans.
+    public init(cursorKey: JSONValue, type: FieldType, dialect: SQLDialect) {
         switch cursorKey {
+        case .int(let number) where type == .bool && dialect == .postgres: self = .bool(number != 0)
         case .int(let number): self = .int(Int64(number))
         case .double(let number): self = .double(number)
         case .string(let text): self = .text(text)
@@ -53,6 +55,12 @@ public struct SQLStatement: Sendable, Hashable {
     public var sql: String
     /// The values, in placeholder order.
     public var values: [SQLValue]
+
+    /// A statement.
+    public init(sql: String, values: [SQLValue]) {
+        self.sql = sql
+        self.values = values
+    }
 }
 
 /// A statement being built: text, and values whose placeholders are numbered when it is finished.

@@ -1,0 +1,280 @@
+public import Foundation
+public import Logging
+public import MaxCore
+public import MaxQuery
+import NIOCore
+import PostgresNIO
+
+/// An installation's entities in PostgreSQL: the tables of its schema in a namespace of their own,
+/// written and queried as ``MaxStorage``'s SQLite store does, with the same filters, orderings and
+/// cursors giving the same rows (both compile through ``SQLCompiler``).
+///
+/// One connection, used by one call at a time (the actor). Open with ``open(_:schema:logger:)``
+/// and ``close()`` when done.
+public actor PostgresEntityStore {
+    /// The schema the store holds.
+    public let schema: Schema
+    /// Where it is.
+    public let settings: PostgresStoreSettings
+    private let connection: PostgresConnection
+    private let logger: Logger
+
+    private init(schema: Schema, settings: PostgresStoreSettings, connection: PostgresConnection, logger: Logger) {
+        self.schema = schema
+        self.settings = settings
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Connects, and makes the tables `schema` needs in the settings' namespace (what exists is
+    /// kept: a new field is a new column).
+    ///
+    /// - Throws: `storage.postgres_unreachable` when the server cannot be reached or refuses the
+    ///   user; `storage.postgres_failed` when a statement fails.
+    public static func open(
+        _ settings: PostgresStoreSettings, schema: Schema, logger: Logger = Logger(label: "max.store.postgres")
+    ) async throws -> PostgresEntityStore {
+        var configuration = PostgresConnection.Configuration(
+            host: settings.host, port: settings.port, username: settings.user, password: settings.password,
+            database: settings.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = [("application_name", "max")]
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw MaxError(
+                .postgresStoreUnreachable,
+                "the PostgreSQL store at \(settings.address) cannot be reached as \(settings.user): \(Self.reason(error))",
+                hint: "check the storage settings in max.json and that the server runs",
+                context: ["host": settings.host, "database": settings.database])
+        }
+        let store = PostgresEntityStore(schema: schema, settings: settings, connection: connection, logger: logger)
+        do {
+            for statement in PostgresTables.statements(for: schema, namespace: settings.namespace) {
+                try await store.execute(statement)
+            }
+            try await store.execute("SET search_path TO \(SQLDialect.postgres.quote(settings.namespace))")
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Closes the connection.
+    public func close() async {
+        try? await connection.close()
+    }
+
+    // MARK: Writing
+
+    /// Inserts or updates entities in one transaction: the fields each input gives are set, the
+    /// others kept; a tombstoned entity comes back to life; a collection field given replaces its
+    /// members.
+    ///
+    /// - Throws: `storage.unknown_field` or `storage.type_mismatch` for an input that does not fit
+    ///   the schema (nothing is written); `storage.postgres_failed`.
+    public func upsert(_ inputs: [EntityInput], at date: Date = Date()) async throws {
+        let now = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var statements: [SQLStatement] = []
+        for input in inputs {
+            statements += try Self.upsert(input, in: schema, now: now)
+        }
+        try await transaction(statements)
+    }
+
+    /// Tombstones entities (they stay, with `_deleted_at` set) and takes them out of every
+    /// collection that held them.
+    ///
+    /// - Throws: `storage.unknown_field` for a type the schema lacks; `storage.postgres_failed`.
+    public func markDeleted(_ refs: [Ref], at date: Date = Date()) async throws {
+        let now = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        var statements: [SQLStatement] = []
+        for ref in refs {
+            guard let def = schema.definition(of: ref.type) else { throw Self.unknownType(ref.type) }
+            statements.append(
+                SQLStatement(
+                    sql:
+                        "UPDATE \(Self.dialect.quote(def.name)) SET \"_deleted_at\" = $1 WHERE \"_id\" = $2 AND \"_deleted_at\" IS NULL",
+                    values: [.int(now), .text(ref.id)]))
+            for (owner, field) in Self.holders(of: ref.type, in: schema) {
+                statements.append(
+                    SQLStatement(
+                        sql: "DELETE FROM _max_links WHERE owner_type = $1 AND field = $2 AND target_id = $3",
+                        values: [.text(owner), .text(field), .text(ref.id)]))
+            }
+        }
+        try await transaction(statements)
+    }
+
+    static let dialect = SQLDialect.postgres
+
+    /// The statements that write one input.
+    static func upsert(_ input: EntityInput, in schema: Schema, now: Int64) throws -> [SQLStatement] {
+        guard let def = schema.definition(of: input.ref.type) else { throw unknownType(input.ref.type) }
+        var columns = ["_id"]
+        var values: [SQLValue] = [.text(input.ref.id)]
+        var collections: [(Field, [Ref])] = []
+        for (name, value) in input.values {
+            guard let field = def.field(named: name) else {
+                throw MaxError(
+                    .storageUnknownField, "\(def.name) has no field '\(name)' (entity \(input.ref.id))",
+                    hint: "the connector produced a field its schema does not declare",
+                    context: ["entityType": def.name, "field": name])
+            }
+            guard value.fits(field.type) else {
+                throw MaxError(
+                    .storageTypeMismatch,
+                    "\(def.name).\(name) is a \(field.type.displayName) field, but entity \(input.ref.id) gives it a \(value.kindName)",
+                    hint: "the connector produced a value its schema does not declare",
+                    context: ["entityType": def.name, "field": name])
+            }
+            if field.type.isStoredInRow {
+                columns.append(name)
+                values.append(SQLValue(value, dialect: dialect))
+            } else if case .refs(let refs) = value {
+                collections.append((field, refs))
+            }
+        }
+        columns.append("_synced_at")
+        values.append(.int(now))
+        let quoted = columns.map(dialect.quote)
+        let updates = quoted.dropFirst().map { "\($0) = excluded.\($0)" } + ["\"_deleted_at\" = NULL"]
+        let placeholders = values.indices.map(dialect.placeholder).joined(separator: ", ")
+        var statements = [
+            SQLStatement(
+                sql: """
+                    INSERT INTO \(dialect.quote(def.name)) (\(quoted.joined(separator: ", "))) VALUES (\(placeholders))
+                    ON CONFLICT ("_id") DO UPDATE SET \(updates.joined(separator: ", "))
+                    """,
+                values: values)
+        ]
+        for (field, refs) in collections {
+            statements.append(
+                SQLStatement(
+                    sql: "DELETE FROM _max_links WHERE owner_type = $1 AND field = $2 AND owner_id = $3",
+                    values: [.text(def.name), .text(field.name), .text(input.ref.id)]))
+            for target in refs {
+                statements.append(
+                    SQLStatement(
+                        sql: """
+                            INSERT INTO _max_links (owner_type, field, owner_id, target_id, seen_at) VALUES ($1, $2, $3, $4, $5)
+                            ON CONFLICT DO NOTHING
+                            """,
+                        values: [.text(def.name), .text(field.name), .text(input.ref.id), .text(target.id), .int(now)]))
+            }
+        }
+        return statements
+    }
+
+    /// The collections that hold `type`'s entities: owner type and field.
+    private static func holders(of type: EntityType, in schema: Schema) -> [(String, String)] {
+        schema.entities.flatMap { def in
+            def.collectionFields.compactMap { field -> (String, String)? in
+                guard case .collection(let target) = field.type, target == type else { return nil }
+                return (def.name, field.name)
+            }
+        }
+    }
+
+    private static func unknownType(_ type: EntityType) -> MaxError {
+        MaxError(
+            .storageUnknownField, "the store has no entity type \(type)", context: ["entityType": type.name])
+    }
+
+    // MARK: Reading
+
+    /// One page of `query`'s results, with a cursor when more follow.
+    ///
+    /// - Throws: the errors of ``Query/checked(against:)``; `storage.postgres_failed`.
+    public func page(_ query: Query) async throws -> Page<EntityRecord> {
+        let checked = try query.checked(against: schema)
+        let rows = try await self.rows(SQLCompiler(checked, dialect: Self.dialect).selectPage())
+        let hasMore = rows.count > checked.limit
+        let kept = hasMore ? Array(rows.prefix(checked.limit)) : rows
+        let reader = PostgresRecordReader(query: checked)
+        let records = try kept.map(reader.record(from:))
+        let cursor = try hasMore ? kept.last.map(reader.cursor(after:))?.encoded : nil
+        return Page(items: records, hasMore: hasMore, cursor: cursor)
+    }
+
+    /// How many entities `query` matches, ignoring its cursor and limit.
+    ///
+    /// - Throws: the errors of ``Query/checked(against:)``; `storage.postgres_failed`.
+    public func count(_ query: Query) async throws -> Int {
+        let checked = try query.checked(against: schema)
+        let rows = try await self.rows(SQLCompiler(checked, dialect: Self.dialect).count())
+        return try Int(rows.first?.decode(Int64.self) ?? 0)
+    }
+
+    // MARK: Running statements
+
+    private func execute(_ sql: String) async throws {
+        _ = try await rows(SQLStatement(sql: sql, values: []))
+    }
+
+    private func rows(_ statement: SQLStatement) async throws -> [PostgresRow] {
+        do {
+            var rows: [PostgresRow] = []
+            for try await row in try await connection.query(Self.query(statement), logger: logger) {
+                rows.append(row)
+            }
+            return rows
+        } catch {
+            throw failure(error, statement)
+        }
+    }
+
+    /// Runs `statements` in one transaction: all or none.
+    private func transaction(_ statements: [SQLStatement]) async throws {
+        guard !statements.isEmpty else { return }
+        try await execute("BEGIN")
+        do {
+            for statement in statements { _ = try await rows(statement) }
+            try await execute("COMMIT")
+        } catch {
+            try? await execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    static func query(_ statement: SQLStatement) -> PostgresQuery {
+        var binds = PostgresBindings(capacity: statement.values.count)
+        for value in statement.values {
+            switch value {
+            case .null: binds.appendNull()
+            case .int(let number): binds.append(number)
+            case .double(let number): binds.append(number)
+            case .text(let text): binds.append(text)
+            case .bool(let flag): binds.append(flag)
+            }
+        }
+        return PostgresQuery(unsafeSQL: statement.sql, binds: binds)
+    }
+
+    private func failure(_ error: any Error, _ statement: SQLStatement) -> MaxError {
+        if let error = error as? MaxError { return error }
+        var message = Self.reason(error)
+        if let error = error as? PSQLError, let server = error.serverInfo?[.message] { message = server }
+        return MaxError(
+            .postgresStoreFailed, "the PostgreSQL store at \(settings.address) failed: \(message)",
+            context: ["host": settings.host, "statement": String(statement.sql.prefix(200))])
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let server = error.serverInfo?[.message] { return server }
+            return error.underlying.map { "\($0)" } ?? String(describing: error.code)
+        }
+        return "\(error)"
+    }
+}
+
+extension MaxError.Code {
+    /// The PostgreSQL server of a store cannot be reached, or refuses the user.
+    public static let postgresStoreUnreachable = Self(
+        domain: "storage", name: "postgres_unreachable", category: .transient)
+    /// A statement of a PostgreSQL store failed.
+    public static let postgresStoreFailed = Self(domain: "storage", name: "postgres_failed", category: .internal)
+}

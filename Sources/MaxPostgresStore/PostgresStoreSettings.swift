@@ -1,0 +1,32 @@
+/// Where a PostgreSQL store lives: the server, the database, who Max signs in as, and the schema
+/// (PostgreSQL's namespace) that holds one installation's tables.
+public struct PostgresStoreSettings: Sendable, Hashable {
+    /// The server's host.
+    public var host: String
+    /// Its port.
+    public var port: Int
+    /// The database.
+    public var database: String
+    /// The user.
+    public var user: String
+    /// The password, resolved from its reference by the caller; `nil` for trust or peer
+    /// authentication.
+    public var password: String?
+    /// The schema holding the installation's tables (created when missing).
+    public var namespace: String
+
+    /// Settings.
+    public init(
+        host: String, port: Int = 5432, database: String, user: String, password: String?, namespace: String
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.user = user
+        self.password = password
+        self.namespace = namespace
+    }
+
+    /// `host:port/database`, for messages (never the password).
+    public var address: String { "\(host):\(port)/\(database)" }
+}

@@ -1,0 +1,62 @@
+import MaxCore
+import MaxQuery
+
+/// The DDL of a store's tables: a table per entity type (`_id` its primary key, a typed column
+/// per row field, `_synced_at`, `_deleted_at`) and `_max_links` for collections, in the
+/// installation's schema.
+///
+/// Text compares byte by byte (`COLLATE "C"`), as SQLite's does, so both stores order alike;
+/// dates are epoch milliseconds and JSON its text, as in SQLite.
+enum PostgresTables {
+    static let dialect = SQLDialect.postgres
+
+    /// The statements that make `schema`'s tables, each safe to run again: a new field is a new
+    /// column; rows keep their data.
+    static func statements(for schema: Schema, namespace: String) -> [String] {
+        let space = dialect.quote(namespace)
+        var statements = [
+            "CREATE SCHEMA IF NOT EXISTS \(space)",
+            """
+            CREATE TABLE IF NOT EXISTS \(space)._max_links (
+              owner_type text COLLATE "C" NOT NULL, field text COLLATE "C" NOT NULL,
+              owner_id text COLLATE "C" NOT NULL, target_id text COLLATE "C" NOT NULL, seen_at bigint NOT NULL,
+              PRIMARY KEY (owner_type, field, owner_id, target_id))
+            """,
+            "CREATE INDEX IF NOT EXISTS _max_links_by_target ON \(space)._max_links (owner_type, field, target_id)",
+        ]
+        for def in schema.entities {
+            let table = "\(space).\(dialect.quote(def.name))"
+            statements.append(
+                """
+                CREATE TABLE IF NOT EXISTS \(table) (
+                  "_id" text COLLATE "C" PRIMARY KEY, "_synced_at" bigint, "_deleted_at" bigint)
+                """)
+            for field in def.fields where field.type.isStoredInRow {
+                statements.append(
+                    "ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS \(dialect.quote(field.name)) \(columnType(field.type))"
+                )
+            }
+            for field in def.fields where field.isIndexed || isRef(field.type) {
+                let name = dialect.quote("\(def.name)__\(field.name)")
+                statements.append(
+                    "CREATE INDEX IF NOT EXISTS \(name) ON \(table) (\(dialect.quote(field.name)), \"_deleted_at\")")
+            }
+        }
+        return statements
+    }
+
+    private static func isRef(_ type: FieldType) -> Bool {
+        if case .ref = type { return true }
+        return false
+    }
+
+    /// The column type of a field type.
+    static func columnType(_ type: FieldType) -> String {
+        switch type {
+        case .string, .json, .ref, .collection: "text COLLATE \"C\""
+        case .int, .date: "bigint"
+        case .double: "double precision"
+        case .bool: "boolean"
+        }
+    }
+}
