@@ -46,6 +46,9 @@ let package = Package(
         .target(name: "MaxCore"),
         // The filter language, ordering, field selection and cursors.
         .target(name: "MaxQuery", dependencies: ["MaxCore"]),
+        // The storage contract, whatever the database: the sync run and task records, the write
+        // batch, and the protocol a store answers searches and writes by.
+        .target(name: "MaxStore", dependencies: ["MaxCore", "MaxQuery"]),
         // The connector SDK. Connectors import this (and MaxCore) only. It owns the shared HTTP client,
         // so AsyncHTTPClient stays out of every connector's signatures.
         .target(
@@ -64,7 +67,7 @@ let package = Package(
         .target(
             name: "MaxStorage",
             dependencies: [
-                "MaxCore", "MaxQuery",
+                "MaxCore", "MaxQuery", "MaxStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding bulk upserts without per-row allocations.
                 .product(name: "GRDBSQLite", package: "GRDB.swift", condition: .when(platforms: [.linux])),
@@ -104,18 +107,18 @@ let package = Package(
         .target(
             name: "MaxPostgresStore",
             dependencies: [
-                "MaxCore", "MaxQuery",
+                "MaxCore", "MaxQuery", "MaxStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
-        .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStorage"]),
+        .target(name: "MaxSync", dependencies: ["MaxCore", "MaxQuery", "MaxConnector", "MaxStore", "MaxStorage"]),
         // The composition root: the project on disk, installations, credentials, onboarding.
         .target(
             name: "MaxRuntime",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxConnector", "MaxStorage", "MaxSync", "MaxCredentials",
+                "MaxCore", "MaxQuery", "MaxConnector", "MaxStore", "MaxStorage", "MaxSync", "MaxCredentials",
                 // Connector documents (max apply -f) are YAML.
                 "MaxYAML",
                 .product(name: "Logging", package: "swift-log"),
@@ -220,7 +223,8 @@ let package = Package(
             name: "MaxStorageTests",
             // GRDB only to damage a store's file the way another program could.
             dependencies: [
-                "MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "MaxStorage", "MaxStore", "MaxQuery", "MaxCore", "MaxTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
@@ -234,7 +238,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxSyncTests",
-            dependencies: ["MaxSync", "MaxStorage", "MaxConnector", "MaxCore", "MaxQuery", "MaxTestSupport"]
+            dependencies: [
+                "MaxSync", "MaxStore", "MaxStorage", "MaxConnector", "MaxCore", "MaxQuery", "MaxTestSupport",
+            ]
         ),
         .testTarget(
             name: "MaxRuntimeTests",
@@ -260,7 +266,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxPostgresStoreTests",
-            dependencies: ["MaxPostgresStore", "MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport"]
+            dependencies: ["MaxPostgresStore", "MaxStore", "MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport"]
         ),
         .testTarget(
             name: "PostgresConnectorTests",

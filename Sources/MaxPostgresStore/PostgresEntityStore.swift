@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import MaxCore
 public import MaxQuery
+public import MaxStore
 import NIOCore
 import PostgresNIO
 
@@ -11,7 +12,7 @@ import PostgresNIO
 ///
 /// One connection, used by one call at a time (the actor). Open with ``open(_:schema:logger:)``
 /// and ``close()`` when done.
-public actor PostgresEntityStore {
+public actor PostgresEntityStore: EntityStoring {
     /// The schema the store holds.
     public let schema: Schema
     /// Where it is.
@@ -61,6 +62,9 @@ public actor PostgresEntityStore {
         }
         return store
     }
+
+    /// The schema the store holds.
+    public var storedSchema: Schema { schema }
 
     /// Closes the connection.
     public func close() async {

@@ -3,6 +3,7 @@ public import MaxConnector
 public import MaxCore
 import MaxQuery
 import MaxStorage
+import MaxStore
 
 extension LocalNode {
     /// The project's installations with their local state; one that cannot be read is listed with

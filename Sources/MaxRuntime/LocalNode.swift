@@ -4,6 +4,7 @@ import MaxCore
 import MaxCredentials
 import MaxQuery
 import MaxStorage
+import MaxStore
 
 /// This project as a Max node: the ``MaxAPI`` over its installations, their stores, the operation
 /// invoker and the job runner.

@@ -1,6 +1,7 @@
 public import Foundation
 public import MaxCore
 import MaxStorage
+import MaxStore
 
 /// When an installation syncs on its own, from its `"sync"` entry in `max.json`:
 /// `{"every": "15m", "fullEvery": "24h", "jitter": "30s", "window": {"from": "01:00", "to": "05:00"}}`.

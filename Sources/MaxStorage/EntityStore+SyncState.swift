@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import MaxCore
+public import MaxStore
 
 /// The sync state: runs, tasks and checkpoints, kept in the same database as the entities so that a
 /// task's completion commits in the same transaction as the entities it wrote.

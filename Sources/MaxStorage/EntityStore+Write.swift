@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import MaxCore
+public import MaxStore
 import Synchronization
 
 extension EntityStore {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MaxCore
+import MaxStore
 
 /// Applies ``EntityWriteBatch``es inside a write transaction.
 ///

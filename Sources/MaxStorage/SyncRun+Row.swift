@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MaxStore
 
 extension SyncRun {
     /// The columns of `_max_sync_runs`, and `tasks_failed` where a query adds it.
@@ -31,12 +32,12 @@ extension SyncRun {
             startedAt: Date(storedMilliseconds: try row.value(Columns.startedAt, in: table)),
             finishedAt: try row.value(Columns.finishedAt, as: Int64?.self, in: table).map(
                 Date.init(storedMilliseconds:)),
-            entitiesWritten: try row.value(Columns.entitiesWritten, in: table),
-            error: try row.value(Columns.error, in: table))
-        requests = try row.value(Columns.requests, as: Int?.self, in: table) ?? 0
-        retries = try row.value(Columns.retries, as: Int?.self, in: table) ?? 0
-        rateLimited = try row.value(Columns.rateLimited, as: Int?.self, in: table) ?? 0
-        tasksFailed = try row.value(Columns.tasksFailed, as: Int?.self, in: table) ?? 0
+            entities: try row.value(Columns.entitiesWritten, in: table),
+            error: try row.value(Columns.error, in: table),
+            requests: try row.value(Columns.requests, as: Int?.self, in: table) ?? 0,
+            retries: try row.value(Columns.retries, as: Int?.self, in: table) ?? 0,
+            rateLimited: try row.value(Columns.rateLimited, as: Int?.self, in: table) ?? 0,
+            tasksFailed: try row.value(Columns.tasksFailed, as: Int?.self, in: table) ?? 0)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 public import MaxConnector
 import MaxCore
 public import MaxStorage
+import MaxStore
 import Synchronization
 
 extension SyncEngine {

@@ -3,6 +3,7 @@ public import MaxConnector
 import MaxCore
 import MaxQuery
 public import MaxStorage
+import MaxStore
 import Synchronization
 
 /// Runs syncs: the seeder stores the roots and returns a plan; each plan step expands into tasks

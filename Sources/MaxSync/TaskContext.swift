@@ -2,6 +2,7 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxStorage
+import MaxStore
 import Synchronization
 
 /// Everything a worker needs to run one task.

@@ -2,6 +2,7 @@ import Foundation
 import MaxCore
 import MaxQuery
 import MaxStorage
+import MaxStore
 import MaxTestSupport
 import Testing
 

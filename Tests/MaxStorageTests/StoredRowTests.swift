@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MaxCore
 import MaxStorage
+import MaxStore
 import MaxTestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import MaxConnector
 import MaxCore
 import MaxQuery
 import MaxStorage
+import MaxStore
 import MaxSync
 import Synchronization
 import Testing

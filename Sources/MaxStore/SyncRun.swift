@@ -90,6 +90,29 @@ public struct SyncTask: Sendable, Hashable {
     public let errorCode: String?
     /// The message of its last error.
     public let errorMessage: String?
+
+    /// A task as a store read it.
+    public init(
+        id: Int64, runID: String, parentID: Int64?, kind: String, entityType: String?, entityID: String?,
+        field: String?, payload: String, state: State, attempts: Int, notBefore: Date?, pageCursor: String?,
+        entitiesWritten: Int, errorCode: String?, errorMessage: String?
+    ) {
+        self.id = id
+        self.runID = runID
+        self.parentID = parentID
+        self.kind = kind
+        self.entityType = entityType
+        self.entityID = entityID
+        self.field = field
+        self.payload = payload
+        self.state = state
+        self.attempts = attempts
+        self.notBefore = notBefore
+        self.pageCursor = pageCursor
+        self.entitiesWritten = entitiesWritten
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+    }
 }
 
 /// A task to add to a run.
@@ -125,7 +148,7 @@ extension SyncRun {
             error: error, requests: requests, retries: retries, rateLimited: rateLimited, tasksFailed: tasksFailed)
     }
 
-    /// A run described elsewhere (a remote node's answer).
+    /// A run as a store read it, or as described elsewhere (a remote node's answer).
     public init(
         id: String, kind: String, status: Status, startedAt: Date, finishedAt: Date?, entities: Int,
         error: String?, requests: Int = 0, retries: Int = 0, rateLimited: Int = 0, tasksFailed: Int = 0
