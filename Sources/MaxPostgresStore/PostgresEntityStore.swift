@@ -94,6 +94,11 @@ public actor PostgresEntityStore: EntityStoring {
     /// - Throws: `storage.unknown_field` for a type the schema lacks; `storage.postgres_failed`.
     public func markDeleted(_ refs: [Ref], at date: Date = Date()) async throws {
         let now = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        try await transaction(try Self.deletions(refs, in: schema, now: now))
+    }
+
+    /// The statements that tombstone `refs` and take them out of their collections.
+    static func deletions(_ refs: [Ref], in schema: Schema, now: Int64) throws -> [SQLStatement] {
         var statements: [SQLStatement] = []
         for ref in refs {
             guard let def = schema.definition(of: ref.type) else { throw Self.unknownType(ref.type) }
@@ -109,7 +114,7 @@ public actor PostgresEntityStore: EntityStoring {
                         values: [.text(owner), .text(field), .text(ref.id)]))
             }
         }
-        try await transaction(statements)
+        return statements
     }
 
     static let dialect = SQLDialect.postgres
@@ -164,7 +169,7 @@ public actor PostgresEntityStore: EntityStoring {
                     SQLStatement(
                         sql: """
                             INSERT INTO _max_links (owner_type, field, owner_id, target_id, seen_at) VALUES ($1, $2, $3, $4, $5)
-                            ON CONFLICT DO NOTHING
+                            ON CONFLICT (owner_type, field, owner_id, target_id) DO UPDATE SET seen_at = excluded.seen_at
                             """,
                         values: [.text(def.name), .text(field.name), .text(input.ref.id), .text(target.id), .int(now)]))
             }
@@ -173,7 +178,7 @@ public actor PostgresEntityStore: EntityStoring {
     }
 
     /// The collections that hold `type`'s entities: owner type and field.
-    private static func holders(of type: EntityType, in schema: Schema) -> [(String, String)] {
+    static func holders(of type: EntityType, in schema: Schema) -> [(String, String)] {
         schema.entities.flatMap { def in
             def.collectionFields.compactMap { field -> (String, String)? in
                 guard case .collection(let target) = field.type, target == type else { return nil }
@@ -182,7 +187,7 @@ public actor PostgresEntityStore: EntityStoring {
         }
     }
 
-    private static func unknownType(_ type: EntityType) -> MaxError {
+    static func unknownType(_ type: EntityType) -> MaxError {
         MaxError(
             .storageUnknownField, "the store has no entity type \(type)", context: ["entityType": type.name])
     }
@@ -214,11 +219,11 @@ public actor PostgresEntityStore: EntityStoring {
 
     // MARK: Running statements
 
-    private func execute(_ sql: String) async throws {
+    func execute(_ sql: String) async throws {
         _ = try await rows(SQLStatement(sql: sql, values: []))
     }
 
-    private func rows(_ statement: SQLStatement) async throws -> [PostgresRow] {
+    func rows(_ statement: SQLStatement) async throws -> [PostgresRow] {
         do {
             var rows: [PostgresRow] = []
             for try await row in try await connection.query(Self.query(statement), logger: logger) {
@@ -231,7 +236,7 @@ public actor PostgresEntityStore: EntityStoring {
     }
 
     /// Runs `statements` in one transaction: all or none.
-    private func transaction(_ statements: [SQLStatement]) async throws {
+    func transaction(_ statements: [SQLStatement]) async throws {
         guard !statements.isEmpty else { return }
         try await execute("BEGIN")
         do {

@@ -23,6 +23,22 @@ enum PostgresTables {
               PRIMARY KEY (owner_type, field, owner_id, target_id))
             """,
             "CREATE INDEX IF NOT EXISTS _max_links_by_target ON \(space)._max_links (owner_type, field, target_id)",
+            """
+            CREATE TABLE IF NOT EXISTS \(space)._max_sync_runs (
+              id text COLLATE "C" PRIMARY KEY, kind text NOT NULL, status text NOT NULL, started_at bigint NOT NULL,
+              finished_at bigint, entities_written bigint NOT NULL DEFAULT 0, error text)
+            """,
+            // A task is claimed by one worker under a lease: `claimed_by` and `attempts` fence its
+            // completion, and a lease that runs out makes it claimable by another.
+            """
+            CREATE TABLE IF NOT EXISTS \(space)._max_sync_tasks (
+              id bigserial PRIMARY KEY, run_id text COLLATE "C" NOT NULL, parent_id bigint, kind text NOT NULL,
+              entity_type text, entity_id text, field text, payload text NOT NULL, state text NOT NULL,
+              attempts integer NOT NULL DEFAULT 0, not_before bigint, page_cursor text,
+              entities_written bigint NOT NULL DEFAULT 0, error_code text, error_message text,
+              claimed_by text, lease_until bigint, updated_at bigint NOT NULL)
+            """,
+            "CREATE INDEX IF NOT EXISTS _max_sync_tasks_by_state ON \(space)._max_sync_tasks (run_id, state, id)",
         ]
         for def in schema.entities {
             let table = "\(space).\(dialect.quote(def.name))"

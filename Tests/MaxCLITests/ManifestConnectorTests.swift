@@ -77,15 +77,17 @@ struct ManifestConnectorTests {
     }
 
     @Test func theDeclarativeAcmeSyncsPastAcmesRateLimit() async throws {
-        // Over 15 requests a second from one key, Acme answers 429 with Retry-After.
-        let acme = try AcmeProcess(arguments: ["--rate-limit", "15", "--projects-per-workspace", "12"])
+        // Over 4 requests a second from one key, Acme answers 429 with Retry-After: a limit the sync
+        // exceeds however loaded the machine (at 15 a second, a busy machine's slower requests
+        // sometimes stayed under it).
+        let acme = try AcmeProcess(arguments: ["--rate-limit", "4", "--projects-per-workspace", "6"])
         let folder = try await ResilienceProcessTests.connectedProject(acme, connector: "acme-declarative")
         let sync = try await runMax(["-C", folder.url.path, "sync", "acme-declarative", "--progress", "ndjson"])
         #expect(sync.status == 0, "\(sync.output)")
         let limited = SyncReportTests.events(sync.stderr).filter { $0["event"] == "rate_limited" }
         #expect(!limited.isEmpty, "Acme's limit was met and waited out: \(sync.stderr.suffix(400))")
         let tasks = try await runMax(["-C", folder.url.path, "count", "acme-declarative", "AcmeTask"])
-        #expect(tasks.stdout == "120\n", "\(tasks.output)")
+        #expect(tasks.stdout == "60\n", "\(tasks.output)")
     }
 
     @Test func theDeclarativeAcmeSignsInWithOAuthAndRefreshesItsTokens() async throws {
