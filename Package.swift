@@ -205,8 +205,8 @@ let package = Package(
         .executableTarget(
             name: "max-bench",
             dependencies: [
-                "MaxCore", "MaxQuery", "MaxStorage", "MaxConnector", "MaxSync", "MaxRuntime", "MaxServer", "AcmeAPI",
-                "AcmeConnector", "DeclarativeConnector", "SourceSimulators",
+                "MaxCore", "MaxQuery", "MaxStore", "MaxStorage", "MaxConnector", "MaxSync", "MaxRuntime", "MaxServer",
+                "AcmeAPI", "AcmeConnector", "DeclarativeConnector", "SourceSimulators", "MaxPostgresStore",
                 // The throwaway PostgreSQL cluster of `max-bench postgres`.
                 "MaxTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
