@@ -19,7 +19,7 @@ extension PostgresEntityStore {
     /// The statements of a batch, in the order the SQLite writer applies its parts.
     static func statements(for batch: EntityWriteBatch, in schema: Schema, now: Int64) throws -> [SQLStatement] {
         var statements: [SQLStatement] = []
-        for input in batch.upserts { statements += try upsert(input, in: schema, now: now) }
+        statements += try upserts(batch.upserts, in: schema, now: now)
         for links in batch.links {
             _ = try collection(links.field, of: links.owner.type, holding: links.targets.first?.type, in: schema)
             statements += links.targets.map { link(owner: links.owner, field: links.field, target: $0.id, now: now) }

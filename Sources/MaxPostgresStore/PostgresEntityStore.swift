@@ -81,11 +81,7 @@ public actor PostgresEntityStore: EntityStoring {
     ///   the schema (nothing is written); `storage.postgres_failed`.
     public func upsert(_ inputs: [EntityInput], at date: Date = Date()) async throws {
         let now = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        var statements: [SQLStatement] = []
-        for input in inputs {
-            statements += try Self.upsert(input, in: schema, now: now)
-        }
-        try await transaction(statements)
+        try await transaction(try Self.upserts(inputs, in: schema, now: now))
     }
 
     /// Tombstones entities (they stay, with `_deleted_at` set) and takes them out of every
@@ -120,12 +116,65 @@ public actor PostgresEntityStore: EntityStoring {
     static let dialect = SQLDialect.postgres
 
     /// The statements that write one input.
-    static func upsert(_ input: EntityInput, in schema: Schema, now: Int64) throws -> [SQLStatement] {
+    /// The statements that write `inputs`, in order: consecutive inputs of one type giving the same
+    /// fields share one multi-row `INSERT … ON CONFLICT` (an id repeated starts another, so the
+    /// later input wins as it would written one by one); a collection given replaces its links.
+    static func upserts(_ inputs: [EntityInput], in schema: Schema, now: Int64) throws -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        var group: [Row] = []
+        var ids: Set<String> = []
+        func flush() {
+            guard let first = group.first else { return }
+            let quoted = first.columns.map(dialect.quote)
+            let updates = quoted.dropFirst().map { "\($0) = excluded.\($0)" } + ["\"_deleted_at\" = NULL"]
+            var values: [SQLValue] = []
+            var tuples: [String] = []
+            for row in group {
+                let start = values.count
+                values += row.values
+                tuples.append("(" + (start..<values.count).map(dialect.placeholder).joined(separator: ", ") + ")")
+            }
+            statements.append(
+                SQLStatement(
+                    sql: """
+                        INSERT INTO \(dialect.quote(first.table)) (\(quoted.joined(separator: ", "))) VALUES \(tuples.joined(separator: ", "))
+                        ON CONFLICT ("_id") DO UPDATE SET \(updates.joined(separator: ", "))
+                        """,
+                    values: values))
+            for row in group { statements += links(of: row, now: now) }
+            group = []
+            ids = []
+        }
+        for input in inputs {
+            let row = try Self.row(for: input, in: schema, now: now)
+            if let first = group.first,
+                first.table != row.table || first.columns != row.columns || ids.contains(row.id)
+                    || (group.count + 1) * row.columns.count > 30_000
+            {
+                flush()
+            }
+            group.append(row)
+            ids.insert(row.id)
+        }
+        flush()
+        return statements
+    }
+
+    /// One input as a row of its table: its columns and values, checked against the schema, and
+    /// the collections it replaces.
+    struct Row {
+        var table: String
+        var id: String
+        var columns: [String]
+        var values: [SQLValue]
+        var collections: [(field: String, targets: [Ref])]
+    }
+
+    private static func row(for input: EntityInput, in schema: Schema, now: Int64) throws -> Row {
         guard let def = schema.definition(of: input.ref.type) else { throw unknownType(input.ref.type) }
-        var columns = ["_id"]
-        var values: [SQLValue] = [.text(input.ref.id)]
-        var collections: [(Field, [Ref])] = []
-        for (name, value) in input.values {
+        var row = Row(
+            table: def.name, id: input.ref.id, columns: ["_id"], values: [.text(input.ref.id)], collections: [])
+        for (name, value) in input.values.sorted(by: { $0.name < $1.name }) {
             guard let field = def.field(named: name) else {
                 throw MaxError(
                     .storageUnknownField, "\(def.name) has no field '\(name)' (entity \(input.ref.id))",
@@ -140,38 +189,32 @@ public actor PostgresEntityStore: EntityStoring {
                     context: ["entityType": def.name, "field": name])
             }
             if field.type.isStoredInRow {
-                columns.append(name)
-                values.append(SQLValue(value, dialect: dialect))
+                row.columns.append(name)
+                row.values.append(SQLValue(value, dialect: dialect))
             } else if case .refs(let refs) = value {
-                collections.append((field, refs))
+                row.collections.append((name, refs))
             }
         }
-        columns.append("_synced_at")
-        values.append(.int(now))
-        let quoted = columns.map(dialect.quote)
-        let updates = quoted.dropFirst().map { "\($0) = excluded.\($0)" } + ["\"_deleted_at\" = NULL"]
-        let placeholders = values.indices.map(dialect.placeholder).joined(separator: ", ")
-        var statements = [
-            SQLStatement(
-                sql: """
-                    INSERT INTO \(dialect.quote(def.name)) (\(quoted.joined(separator: ", "))) VALUES (\(placeholders))
-                    ON CONFLICT ("_id") DO UPDATE SET \(updates.joined(separator: ", "))
-                    """,
-                values: values)
-        ]
-        for (field, refs) in collections {
+        row.columns.append("_synced_at")
+        row.values.append(.int(now))
+        return row
+    }
+
+    private static func links(of row: Row, now: Int64) -> [SQLStatement] {
+        var statements: [SQLStatement] = []
+        for (field, targets) in row.collections {
             statements.append(
                 SQLStatement(
                     sql: "DELETE FROM _max_links WHERE owner_type = $1 AND field = $2 AND owner_id = $3",
-                    values: [.text(def.name), .text(field.name), .text(input.ref.id)]))
-            for target in refs {
+                    values: [.text(row.table), .text(field), .text(row.id)]))
+            for target in targets {
                 statements.append(
                     SQLStatement(
                         sql: """
                             INSERT INTO _max_links (owner_type, field, owner_id, target_id, seen_at) VALUES ($1, $2, $3, $4, $5)
                             ON CONFLICT (owner_type, field, owner_id, target_id) DO UPDATE SET seen_at = excluded.seen_at
                             """,
-                        values: [.text(def.name), .text(field.name), .text(input.ref.id), .text(target.id), .int(now)]))
+                        values: [.text(row.table), .text(field), .text(row.id), .text(target.id), .int(now)]))
             }
         }
         return statements
