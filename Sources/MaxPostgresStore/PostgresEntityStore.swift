@@ -115,10 +115,11 @@ public actor PostgresEntityStore: EntityStoring {
 
     static let dialect = SQLDialect.postgres
 
-    /// The statements that write one input.
-    /// The statements that write `inputs`, in order: consecutive inputs of one type giving the same
-    /// fields share one multi-row `INSERT … ON CONFLICT` (an id repeated starts another, so the
-    /// later input wins as it would written one by one); a collection given replaces its links.
+    /// The statements that write `inputs`, in order.
+    ///
+    /// Consecutive inputs of one type giving the same fields share one multi-row
+    /// `INSERT … ON CONFLICT` (an id repeated starts another, so the later input wins as it would
+    /// written one by one); a collection given replaces its links.
     static func upserts(_ inputs: [EntityInput], in schema: Schema, now: Int64) throws -> [SQLStatement] {
         var statements: [SQLStatement] = []
         var group: [Row] = []
