@@ -41,7 +41,9 @@ extension LocalNode {
         let record = try localRecord(name)
         var summary = try await syncSummary(name, record)
         let health = workspace.healthHistory(of: name).last
-        let readiness = await workspace.readiness(name, record, environment: ProcessInfo.processInfo.environment)
+        // Which credentials are there, from the file's listing: no secret is opened to list.
+        let readiness = await workspace.readiness(
+            name, record, environment: ProcessInfo.processInfo.environment, openingSecrets: false)
         let runError = summary.lastRun?.error
         let state = InstallationState.of(
             name, disabled: record.isDisabled, problem: readiness.error?.message,

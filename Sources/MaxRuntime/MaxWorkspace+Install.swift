@@ -82,9 +82,9 @@ extension MaxWorkspace {
         return reports
     }
 
-    func readiness(_ name: String, _ record: InstallationRecord, environment: [String: String]) async
-        -> InstallationReadiness
-    {
+    func readiness(
+        _ name: String, _ record: InstallationRecord, environment: [String: String], openingSecrets: Bool = true
+    ) async -> InstallationReadiness {
         if record.remoteURL != nil {
             var report = await remoteReadiness(name, record, environment: environment)
             report.isRemote = true
@@ -98,7 +98,8 @@ extension MaxWorkspace {
             if FileManager.default.fileExists(atPath: try project.credentialsURL(name).path) {
                 let store = try credentials(for: name, installation: record.id)
                 listed = Set(try store.listing().map(\.name))
-                if !listed.isEmpty { _ = try await store.names() }  // the master key opens it
+                // The master key opens it (not for a listing: opening a secret is an audit event).
+                if openingSecrets, !listed.isEmpty { _ = try await store.names() }
             }
             let required = module.onboarding.requiredCredentialNames(for: record.config.objectValue ?? [:])
             let credentials = required.map { key in

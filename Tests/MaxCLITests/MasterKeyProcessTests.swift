@@ -52,6 +52,14 @@ struct MasterKeyProcessTests {
         let rows = try #require(try JSONValue(parsing: listed.stdout).arrayValue)
         #expect(rows.count == 1 && rows[0]["key"] == "api_token" && rows[0]["source"] == "stored")
         #expect(rows[0]["setAt"]?.stringValue.flatMap(ISO8601.parse) != nil)
+        // Nor does max ls, whose state says which credentials are there from the listing.
+        let states = try await runMax(
+            ["-C", folder.url.path, "ls", "-o", "json"], environment: ["MAX_MASTER_KEY": second])
+        #expect(states.status == 0, "\(states.stderr)")
+        let row = try JSONValue(parsing: states.stdout).arrayValue?.first
+        // Its state is the last sync's (under the malformed key), not a failure to open with this one.
+        #expect(row?["state"] == "error", "\(states.stdout)")
+        #expect(row?["stateReason"]?.stringValue?.hasPrefix("credentials.invalid_master_key") == true)
         // Every write and every opening from disk is a line in the installation's log; no value.
         let log = try String(contentsOf: folder.url.appendingPathComponent(".max/logs/acme.log"), encoding: .utf8)
         let lines = log.split(separator: "\n")
@@ -63,7 +71,7 @@ struct MasterKeyProcessTests {
                 "\(log)")
         }
         #expect(!log.contains(acme.apiKey))
-        for outcome in [connected, same, other, malformed, listed] {
+        for outcome in [connected, same, other, malformed, listed, states] {
             #expect(!outcome.output.contains(acme.apiKey) && !outcome.output.contains(first))
             #expect(!outcome.output.contains(second) && !outcome.output.contains("not-a-key"))
         }
