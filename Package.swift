@@ -90,8 +90,8 @@ let package = Package(
         // A folder of documents: files with their text, Markdown front matter, headings and links.
         .target(
             name: "FilesConnector", dependencies: ["MaxCore", "MaxConnector", "MaxCredentials", "MaxYAML"]),
-        // A PostgreSQL database: its tables as entity types, read through PostgresNIO (the only target
-        // that imports it).
+        // A PostgreSQL database: its tables as entity types, read through PostgresNIO (which
+        // MaxPostgresStore also imports, to write a store).
         .target(
             name: "PostgresConnector",
             dependencies: [
