@@ -39,6 +39,10 @@ enum PostgresTables {
               claimed_by text, lease_until bigint, updated_at bigint NOT NULL)
             """,
             "CREATE INDEX IF NOT EXISTS _max_sync_tasks_by_state ON \(space)._max_sync_tasks (run_id, state, id)",
+            """
+            CREATE TABLE IF NOT EXISTS \(space)._max_sync_checkpoints (
+              scope text COLLATE "C" PRIMARY KEY, value text NOT NULL, updated_at bigint NOT NULL)
+            """,
         ]
         for def in schema.entities {
             let table = "\(space).\(dialect.quote(def.name))"

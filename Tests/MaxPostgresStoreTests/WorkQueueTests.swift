@@ -140,4 +140,52 @@ struct WorkQueueTests {
             }
         }
     }
+
+    @Test func aRunsStateReadsBackAsInSQLite() async throws {
+        try await Self.withWorkers { store, _ in
+            let sqlite = try EntityStore.inMemory(schema: SampleSchema.schema)
+            let failure = MaxError(.internalError, "the source failed")
+            for (index, day) in [Self.start, Self.start + 3600].enumerated() {
+                let id = "run_\(index)"
+                _ = try await sqlite.beginRun(id: id, kind: "full", at: day)
+                _ = try await store.beginRun(id: id, kind: "full", at: day)
+                let new = (0..<5).map { NewSyncTask(kind: "load_page", entityType: "Item", entityID: "itm_\($0)") }
+                _ = try await sqlite.enqueue(new, in: id, at: day)
+                _ = try await store.enqueue(new, in: id, at: day)
+                let left = try await sqlite.claimTasks(in: id, limit: 3, at: day)
+                let right = try await store.claimTasks(in: id, limit: 3, worker: "w", lease: .seconds(30), at: day)
+                #expect(left == right, "the claims")
+                let page = EntityWriteBatch(upserts: [SampleSchema.item(index)])
+                try await sqlite.checkpointTask(left[0].id, writing: page, pageCursor: "p2", at: day)
+                try await store.checkpointTask(right[0], worker: "w", writing: page, pageCursor: "p2", at: day)
+                try await sqlite.failTask(left[1].id, error: failure, retryAt: nil, at: day)
+                try await store.failTask(right[1], worker: "w", error: failure, retryAt: nil, at: day)
+                try await sqlite.completeTask(left[2].id, at: day)
+                try await store.completeTask(right[2], worker: "w", at: day)
+                try await sqlite.setCheckpoint("changes", "pos_\(index)", at: day)
+                try await store.setCheckpoint("changes", "pos_\(index)", at: day)
+                if index == 0 {
+                    try sqlite.cancelRun(id, at: day + 60)
+                    try await store.cancelRun(id, at: day + 60)
+                    try await sqlite.reopenRun(id)
+                    try await store.reopenRun(id)
+                    // Cancelling put the running task back; the failed one is what a resume requeues.
+                    #expect(try await sqlite.requeueTasks(in: id, includingFailed: true) == 1)
+                    #expect(try await store.requeueTasks(in: id, includingFailed: true) == 1)
+                }
+                #expect(try await store.tasks(in: id) == (try await sqlite.tasks(in: id)), "the tasks of \(id)")
+                #expect(
+                    try await store.tasks(in: id, state: .pending) == (try await sqlite.tasks(in: id, state: .pending)))
+                _ = try await sqlite.finishRun(id, status: index == 0 ? .completed : .partial, at: day + 120)
+                _ = try await store.finishRun(id, status: index == 0 ? .completed : .partial, at: day + 120)
+            }
+            #expect(try await store.runs() == (try await sqlite.runs()))
+            #expect(try await store.latestRun() == (try await sqlite.latestRun()))
+            #expect(
+                try await store.latestRun(withStatus: .completed)
+                    == (try await sqlite.latestRun(withStatus: .completed)))
+            #expect(try await store.checkpoint("changes") == "pos_1")
+            #expect(try await store.checkpoint("nothing") == nil)
+        }
+    }
 }
