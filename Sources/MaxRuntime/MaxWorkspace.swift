@@ -435,9 +435,11 @@ public struct MaxWorkspace: Sendable {
         // (under the lock: another connect writes its credentials and its entry in one go).
         _ = try project.withLock { try freeName(name, for: connector, in: try project.load()) }
 
+        // `--config` keys onboarding does not ask for: the schema's other keys, or a mistake.
+        let extra = try Self.extraConfig(runner.config, for: module)
         let staging = InMemoryCredentialStore()
         let state = try await runner.run(module.onboarding, store: staging)
-        let config = JSONValue.object(state)
+        let config = JSONValue.object(state.merging(extra) { asked, _ in asked })
         _ = try module.decodeConfig(config)  // the connector accepts what onboarding produced
         // The connector is recorded by the name the project knows it by (its key in the
         // `connectors` table, which need not be the name it declares), so it resolves again.
@@ -474,6 +476,48 @@ public struct MaxWorkspace: Sendable {
             return chosen
         }
         return (chosen, record)
+    }
+
+    /// The `--config` values onboarding does not ask for, read as the config schema types them
+    /// (`pageSize=500` an integer, `cursorColumns={"a":"b"}` JSON).
+    ///
+    /// - Throws: `onboarding.invalid_input` naming a key that is not in the connector's config, or
+    ///   a value that is not of its key's type; before any step runs.
+    static func extraConfig(_ given: [String: String], for module: any ConnectorModule) throws -> OnboardingState {
+        let asked = Set(module.onboarding.configFields)
+        let properties = module.configSchema.schema.json["properties"]?.objectValue ?? [:]
+        let open = module.configSchema.schema.json["additionalProperties"] != .bool(false)
+        var extra: OnboardingState = [:]
+        for (key, text) in given where !asked.contains(key) {
+            guard let property = properties[key] else {
+                if open {
+                    extra[key] = .string(text)
+                    continue
+                }
+                let known = Array(asked.union(properties.keys)).sorted().joined(separator: ", ")
+                throw MaxError(
+                    .onboardingInvalidInput, "--config \(key): the \(module.info.name) config has no key \(key)",
+                    hint: "its keys: \(known) (max connectors \(module.info.name))", context: ["field": key])
+            }
+            let types = property["type"]?.arrayValue?.compactMap(\.stringValue) ?? [property["type"]?.stringValue ?? ""]
+            let value: JSONValue?
+            switch types.first {
+            case "integer": value = Int(text).map(JSONValue.int)
+            case "number": value = Double(text).map(JSONValue.double)
+            case "boolean": value = ["true": true, "false": false][text.lowercased()].map(JSONValue.bool)
+            case "object",
+                "array" where !types.contains("string"):
+                value = try? JSONValue(parsing: text)
+            default: value = .string(text)
+            }
+            guard let value else {
+                throw MaxError(
+                    .onboardingInvalidInput, "--config \(key): \(key) takes \(types.joined(separator: " or "))",
+                    hint: "see max connectors \(module.info.name)", context: ["field": key])
+            }
+            extra[key] = value
+        }
+        return extra
     }
 
     /// The name of a new installation: `name`, or by default the connector's name, then `-2`,

@@ -1,5 +1,6 @@
 import Foundation
 import MaxCore
+import MaxRuntime
 import MaxTestSupport
 import Testing
 
@@ -98,5 +99,27 @@ struct ValidateTests {
             files[url.path] = try Data(contentsOf: url)
         }
         return files
+    }
+
+    @Test func connectTakesTheSchemasOtherKeysAndRefusesUnknownOnes() async throws {
+        let folder = try TemporaryDirectory(prefix: "connect-config")
+        _ = try await runMax(["init", folder.url.path])
+        let notes = try TemporaryDirectory(prefix: "notes")
+        let path = folder.url.path
+        let unknown = try await runMax(
+            ["-C", path, "connect", "files", "--config", "path=\(notes.url.path)", "--config", "maxBytes=9"])
+        #expect(unknown.status == 2, "\(unknown.output)")
+        #expect(unknown.stderr.contains("--config maxBytes: the files config has no key maxBytes"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("its keys: exclude, include, maxTextBytes, path"), "\(unknown.stderr)")
+        let mistyped = try await runMax(
+            ["-C", path, "connect", "files", "--config", "path=\(notes.url.path)", "--config", "maxTextBytes=lots"])
+        #expect(mistyped.status == 2, "\(mistyped.output)")
+        #expect(mistyped.stderr.contains("maxTextBytes takes integer"), "\(mistyped.stderr)")
+        let connected = try await runMax(
+            ["-C", path, "connect", "files", "--config", "path=\(notes.url.path)", "--config", "maxTextBytes=4096"])
+        #expect(connected.status == 0, "\(connected.output)")
+        let record = try #require(try Project.find(from: folder.url).load().installations["files"])
+        #expect(record.config["maxTextBytes"] == 4096, "typed as the schema says: \(record.config)")
+        #expect(record.configVersion == 1)
     }
 }
