@@ -238,6 +238,27 @@ public actor PostgresEntityStore: EntityStoring {
 
     // MARK: Reading
 
+    /// Which of `ids` are stored as live entities of `type`.
+    ///
+    /// - Throws: `storage.unknown_field` for a type the schema lacks; `storage.postgres_failed`.
+    public func existingIDs(of type: EntityType, among ids: [String]) async throws -> Set<String> {
+        guard let def = schema.definition(of: type) else { throw Self.unknownType(type) }
+        var found: Set<String> = []
+        let unique = Array(Set(ids))
+        for start in stride(from: 0, to: unique.count, by: 1000) {
+            let chunk = unique[start..<min(start + 1000, unique.count)]
+            let rows = try await rows(
+                SQLStatement(
+                    sql: """
+                        SELECT "_id" FROM \(Self.dialect.quote(def.name)) WHERE "_deleted_at" IS NULL AND "_id" IN (\(
+                            chunk.indices.map { Self.dialect.placeholder($0 - start) }.joined(separator: ", ")))
+                        """,
+                    values: chunk.map(SQLValue.text)))
+            for row in rows { found.insert(try row.decode(String.self)) }
+        }
+        return found
+    }
+
     /// One page of `query`'s results, with a cursor when more follow.
     ///
     /// - Throws: the errors of ``Query/checked(against:)``; `storage.postgres_failed`.

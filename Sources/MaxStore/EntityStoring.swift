@@ -24,4 +24,57 @@ public protocol EntityStoring: Sendable {
 
     /// Tombstones entities and takes them out of every collection that held them.
     func markDeleted(_ refs: [Ref], at date: Date) async throws
+
+    /// Which of `ids` are stored as live entities of `type` (tombstones excluded).
+    func existingIDs(of type: EntityType, among ids: [String]) async throws -> Set<String>
+}
+
+extension EntityStoring {
+    /// Every entity `query` matches from its cursor on, read a page of `batchSize` at a time
+    /// through ``page(_:)``: memory stays bounded however many match.
+    public func pages(of query: Query, batchSize: Int = 1000) -> EntityPages {
+        EntityPages(store: self, query: query, batchSize: max(1, batchSize))
+    }
+}
+
+/// The entities a query matches, a page at a time, from any store.
+public struct EntityPages: AsyncSequence, Sendable {
+    /// The element type.
+    public typealias Element = EntityRecord
+
+    let store: any EntityStoring
+    let query: Query
+    let batchSize: Int
+
+    /// Makes an iterator that starts at the query's cursor.
+    public func makeAsyncIterator() -> Iterator {
+        var first = query
+        first.limit = batchSize
+        return Iterator(store: store, query: first)
+    }
+
+    /// Reads the next page when the current one runs out.
+    public struct Iterator: AsyncIteratorProtocol {
+        let store: any EntityStoring
+        var query: Query
+        var buffer: [EntityRecord] = []
+        var position = 0
+        var isFinished = false
+
+        /// The next entity, or `nil` after the last.
+        public mutating func next() async throws -> EntityRecord? {
+            if position == buffer.count {
+                guard !isFinished else { return nil }
+                try Task.checkCancellation()
+                let page = try await store.page(query)
+                buffer = page.items
+                position = 0
+                query.cursor = page.cursor
+                isFinished = !page.hasMore || page.cursor == nil
+                if buffer.isEmpty { return nil }
+            }
+            defer { position += 1 }
+            return buffer[position]
+        }
+    }
 }

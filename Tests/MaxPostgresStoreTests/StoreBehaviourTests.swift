@@ -82,6 +82,21 @@ struct StoreBehaviourTests {
             #expect(refused?.code == .storageTypeMismatch)
             #expect(try await store.count(try Query("Item")) == 6, "all or nothing")
             #expect(await store.storedSchema == SampleSchema.schema)
+
+            // Which ids are there, and every match a few at a time.
+            try await store.markDeleted([Ref("Item", "itm_000003")], at: Self.day)
+            let present = try await store.existingIDs(
+                of: "Item", among: ["itm_000001", "itm_000003", "nope", "itm_000001"])
+            #expect(present == ["itm_000001"])
+            var streamed: [String] = []
+            for try await record in store.pages(
+                of: try Query("Item", ordering: try Ordering(parsing: "priority:desc")), batchSize: 2)
+            {
+                streamed.append(record.ref.id)
+            }
+            let whole = try await store.page(
+                try Query("Item", ordering: try Ordering(parsing: "priority:desc"), limit: 100))
+            #expect(streamed == whole.items.map(\.ref.id) && streamed.count == 5, "\(streamed)")
         }
     }
 }
