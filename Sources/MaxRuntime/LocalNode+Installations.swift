@@ -153,9 +153,12 @@ extension LocalNode {
         let name = request.installation
         let seconds = try request.seconds()
         _ = try localRecord(name)
-        let sync = try? await installation(InstallationRequest(installation: name)).status
         let health = try await workspace.checkHealth(of: name, seconds: seconds)
-        var result = InstallationHealth(name: name, status: health.name, sync: sync, reason: health.reason)
+        // Read after the check, so the state takes it into account.
+        let summary = try? await installation(InstallationRequest(installation: name))
+        var result = InstallationHealth(name: name, status: health.name, sync: summary?.status, reason: health.reason)
+        result.state = summary?.state
+        result.stateReason = summary?.stateReason
         if case .credentialExpired = health {
             result.hint = "re-authenticate: \(MaxError.reauthenticateCommand(name))"
         }

@@ -154,6 +154,10 @@ struct MCPProcessTests {
             "max_invoke", ["installation": "acme", "operation": "createTask", "input": ["title": 5]])
         #expect(Self.json(invalid.structuredContent)["error"]?["code"] == "operation.invalid_input")
 
+        // Its health beside its state (SPEC-hardening §4), after the check.
+        let status = Self.json(try await session.call("max_status", ["installation": "acme"]).structuredContent)
+        #expect(status["status"] == "healthy" && status["state"] == "active", "\(status)")
+
         // The project's desired state: validate, diff and apply a Connector document.
         let valid = try await session.call("max_validate", [:])
         #expect(Self.json(valid.structuredContent) == ["problems": [], "installations": 1])

@@ -121,7 +121,10 @@ struct OneAPITests {
                     lastRun: .init(id: "run_1", status: "completed")),
                 InstallationSummary(name: "bad", connector: "x", status: "error", entities: nil, error: error),
             ]))
-        try Self.roundTrip(InstallationHealth(name: "acme", status: "healthy", sync: "active", reason: "r", hint: "h"))
+        var health = InstallationHealth(name: "acme", status: "unhealthy", sync: "active", reason: "r", hint: "h")
+        health.state = "degraded"
+        health.stateReason = "its last health check found it unhealthy: r"
+        try Self.roundTrip(health)
         try Self.roundTrip(CountResult(count: 42))
         try Self.roundTrip(
             RunList(runs: [

@@ -109,6 +109,10 @@ public struct InstallationHealth: Codable, Sendable, Hashable {
     public var status: String
     /// The local state (``InstallationSummary/status``).
     public var sync: String?
+    /// The installation's state after this check (``InstallationSummary/state``), and why.
+    public var state: String?
+    /// Why it is in that state.
+    public var stateReason: String?
     /// Why it is not healthy.
     public var reason: String?
     /// What to do about it.
