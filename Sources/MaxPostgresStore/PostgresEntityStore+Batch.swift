@@ -11,10 +11,8 @@ extension PostgresEntityStore {
     /// - Throws: `storage.unknown_field`, `storage.type_mismatch` (nothing is written);
     ///   `storage.postgres_failed`.
     public func write(_ batch: EntityWriteBatch, at date: Date = Date()) async throws {
-        try await transaction(try Self.statements(for: batch, in: schema, now: Self.milliseconds(date)))
+        try await transaction(try Self.statements(for: batch, in: schema, now: date.epochMilliseconds))
     }
-
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     /// The statements of a batch, in the order the SQLite writer applies its parts.
     static func statements(for batch: EntityWriteBatch, in schema: Schema, now: Int64) throws -> [SQLStatement] {
@@ -39,7 +37,7 @@ extension PostgresEntityStore {
         statements += try deletions(batch.deletions, in: schema, now: now)
         for sweep in batch.sweeps {
             let target = try collection(sweep.field, of: sweep.owner.type, holding: nil, in: schema)
-            let since = milliseconds(sweep.notSyncedSince)
+            let since = sweep.notSyncedSince.epochMilliseconds
             let owner: [SQLValue] = [.text(sweep.owner.type.name), .text(sweep.field), .text(sweep.owner.id)]
             statements.append(
                 SQLStatement(

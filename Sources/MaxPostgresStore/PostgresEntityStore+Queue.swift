@@ -25,7 +25,7 @@ extension PostgresEntityStore {
                     INSERT INTO _max_sync_runs (id, kind, status, started_at) VALUES ($1, $2, 'running', $3)
                     RETURNING id, kind, status, started_at, finished_at, entities_written, error
                     """,
-                values: [.text(id), .text(kind), .int(Self.milliseconds(date))]))
+                values: [.text(id), .text(kind), .int(date.epochMilliseconds)]))
         return try Self.run(rows[0])
     }
 
@@ -35,7 +35,7 @@ extension PostgresEntityStore {
     public func enqueue(_ tasks: [NewSyncTask], in runID: String, at date: Date = Date()) async throws -> [SyncTask] {
         var created: [SyncTask] = []
         for task in tasks {
-            let rows = try await rows(Self.insert(task, run: runID, parent: nil, now: Self.milliseconds(date)))
+            let rows = try await rows(Self.insert(task, run: runID, parent: nil, now: date.epochMilliseconds))
             created.append(try Self.task(rows[0]))
         }
         return created
@@ -51,7 +51,7 @@ extension PostgresEntityStore {
     public func claimTasks(
         in runID: String, limit: Int, worker: String, lease: Duration, at date: Date = Date()
     ) async throws -> [SyncTask] {
-        let now = Self.milliseconds(date)
+        let now = date.epochMilliseconds
         let rows = try await rows(
             SQLStatement(
                 sql: """
@@ -65,7 +65,7 @@ extension PostgresEntityStore {
                     RETURNING \(Self.taskColumns)
                     """,
                 values: [
-                    .text(worker), .int(now + Self.milliseconds(lease)), .int(now), .text(runID), .int(Int64(limit)),
+                    .text(worker), .int(now + lease.milliseconds), .int(now), .text(runID), .int(Int64(limit)),
                 ]))
         return try rows.map(Self.task).sorted { $0.id < $1.id }
     }
@@ -79,7 +79,7 @@ extension PostgresEntityStore {
         -> Set<Int64>
     {
         var held: Set<Int64> = []
-        let until = Self.milliseconds(date) + Self.milliseconds(lease)
+        let until = date.epochMilliseconds + lease.milliseconds
         for task in tasks {
             let rows = try await rows(
                 SQLStatement(
@@ -104,33 +104,40 @@ extension PostgresEntityStore {
         _ task: SyncTask, worker: String, writing batch: EntityWriteBatch = EntityWriteBatch(),
         followUps: [NewSyncTask] = [], at date: Date = Date()
     ) async throws -> [SyncTask] {
-        let now = Self.milliseconds(date)
+        let now = date.epochMilliseconds
         let writes = try Self.statements(for: batch, in: schema, now: now)
-        try await execute("BEGIN")
-        do {
-            let fenced = try await rows(
-                SQLStatement(
-                    sql: """
-                        UPDATE _max_sync_tasks SET state = 'completed', entities_written = entities_written + $1,
-                          error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = $2
-                        WHERE id = $3 AND claimed_by = $4 AND attempts = $5 AND state = 'running' RETURNING id
-                        """,
-                    values: [
-                        .int(Int64(batch.upserts.count + batch.deletions.count)), .int(now), .int(task.id),
-                        .text(worker), .int(Int64(task.attempts)),
-                    ]))
-            guard !fenced.isEmpty else { throw Self.leaseLost(task, worker: worker) }
-            for statement in writes { _ = try await rows(statement) }
+        let fence = SQLStatement(
+            sql: """
+                UPDATE _max_sync_tasks SET state = 'completed', entities_written = entities_written + $1,
+                  error_code = NULL, error_message = NULL, lease_until = NULL, updated_at = $2
+                WHERE id = $3 AND claimed_by = $4 AND attempts = $5 AND state = 'running' RETURNING id
+                """,
+            values: [
+                .int(Int64(batch.upserts.count + batch.deletions.count)), .int(now), .int(task.id), .text(worker),
+                .int(Int64(task.attempts)),
+            ])
+        return try await fenced(fence, task, worker: worker, writes: writes) {
             var created: [SyncTask] = []
             for followUp in followUps {
                 created.append(
                     try Self.task(try await rows(Self.insert(followUp, run: task.runID, parent: task.id, now: now))[0]))
             }
-            try await execute("COMMIT")
             return created
-        } catch {
-            try? await execute("ROLLBACK")
-            throw error
+        }
+    }
+
+    /// Runs `fence` (an update of `task` that returns its id only while `worker` holds its claim),
+    /// then `writes` and `body`, in one transaction.
+    ///
+    /// - Throws: `storage.lease_lost` when the fence updates nothing (nothing is written).
+    func fenced<T>(
+        _ fence: SQLStatement, _ task: SyncTask, worker: String, writes: [SQLStatement],
+        then body: () async throws -> T = { () }
+    ) async throws -> T {
+        try await inTransaction {
+            guard try await !rows(fence).isEmpty else { throw Self.leaseLost(task, worker: worker) }
+            for statement in writes { _ = try await rows(statement) }
+            return try await body()
         }
     }
 
@@ -149,8 +156,8 @@ extension PostgresEntityStore {
                     WHERE id = $6 AND claimed_by = $7 AND attempts = $8 AND state = 'running' RETURNING id
                     """,
                 values: [
-                    .text(retryAt == nil ? "failed" : "pending"), retryAt.map { .int(Self.milliseconds($0)) } ?? .null,
-                    .text(error.code.description), .text(error.message), .int(Self.milliseconds(date)), .int(task.id),
+                    .text(retryAt == nil ? "failed" : "pending"), retryAt.map { .int($0.epochMilliseconds) } ?? .null,
+                    .text(error.code.description), .text(error.message), .int(date.epochMilliseconds), .int(task.id),
                     .text(worker), .int(Int64(task.attempts)),
                 ]))
         guard !rows.isEmpty else { throw Self.leaseLost(task, worker: worker) }
@@ -186,17 +193,13 @@ extension PostgresEntityStore {
                     WHERE id = $4 RETURNING id, kind, status, started_at, finished_at, entities_written, error
                     """,
                 values: [
-                    .text(status.rawValue), error.map(SQLValue.text) ?? .null, .int(Self.milliseconds(date)),
+                    .text(status.rawValue), error.map(SQLValue.text) ?? .null, .int(date.epochMilliseconds),
                     .text(runID),
                 ]))
         guard let row = rows.first else {
             throw MaxError(.postgresStoreFailed, "there is no sync run \(runID)", context: ["run": runID])
         }
         return try Self.run(row)
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     static let taskColumns = """
@@ -227,7 +230,7 @@ extension PostgresEntityStore {
             entityType: try cells[4].decode(String?.self), entityID: try cells[5].decode(String?.self),
             field: try cells[6].decode(String?.self), payload: try cells[7].decode(String.self),
             state: SyncTask.State(rawValue: state) ?? .failed, attempts: Int(try cells[9].decode(Int32.self)),
-            notBefore: try cells[10].decode(Int64?.self).map { Date(timeIntervalSince1970: Double($0) / 1000) },
+            notBefore: try cells[10].decode(Int64?.self).map { Date(epochMilliseconds: $0) },
             pageCursor: try cells[11].decode(String?.self), entitiesWritten: Int(try cells[12].decode(Int64.self)),
             errorCode: try cells[13].decode(String?.self), errorMessage: try cells[14].decode(String?.self))
     }
@@ -237,8 +240,8 @@ extension PostgresEntityStore {
         return SyncRun(
             id: try cells[0].decode(String.self), kind: try cells[1].decode(String.self),
             status: SyncRun.Status(rawValue: try cells[2].decode(String.self)) ?? .failed,
-            startedAt: Date(timeIntervalSince1970: Double(try cells[3].decode(Int64.self)) / 1000),
-            finishedAt: try cells[4].decode(Int64?.self).map { Date(timeIntervalSince1970: Double($0) / 1000) },
+            startedAt: Date(epochMilliseconds: try cells[3].decode(Int64.self)),
+            finishedAt: try cells[4].decode(Int64?.self).map { Date(epochMilliseconds: $0) },
             entities: Int(try cells[5].decode(Int64.self)), error: try cells[6].decode(String?.self))
     }
 

@@ -20,7 +20,7 @@ extension PostgresEntityStore {
     ///
     /// - Throws: `storage.postgres_failed`.
     public func setCheckpoint(_ scope: String, _ value: String, at date: Date = Date()) async throws {
-        _ = try await rows(Self.checkpoint(scope, value, now: Self.milliseconds(date)))
+        _ = try await rows(Self.checkpoint(scope, value, now: date.epochMilliseconds))
     }
 
     static func checkpoint(_ scope: String, _ value: String, now: Int64) -> SQLStatement {
@@ -93,7 +93,7 @@ extension PostgresEntityStore {
                       lease_until = NULL, updated_at = $1
                     WHERE run_id = $2 AND (state = 'running' OR ($3 AND state = 'failed')) RETURNING id
                     """,
-                values: [.int(Self.milliseconds(date)), .text(runID), .bool(includingFailed)]))
+                values: [.int(date.epochMilliseconds), .text(runID), .bool(includingFailed)]))
         return rows.count
     }
 
@@ -118,7 +118,7 @@ extension PostgresEntityStore {
     ///
     /// - Throws: `storage.postgres_failed`.
     public func cancelRun(_ runID: String, at date: Date = Date()) async throws {
-        let now = Self.milliseconds(date)
+        let now = date.epochMilliseconds
         try await transaction([
             SQLStatement(
                 sql: """
@@ -143,28 +143,18 @@ extension PostgresEntityStore {
     public func checkpointTask(
         _ task: SyncTask, worker: String, writing batch: EntityWriteBatch, pageCursor: String?, at date: Date = Date()
     ) async throws {
-        let now = Self.milliseconds(date)
+        let now = date.epochMilliseconds
         let writes = try Self.statements(for: batch, in: schema, now: now)
-        try await execute("BEGIN")
-        do {
-            let fenced = try await rows(
-                SQLStatement(
-                    sql: """
-                        UPDATE _max_sync_tasks SET page_cursor = $1, entities_written = entities_written + $2, updated_at = $3
-                        WHERE id = $4 AND claimed_by = $5 AND attempts = $6 AND state = 'running' RETURNING id
-                        """,
-                    values: [
-                        pageCursor.map(SQLValue.text) ?? .null,
-                        .int(Int64(batch.upserts.count + batch.deletions.count)),
-                        .int(now), .int(task.id), .text(worker), .int(Int64(task.attempts)),
-                    ]))
-            guard !fenced.isEmpty else { throw Self.leaseLost(task, worker: worker) }
-            for statement in writes { _ = try await rows(statement) }
-            try await execute("COMMIT")
-        } catch {
-            try? await execute("ROLLBACK")
-            throw error
-        }
+        let fence = SQLStatement(
+            sql: """
+                UPDATE _max_sync_tasks SET page_cursor = $1, entities_written = entities_written + $2, updated_at = $3
+                WHERE id = $4 AND claimed_by = $5 AND attempts = $6 AND state = 'running' RETURNING id
+                """,
+            values: [
+                pageCursor.map(SQLValue.text) ?? .null, .int(Int64(batch.upserts.count + batch.deletions.count)),
+                .int(now), .int(task.id), .text(worker), .int(Int64(task.attempts)),
+            ])
+        try await fenced(fence, task, worker: worker, writes: writes)
     }
 
     static let runColumns = "id, kind, status, started_at, finished_at, entities_written, error"

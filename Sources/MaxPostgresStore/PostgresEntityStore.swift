@@ -47,7 +47,7 @@ public actor PostgresEntityStore: EntityStoring {
             throw MaxError(
                 .postgresStoreUnreachable,
                 "the PostgreSQL store at \(settings.address) cannot be reached as \(settings.user): \(Self.reason(error))",
-                hint: "check the storage settings in max.json and that the server runs",
+                hint: "check the host, port, database, user and password given, and that the server runs",
                 context: ["host": settings.host, "database": settings.database])
         }
         let store = PostgresEntityStore(schema: schema, settings: settings, connection: connection, logger: logger)
@@ -80,7 +80,7 @@ public actor PostgresEntityStore: EntityStoring {
     /// - Throws: `storage.unknown_field` or `storage.type_mismatch` for an input that does not fit
     ///   the schema (nothing is written); `storage.postgres_failed`.
     public func upsert(_ inputs: [EntityInput], at date: Date = Date()) async throws {
-        let now = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let now = date.epochMilliseconds
         try await transaction(try Self.upserts(inputs, in: schema, now: now))
     }
 
@@ -89,7 +89,7 @@ public actor PostgresEntityStore: EntityStoring {
     ///
     /// - Throws: `storage.unknown_field` for a type the schema lacks; `storage.postgres_failed`.
     public func markDeleted(_ refs: [Ref], at date: Date = Date()) async throws {
-        let now = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let now = date.epochMilliseconds
         try await transaction(try Self.deletions(refs, in: schema, now: now))
     }
 
@@ -303,10 +303,18 @@ public actor PostgresEntityStore: EntityStoring {
     /// Runs `statements` in one transaction: all or none.
     func transaction(_ statements: [SQLStatement]) async throws {
         guard !statements.isEmpty else { return }
+        try await inTransaction {
+            for statement in statements { _ = try await rows(statement) }
+        }
+    }
+
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func inTransaction<T>(_ body: () async throws -> T) async throws -> T {
         try await execute("BEGIN")
         do {
-            for statement in statements { _ = try await rows(statement) }
+            let value = try await body()
             try await execute("COMMIT")
+            return value
         } catch {
             try? await execute("ROLLBACK")
             throw error

@@ -35,7 +35,7 @@ struct PostgresRecordReader: Sendable {
         case .double: try cell.decode(Double?.self).map(FieldValue.double) ?? .null
         case .bool: try cell.decode(Bool?.self).map(FieldValue.bool) ?? .null
         case .date:
-            try cell.decode(Int64?.self).map { .date(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? .null
+            try cell.decode(Int64?.self).map { .date(Date(epochMilliseconds: $0)) } ?? .null
         case .json: try cell.decode(String?.self).map { .json((try? JSONValue(parsing: $0)) ?? .string($0)) } ?? .null
         case .ref(let target): try cell.decode(String?.self).map { .ref(Ref(target, $0)) } ?? .null
         case .collection(let target):

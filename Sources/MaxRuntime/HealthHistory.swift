@@ -33,13 +33,8 @@ extension MaxWorkspace {
         var checks = healthHistory(of: name)
         checks.append(check)
         let kept = Array(checks.suffix(Self.keptHealthChecks))
-        let encoder = JSONEncoder()
-        // Max's own form, to the millisecond: checks and syncs interleave in one timeline.
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(ISO8601.format(date))
-        }
-        guard let data = try? encoder.encode(kept) else { return }
+        // Dates as the API writes them, to the millisecond: checks and syncs interleave in one timeline.
+        guard let data = try? APICoding.data(kept) else { return }
         try? AtomicFile.write(data, to: url, permissions: 0o600)
     }
 
@@ -48,16 +43,7 @@ extension MaxWorkspace {
         guard let url = try? project.installationURL(name).appendingPathComponent("health.json"),
             let data = FileManager.default.contents(atPath: url.path)
         else { return [] }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = ISO8601.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a date: \(text)")
-            }
-            return date
-        }
-        return (try? decoder.decode([HealthCheck].self, from: data)) ?? []
+        return (try? APICoding.decode([HealthCheck].self, from: data)) ?? []
     }
 
     /// Asks the source whether an installation works, waiting at most `seconds`, and adds the

@@ -4,10 +4,10 @@ import MaxCore
 
 extension Date {
     /// Milliseconds since 1970, the way dates are stored.
-    var storedMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+    var storedMilliseconds: Int64 { epochMilliseconds }
 
     init(storedMilliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(storedMilliseconds) / 1000)
+        self.init(epochMilliseconds: storedMilliseconds)
     }
 }
 

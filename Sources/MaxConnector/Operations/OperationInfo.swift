@@ -86,10 +86,3 @@ public struct OperationInfo: Sendable {
         return .object(object)
     }
 }
-
-extension Duration {
-    /// The duration in whole milliseconds.
-    public var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
-}

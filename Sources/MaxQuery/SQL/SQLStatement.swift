@@ -23,7 +23,7 @@ public enum SQLValue: Sendable, Hashable {
         case .int(let number): self = .int(Int64(number))
         case .double(let number): self = .double(number)
         case .bool(let flag): self = dialect == .sqlite ? .int(flag ? 1 : 0) : .bool(flag)
-        case .date(let date): self = .int(Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        case .date(let date): self = .int(date.epochMilliseconds)
         case .json(let json): self = .text(json.jsonText)
         case .ref(let ref): self = .text(ref.id)
         }
