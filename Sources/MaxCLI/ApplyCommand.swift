@@ -16,7 +16,8 @@ struct ApplyCommand: AsyncParsableCommand {
             "disabled" and versions changed in max.json by hand; and with --prune removes the \
             folders (credentials and data) of installations max.json no longer declares. Each \
             change is an audit event; a second apply changes nothing. Then it asks the source of \
-            each enabled installation whether it works (--no-verify skips that).
+            each enabled installation this project serves itself, whose credentials are there, \
+            whether it works (--no-verify skips that).
 
             With -f FILE (YAML or JSON; - for standard input), the Connector documents in it \
             (apiVersion max/v1alpha1, kind Connector) are merged into max.json first: each creates \

@@ -40,7 +40,7 @@ public enum InstallationState: String, Codable, Sendable, CaseIterable {
         runError: String?,
         health: HealthCheck?
     ) -> (state: InstallationState, reason: String?) {
-        if disabled { return (.disabled, "disabled in max.json; max enable \(name) syncs it again") }
+        if disabled { return (.disabled, "disabled in max.json; max enable \(name) lets it sync again") }
         if let problem { return (.error, problem) }
         if !missing.isEmpty {
             let list = missing.joined(separator: ", ")

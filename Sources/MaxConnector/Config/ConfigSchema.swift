@@ -164,7 +164,8 @@ public struct ConfigSchema: Sendable {
                 throw MaxError(
                     .invalidConfig,
                     "the \(connector) connector cannot migrate a config from version \(from) to \(from + 1)",
-                    hint: "connect the installation again (max connect \(connector) --name …)",
+                    hint:
+                        "rewrite the installation's config for this version by hand and set its \"configVersion\" (see max connectors \(connector)), or connect it again",
                     context: ["connector": connector])
             }
             do {
