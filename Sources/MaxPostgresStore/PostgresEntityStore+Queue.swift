@@ -23,7 +23,7 @@ extension PostgresEntityStore {
             SQLStatement(
                 sql: """
                     INSERT INTO _max_sync_runs (id, kind, status, started_at) VALUES ($1, $2, 'running', $3)
-                    RETURNING id, kind, status, started_at, finished_at, entities_written, error
+                    RETURNING \(Self.runColumns)
                     """,
                 values: [.text(id), .text(kind), .int(date.epochMilliseconds)]))
         return try Self.run(rows[0])
@@ -93,8 +93,8 @@ extension PostgresEntityStore {
         return held
     }
 
-    /// Completes a claimed task in one transaction: its writes, the tasks it leads to, and its
-    /// state, only while `worker` still holds this claim of it.
+    /// Completes a claimed task in one transaction: its writes, the tasks it leads to, checkpoints,
+    /// and its state, only while `worker` still holds this claim of it.
     ///
     /// - Returns: The follow-up tasks, with their ids.
     /// - Throws: `storage.lease_lost` when the claim is no longer `worker`'s (nothing is written);
@@ -102,10 +102,12 @@ extension PostgresEntityStore {
     @discardableResult
     public func completeTask(
         _ task: SyncTask, worker: String, writing batch: EntityWriteBatch = EntityWriteBatch(),
-        followUps: [NewSyncTask] = [], at date: Date = Date()
+        followUps: [NewSyncTask] = [], checkpoints: [String: String] = [:], at date: Date = Date()
     ) async throws -> [SyncTask] {
         let now = date.epochMilliseconds
-        let writes = try Self.statements(for: batch, in: schema, now: now)
+        let writes =
+            try Self.statements(for: batch, in: schema, now: now)
+            + checkpoints.sorted { $0.key < $1.key }.map { Self.checkpoint($0.key, $0.value, now: now) }
         let fence = SQLStatement(
             sql: """
                 UPDATE _max_sync_tasks SET state = 'completed', entities_written = entities_written + $1,
@@ -179,22 +181,25 @@ extension PostgresEntityStore {
         return counts
     }
 
-    /// Records the end of a run, totalling the entities its tasks wrote.
+    /// Records the end of a run, totalling the entities its tasks wrote, or recording
+    /// `entitiesWritten` for a run without tasks (an incremental one).
     ///
     /// - Throws: `storage.postgres_failed`.
-    public func finishRun(_ runID: String, status: SyncRun.Status, error: String? = nil, at date: Date = Date())
-        async throws -> SyncRun
-    {
+    public func finishRun(
+        _ runID: String, status: SyncRun.Status, error: String? = nil, entitiesWritten: Int? = nil,
+        at date: Date = Date()
+    ) async throws -> SyncRun {
         let rows = try await rows(
             SQLStatement(
                 sql: """
-                    UPDATE _max_sync_runs SET status = $1, error = $2, finished_at = $3,
-                      entities_written = (SELECT coalesce(sum(entities_written), 0) FROM _max_sync_tasks WHERE run_id = $4)
-                    WHERE id = $4 RETURNING id, kind, status, started_at, finished_at, entities_written, error
+                    UPDATE _max_sync_runs SET status = $1, error = $2, finished_at = $3, claimed_by = NULL,
+                      lease_until = NULL, entities_written = coalesce($5,
+                        (SELECT coalesce(sum(entities_written), 0) FROM _max_sync_tasks WHERE run_id = $4))
+                    WHERE id = $4 RETURNING \(Self.runColumns)
                     """,
                 values: [
                     .text(status.rawValue), error.map(SQLValue.text) ?? .null, .int(date.epochMilliseconds),
-                    .text(runID),
+                    .text(runID), entitiesWritten.map { .int(Int64($0)) } ?? .null,
                 ]))
         guard let row = rows.first else {
             throw MaxError(.postgresStoreFailed, "there is no sync run \(runID)", context: ["run": runID])
@@ -242,7 +247,9 @@ extension PostgresEntityStore {
             status: SyncRun.Status(rawValue: try cells[2].decode(String.self)) ?? .failed,
             startedAt: Date(epochMilliseconds: try cells[3].decode(Int64.self)),
             finishedAt: try cells[4].decode(Int64?.self).map { Date(epochMilliseconds: $0) },
-            entities: Int(try cells[5].decode(Int64.self)), error: try cells[6].decode(String?.self))
+            entities: Int(try cells[5].decode(Int64.self)), error: try cells[6].decode(String?.self),
+            requests: Int(try cells[7].decode(Int64.self)), retries: Int(try cells[8].decode(Int64.self)),
+            rateLimited: Int(try cells[9].decode(Int64.self)))
     }
 
     static func leaseLost(_ task: SyncTask, worker: String) -> MaxError {
@@ -252,9 +259,4 @@ extension PostgresEntityStore {
             hint: "nothing to do: the other worker does the task again",
             context: ["task": String(task.id), "worker": worker])
     }
-}
-
-extension MaxError.Code {
-    /// A worker's claim on a task ran out and another worker took it over.
-    public static let leaseLost = Self(domain: "storage", name: "lease_lost", category: .conflict)
 }

@@ -60,7 +60,7 @@ extension PostgresEntityStore {
                 values: [.int(Int64(limit))]))
         return try rows.map { row in
             var run = try Self.run(row)
-            run.tasksFailed = Int(try row.makeRandomAccess()[7].decode(Int64.self))
+            run.tasksFailed = Int(try row.makeRandomAccess()[10].decode(Int64.self))
             return run
         }
     }
@@ -79,8 +79,8 @@ extension PostgresEntityStore {
         return try rows.map(Self.task)
     }
 
-    /// Makes a run's tasks claimable again: running ones (their claims dropped) and, when
-    /// `includingFailed`, failed ones, which a resume retries.
+    /// Makes a run's tasks claimable again: running ones whose lease ran out (a live worker's stay
+    /// its own) and, when `includingFailed`, failed ones, which a resume retries.
     ///
     /// - Returns: How many tasks were requeued.
     /// - Throws: `storage.postgres_failed`.
@@ -91,7 +91,8 @@ extension PostgresEntityStore {
                 sql: """
                     UPDATE _max_sync_tasks SET state = 'pending', not_before = NULL, claimed_by = NULL,
                       lease_until = NULL, updated_at = $1
-                    WHERE run_id = $2 AND (state = 'running' OR ($3 AND state = 'failed')) RETURNING id
+                    WHERE run_id = $2 AND ((state = 'running' AND (lease_until IS NULL OR lease_until < $1))
+                      OR ($3 AND state = 'failed')) RETURNING id
                     """,
                 values: [.int(date.epochMilliseconds), .text(runID), .bool(includingFailed)]))
         return rows.count
@@ -157,5 +158,6 @@ extension PostgresEntityStore {
         try await fenced(fence, task, worker: worker, writes: writes)
     }
 
-    static let runColumns = "id, kind, status, started_at, finished_at, entities_written, error"
+    static let runColumns =
+        "id, kind, status, started_at, finished_at, entities_written, error, requests, retries, rate_limited"
 }

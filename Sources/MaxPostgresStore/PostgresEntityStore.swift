@@ -10,20 +10,27 @@ import PostgresNIO
 /// written and queried as ``MaxStorage``'s SQLite store does, with the same filters, orderings and
 /// cursors giving the same rows (both compile through ``SQLCompiler``).
 ///
-/// One connection, used by one call at a time (the actor). Open with ``open(_:schema:logger:)``
-/// and ``close()`` when done.
+/// It holds ``PostgresStoreSettings/connections`` connections; each call takes one for itself (a
+/// transaction keeps its connection until it commits), and waits for one when all are busy. Open
+/// with ``open(_:schema:logger:)`` and ``close()`` when done.
 public actor PostgresEntityStore: EntityStoring {
     /// The schema the store holds.
     public let schema: Schema
     /// Where it is.
     public let settings: PostgresStoreSettings
-    private let connection: PostgresConnection
+    private let connections: [PostgresConnection]
+    private var idle: [PostgresConnection]
+    private var waiting: [CheckedContinuation<PostgresConnection, Never>] = []
     private let logger: Logger
 
-    private init(schema: Schema, settings: PostgresStoreSettings, connection: PostgresConnection, logger: Logger) {
+    /// The connection of the transaction the current task is in, if any.
+    @TaskLocal private static var transactionConnection: PostgresConnection?
+
+    private init(schema: Schema, settings: PostgresStoreSettings, connections: [PostgresConnection], logger: Logger) {
         self.schema = schema
         self.settings = settings
-        self.connection = connection
+        self.connections = connections
+        self.idle = connections
         self.logger = logger
     }
 
@@ -40,22 +47,23 @@ public actor PostgresEntityStore: EntityStoring {
             database: settings.database, tls: .disable)
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.additionalStartupParameters = [("application_name", "max")]
-        let connection: PostgresConnection
+        var connections: [PostgresConnection] = []
         do {
-            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+            for id in 1...max(1, settings.connections) {
+                connections.append(
+                    try await PostgresConnection.connect(configuration: configuration, id: id, logger: logger))
+            }
         } catch {
+            for connection in connections { try? await connection.close() }
             throw MaxError(
                 .postgresStoreUnreachable,
                 "the PostgreSQL store at \(settings.address) cannot be reached as \(settings.user): \(Self.reason(error))",
                 hint: "check the host, port, database, user and password given, and that the server runs",
                 context: ["host": settings.host, "database": settings.database])
         }
-        let store = PostgresEntityStore(schema: schema, settings: settings, connection: connection, logger: logger)
+        let store = PostgresEntityStore(schema: schema, settings: settings, connections: connections, logger: logger)
         do {
-            for statement in PostgresTables.statements(for: schema, namespace: settings.namespace) {
-                try await store.execute(statement)
-            }
-            try await store.execute("SET search_path TO \(SQLDialect.postgres.quote(settings.namespace))")
+            try await store.prepare()
         } catch {
             await store.close()
             throw error
@@ -66,9 +74,26 @@ public actor PostgresEntityStore: EntityStoring {
     /// The schema the store holds.
     public var storedSchema: Schema { schema }
 
-    /// Closes the connection.
+    /// Makes the tables, each connection working in the namespace.
+    private func prepare() async throws {
+        // Two workers opening one namespace at once would race to create it: one at a time.
+        try await inTransaction {
+            _ = try await rows(
+                SQLStatement(sql: "SELECT pg_advisory_xact_lock(hashtext($1))", values: [.text(settings.namespace)]))
+            for statement in PostgresTables.statements(for: schema, namespace: settings.namespace) {
+                try await execute(statement)
+            }
+        }
+        for connection in connections {
+            try await Self.$transactionConnection.withValue(connection) {
+                try await execute("SET search_path TO \(SQLDialect.postgres.quote(settings.namespace))")
+            }
+        }
+    }
+
+    /// Closes the connections.
     public func close() async {
-        try? await connection.close()
+        for connection in connections { try? await connection.close() }
     }
 
     // MARK: Writing
@@ -289,6 +314,13 @@ public actor PostgresEntityStore: EntityStoring {
     }
 
     func rows(_ statement: SQLStatement) async throws -> [PostgresRow] {
+        if let connection = Self.transactionConnection { return try await rows(statement, on: connection) }
+        let connection = await acquire()
+        defer { release(connection) }
+        return try await rows(statement, on: connection)
+    }
+
+    private func rows(_ statement: SQLStatement, on connection: PostgresConnection) async throws -> [PostgresRow] {
         do {
             var rows: [PostgresRow] = []
             for try await row in try await connection.query(Self.query(statement), logger: logger) {
@@ -300,6 +332,23 @@ public actor PostgresEntityStore: EntityStoring {
         }
     }
 
+    /// An idle connection, waiting for one when all are busy.
+    ///
+    /// A waiter is not given up on when its task is cancelled: a cancelled sync still records
+    /// that it was cancelled.
+    private func acquire() async -> PostgresConnection {
+        if let connection = idle.popLast() { return connection }
+        return await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release(_ connection: PostgresConnection) {
+        if waiting.isEmpty {
+            idle.append(connection)
+        } else {
+            waiting.removeFirst().resume(returning: connection)
+        }
+    }
+
     /// Runs `statements` in one transaction: all or none.
     func transaction(_ statements: [SQLStatement]) async throws {
         guard !statements.isEmpty else { return }
@@ -308,16 +357,22 @@ public actor PostgresEntityStore: EntityStoring {
         }
     }
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in one transaction on one connection, which its statements use: committed when
+    /// it returns, rolled back when it throws.
     func inTransaction<T>(_ body: () async throws -> T) async throws -> T {
-        try await execute("BEGIN")
-        do {
-            let value = try await body()
-            try await execute("COMMIT")
-            return value
-        } catch {
-            try? await execute("ROLLBACK")
-            throw error
+        if Self.transactionConnection != nil { return try await body() }
+        let connection = await acquire()
+        defer { release(connection) }
+        return try await Self.$transactionConnection.withValue(connection) {
+            try await execute("BEGIN")
+            do {
+                let value = try await body()
+                try await execute("COMMIT")
+                return value
+            } catch {
+                try? await execute("ROLLBACK")
+                throw error
+            }
         }
     }
 

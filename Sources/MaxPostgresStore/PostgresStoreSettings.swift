@@ -14,11 +14,15 @@ public struct PostgresStoreSettings: Sendable, Hashable {
     public var password: String?
     /// The schema holding the installation's tables (created when missing).
     public var namespace: String
+    /// How many connections the store holds, so that many calls run at once (at least one).
+    public var connections: Int
 
     /// Settings.
     public init(
-        host: String, port: Int = 5432, database: String, user: String, password: String?, namespace: String
+        host: String, port: Int = 5432, database: String, user: String, password: String?, namespace: String,
+        connections: Int = 2
     ) {
+        self.connections = connections
         self.host = host
         self.port = port
         self.database = database

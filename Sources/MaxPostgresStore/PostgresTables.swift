@@ -28,6 +28,19 @@ enum PostgresTables {
               id text COLLATE "C" PRIMARY KEY, kind text NOT NULL, status text NOT NULL, started_at bigint NOT NULL,
               finished_at bigint, entities_written bigint NOT NULL DEFAULT 0, error text)
             """,
+            // What a run asked of its source, and the worker driving it (its lease renewed as tasks'
+            // are; a run whose driver stopped renewing is taken over).
+            """
+            ALTER TABLE \(space)._max_sync_runs ADD COLUMN IF NOT EXISTS requests bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS retries bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS rate_limited bigint NOT NULL DEFAULT 0,
+              ADD COLUMN IF NOT EXISTS claimed_by text, ADD COLUMN IF NOT EXISTS lease_until bigint
+            """,
+            // A source's request budget, shared by every worker: a token bucket in the database.
+            """
+            CREATE TABLE IF NOT EXISTS \(space)._max_rate_buckets (
+              key text COLLATE "C" PRIMARY KEY, tokens double precision NOT NULL, updated_at double precision NOT NULL)
+            """,
             // A task is claimed by one worker under a lease: `claimed_by` and `attempts` fence its
             // completion, and a lease that runs out makes it claimable by another.
             """

@@ -92,11 +92,12 @@ extension LocalNode {
         return summary
     }
 
-    /// An installation's status from its latest run: `active` (completed), `syncing`,
+    /// An installation's status from its latest run: `active` (completed), `queued`, `syncing`,
     /// `interrupted` (running, but its process is gone), `degraded` (tasks failed, or the source
     /// kept failing), `credential_expired`, `cancelled`, or `error`.
     static func status(of run: SyncRun, isLive: Bool) -> String {
         switch run.status {
+        case .queued: return "queued"
         case .running: return isLive ? "syncing" : "interrupted"
         case .interrupted: return "interrupted"
         case .completed: return "active"

@@ -4,6 +4,8 @@ public import Foundation
 public struct SyncRun: Sendable, Hashable {
     /// Where a run stands.
     public enum Status: String, Sendable, Hashable, CaseIterable {
+        /// Asked for and waiting for a worker to start it (a detached sync of a shared store).
+        case queued
         /// Started and not finished (or interrupted: a run left running by a killed process).
         case running
         /// Every task completed.

@@ -2,8 +2,7 @@ import Foundation
 public import MaxConnector
 import MaxCore
 import MaxQuery
-public import MaxStorage
-import MaxStore
+public import MaxStore
 import Synchronization
 
 /// Runs syncs: the seeder stores the roots and returns a plan; each plan step expands into tasks
@@ -12,16 +11,32 @@ import Synchronization
 /// Every page a collection loader returns is committed with the task's progress in one transaction,
 /// and a task's last page with its completion, so a crash loses no work and duplicates nothing. A
 /// collection that was read to the end tombstones the members it used to have and no longer lists.
+///
+/// Over a store that workers in other processes share (PostgreSQL), each task is claimed under
+/// ``claim``'s lease, renewed while it runs, and a worker that finds nothing to claim waits, every
+/// ``pollInterval``, for the tasks the others hold before the run moves to its next step.
 public struct SyncEngine: Sendable {
     /// How many tasks run at once.
     public var concurrency: Int
     /// How many entity ids one `load_fields` task covers.
     public var fieldsBatchSize: Int
+    /// Who claims tasks, and for how long a claim holds unrenewed.
+    public var claim: TaskClaim
+    /// How often a worker waiting for other workers' tasks looks again.
+    public var pollInterval: Duration
+    /// What waits are timed by.
+    public var clock: any Clock<Duration>
 
     /// Creates an engine.
-    public init(concurrency: Int = 8, fieldsBatchSize: Int = 200) {
+    public init(
+        concurrency: Int = 8, fieldsBatchSize: Int = 200, claim: TaskClaim = .local,
+        pollInterval: Duration = .milliseconds(250), clock: any Clock<Duration> = ContinuousClock()
+    ) {
         self.concurrency = max(1, concurrency)
         self.fieldsBatchSize = max(1, fieldsBatchSize)
+        self.claim = claim
+        self.pollInterval = pollInterval
+        self.clock = clock
     }
 
     /// Syncs `installation` into `store`: resumes an unfinished full run; else, when the connector
@@ -41,99 +56,124 @@ public struct SyncEngine: Sendable {
     ///   `CancellationError` on cancellation, after recording the run as cancelled with its running
     ///   tasks pending again (what committed stays committed).
     public func sync(
-        _ installation: LiveInstallation, into store: EntityStore, resume: Bool = false, full: Bool = false,
+        _ installation: LiveInstallation, into store: some SyncStore, resume: Bool = false, full: Bool = false,
         observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
         let resumable: [SyncRun.Status] = [.running, .partial, .cancelled, .failed]
         let last = try await store.latestRun()
-        let resuming = resume && last.map { $0.kind == "full" && resumable.contains($0.status) } == true
-        if !resuming, !full, installation.hasChangeFeed, let position = try await store.checkpoint(Self.changesScope) {
-            return try await syncChanges(installation, into: store, after: position, observer: observer)
+        if resume, let last, last.kind == "full", resumable.contains(last.status) {
+            try await store.reopenRun(last.id)
+            return try await drive(last, resuming: true, installation: installation, store: store, observer: observer)
         }
+        if !full, installation.hasChangeFeed, try await store.checkpoint(Self.changesScope) != nil {
+            let run = try await store.beginRun(
+                id: UUID().uuidString.lowercased(), kind: "incremental", claim: claim, at: Date())
+            return try await syncChanges(installation, into: store, run: run, observer: observer)
+        }
+        let run = try await store.beginRun(id: UUID().uuidString.lowercased(), kind: "full", claim: claim, at: Date())
+        return try await drive(run, resuming: false, installation: installation, store: store, observer: observer)
+    }
+
+    /// Drives a run a worker claimed from a shared store (``TaskClaim``): a queued one it starts, or
+    /// one whose driver stopped renewing its lease, which it resumes where that one left off.
+    ///
+    /// - Throws: as ``sync(_:into:resume:full:observer:)``.
+    public func takeOver(
+        _ run: SyncRun, of installation: LiveInstallation, in store: some SyncStore,
+        observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async throws -> SyncSummary {
+        if run.kind == "incremental" {
+            return try await syncChanges(installation, into: store, run: run, observer: observer)
+        }
+        let started = try await !store.tasks(in: run.id, state: nil).isEmpty
+        return try await drive(run, resuming: started, installation: installation, store: store, observer: observer)
+    }
+
+    /// Runs one task a helping worker claimed (of whichever run has work), renewing its lease
+    /// while it runs; its failure is recorded on it, as in a sync.
+    ///
+    /// - Throws: `CancellationError`; errors that stop a whole run (the store failing, the
+    ///   credentials refused), which the run's driver meets too.
+    public func execute(
+        _ task: SyncTask, of installation: LiveInstallation, in store: some SyncStore,
+        observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async throws {
+        guard let run = try await store.run(task.runID) else { return }
+        let context = TaskContext(
+            installation: installation, store: store, claim: claim, runStart: run.startedAt, tally: Tally(),
+            observer: observer)
+        let leases = Leases()
+        leases.hold(task)
+        try await keepingLeases(leases, in: store) { try await context.execute(task) }
+    }
+
+    /// Runs a full run: the seeder, then each plan step's tasks, from the first step with work left
+    /// when `resuming`.
+    private func drive(
+        _ initial: SyncRun, resuming: Bool, installation: LiveInstallation, store: some SyncStore,
+        observer: @escaping @Sendable (SyncEvent) -> Void
+    ) async throws -> SyncSummary {
         let started = Date()
         let tally = Tally()
-        var run: SyncRun
-        var firstStep = 0
-        var current: SyncRun?
+        let leases = Leases()
+        leases.hold(run: initial.id)
+        var run = initial
         // A first sync loads empty tables without their secondary indexes and builds them at the end.
         var indexesDeferred = false
         do {
-            if resuming, let last {
-                run = last
-                current = last
-                // The earliest step with unfinished work: the steps after it ran without that work's
-                // entities, so they run again (merging upserts make that safe).
-                let unfinished =
-                    try await store.tasks(in: run.id, state: .failed) + store.tasks(in: run.id, state: .running)
-                    + store.tasks(in: run.id, state: .pending)
-                let decoder = JSONDecoder()
-                // Every payload names its step, the plan step's own marker task (`{"step":N}`) too.
-                struct StepOnly: Decodable { let step: Int }
-                let steps = try unfinished.map { task in
-                    do {
-                        return try decoder.decode(StepOnly.self, from: Data(task.payload.utf8)).step
-                    } catch {
-                        throw MaxError(
-                            .internalError, "the stored payload of sync task \(task.id) is damaged",
-                            hint: "start over with \"max sync <installation> --restart\"",
-                            context: ["task": String(task.id)])
+            if !resuming { indexesDeferred = try await store.beginBulkLoad() }
+            try await keepingLeases(leases, in: store) { [run, indexesDeferred] in
+                var firstStep = 0
+                let context = TaskContext(
+                    installation: installation, store: store, claim: claim, runStart: run.startedAt, tally: tally,
+                    observer: observer)
+                if resuming {
+                    firstStep = try await firstStepToResume(run, in: store)
+                    try await store.requeueTasks(in: run.id, includingFailed: true, at: Date())
+                    observer(.started(runID: run.id, resumed: true))
+                    try await installation.start()
+                    try await drain(run: run, context: context, leases: leases)
+                } else {
+                    observer(.started(runID: run.id, resumed: false))
+                    try await installation.start()
+                    // Where the change feed is now: once this full run completes, incremental syncs
+                    // start from here, so nothing that changes while it reads falls between.
+                    if let position = try await installation.changePosition() {
+                        try await store.setCheckpoint(Self.startScope(run.id), position, at: Date())
                     }
                 }
-                let expanded = Int(try await store.checkpoint(Self.stepScope(run.id)) ?? "") ?? -1
-                try await store.reopenRun(run.id)
-                try await store.requeueTasks(in: run.id, includingFailed: true)
-                observer(.started(runID: run.id, resumed: true))
-                try await installation.start()
-                try await drain(run: run, installation: installation, store: store, tally: tally, observer: observer)
-                firstStep = (steps.min() ?? expanded) + 1
-            } else {
-                run = try await store.beginRun(kind: "full", at: started)
-                current = run
-                indexesDeferred = try await !store.deferIndexesOfEmptyTables().isEmpty
-                observer(.started(runID: run.id, resumed: false))
-                try await installation.start()
-                // Where the change feed is now: once this full run completes, incremental syncs
-                // start from here, so nothing that changes while it reads falls between.
-                if let position = try await installation.changePosition() {
-                    try await store.setCheckpoint(Self.startScope(run.id), position)
+                let seed = try await installation.seed()
+                if firstStep == 0 { try await store.upsert(seed.entities, at: started) }
+                for (index, step) in seed.plan.steps.enumerated() where index >= firstStep {
+                    var tasks: [NewSyncTask] = []
+                    for leaf in step.leaves {
+                        tasks += try await expand(leaf, step: index, store: store)
+                    }
+                    try await store.enqueueStep(
+                        tasks, marker: NewSyncTask(kind: "step", payload: "{\"step\":\(index)}"),
+                        checkpoints: [Self.stepScope(run.id): String(index)], in: run.id, at: Date())
+                    observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
+                    try await drain(run: run, context: context, leases: leases)
+                    // The tables this step loaded get their indexes, so later steps merge into them.
+                    if indexesDeferred { try await store.finishBulkLoad(partially: true) }
                 }
+                if indexesDeferred { try await store.finishBulkLoad(partially: false) }
             }
-            let seed = try await installation.seed()
-            if firstStep == 0 { try await store.upsert(seed.entities, at: started) }
-
-            let runStart = run.startedAt
-            let context = TaskContext(
-                installation: installation, store: store, runStart: runStart, tally: tally, observer: observer)
-            for (index, step) in seed.plan.steps.enumerated() where index >= firstStep {
-                var tasks: [NewSyncTask] = []
-                for leaf in step.leaves {
-                    tasks += try await expand(leaf, step: index, store: store)
-                }
-                _ = try await store.enqueue(tasks, in: run.id)
-                try await store.completeTask(
-                    try await store.enqueue([NewSyncTask(kind: "step", payload: "{\"step\":\(index)}")], in: run.id)[0]
-                        .id,
-                    checkpoints: [Self.stepScope(run.id): String(index)])
-                observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
-                try await drain(run: run, context: context)
-                // The tables this step loaded get their indexes, so later steps merge into them.
-                if indexesDeferred { try store.createMissingIndexes(skippingEmptyTables: true) }
-            }
-            if indexesDeferred { try store.createMissingIndexes() }
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled, however the interrupted call reported it.
-            if let current { try store.cancelRun(current.id) }
-            if indexesDeferred { try store.createMissingIndexes() }
+            try await store.cancelRun(run.id, at: Date())
+            if indexesDeferred { try await store.finishBulkLoad(partially: false) }
             throw CancellationError()
+        } catch let error as MaxError where error.code == .leaseLost {
+            // Another worker drives the run now: it finishes it.
+            throw error
         } catch {
             // The run could not go on (the seeder failed, the source's breaker gave up, the store
             // failed): record it as failed, so the next sync resumes it, and report the error
             // itself. Recording is best effort: the store may be what failed.
-            if let current {
-                let reason = (error as? MaxError).map { "\($0.code): \($0.message)" } ?? String(describing: error)
-                _ = try? await store.finishRun(current.id, status: .failed, error: reason)
-            }
-            if indexesDeferred { try? store.createMissingIndexes() }
+            let reason = (error as? MaxError).map { "\($0.code): \($0.message)" } ?? String(describing: error)
+            _ = try? await store.finishRun(run.id, status: .failed, error: reason, entitiesWritten: nil, at: Date())
+            if indexesDeferred { try? await store.finishBulkLoad(partially: false) }
             throw error
         }
         let counts: [SyncTask.State: Int]
@@ -142,7 +182,7 @@ public struct SyncEngine: Sendable {
             counts = try await store.taskCounts(in: run.id)
             failed = counts[.failed, default: 0]
             if failed == 0, let position = try await store.checkpoint(Self.startScope(run.id)) {
-                try await store.setCheckpoint(Self.changesScope, position)
+                try await store.setCheckpoint(Self.changesScope, position, at: Date())
             }
             // A partial run says why, as a failed one does: the first error this attempt met.
             let first = tally.errors.withLock { $0.first }
@@ -151,11 +191,12 @@ public struct SyncEngine: Sendable {
                 ? nil
                 : "\(failed) task\(failed == 1 ? "" : "s") failed"
                     + (first.map { "; first: \($0.code): \($0.message)" } ?? "")
-            run = try await store.finishRun(run.id, status: failed > 0 ? .partial : .completed, error: reason)
+            run = try await store.finishRun(
+                run.id, status: failed > 0 ? .partial : .completed, error: reason, entitiesWritten: nil, at: Date())
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled after the last task, before the run was finished: recorded as cancelled
             // (a resume finishes it), not left running.
-            try store.cancelRun(run.id)
+            try await store.cancelRun(run.id, at: Date())
             throw CancellationError()
         }
         let summary = SyncSummary(
@@ -164,6 +205,28 @@ public struct SyncEngine: Sendable {
             duration: Date().timeIntervalSince(started))
         observer(.finished(summary))
         return summary
+    }
+
+    /// The step a resumed run goes on from: the earliest step with unfinished work (the steps
+    /// after it ran without that work's entities, so they run again; merging upserts make that
+    /// safe), else the one after the last step queued.
+    private func firstStepToResume(_ run: SyncRun, in store: some SyncStore) async throws -> Int {
+        let unfinished =
+            try await store.tasks(in: run.id, state: .failed) + store.tasks(in: run.id, state: .running)
+            + store.tasks(in: run.id, state: .pending)
+        let decoder = JSONDecoder()
+        let steps = try unfinished.map { task in
+            do {
+                return try decoder.decode(StepOnly.self, from: Data(task.payload.utf8)).step
+            } catch {
+                throw MaxError(
+                    .internalError, "the stored payload of sync task \(task.id) is damaged",
+                    hint: "start over with \"max sync <installation> --restart\"",
+                    context: ["task": String(task.id)])
+            }
+        }
+        let expanded = Int(try await store.checkpoint(Self.stepScope(run.id)) ?? "") ?? -1
+        return (steps.min() ?? expanded) + 1
     }
 
     static func stepScope(_ runID: String) -> String { "run.\(runID).step" }
@@ -190,15 +253,14 @@ public struct SyncEngine: Sendable {
     }
 
     /// The tasks one leaf step expands to, for the entities stored now.
-    private func expand(_ leaf: SyncStep, step: Int, store: EntityStore) async throws -> [NewSyncTask] {
+    private func expand(_ leaf: SyncStep, step: Int, store: some SyncStore) async throws -> [NewSyncTask] {
         guard let (type, operation) = leaf.target else { return [] }
         var owners: [String] = []
         if case .forRoot(let ref, _) = leaf {
             owners = [ref.id]
         } else {
-            let query = try Query(type, selection: FieldSelection([.field(MetaField.id.rawValue)])).checked(
-                against: store.schema)
-            for try await record in store.records(query, batchSize: 5000) { owners.append(record.ref.id) }
+            let query = try Query(type, selection: FieldSelection([.field(MetaField.id.rawValue)]))
+            for try await record in store.pages(of: query, batchSize: 5000) { owners.append(record.ref.id) }
         }
         let encoder = JSONEncoder()
         func payload(_ ids: [String], fields: [String]?) throws -> String {
@@ -221,30 +283,83 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func drain(
-        run: SyncRun, installation: LiveInstallation, store: EntityStore, tally: Tally,
-        observer: @escaping @Sendable (SyncEvent) -> Void
-    ) async throws {
-        try await drain(
-            run: run,
-            context: TaskContext(
-                installation: installation, store: store, runStart: run.startedAt, tally: tally, observer: observer))
-    }
-
-    /// Runs the run's pending tasks with `concurrency` workers until none is left.
-    private func drain(run: SyncRun, context: TaskContext) async throws {
+    /// Runs the run's pending tasks with `concurrency` workers until none is left: in a shared
+    /// store, until no other worker holds one either.
+    private func drain(run: SyncRun, context: TaskContext, leases: Leases) async throws {
+        let store = context.store
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
-                    while let task = try await context.store.claimTasks(in: run.id, limit: 1).first {
+                    while true {
                         try Task.checkCancellation()
-                        try await context.execute(task)
+                        if let task = try await store.claimTasks(in: run.id, limit: 1, claim: claim, at: Date()).first {
+                            leases.hold(task)
+                            defer { leases.release(task) }
+                            try await context.execute(task)
+                            continue
+                        }
+                        guard store.isShared else { return }
+                        let counts = try await store.taskCounts(in: run.id)
+                        guard counts[.running, default: 0] + counts[.pending, default: 0] > 0 else { return }
+                        try await clock.sleep(for: pollInterval)
                     }
                 }
             }
             try await group.waitForAll()
         }
     }
+
+    /// Runs `body` while renewing, every third of the lease, the claims `leases` holds; in a store
+    /// only this process writes, just runs it.
+    ///
+    /// - Throws: `storage.lease_lost` when another worker took over the run being driven (`body`
+    ///   is cancelled then); what `body` throws.
+    func keepingLeases<T: Sendable>(
+        _ leases: Leases, in store: some SyncStore, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        guard store.isShared else { return try await body() }
+        let claim = claim
+        let clock = clock
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                while true {
+                    try await clock.sleep(for: claim.lease / 3)
+                    let now = Date()
+                    for runID in leases.runs {
+                        guard try await store.holdRun(runID, claim: claim, at: now) else {
+                            throw MaxError(
+                                .leaseLost, "sync run \(runID) is driven by another worker now",
+                                hint: "nothing to do: that worker finishes it", context: ["run": runID])
+                        }
+                    }
+                    let held = leases.tasks
+                    if !held.isEmpty { _ = try await store.heartbeat(held, claim: claim, at: now) }
+                }
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw CancellationError()
+        }
+    }
+}
+
+/// What every task payload names: its plan step (a step's own marker task, `{"step":N}`, too).
+private struct StepOnly: Decodable {
+    let step: Int
+}
+
+/// The claims a worker holds and renews: the runs it drives and the tasks it runs.
+final class Leases: Sendable {
+    private let state = Mutex<(runs: Set<String>, tasks: [Int64: SyncTask])>(([], [:]))
+
+    func hold(run: String) { state.withLock { _ = $0.runs.insert(run) } }
+    func hold(_ task: SyncTask) { state.withLock { $0.tasks[task.id] = task } }
+    func release(_ task: SyncTask) { state.withLock { _ = $0.tasks.removeValue(forKey: task.id) } }
+    var runs: Set<String> { state.withLock { $0.runs } }
+    var tasks: [SyncTask] { state.withLock { Array($0.tasks.values) } }
 }
 
 /// Counters shared by the workers of one sync.

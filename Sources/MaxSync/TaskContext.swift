@@ -1,14 +1,14 @@
 import Foundation
 import MaxConnector
 import MaxCore
-import MaxStorage
 import MaxStore
 import Synchronization
 
 /// Everything a worker needs to run one task.
 struct TaskContext: Sendable {
     let installation: LiveInstallation
-    let store: EntityStore
+    let store: any SyncStore
+    let claim: TaskClaim
     let runStart: Date
     let tally: Tally
     let observer: @Sendable (SyncEvent) -> Void
@@ -24,7 +24,7 @@ struct TaskContext: Sendable {
             switch task.kind {
             case SyncTaskPayload.loadCollection: try await loadCollection(task, try payload())
             case SyncTaskPayload.loadFields: try await loadFields(task, try payload())
-            default: try await store.completeTask(task.id)
+            default: try await store.completeTask(task, claim: claim, writing: .init(), checkpoints: [:], at: Date())
             }
         } catch is CancellationError {
             throw CancellationError()
@@ -33,6 +33,8 @@ struct TaskContext: Sendable {
             throw CancellationError()
         } catch {
             let maxError = (error as? MaxError) ?? MaxError(.internalError, String(describing: error))
+            // Another worker took the task over when this one's lease ran out: it is theirs now.
+            if maxError.code == .leaseLost { return }
             // The store failing, the source's breaker giving up, or the credentials being refused
             // stops the whole run: other tasks would fail the same way.
             if maxError.code == .circuitOpen || maxError.code.domain == "credentials"
@@ -42,7 +44,7 @@ struct TaskContext: Sendable {
             {
                 throw maxError
             }
-            try await store.failTask(task.id, error: maxError, retryAt: nil)
+            try await store.failTask(task, claim: claim, error: maxError, retryAt: nil, at: Date())
             tally.errors.withLock { if $0.count < 20 { $0.append(maxError) } }
             observer(.taskFailed(kind: task.kind, entity: task.entityID, error: maxError))
         }
@@ -68,14 +70,14 @@ struct TaskContext: Sendable {
             let batch = EntityWriteBatch(
                 upserts: page.items, links: [.init(owner: owner, field: field, targets: members)])
             if page.hasMore, let cursor = page.cursor {
-                try await store.checkpointTask(task.id, writing: batch, pageCursor: cursor)
+                try await store.checkpointTask(task, claim: claim, writing: batch, pageCursor: cursor, at: Date())
                 report(tally.add(page.items))
                 request.cursor = cursor
             } else {
                 var final = batch
                 // The whole collection was read: members it no longer lists were deleted upstream.
                 final.sweeps = [.init(owner: owner, field: field, notSyncedSince: runStart)]
-                try await store.completeTask(task.id, writing: final)
+                try await store.completeTask(task, claim: claim, writing: final, checkpoints: [:], at: Date())
                 report(tally.add(page.items))
                 return
             }
@@ -94,7 +96,8 @@ struct TaskContext: Sendable {
                 inputs += try await loader.load(Array(refs))
             }
         }
-        try await store.completeTask(task.id, writing: EntityWriteBatch(upserts: inputs))
+        try await store.completeTask(
+            task, claim: claim, writing: EntityWriteBatch(upserts: inputs), checkpoints: [:], at: Date())
         report(tally.add(inputs))
     }
 }

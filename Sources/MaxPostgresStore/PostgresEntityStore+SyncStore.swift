@@ -1,0 +1,204 @@
+public import Foundation
+public import MaxCore
+import MaxQuery
+public import MaxStore
+import PostgresNIO
+
+/// The PostgreSQL store as the sync engine sees it: shared by every worker of the project, each
+/// task's writes fenced by its claim, and each run driven by one worker under a lease.
+extension PostgresEntityStore: SyncStore {
+    /// Workers in other processes share it.
+    public nonisolated var isShared: Bool { true }
+
+    /// Records the start of a run, driven by `claim`'s worker.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func beginRun(id: String, kind: String, claim: TaskClaim, at date: Date) async throws -> SyncRun {
+        let now = date.epochMilliseconds
+        let rows = try await rows(
+            SQLStatement(
+                sql: """
+                    INSERT INTO _max_sync_runs (id, kind, status, started_at, claimed_by, lease_until)
+                    VALUES ($1, $2, 'running', $3, $4, $5) RETURNING \(Self.runColumns)
+                    """,
+                values: [.text(id), .text(kind), .int(now), .text(claim.worker), .int(now + claim.lease.milliseconds)]))
+        return try Self.run(rows[0])
+    }
+
+    /// Records a run for a worker to start: `queued`, driven by no one yet.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func queueRun(id: String = UUID().uuidString.lowercased(), kind: String, at date: Date = Date())
+        async throws -> SyncRun
+    {
+        let rows = try await rows(
+            SQLStatement(
+                sql: """
+                    INSERT INTO _max_sync_runs (id, kind, status, started_at) VALUES ($1, $2, 'queued', $3)
+                    RETURNING \(Self.runColumns)
+                    """,
+                values: [.text(id), .text(kind), .int(date.epochMilliseconds)]))
+        return try Self.run(rows[0])
+    }
+
+    /// Takes the oldest run no one drives, for `claim`'s worker to drive: a queued one, or a running
+    /// one whose driver stopped renewing its lease (killed, its machine lost).
+    ///
+    /// - Returns: The run, `running` now; `nil` when there is none.
+    /// - Throws: `storage.postgres_failed`.
+    public func claimRun(claim: TaskClaim, at date: Date = Date()) async throws -> SyncRun? {
+        let now = date.epochMilliseconds
+        let rows = try await rows(
+            SQLStatement(
+                sql: """
+                    UPDATE _max_sync_runs SET status = 'running', claimed_by = $1, lease_until = $2
+                    WHERE id IN (
+                      SELECT id FROM _max_sync_runs
+                      WHERE status = 'queued' OR (status = 'running' AND lease_until < $3)
+                      ORDER BY started_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    RETURNING \(Self.runColumns)
+                    """,
+                values: [.text(claim.worker), .int(now + claim.lease.milliseconds), .int(now)]))
+        return try rows.first.map(Self.run)
+    }
+
+    /// Renews `claim`'s hold on driving a run.
+    ///
+    /// - Returns: `false` when the run is finished or another worker took it over.
+    /// - Throws: `storage.postgres_failed`.
+    public func holdRun(_ runID: String, claim: TaskClaim, at date: Date) async throws -> Bool {
+        let now = date.epochMilliseconds
+        let rows = try await rows(
+            SQLStatement(
+                sql: """
+                    UPDATE _max_sync_runs SET lease_until = $1
+                    WHERE id = $2 AND status = 'running' AND (claimed_by = $3 OR claimed_by IS NULL) RETURNING id
+                    """,
+                values: [.int(now + claim.lease.milliseconds), .text(runID), .text(claim.worker)]))
+        return !rows.isEmpty
+    }
+
+    /// The most recently started run, if any.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func latestRun() async throws -> SyncRun? {
+        try await latestRun(withStatus: nil)
+    }
+
+    /// The run with id `runID`, if recorded.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func run(_ runID: String) async throws -> SyncRun? {
+        let rows = try await rows(
+            SQLStatement(sql: "SELECT \(Self.runColumns) FROM _max_sync_runs WHERE id = $1", values: [.text(runID)]))
+        return try rows.first.map(Self.run)
+    }
+
+    /// Adds what a sync asked of its source to a run's totals.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func addRequestCounts(to runID: String, requests: Int, retries: Int, rateLimited: Int) async throws {
+        _ = try await rows(
+            SQLStatement(
+                sql: """
+                    UPDATE _max_sync_runs SET requests = requests + $1, retries = retries + $2,
+                      rate_limited = rate_limited + $3 WHERE id = $4
+                    """,
+                values: [.int(Int64(requests)), .int(Int64(retries)), .int(Int64(rateLimited)), .text(runID)]))
+    }
+
+    /// Adds a plan step's tasks and its completed marker with `checkpoints`, in one transaction.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func enqueueStep(
+        _ tasks: [NewSyncTask], marker: NewSyncTask, checkpoints: [String: String], in runID: String, at date: Date
+    ) async throws {
+        let now = date.epochMilliseconds
+        try await inTransaction {
+            for task in tasks { _ = try await rows(Self.insert(task, run: runID, parent: nil, now: now)) }
+            let id = try Self.task(try await rows(Self.insert(marker, run: runID, parent: nil, now: now))[0]).id
+            _ = try await rows(
+                SQLStatement(
+                    sql: "UPDATE _max_sync_tasks SET state = 'completed', attempts = 1 WHERE id = $1",
+                    values: [.int(id)]))
+            for (scope, value) in checkpoints.sorted(by: { $0.key < $1.key }) {
+                _ = try await rows(Self.checkpoint(scope, value, now: now))
+            }
+        }
+    }
+
+    /// Claims up to `limit` tasks of a run for `claim`'s worker.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func claimTasks(in runID: String, limit: Int, claim: TaskClaim, at date: Date) async throws -> [SyncTask] {
+        try await claimTasks(in: runID, limit: limit, worker: claim.worker, lease: claim.lease, at: date)
+    }
+
+    /// Claims up to `limit` tasks of any running run, for a worker helping whichever run has work.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func claimTasksOfAnyRun(limit: Int, claim: TaskClaim, at date: Date = Date()) async throws -> [SyncTask] {
+        let now = date.epochMilliseconds
+        let rows = try await rows(
+            SQLStatement(
+                sql: """
+                    UPDATE _max_sync_tasks SET state = 'running', attempts = attempts + 1, claimed_by = $1,
+                      lease_until = $2, updated_at = $3
+                    WHERE id IN (
+                      SELECT t.id FROM _max_sync_tasks t JOIN _max_sync_runs r ON r.id = t.run_id
+                      WHERE r.status = 'running' AND ((t.state = 'pending' AND (t.not_before IS NULL OR t.not_before <= $3))
+                        OR (t.state = 'running' AND t.lease_until < $3))
+                      ORDER BY t.id LIMIT $4 FOR UPDATE OF t SKIP LOCKED)
+                    RETURNING \(Self.taskColumns)
+                    """,
+                values: [
+                    .text(claim.worker), .int(now + claim.lease.milliseconds), .int(now), .int(Int64(limit)),
+                ]))
+        return try rows.map(Self.task).sorted { $0.id < $1.id }
+    }
+
+    /// Renews the claim on `tasks`; returns the ids still held.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func heartbeat(_ tasks: [SyncTask], claim: TaskClaim, at date: Date) async throws -> Set<Int64> {
+        try await heartbeat(tasks, worker: claim.worker, lease: claim.lease, at: date)
+    }
+
+    /// Commits one page of a claimed task's work.
+    ///
+    /// - Throws: `storage.lease_lost` (nothing is written); `storage.postgres_failed`.
+    public func checkpointTask(
+        _ task: SyncTask, claim: TaskClaim, writing batch: EntityWriteBatch, pageCursor: String?, at date: Date
+    ) async throws {
+        try await checkpointTask(task, worker: claim.worker, writing: batch, pageCursor: pageCursor, at: date)
+    }
+
+    /// Completes a claimed task with its last writes and `checkpoints`.
+    ///
+    /// - Throws: `storage.lease_lost` (nothing is written); `storage.postgres_failed`.
+    public func completeTask(
+        _ task: SyncTask, claim: TaskClaim, writing batch: EntityWriteBatch, checkpoints: [String: String],
+        at date: Date
+    ) async throws {
+        try await completeTask(task, worker: claim.worker, writing: batch, checkpoints: checkpoints, at: date)
+    }
+
+    /// Records a claimed task's failure.
+    ///
+    /// - Throws: `storage.lease_lost`; `storage.postgres_failed`.
+    public func failTask(_ task: SyncTask, claim: TaskClaim, error: MaxError, retryAt: Date?, at date: Date)
+        async throws
+    {
+        try await failTask(task, worker: claim.worker, error: error, retryAt: retryAt, at: date)
+    }
+
+    /// Applies a batch and saves `checkpoints` in one transaction.
+    ///
+    /// - Throws: as ``write(_:at:)``.
+    public func write(_ batch: EntityWriteBatch, checkpoints: [String: String], at date: Date) async throws {
+        let now = date.epochMilliseconds
+        try await transaction(
+            try Self.statements(for: batch, in: schema, now: now)
+                + checkpoints.sorted { $0.key < $1.key }.map { Self.checkpoint($0.key, $0.value, now: now) })
+    }
+}
