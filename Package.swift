@@ -119,6 +119,8 @@ let package = Package(
             name: "MaxRuntime",
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxConnector", "MaxStore", "MaxStorage", "MaxSync", "MaxCredentials",
+                // A project whose installations store in PostgreSQL, shared by workers.
+                "MaxPostgresStore",
                 // Connector documents (max apply -f) are YAML.
                 "MaxYAML",
                 .product(name: "Logging", package: "swift-log"),

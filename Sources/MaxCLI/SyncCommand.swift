@@ -24,7 +24,11 @@ struct SyncCommand: AsyncParsableCommand {
             second Ctrl-C exits at once. \
             Exits 3 when some tasks failed. \
             With --progress ndjson, stderr gets one JSON object per event, ending with a "finished" \
-            event (or "failed" when the sync could not run, "cancelled" when interrupted).
+            event (or "failed" when the sync could not run, "cancelled" when interrupted). \
+            In a project that stores in PostgreSQL ("storage" in max.json), this process drives \
+            the run while any "max worker" processes help with its tasks, all within the \
+            installation's one rate limit; a run already under way is waited for; --detach \
+            queues the run for the workers and returns.
             """)
 
     enum Progress: String, ExpressibleByArgument, CaseIterable {
@@ -39,6 +43,8 @@ struct SyncCommand: AsyncParsableCommand {
     var full = false
     @Option(help: "Progress on stderr: auto (a bar on a terminal), bar, ndjson or none.") var progress: Progress = .auto
     @Option(help: "Tasks run at once (1 to \(Self.maximumConcurrency)).") var concurrency = 8
+    @Flag(help: "Queue the run for the project's \"max worker\" processes and return (PostgreSQL storage only).")
+    var detach = false
 
     /// More workers than this only queue up behind the source's own limits.
     static let maximumConcurrency = 64
@@ -57,7 +63,7 @@ struct SyncCommand: AsyncParsableCommand {
         let summary: SyncSummary
         do {
             let request = SyncRequest(
-                installation: installation, full: full, restart: restart, concurrency: concurrency)
+                installation: installation, full: full, restart: restart, concurrency: concurrency, detach: detach)
             try api.workspace.requireEnabled(installation)
             if let remote = try await api.workspace.remote(installation) {
                 // The node runs the sync (resuming an unfinished one, as here) and answers when it
@@ -82,6 +88,11 @@ struct SyncCommand: AsyncParsableCommand {
             throw error
         }
         reporter.finish()
+        if summary.status == "queued" || summary.status == "running" {
+            // Detached: the run is the workers' now.
+            Terminal.out("Sync of \(installation) \(summary.status) as run \(summary.runID); max runs \(installation) follows it")
+            return
+        }
         for note in summary.notes { Terminal.err("note: \(note)") }
         let counts = summary.entitiesWritten.sorted { $0.key.name < $1.key.name }
             .map { "\($0.key) \(ProgressReporter.grouped($0.value))" }.joined(separator: ", ")

@@ -98,17 +98,19 @@ extension PostgresEntityStore {
         return rows.count
     }
 
-    /// Marks an unfinished run as running again, for a sync that resumes it.
+    /// Marks an unfinished run as running again, driven by `claim`'s worker (a sync that resumes
+    /// it).
     ///
     /// - Throws: `storage.postgres_failed`, also when there is no such run.
-    public func reopenRun(_ runID: String) async throws {
+    public func reopenRun(_ runID: String, claim: TaskClaim = .local, at date: Date = Date()) async throws {
         let rows = try await rows(
             SQLStatement(
                 sql: """
-                    UPDATE _max_sync_runs SET status = 'running', finished_at = NULL, error = NULL WHERE id = $1
-                    RETURNING id
+                    UPDATE _max_sync_runs SET status = 'running', finished_at = NULL, error = NULL, claimed_by = $2,
+                      lease_until = $3
+                    WHERE id = $1 RETURNING id
                     """,
-                values: [.text(runID)]))
+                values: [.text(runID), .text(claim.worker), .int(date.epochMilliseconds + claim.lease.milliseconds)]))
         guard !rows.isEmpty else {
             throw MaxError(.postgresStoreFailed, "there is no sync run \(runID)", context: ["run": runID])
         }

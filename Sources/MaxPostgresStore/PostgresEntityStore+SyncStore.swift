@@ -78,11 +78,59 @@ extension PostgresEntityStore: SyncStore {
         return !rows.isEmpty
     }
 
+    /// Gives back the run `claim`'s worker drives and the tasks it runs: the run stays running,
+    /// claimable by another worker at once; the tasks are pending again.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func handBack(run runID: String?, tasks: [SyncTask], claim: TaskClaim, at date: Date) async throws {
+        var statements: [SQLStatement] = []
+        if let runID {
+            statements.append(
+                SQLStatement(
+                    sql: "UPDATE _max_sync_runs SET lease_until = 0 WHERE id = $1 AND claimed_by = $2",
+                    values: [.text(runID), .text(claim.worker)]))
+        }
+        for task in tasks {
+            statements.append(
+                SQLStatement(
+                    sql: """
+                        UPDATE _max_sync_tasks SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = $1
+                        WHERE id = $2 AND claimed_by = $3 AND attempts = $4 AND state = 'running'
+                        """,
+                    values: [.int(date.epochMilliseconds), .int(task.id), .text(claim.worker), .int(Int64(task.attempts))]
+                ))
+        }
+        try await transaction(statements)
+    }
+
+    /// The run under way, if any: a queued one, or a running one whose driver still renews its
+    /// lease at `date`.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func activeRun(at date: Date = Date()) async throws -> SyncRun? {
+        let rows = try await rows(
+            SQLStatement(
+                sql: """
+                    SELECT \(Self.runColumns) FROM _max_sync_runs
+                    WHERE status = 'queued' OR (status = 'running' AND lease_until >= $1)
+                    ORDER BY started_at DESC, id DESC LIMIT 1
+                    """,
+                values: [.int(date.epochMilliseconds)]))
+        return try rows.first.map(Self.run)
+    }
+
     /// The most recently started run, if any.
     ///
     /// - Throws: `storage.postgres_failed`.
     public func latestRun() async throws -> SyncRun? {
         try await latestRun(withStatus: nil)
+    }
+
+    /// The most recently started run that completed, if any.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func lastCompletedRun() async throws -> SyncRun? {
+        try await latestRun(withStatus: .completed)
     }
 
     /// The run with id `runID`, if recorded.

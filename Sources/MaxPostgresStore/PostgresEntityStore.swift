@@ -359,22 +359,36 @@ public actor PostgresEntityStore: EntityStoring {
 
     /// Runs `body` in one transaction on one connection, which its statements use: committed when
     /// it returns, rolled back when it throws.
+    ///
+    /// Workers writing the same rows at once (the users that pages of tasks both carry) can
+    /// deadlock; PostgreSQL then aborts one transaction, which runs again, up to five times.
     func inTransaction<T>(_ body: () async throws -> T) async throws -> T {
         if Self.transactionConnection != nil { return try await body() }
         let connection = await acquire()
         defer { release(connection) }
         return try await Self.$transactionConnection.withValue(connection) {
-            try await execute("BEGIN")
-            do {
-                let value = try await body()
-                try await execute("COMMIT")
-                return value
-            } catch {
-                try? await execute("ROLLBACK")
-                throw error
+            var attempt = 1
+            while true {
+                try await execute("BEGIN")
+                do {
+                    let value = try await body()
+                    try await execute("COMMIT")
+                    return value
+                } catch let error as MaxError where attempt < 5 && Self.retriable.contains(error.context["sqlstate"] ?? "")
+                {
+                    try? await execute("ROLLBACK")
+                    attempt += 1
+                } catch {
+                    try? await execute("ROLLBACK")
+                    throw error
+                }
             }
         }
     }
+
+    /// The SQLSTATEs of a transaction PostgreSQL aborted for colliding with another: deadlock
+    /// detected, serialization failure.
+    private static let retriable: Set<String> = ["40P01", "40001"]
 
     static func query(_ statement: SQLStatement) -> PostgresQuery {
         var binds = PostgresBindings(capacity: statement.values.count)
@@ -393,10 +407,13 @@ public actor PostgresEntityStore: EntityStoring {
     private func failure(_ error: any Error, _ statement: SQLStatement) -> MaxError {
         if let error = error as? MaxError { return error }
         var message = Self.reason(error)
-        if let error = error as? PSQLError, let server = error.serverInfo?[.message] { message = server }
+        var context = ["host": settings.host, "statement": String(statement.sql.prefix(200))]
+        if let error = error as? PSQLError {
+            if let server = error.serverInfo?[.message] { message = server }
+            context["sqlstate"] = error.serverInfo?[.sqlState]
+        }
         return MaxError(
-            .postgresStoreFailed, "the PostgreSQL store at \(settings.address) failed: \(message)",
-            context: ["host": settings.host, "statement": String(statement.sql.prefix(200))])
+            .postgresStoreFailed, "the PostgreSQL store at \(settings.address) failed: \(message)", context: context)
     }
 
     private static func reason(_ error: any Error) -> String {

@@ -75,17 +75,23 @@ extension LocalNode {
         } else {
             summary.nextRun = try await workspace.nextScheduledRun(of: name)
         }
-        guard FileManager.default.fileExists(atPath: try workspace.project.dataURL(name).path) else { return summary }
-        let store = try await workspace.openStoreForReading(name, keepingOpen: keptReaders)
+        let shared = try workspace.storage().postgres != nil
+        let data = try workspace.project.dataURL(name)
+        guard shared || FileManager.default.fileExists(atPath: data.path) else {
+            return summary
+        }
+        let store = try await workspace.readingStore(name, keepingOpen: keptReaders)
         if let run = try await store.latestRun() {
-            let live = run.status == .running && InstallationLock.holder(of: name, in: workspace.project) != nil
+            // A shared store's running run is driven by a worker that renews its lease.
+            let live =
+                run.status == .running && (shared || InstallationLock.holder(of: name, in: workspace.project) != nil)
             summary.status = record.isDisabled ? "disabled" : Self.status(of: run, isLive: live)
             summary.lastRun = .init(id: run.id, status: run.status.rawValue, error: run.error)
         }
         // The last good sync stays visible whatever came after it.
-        summary.lastSync = try await store.latestRun(withStatus: .completed)?.finishedAt
+        summary.lastSync = try await store.lastCompletedRun()?.finishedAt
         var entities = 0
-        for type in store.schema.entityTypes {
+        for type in await store.storedSchema.entityTypes {
             entities += try await store.count(try Query(type))
         }
         summary.entities = entities

@@ -8,7 +8,7 @@ import MaxSync
 extension LocalNode {
     // MARK: Sync
 
-    /// Syncs an installation (see ``MaxWorkspace/sync(_:restart:full:caller:concurrency:observer:)``).
+    /// Syncs an installation (see ``MaxWorkspace/sync(_:restart:full:detach:caller:concurrency:observer:)``).
     ///
     /// - Throws: `sync.already_running`, the engine's errors.
     public func sync(_ request: SyncRequest, observer: @escaping @Sendable (SyncEvent) -> Void) async throws
@@ -20,8 +20,8 @@ extension LocalNode {
             throw MaxError.invalidRequest("concurrency must be between 1 and 64, not \(concurrency)")
         }
         return try await workspace.sync(
-            request.installation, restart: request.restart ?? false, full: request.full ?? false, caller: caller,
-            concurrency: concurrency, observer: observer)
+            request.installation, restart: request.restart ?? false, full: request.full ?? false,
+            detach: request.detach ?? false, caller: caller, concurrency: concurrency, observer: observer)
     }
 
     // MARK: Operations

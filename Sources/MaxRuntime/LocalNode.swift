@@ -66,8 +66,8 @@ public struct LocalNode: MaxAPI {
     /// - Throws: `installation.not_found`, `search.*` for a bad filter, field, order or cursor
     ///   (with the column), `storage.*`.
     public func search(_ request: SearchRequest) async throws -> SearchPage {
-        let (store, query) = try await prepare(request)
-        let page = try await store.page(query)
+        let (store, raw, query) = try await prepare(request)
+        let page = try await store.page(raw)
         return SearchPage(
             entityType: request.entityType, fields: query.fields.map(\.name), records: page.items,
             hasMore: page.hasMore, cursor: page.cursor)
@@ -77,9 +77,30 @@ public struct LocalNode: MaxAPI {
     ///
     /// - Throws: as ``search(_:)``.
     public func searchAll(_ request: SearchRequest, batchSize: Int) async throws -> SearchStream {
-        let (store, query) = try await prepare(request)
-        let local = store.records(query, batchSize: min(request.limit ?? batchSize, batchSize))
-        return SearchStream(fields: query.fields.map(\.name), records: RecordStream(local: local))
+        let (store, raw, query) = try await prepare(request)
+        let size = min(request.limit ?? batchSize, batchSize)
+        if let sqlite = store as? EntityStore {
+            let local = sqlite.records(query, batchSize: size)
+            return SearchStream(fields: query.fields.map(\.name), records: RecordStream(local: local))
+        }
+        // Another database: page by page, through the cursor.
+        var first = raw
+        first.limit = size
+        let page = try await store.page(first)
+        let fields = query.fields.map(\.name)
+        let firstPage = SearchPage(
+            entityType: request.entityType, fields: fields, records: page.items, hasMore: page.hasMore,
+            cursor: page.cursor)
+        return SearchStream(
+            fields: fields,
+            records: RecordStream(first: firstPage) { [first] cursor in
+                var next = first
+                next.cursor = cursor
+                let page = try await store.page(next)
+                return SearchPage(
+                    entityType: request.entityType, fields: fields, records: page.items, hasMore: page.hasMore,
+                    cursor: page.cursor)
+            })
     }
 
     /// The number of matches.
@@ -87,7 +108,7 @@ public struct LocalNode: MaxAPI {
     /// - Throws: as ``search(_:)``.
     public func count(_ request: CountRequest) async throws -> CountResult {
         _ = try localRecord(request.installation)
-        let store = try await workspace.openStoreForReading(request.installation, keepingOpen: keptReaders)
+        let store = try await workspace.readingStore(request.installation, keepingOpen: keptReaders)
         let count = try await explainingNeverSynced(request.installation) {
             try await store.count(
                 try Query(
@@ -112,9 +133,10 @@ public struct LocalNode: MaxAPI {
         }
     }
 
-    private func prepare(_ request: SearchRequest) async throws -> (EntityStore, CheckedQuery) {
+    private func prepare(_ request: SearchRequest) async throws -> (any SyncStore, Query, CheckedQuery) {
         _ = try localRecord(request.installation)
-        let store = try await workspace.openStoreForReading(request.installation, keepingOpen: keptReaders)
+        let store = try await workspace.readingStore(request.installation, keepingOpen: keptReaders)
+        let schema = await store.storedSchema
         let query = try Query(
             EntityType(request.entityType), filter: request.filter,
             selection: try request.fields.map(FieldSelection.init(parsing:)) ?? .props,
@@ -122,7 +144,8 @@ public struct LocalNode: MaxAPI {
             limit: request.limit ?? SearchRequest.defaultLimit, cursor: request.cursor,
             includeDeleted: request.includeDeleted ?? false)
         return (
-            store, try await explainingNeverSynced(request.installation) { try query.checked(against: store.schema) }
+            store, query,
+            try await explainingNeverSynced(request.installation) { try query.checked(against: schema) }
         )
     }
 
@@ -141,8 +164,10 @@ public struct LocalNode: MaxAPI {
             throw MaxError.invalidRequest("limit must be between 1 and 1000, not \(limit)")
         }
         // A run left running by a process that is gone shows as interrupted, as in `max ls`.
-        let live = InstallationLock.holder(of: name, in: workspace.project) != nil
-        let runs = try await workspace.openStoreForReading(name, keepingOpen: keptReaders).runs(limit: limit)
+        // In a shared store, workers' runs are theirs to resume when a driver dies: shown as stored.
+        let store = try await workspace.readingStore(name, keepingOpen: keptReaders)
+        let live = store.isShared || InstallationLock.holder(of: name, in: workspace.project) != nil
+        let runs = try await store.runs(limit: limit)
             .enumerated().map { index, run in
                 Self.info(run.status == .running && !(live && index == 0) ? run.with(status: .interrupted) : run)
             }

@@ -13,6 +13,10 @@ extension MaxError.Code {
     public static let unsafePath = Self(domain: "project", name: "unsafe_path", category: .validationError)
     /// Another process is syncing the installation.
     public static let syncAlreadyRunning = Self(domain: "sync", name: "already_running", category: .conflict)
+    /// A command that needs the project's store in PostgreSQL (`max worker`, `max sync --detach`)
+    /// in a project that stores in SQLite.
+    public static let sharedStorageRequired = Self(
+        domain: "storage", name: "shared_storage_required", category: .validationError)
     /// No installation of that name in `max.json`.
     public static let installationNotFound = Self(domain: "installation", name: "not_found", category: .notFound)
     /// The installation is disabled (`max disable`): it is not synced until `max enable`.

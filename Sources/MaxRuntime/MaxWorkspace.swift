@@ -359,7 +359,7 @@ public struct MaxWorkspace: Sendable {
     ///   ``record(_:)`` and the connector throw.
     public func live(
         _ name: String, observer: (@Sendable (HTTPEvent) -> Void)? = nil, statistics: RequestStatistics? = nil,
-        interactive: Bool = false, retryPolicy: RetryPolicy? = nil
+        interactive: Bool = false, retryPolicy: RetryPolicy? = nil, sharedBudget: (any SharedRequestBudget)? = nil
     ) async throws -> LiveInstallation {
         let record = try record(name)
         if record.remoteURL != nil {
@@ -386,7 +386,7 @@ public struct MaxWorkspace: Sendable {
         // A person waiting on an answer (a health check) gets the short policy.
         if interactive { http.retryPolicy = .interactive }
         if let retryPolicy { http.retryPolicy = retryPolicy }
-        http.limiter = RequestLimiter(rateLimit)
+        http.limiter = RequestLimiter(rateLimit, shared: sharedBudget)
         let host = record.config["baseURL"]?.stringValue.flatMap { URL(string: $0)?.host } ?? name
         http.breaker = RequestBreaker(breaker, host: host)
         http.observer = observer
@@ -718,13 +718,31 @@ public struct MaxWorkspace: Sendable {
     /// connector with a change feed syncs only the changes, unless `full`. The run is an audit
     /// event whose caller is `caller`; the engine runs `concurrency` tasks at once.
     ///
+    /// A project that stores in PostgreSQL syncs as ``syncShared(_:in:restart:full:detach:concurrency:observer:)``
+    /// says; `detach` queues the run for workers there, and is refused for a SQLite project.
+    ///
     /// - Throws: `sync.already_running` when another process syncs it; `CancellationError` when the
     ///   task is cancelled (the run is then recorded as cancelled); the engine's errors.
     public func sync(
-        _ name: String, restart: Bool = false, full: Bool = false, caller: String = "cli",
+        _ name: String, restart: Bool = false, full: Bool = false, detach: Bool = false, caller: String = "cli",
         concurrency: Int = 8, observer: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async throws -> SyncSummary {
         try requireEnabled(name)
+        if let shared = try storage().postgres {
+            do {
+                return try await syncShared(
+                    name, in: shared, restart: restart, full: full, detach: detach, concurrency: concurrency,
+                    observer: observer)
+            } catch {
+                throw (error as? MaxError)?.naming(installation: name) ?? error
+            }
+        }
+        guard !detach else {
+            throw MaxError(
+                .sharedStorageRequired, "only a project that stores in PostgreSQL queues syncs for workers",
+                hint: #"sync here without --detach, or set "storage": {"postgres": {…}} in max.json"#,
+                context: ["installation": name])
+        }
         let engine = SyncEngine(concurrency: concurrency)
         let statistics = RequestStatistics()
         let live = try await live(name, observer: { observer(.request($0)) }, statistics: statistics)

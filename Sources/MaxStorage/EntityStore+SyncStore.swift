@@ -15,6 +15,22 @@ extension EntityStore: SyncStore {
         try await beginRun(id: id, kind: kind, at: date)
     }
 
+    /// Marks an unfinished run as running again.
+    public func reopenRun(_ runID: String, claim: TaskClaim, at date: Date) async throws {
+        try await reopenRun(runID)
+    }
+
+    /// Records the run cancelled, its running tasks pending: no other worker takes over a store
+    /// that only one process writes, and the next sync resumes it.
+    public func handBack(run runID: String?, tasks: [SyncTask], claim: TaskClaim, at date: Date) async throws {
+        if let runID { try cancelRun(runID, at: date) }
+    }
+
+    /// The most recently started run that completed, if any.
+    public func lastCompletedRun() async throws -> SyncRun? {
+        try await latestRun(withStatus: .completed)
+    }
+
     /// Always held: no other process drives the store's runs.
     public func holdRun(_ runID: String, claim: TaskClaim, at date: Date) async throws -> Bool { true }
 

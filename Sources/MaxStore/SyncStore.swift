@@ -44,8 +44,10 @@ public protocol SyncStore: EntityStoring {
     func run(_ runID: String) async throws -> SyncRun?
     /// The latest runs, newest first, with their failed-task counts.
     func runs(limit: Int) async throws -> [SyncRun]
-    /// Marks an unfinished run as running again.
-    func reopenRun(_ runID: String) async throws
+    /// The most recently started run that completed, if any (the last good sync).
+    func lastCompletedRun() async throws -> SyncRun?
+    /// Marks an unfinished run as running again, driven by `claim`'s worker.
+    func reopenRun(_ runID: String, claim: TaskClaim, at date: Date) async throws
     /// Records the end of a run; `entitiesWritten` for a run without tasks, else the tasks' total.
     func finishRun(_ runID: String, status: SyncRun.Status, error: String?, entitiesWritten: Int?, at date: Date)
         async throws -> SyncRun
@@ -54,6 +56,12 @@ public protocol SyncStore: EntityStoring {
     /// Called when the sync's task is cancelled: an implementation must not give up because of
     /// that cancellation.
     func cancelRun(_ runID: String, at date: Date) async throws
+    /// Gives back what a worker that is stopping holds, for another worker to take at once: the
+    /// run it drives (left running, driven by no one) and the tasks it runs (pending again).
+    ///
+    /// Called when the worker's task is cancelled: an implementation must not give up because of
+    /// that cancellation.
+    func handBack(run runID: String?, tasks: [SyncTask], claim: TaskClaim, at date: Date) async throws
     /// Adds what a sync asked of its source to a run's totals.
     func addRequestCounts(to runID: String, requests: Int, retries: Int, rateLimited: Int) async throws
 

@@ -51,7 +51,7 @@ extension SyncEngine {
             }
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled, however the interrupted call reported it.
-            try await store.cancelRun(run.id, at: Date())
+            try await stopped(run.id, tasks: [], in: store)
             throw CancellationError()
         } catch let error as MaxError where error.code == .leaseLost {
             // Another worker drives the run now: it finishes it.

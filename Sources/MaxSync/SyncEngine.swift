@@ -26,6 +26,17 @@ public struct SyncEngine: Sendable {
     public var pollInterval: Duration
     /// What waits are timed by.
     public var clock: any Clock<Duration>
+    /// What cancelling a sync does to its run: records it cancelled (a person stopped it), or, for
+    /// a worker that is stopping, hands the run and its tasks back to the other workers.
+    public var onCancel: CancellationMode = .cancelRun
+
+    /// What cancelling a sync does to its run.
+    public enum CancellationMode: Sendable {
+        /// Record the run cancelled, its running tasks pending; the next sync resumes it.
+        case cancelRun
+        /// Leave the run running for another worker to take over at once, the tasks pending.
+        case handBack
+    }
 
     /// Creates an engine.
     public init(
@@ -62,7 +73,7 @@ public struct SyncEngine: Sendable {
         let resumable: [SyncRun.Status] = [.running, .partial, .cancelled, .failed]
         let last = try await store.latestRun()
         if resume, let last, last.kind == "full", resumable.contains(last.status) {
-            try await store.reopenRun(last.id)
+            try await store.reopenRun(last.id, claim: claim, at: Date())
             return try await drive(last, resuming: true, installation: installation, store: store, observer: observer)
         }
         if !full, installation.hasChangeFeed, try await store.checkpoint(Self.changesScope) != nil {
@@ -104,7 +115,20 @@ public struct SyncEngine: Sendable {
             observer: observer)
         let leases = Leases()
         leases.hold(task)
-        try await keepingLeases(leases, in: store) { try await context.execute(task) }
+        do {
+            try await keepingLeases(leases, in: store) { try await context.execute(task) }
+        } catch  where error is CancellationError || Task.isCancelled {
+            try await store.handBack(run: nil, tasks: [task], claim: claim, at: Date())
+            throw CancellationError()
+        }
+    }
+
+    /// Records what cancelling left: the run cancelled, or handed back with `tasks`.
+    func stopped(_ runID: String, tasks: [SyncTask], in store: some SyncStore) async throws {
+        switch onCancel {
+        case .cancelRun: try await store.cancelRun(runID, at: Date())
+        case .handBack: try await store.handBack(run: runID, tasks: tasks, claim: claim, at: Date())
+        }
     }
 
     /// Runs a full run: the seeder, then each plan step's tasks, from the first step with work left
@@ -161,7 +185,7 @@ public struct SyncEngine: Sendable {
             }
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled, however the interrupted call reported it.
-            try await store.cancelRun(run.id, at: Date())
+            try await stopped(run.id, tasks: leases.tasks, in: store)
             if indexesDeferred { try await store.finishBulkLoad(partially: false) }
             throw CancellationError()
         } catch let error as MaxError where error.code == .leaseLost {
@@ -196,7 +220,7 @@ public struct SyncEngine: Sendable {
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled after the last task, before the run was finished: recorded as cancelled
             // (a resume finishes it), not left running.
-            try await store.cancelRun(run.id, at: Date())
+            try await stopped(run.id, tasks: [], in: store)
             throw CancellationError()
         }
         let summary = SyncSummary(
@@ -234,8 +258,8 @@ public struct SyncEngine: Sendable {
     /// The change feed's position a full run started at.
     static func startScope(_ runID: String) -> String { "run.\(runID).changes" }
 
-    /// Where incremental syncs continue from.
-    static let changesScope = "changes.position"
+    /// The checkpoint incremental syncs continue from.
+    public static let changesScope = "changes.position"
 
     static func describe(_ step: SyncStep) -> String {
         switch step {
@@ -294,8 +318,9 @@ public struct SyncEngine: Sendable {
                         try Task.checkCancellation()
                         if let task = try await store.claimTasks(in: run.id, limit: 1, claim: claim, at: Date()).first {
                             leases.hold(task)
-                            defer { leases.release(task) }
+                            // Kept when the task is cancelled, for a stopping worker to hand back.
                             try await context.execute(task)
+                            leases.release(task)
                             continue
                         }
                         guard store.isShared else { return }

@@ -104,6 +104,9 @@ final class MaxProcess: @unchecked Sendable {
     /// Whether it still runs.
     var isRunning: Bool { process.isRunning }
 
+    /// Its process id.
+    var pid: Int32 { process.processIdentifier }
+
     /// Sends `signal` (SIGINT, SIGTERM, SIGKILL…).
     func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 

@@ -16,12 +16,17 @@ public final class RequestLimiter: Sendable {
     private let bucket: Mutex<TokenBucket>
     private let slots: Mutex<Slots>
     private let clock: ElapsedClock
+    private let limit: RateLimit
+    private let shared: (any SharedRequestBudget)?
 
-    /// A limiter at `limit`, timed by `clock`.
-    public init(_ limit: RateLimit, clock: ElapsedClock = .continuous) {
+    /// A limiter at `limit`, timed by `clock`; with `shared`, every request also takes its token
+    /// from a budget that other processes draw on too.
+    public init(_ limit: RateLimit, clock: ElapsedClock = .continuous, shared: (any SharedRequestBudget)? = nil) {
         bucket = Mutex(TokenBucket(rate: limit.rate, burst: limit.burst))
         slots = Mutex(Slots(available: limit.concurrency.map { max($0, 1) }))
         self.clock = clock
+        self.limit = limit
+        self.shared = shared
     }
 
     /// Waits for one of the limit's `concurrency` slots (at once without a bound); every call is
@@ -56,11 +61,13 @@ public final class RequestLimiter: Sendable {
     /// Requests in flight or waiting for a slot beyond the bound (0 without one).
     public var waiting: Int { slots.withLock { $0.waiters.count } }
 
-    /// Waits for a token; returns how long it waited.
+    /// Waits for a token (from this process's bucket, and from the shared budget when there is
+    /// one); returns how long it waited.
     @discardableResult
     public func acquire() async throws -> Duration {
         let now = clock.elapsed()
-        let wait = bucket.withLock { $0.acquire(at: now) }
+        var wait = bucket.withLock { $0.acquire(at: now) }
+        if let shared { wait = max(wait, try await shared.take(limit)) }
         if wait > .zero { try await clock.sleep(wait) }
         return wait
     }
@@ -98,4 +105,13 @@ public final class RequestLimiter: Sendable {
 
     /// The current rate, in requests a second.
     public var rate: Double { bucket.withLock { $0.rate } }
+}
+
+/// A request budget several processes share (a token bucket in the database every worker of a
+/// project uses), so together they stay within a source's limit.
+public protocol SharedRequestBudget: Sendable {
+    /// Takes one request's token at `limit`'s rate and burst.
+    ///
+    /// - Returns: How long to wait before sending the request.
+    func take(_ limit: RateLimit) async throws -> Duration
 }

@@ -66,13 +66,19 @@ public struct SyncRequest: Codable, Sendable, Hashable {
     public var restart: Bool?
     /// Tasks run at once on the node that syncs (8 when `nil`).
     public var concurrency: Int?
+    /// Queue the run for the project's workers and answer at once (a project that stores in
+    /// PostgreSQL only).
+    public var detach: Bool?
 
     /// A sync of `installation`.
-    public init(installation: String, full: Bool = false, restart: Bool = false, concurrency: Int? = nil) {
+    public init(
+        installation: String, full: Bool = false, restart: Bool = false, concurrency: Int? = nil, detach: Bool = false
+    ) {
         self.installation = installation
         self.full = full
         self.restart = restart
         self.concurrency = concurrency
+        self.detach = detach ? true : nil
     }
 }
 

@@ -1,0 +1,185 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxTestSupport
+import Testing
+
+/// `max worker` processes sharing a project's PostgreSQL store: a worker killed mid-sync, one
+/// started late, and a source's rate limit kept by all of them together. Real processes, a real
+/// server (started by the test), real waits for them.
+@Suite(.enabled(if: PostgresTestServer.isAvailable, Comment(rawValue: PostgresTestServer.missingMessage)))
+struct WorkerProcessTests {
+    /// A project connected to `acme` whose storage is the database `max` of `server`.
+    static func sharedProject(_ acme: AcmeProcess, _ server: PostgresTestServer) async throws -> TemporaryDirectory {
+        try await server.psql("CREATE DATABASE max")
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        try editProjectFile(in: folder.url) { project in
+            project["storage"] = [
+                "postgres": [
+                    "host": "127.0.0.1", "port": .int(server.port), "database": "max",
+                    "user": .string(server.user), "password": "env:MAX_TEST_PGPASSWORD",
+                ]
+            ]
+        }
+        return folder
+    }
+
+    static func environment(_ server: PostgresTestServer) -> [String: String] {
+        ["MAX_TEST_PGPASSWORD": server.password]
+    }
+
+    /// Queues a sync for the workers and returns its run id.
+    static func queue(_ folder: TemporaryDirectory, _ server: PostgresTestServer, full: Bool = false) async throws
+        -> String
+    {
+        let queued = try await runMax(
+            ["-C", folder.url.path, "sync", "acme", "--detach"] + (full ? ["--full"] : []),
+            environment: environment(server))
+        try #require(queued.status == 0, "\(queued.output)")
+        let words = queued.stdout.split(separator: " ")
+        let index = try #require(words.firstIndex(of: "run"), "\(queued.stdout)")
+        return String(words[index + 1]).trimmingCharacters(in: CharacterSet(charactersIn: ";\n"))
+    }
+
+    static func worker(_ folder: TemporaryDirectory, _ server: PostgresTestServer) throws -> MaxProcess {
+        try MaxProcess(
+            ["-C", folder.url.path, "worker", "--lease", "5", "--concurrency", "2"], environment: environment(server))
+    }
+
+    /// One value from the installation's tables.
+    static func query(_ server: PostgresTestServer, _ sql: String) async throws -> String {
+        try await server.psql(sql, database: "max").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Waits (a real wait: other processes do the work) until `run` is no longer queued or running.
+    static func waitForEnd(of run: String, _ server: PostgresTestServer, limit: Duration = .seconds(600))
+        async throws -> String
+    {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let status = try await query(server, "SELECT status FROM acme._max_sync_runs WHERE id = '\(run)'")
+            if status != "queued" && status != "running" { return status }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        return "still running after \(limit)"
+    }
+
+    @Test func threeWorkersOneKilledFinishTheSyncAndALateOneTakesWork() async throws {
+        try await PostgresTestServer.with { server in
+            // 200,000 tasks in 100 projects: each project's tasks are one collection task of 2,000.
+            let acme = try AcmeProcess(arguments: [
+                "--projects-per-workspace", "100", "--tasks-per-project", "2000", "--files-per-project", "0",
+            ])
+            let folder = try await Self.sharedProject(acme, server)
+            let run = try await Self.queue(folder, server)
+            let workers = try (0..<3).map { _ in try Self.worker(folder, server) }
+
+            // Wait until some collection tasks completed and a worker holds one mid-way, then kill
+            // the worker holding it.
+            var victim: (worker: MaxProcess, id: String)?
+            for _ in 0..<600 where victim == nil {
+                let held = try await Self.query(
+                    server,
+                    """
+                    SELECT claimed_by FROM acme._max_sync_tasks
+                    WHERE state = 'running' AND kind = 'load_collection' AND page_cursor IS NOT NULL
+                      AND (SELECT count(*) FROM acme._max_sync_tasks WHERE state = 'completed' AND kind = 'load_collection') >= 5
+                    LIMIT 1
+                    """)
+                if let pid = held.split(separator: ":").dropFirst().first.flatMap({ Int32($0) }),
+                    let worker = workers.first(where: { $0.pid == pid })
+                {
+                    victim = (worker, held)
+                } else {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let (killed, killedID) = try #require(victim, "no worker held a task mid-way")
+            let heldWhenKilled = try await Self.query(
+                server, "SELECT id FROM acme._max_sync_tasks WHERE state = 'running' AND claimed_by = '\(killedID)'"
+            ).split(separator: "\n").map(String.init)
+            killed.send(SIGKILL)
+            let late = try Self.worker(folder, server)
+
+            let status = try await Self.waitForEnd(of: run, server)
+            let survivors = workers.filter { $0 !== killed } + [late]
+            for worker in survivors { worker.send(SIGTERM) }
+            for worker in survivors {
+                let outcome = try await worker.outcome()
+                #expect(outcome.status == 0, "\(outcome.output)")
+                #expect(!outcome.output.contains(acme.apiKey) && !outcome.output.contains(server.password))
+            }
+            #expect(status == "completed")
+            let states = try await Self.query(server, "SELECT state, count(*) FROM acme._max_sync_tasks GROUP BY state")
+            #expect(states.hasPrefix("completed|") && !states.contains("\n"), "every task completed: \(states)")
+            // What the killed worker held was finished by others, from where it had got to.
+            #expect(!heldWhenKilled.isEmpty)
+            for id in heldWhenKilled {
+                let row = try await Self.query(
+                    server, "SELECT state, attempts >= 2, claimed_by <> '\(killedID)' FROM acme._max_sync_tasks WHERE id = \(id)")
+                #expect(row == "completed|t|t", "task \(id): \(row)")
+            }
+            // The late worker took work.
+            let lateTasks = try await Self.query(
+                server, "SELECT count(*) FROM acme._max_sync_tasks WHERE claimed_by LIKE '%:\(late.pid):%'")
+            #expect((Int(lateTasks) ?? 0) > 0, "the fourth worker completed tasks")
+            // No page committed twice: the entities the tasks counted are exactly those stored.
+            let written = try await Self.query(server, "SELECT entities_written FROM acme._max_sync_runs WHERE id = '\(run)'")
+            let stored = try await Self.query(
+                server,
+                """
+                SELECT (SELECT count(*) FROM acme."AcmeTask") + (SELECT count(*) FROM acme."AcmeProject")
+                  + (SELECT count(*) FROM acme."AcmeUser") + (SELECT count(*) FROM acme."AcmeWorkspace")
+                """)
+            #expect(written == stored, "each committed page counted once")
+            try await Self.expectStoreEqualsTheAPI(folder, acme, server)
+        }
+    }
+
+    /// Every record of every type through `max search`, equal to the API's.
+    static func expectStoreEqualsTheAPI(_ folder: TemporaryDirectory, _ acme: AcmeProcess, _ server: PostgresTestServer)
+        async throws
+    {
+        for (type, path) in ResilienceProcessTests.paths {
+            let outcome = try await runMax(
+                ["-C", folder.url.path, "search", "acme", type, "-a", "-o", "ndjson"], environment: environment(server))
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            let stored = try outcome.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+            let expected = try await EndToEndTests.apiList(acme, path).map { EndToEndTests.expected(type, $0) }
+            #expect(stored.count == expected.count, "\(type)")
+            #expect(stored == expected, "\(type) differs from the API")
+        }
+    }
+
+    @Test func workersTogetherKeepTheSourcesRateLimit() async throws {
+        try await PostgresTestServer.with { server in
+            let acme = try AcmeProcess(arguments: [
+                "--rate-limit", "40", "--projects-per-workspace", "40", "--tasks-per-project", "300",
+                "--files-per-project", "0",
+            ])
+            let folder = try await Self.sharedProject(acme, server)
+            // The limit every worker draws on: 36 a second and a burst of 2, within the server's 40
+            // with room for requests that took their tokens together arriving a little apart.
+            try setInstallationKeys(in: folder.url, ["rateLimit": ["rate": 36, "burst": 2, "concurrency": 8]])
+            for count in [1, 2, 4] {
+                let run = try await Self.queue(folder, server, full: true)
+                try await Task.sleep(for: .seconds(1.1))  // the queueing's requests are in a past second
+                let before = try await EndToEndTests.api(acme, .get, "/api/stats", .null)["requestsPerSecond"]?
+                    .objectValue
+                let workers = try (0..<count).map { _ in try Self.worker(folder, server) }
+                let status = try await Self.waitForEnd(of: run, server)
+                let after = try await EndToEndTests.api(acme, .get, "/api/stats", .null)["requestsPerSecond"]?
+                    .objectValue
+                for worker in workers { worker.send(SIGTERM) }
+                for worker in workers { _ = try await worker.outcome() }
+                #expect(status == "completed", "\(count) worker(s)")
+                var perSecond: [Int] = []
+                for (second, value) in after ?? [:] {
+                    perSecond.append((value.intValue ?? 0) - (before?[second]?.intValue ?? 0))
+                }
+                #expect(perSecond.reduce(0, +) > 120, "\(count) worker(s): the sync made its ~130 requests")
+                #expect(perSecond.allSatisfy { $0 <= 40 }, "\(count) worker(s), a second above 40: \(perSecond)")
+            }
+        }
+    }
+}
