@@ -90,7 +90,9 @@ struct SyncCommand: AsyncParsableCommand {
         reporter.finish()
         if summary.status == "queued" || summary.status == "running" {
             // Detached: the run is the workers' now.
-            Terminal.out("Sync of \(installation) \(summary.status) as run \(summary.runID); max runs \(installation) follows it")
+            Terminal.out(
+                "Sync of \(installation) \(summary.status) as run \(summary.runID); max runs \(installation) follows it"
+            )
             return
         }
         for note in summary.notes { Terminal.err("note: \(note)") }

@@ -51,7 +51,7 @@ struct WorkerCommand: AsyncParsableCommand {
                     case .finishedRun(let installation, let summary):
                         Terminal.err("\(installation): run \(summary.runID) \(summary.status)")
                     case .failed(let installation, let error):
-                        Terminal.err("\(installation): \(error.code): \(error.message) \(error.context)")
+                        Terminal.err("\(installation): \(error.code): \(error.message)")
                     }
                 }
             }

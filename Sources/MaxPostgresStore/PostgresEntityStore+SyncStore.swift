@@ -97,7 +97,9 @@ extension PostgresEntityStore: SyncStore {
                         UPDATE _max_sync_tasks SET state = 'pending', claimed_by = NULL, lease_until = NULL, updated_at = $1
                         WHERE id = $2 AND claimed_by = $3 AND attempts = $4 AND state = 'running'
                         """,
-                    values: [.int(date.epochMilliseconds), .int(task.id), .text(claim.worker), .int(Int64(task.attempts))]
+                    values: [
+                        .int(date.epochMilliseconds), .int(task.id), .text(claim.worker), .int(Int64(task.attempts)),
+                    ]
                 ))
         }
         try await transaction(statements)

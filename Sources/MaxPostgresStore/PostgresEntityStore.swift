@@ -374,7 +374,8 @@ public actor PostgresEntityStore: EntityStoring {
                     let value = try await body()
                     try await execute("COMMIT")
                     return value
-                } catch let error as MaxError where attempt < 5 && Self.retriable.contains(error.context["sqlstate"] ?? "")
+                } catch let error as MaxError
+                    where attempt < 5 && Self.retriable.contains(error.context["sqlstate"] ?? "")
                 {
                     try? await execute("ROLLBACK")
                     attempt += 1

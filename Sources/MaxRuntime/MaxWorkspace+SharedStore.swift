@@ -15,8 +15,9 @@ extension MaxWorkspace {
         try ProjectStorage(json: project.load().otherKeys["storage"], path: "max.json")
     }
 
-    /// Opens an installation's store in the project's PostgreSQL database (its tables made when
-    /// missing). The caller closes it.
+    /// Opens an installation's store in the project's PostgreSQL database.
+    ///
+    /// Its tables are made when missing. The caller closes it.
     ///
     /// - Throws: `installation.not_found`, `credentials.source_unreadable` for the password,
     ///   `storage.postgres_unreachable`, `storage.postgres_failed`.

@@ -354,6 +354,8 @@ public struct MaxWorkspace: Sendable {
     ///   - statistics: Counts the requests, retries and 429s.
     ///   - interactive: Retry as for a person waiting (``RetryPolicy/interactive``), not as a sync.
     ///   - retryPolicy: A policy that replaces the others (an operation's own).
+    ///   - sharedBudget: A request budget other processes draw on too (the workers of a project
+    ///     that stores in PostgreSQL), besides this process's limiter.
     /// - Returns: The installation, ready to start.
     /// - Throws: `connector.invalid_policy` for a malformed override (nothing runs then), and what
     ///   ``record(_:)`` and the connector throw.

@@ -65,6 +65,9 @@ public struct ProjectFile: Sendable, Equatable {
             }
         }
         self.installations = installations
+        // Where the project stores, checked with the rest of the file: a mistake there (a password
+        // written out) stops every command, not only those that open a store.
+        _ = try ProjectStorage(json: members["storage"], path: path)
         self.otherKeys = members
     }
 

@@ -112,7 +112,10 @@ public struct PostgresStorage: Sendable, Equatable {
 
     /// The settings of `installation`'s store, its password read from its reference.
     ///
-    /// - Parameter connections: How many connections the store holds.
+    /// - Parameters:
+    ///   - installation: The installation, whose name is its schema's.
+    ///   - connections: How many connections the store holds.
+    /// - Returns: The settings.
     /// - Throws: `credentials.source_unreadable` when the password's variable or file is missing.
     public func settings(for installation: String, connections: Int = 2) throws -> PostgresStoreSettings {
         let secret = try password?.read(key: "storage.postgres.password", origin: "max.json")
