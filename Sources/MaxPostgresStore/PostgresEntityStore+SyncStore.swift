@@ -105,6 +105,30 @@ extension PostgresEntityStore: SyncStore {
         try await transaction(statements)
     }
 
+    /// Records the end of a run `claim`'s worker drives.
+    ///
+    /// - Throws: `storage.lease_lost` when another worker drives it now (nothing is written);
+    ///   `storage.postgres_failed`.
+    public func finishRun(
+        _ runID: String, status: SyncRun.Status, error: String?, entitiesWritten: Int?, claim: TaskClaim, at date: Date
+    ) async throws -> SyncRun {
+        try await inTransaction {
+            try await fenceRun(runID, claim: claim, at: date)
+            return try await finishRun(runID, status: status, error: error, entitiesWritten: entitiesWritten, at: date)
+        }
+    }
+
+    /// Renews `claim`'s hold on a run inside a transaction, locking its row till the end of it.
+    ///
+    /// - Throws: `storage.lease_lost` when another worker drives the run, or it is finished.
+    func fenceRun(_ runID: String, claim: TaskClaim, at date: Date) async throws {
+        guard try await holdRun(runID, claim: claim, at: date) else {
+            throw MaxError(
+                .leaseLost, "sync run \(runID) is no longer driven by \(claim.worker): another worker took it over",
+                hint: "nothing to do: that worker finishes it", context: ["run": runID])
+        }
+    }
+
     /// The run under way, if any: a queued one, or a running one whose driver still renews its
     /// lease at `date`.
     ///
@@ -161,10 +185,12 @@ extension PostgresEntityStore: SyncStore {
     ///
     /// - Throws: `storage.postgres_failed`.
     public func enqueueStep(
-        _ tasks: [NewSyncTask], marker: NewSyncTask, checkpoints: [String: String], in runID: String, at date: Date
+        _ tasks: [NewSyncTask], marker: NewSyncTask, checkpoints: [String: String], in runID: String,
+        claim: TaskClaim, at date: Date
     ) async throws {
         let now = date.epochMilliseconds
         try await inTransaction {
+            try await fenceRun(runID, claim: claim, at: date)
             for task in tasks { _ = try await rows(Self.insert(task, run: runID, parent: nil, now: now)) }
             let id = try Self.task(try await rows(Self.insert(marker, run: runID, parent: nil, now: now))[0]).id
             _ = try await rows(

@@ -31,6 +31,13 @@ extension EntityStore: SyncStore {
         try await latestRun(withStatus: .completed)
     }
 
+    /// Records the end of a run (only this process drives the store's runs).
+    public func finishRun(
+        _ runID: String, status: SyncRun.Status, error: String?, entitiesWritten: Int?, claim: TaskClaim, at date: Date
+    ) async throws -> SyncRun {
+        try await finishRun(runID, status: status, error: error, entitiesWritten: entitiesWritten, at: date)
+    }
+
     /// Always held: no other process drives the store's runs.
     public func holdRun(_ runID: String, claim: TaskClaim, at date: Date) async throws -> Bool { true }
 
@@ -41,7 +48,8 @@ extension EntityStore: SyncStore {
 
     /// Adds a plan step's tasks and its completed marker with `checkpoints`, in one transaction.
     public func enqueueStep(
-        _ tasks: [NewSyncTask], marker: NewSyncTask, checkpoints: [String: String], in runID: String, at date: Date
+        _ tasks: [NewSyncTask], marker: NewSyncTask, checkpoints: [String: String], in runID: String,
+        claim: TaskClaim, at date: Date
     ) async throws {
         try await write("queueing a sync step") { db in
             _ = try SyncStateRows.insert(tasks, run: runID, parent: nil, at: date, in: db)

@@ -48,9 +48,14 @@ public protocol SyncStore: EntityStoring {
     func lastCompletedRun() async throws -> SyncRun?
     /// Marks an unfinished run as running again, driven by `claim`'s worker.
     func reopenRun(_ runID: String, claim: TaskClaim, at date: Date) async throws
-    /// Records the end of a run; `entitiesWritten` for a run without tasks, else the tasks' total.
-    func finishRun(_ runID: String, status: SyncRun.Status, error: String?, entitiesWritten: Int?, at date: Date)
-        async throws -> SyncRun
+    /// Records the end of a run that `claim`'s worker drives; `entitiesWritten` for a run without
+    /// tasks, else the tasks' total.
+    ///
+    /// A worker that no longer drives the run (its lease ran out and another took it over) is
+    /// refused with `storage.lease_lost`, and the run is left to the one that does.
+    func finishRun(
+        _ runID: String, status: SyncRun.Status, error: String?, entitiesWritten: Int?, claim: TaskClaim, at date: Date
+    ) async throws -> SyncRun
     /// Marks a run cancelled and puts its running tasks back to pending.
     ///
     /// Called when the sync's task is cancelled: an implementation must not give up because of
@@ -68,10 +73,11 @@ public protocol SyncStore: EntityStoring {
     /// Adds pending tasks to a run and returns them with their ids.
     func enqueue(_ tasks: [NewSyncTask], in runID: String, at date: Date) async throws -> [SyncTask]
     /// Adds a plan step's tasks, pending, and its marker task already completed with
-    /// `checkpoints`, in one transaction: a step is either queued whole or not at all.
+    /// `checkpoints`, in one transaction: a step is either queued whole or not at all, and only by
+    /// the worker that drives the run (else `storage.lease_lost`).
     func enqueueStep(
-        _ tasks: [NewSyncTask], marker: NewSyncTask, checkpoints: [String: String], in runID: String, at date: Date)
-        async throws
+        _ tasks: [NewSyncTask], marker: NewSyncTask, checkpoints: [String: String], in runID: String,
+        claim: TaskClaim, at date: Date) async throws
     /// Claims up to `limit` due tasks of a run (and, in a shared store, tasks whose lease ran out).
     func claimTasks(in runID: String, limit: Int, claim: TaskClaim, at date: Date) async throws -> [SyncTask]
     /// Renews the claim on `tasks`; returns the ids still held.

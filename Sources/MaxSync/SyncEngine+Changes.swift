@@ -60,12 +60,12 @@ extension SyncEngine {
             let reason = (error as? MaxError).map { "\($0.code): \($0.message)" } ?? String(describing: error)
             _ = try? await store.finishRun(
                 run.id, status: .failed, error: reason,
-                entitiesWritten: tally.written.withLock { $0.values.reduce(0, +) }, at: Date())
+                entitiesWritten: tally.written.withLock { $0.values.reduce(0, +) }, claim: claim, at: Date())
             throw error
         }
         let finished = try await store.finishRun(
             run.id, status: .completed, error: nil, entitiesWritten: tally.written.withLock { $0.values.reduce(0, +) },
-            at: Date())
+            claim: claim, at: Date())
         let summary = SyncSummary(
             runID: finished.id, status: finished.status.rawValue, kind: "incremental",
             entitiesWritten: tally.written.withLock { $0 }, tasksCompleted: pages, tasksFailed: 0, errors: [],

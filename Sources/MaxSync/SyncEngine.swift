@@ -175,7 +175,7 @@ public struct SyncEngine: Sendable {
                     }
                     try await store.enqueueStep(
                         tasks, marker: NewSyncTask(kind: "step", payload: "{\"step\":\(index)}"),
-                        checkpoints: [Self.stepScope(run.id): String(index)], in: run.id, at: Date())
+                        checkpoints: [Self.stepScope(run.id): String(index)], in: run.id, claim: claim, at: Date())
                     observer(.stepStarted(index: index, description: Self.describe(step), tasks: tasks.count))
                     try await drain(run: run, context: context, leases: leases)
                     // The tables this step loaded get their indexes, so later steps merge into them.
@@ -196,7 +196,8 @@ public struct SyncEngine: Sendable {
             // failed): record it as failed, so the next sync resumes it, and report the error
             // itself. Recording is best effort: the store may be what failed.
             let reason = (error as? MaxError).map { "\($0.code): \($0.message)" } ?? String(describing: error)
-            _ = try? await store.finishRun(run.id, status: .failed, error: reason, entitiesWritten: nil, at: Date())
+            _ = try? await store.finishRun(
+                run.id, status: .failed, error: reason, entitiesWritten: nil, claim: claim, at: Date())
             if indexesDeferred { try? await store.finishBulkLoad(partially: false) }
             throw error
         }
@@ -216,7 +217,8 @@ public struct SyncEngine: Sendable {
                 : "\(failed) task\(failed == 1 ? "" : "s") failed"
                     + (first.map { "; first: \($0.code): \($0.message)" } ?? "")
             run = try await store.finishRun(
-                run.id, status: failed > 0 ? .partial : .completed, error: reason, entitiesWritten: nil, at: Date())
+                run.id, status: failed > 0 ? .partial : .completed, error: reason, entitiesWritten: nil, claim: claim,
+                at: Date())
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled after the last task, before the run was finished: recorded as cancelled
             // (a resume finishes it), not left running.

@@ -17,7 +17,7 @@ struct MaxBench: AsyncParsableCommand {
             SyncBenchmark.self, QueryBenchmark.self, StoreBenchmark.self, AcmeBenchmark.self, OperationBenchmark.self,
             ServeBenchmark.self, GitBenchmark.self, DeclarativeBenchmark.self, FilesBenchmark.self,
             PostgresBenchmark.self,
-            QueueBenchmark.self,
+            QueueBenchmark.self, WorkersBenchmark.self,
         ]
     )
 }
