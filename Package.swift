@@ -242,6 +242,7 @@ let package = Package(
             name: "MaxSyncTests",
             dependencies: [
                 "MaxSync", "MaxStore", "MaxStorage", "MaxConnector", "MaxCore", "MaxQuery", "MaxTestSupport",
+                "MaxPostgresStore",
             ]
         ),
         .testTarget(

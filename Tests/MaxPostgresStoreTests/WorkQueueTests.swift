@@ -189,3 +189,56 @@ struct WorkQueueTests {
         }
     }
 }
+
+extension WorkQueueTests {
+    @Test func aRunIsDrivenByOneWorkerAtATime() async throws {
+        try await Self.withWorkers { one, other in
+            let a = TaskClaim(worker: "a", lease: .seconds(30))
+            let b = TaskClaim(worker: "b", lease: .seconds(30))
+            let queued = try await one.queueRun(kind: "full", at: Self.start)
+            #expect(queued.status == .queued)
+            #expect(try await one.activeRun(at: Self.start)?.id == queued.id)
+            let taken = try #require(try await one.claimRun(claim: a, at: Self.start))
+            #expect(taken.id == queued.id && taken.status == .running)
+            #expect(try await other.claimRun(claim: b, at: Self.start + 10) == nil, "a drives it")
+            #expect(try await one.holdRun(queued.id, claim: a, at: Self.start + 20))
+            #expect(try await other.claimRun(claim: b, at: Self.start + 45) == nil, "renewed at 20: held till 50")
+            let takenOver = try await other.claimRun(claim: b, at: Self.start + 51)
+            #expect(takenOver?.id == queued.id, "a stopped renewing")
+            #expect(try await one.holdRun(queued.id, claim: a, at: Self.start + 52) == false)
+            // a can neither queue a step nor finish the run now; b can.
+            let step = await #expect(throws: MaxError.self) {
+                try await one.enqueueStep(
+                    [NewSyncTask(kind: "load")], marker: NewSyncTask(kind: "step"), checkpoints: [:], in: queued.id,
+                    claim: a, at: Self.start + 53)
+            }
+            #expect(step?.code == .leaseLost)
+            #expect(try await one.tasks(in: queued.id, state: nil).isEmpty, "nothing of a's step was queued")
+            let finish = await #expect(throws: MaxError.self) {
+                try await one.finishRun(
+                    queued.id, status: .failed, error: "a's view", entitiesWritten: nil, claim: a, at: Self.start + 54)
+            }
+            #expect(finish?.code == .leaseLost)
+            let finished = try await other.finishRun(
+                queued.id, status: .completed, error: nil, entitiesWritten: nil, claim: b, at: Self.start + 55)
+            #expect(finished.status == .completed)
+            #expect(try await one.activeRun(at: Self.start + 56) == nil)
+        }
+    }
+
+    @Test func aStoppingWorkerHandsItsRunAndTasksBack() async throws {
+        try await Self.withWorkers { one, other in
+            let a = TaskClaim(worker: "a", lease: .seconds(30))
+            let b = TaskClaim(worker: "b", lease: .seconds(30))
+            let run = try await one.beginRun(id: "r", kind: "full", claim: a, at: Self.start)
+            _ = try await one.enqueue((0..<3).map { NewSyncTask(kind: "load", entityID: "\($0)") }, in: run.id)
+            let held = try await one.claimTasks(in: run.id, limit: 2, claim: a, at: Self.start)
+            try await one.handBack(run: run.id, tasks: held, claim: a, at: Self.start + 1)
+            // At once, not when the lease would have run out.
+            #expect(try await other.claimRun(claim: b, at: Self.start + 2)?.id == run.id)
+            let again = try await other.claimTasks(in: run.id, limit: 5, claim: b, at: Self.start + 2)
+            #expect(again.count == 3)
+            #expect(again.filter { held.map(\.id).contains($0.id) }.allSatisfy { $0.attempts == 2 })
+        }
+    }
+}
