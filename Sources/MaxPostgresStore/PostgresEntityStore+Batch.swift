@@ -20,7 +20,9 @@ extension PostgresEntityStore {
         statements += try upserts(batch.upserts, in: schema, now: now)
         for links in batch.links {
             _ = try collection(links.field, of: links.owner.type, holding: links.targets.first?.type, in: schema)
-            statements += links.targets.map { link(owner: links.owner, field: links.field, target: $0.id, now: now) }
+            statements += linkRows(
+                ownerType: links.owner.type.name, field: links.field, ownerID: links.owner.id,
+                targets: links.targets.map(\.id), now: now)
         }
         for membership in batch.memberships {
             _ = try collection(membership.field, of: membership.ownerType, holding: membership.member.type, in: schema)
@@ -81,6 +83,26 @@ extension PostgresEntityStore {
                     values: [.int(now)]))
         }
         return statements
+    }
+
+    /// Links `targets` into a collection, a thousand rows a statement (one round trip each, not
+    /// one per member); a link already there is marked seen now.
+    static func linkRows(ownerType: String, field: String, ownerID: String, targets: [String], now: Int64)
+        -> [SQLStatement]
+    {
+        // One statement cannot touch a row twice: each target once.
+        var seen: Set<String> = []
+        let unique = targets.filter { seen.insert($0).inserted }
+        return stride(from: 0, to: unique.count, by: 1000).map { start in
+            let chunk = unique[start..<min(start + 1000, unique.count)]
+            let rows = chunk.indices.map { "($1, $2, $3, $\($0 - start + 5), $4)" }.joined(separator: ", ")
+            return SQLStatement(
+                sql: """
+                    INSERT INTO _max_links (owner_type, field, owner_id, target_id, seen_at) VALUES \(rows)
+                    ON CONFLICT (owner_type, field, owner_id, target_id) DO UPDATE SET seen_at = excluded.seen_at
+                    """,
+                values: [.text(ownerType), .text(field), .text(ownerID), .int(now)] + chunk.map { .text($0) })
+        }
     }
 
     private static func link(owner: Ref, field: String, target: String, now: Int64) -> SQLStatement {

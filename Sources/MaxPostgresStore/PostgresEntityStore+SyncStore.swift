@@ -129,6 +129,41 @@ extension PostgresEntityStore: SyncStore {
         }
     }
 
+    /// Readies an empty store for a first sync: the secondary indexes of empty tables are dropped,
+    /// so rows go in without them, and ``finishBulkLoad(partially:)`` builds each once.
+    ///
+    /// Queries stay right meanwhile, only slower; opening the store builds any index missing (a
+    /// driver that died mid-load).
+    ///
+    /// - Returns: Whether any index was dropped.
+    /// - Throws: `storage.postgres_failed`.
+    public func beginBulkLoad() async throws -> Bool {
+        var dropped = false
+        for def in schema.entities {
+            let indexes = PostgresTables.indexes(of: def, namespace: settings.namespace)
+            guard !indexes.isEmpty, try await isEmpty(def) else { continue }
+            for index in indexes { try await execute(index.drop) }
+            dropped = true
+        }
+        return dropped
+    }
+
+    /// Builds the secondary indexes that are missing; `partially` leaves empty tables without.
+    ///
+    /// - Throws: `storage.postgres_failed`.
+    public func finishBulkLoad(partially: Bool) async throws {
+        for def in schema.entities {
+            if partially, try await isEmpty(def) { continue }
+            for index in PostgresTables.indexes(of: def, namespace: settings.namespace) {
+                try await execute(index.create)
+            }
+        }
+    }
+
+    private func isEmpty(_ def: EntityDef) async throws -> Bool {
+        try await rows(SQLStatement(sql: "SELECT 1 FROM \(Self.dialect.quote(def.name)) LIMIT 1", values: [])).isEmpty
+    }
+
     /// The run under way, if any: a queued one, or a running one whose driver still renews its
     /// lease at `date`.
     ///
@@ -276,5 +311,23 @@ extension PostgresEntityStore: SyncStore {
         try await transaction(
             try Self.statements(for: batch, in: schema, now: now)
                 + checkpoints.sorted { $0.key < $1.key }.map { Self.checkpoint($0.key, $0.value, now: now) })
+    }
+}
+
+extension PostgresEntityStore {
+    /// Drops an installation's schema and everything in it (`max storage migrate --replace`).
+    ///
+    /// - Throws: `storage.postgres_unreachable`, `storage.postgres_failed`.
+    public static func dropNamespace(_ settings: PostgresStoreSettings) async throws {
+        var empty = settings
+        empty.connections = 1
+        let store = try await PostgresEntityStore.open(empty, schema: Schema(namespace: "none", entities: []))
+        do {
+            try await store.execute("DROP SCHEMA IF EXISTS \(SQLDialect.postgres.quote(settings.namespace)) CASCADE")
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
     }
 }

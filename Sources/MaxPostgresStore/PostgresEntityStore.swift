@@ -233,15 +233,8 @@ public actor PostgresEntityStore: EntityStoring {
                 SQLStatement(
                     sql: "DELETE FROM _max_links WHERE owner_type = $1 AND field = $2 AND owner_id = $3",
                     values: [.text(row.table), .text(field), .text(row.id)]))
-            for target in targets {
-                statements.append(
-                    SQLStatement(
-                        sql: """
-                            INSERT INTO _max_links (owner_type, field, owner_id, target_id, seen_at) VALUES ($1, $2, $3, $4, $5)
-                            ON CONFLICT (owner_type, field, owner_id, target_id) DO UPDATE SET seen_at = excluded.seen_at
-                            """,
-                        values: [.text(row.table), .text(field), .text(row.id), .text(target.id), .int(now)]))
-            }
+            statements += linkRows(
+                ownerType: row.table, field: field, ownerID: row.id, targets: targets.map(\.id), now: now)
         }
         return statements
     }

@@ -69,13 +69,21 @@ enum PostgresTables {
                     "ALTER TABLE \(table) ADD COLUMN IF NOT EXISTS \(dialect.quote(field.name)) \(columnType(field.type))"
                 )
             }
-            for field in def.fields where field.isIndexed || isRef(field.type) {
-                let name = dialect.quote("\(def.name)__\(field.name)")
-                statements.append(
-                    "CREATE INDEX IF NOT EXISTS \(name) ON \(table) (\(dialect.quote(field.name)), \"_deleted_at\")")
-            }
+            statements += indexes(of: def, namespace: namespace).map(\.create)
         }
         return statements
+    }
+
+    /// The secondary indexes of `def`'s table: each indexed field and ref, with `_deleted_at`.
+    static func indexes(of def: EntityDef, namespace: String) -> [(create: String, drop: String)] {
+        let table = "\(dialect.quote(namespace)).\(dialect.quote(def.name))"
+        return def.fields.filter { $0.isIndexed || isRef($0.type) }.map { field in
+            let name = dialect.quote("\(def.name)__\(field.name)")
+            return (
+                "CREATE INDEX IF NOT EXISTS \(name) ON \(table) (\(dialect.quote(field.name)), \"_deleted_at\")",
+                "DROP INDEX IF EXISTS \(dialect.quote(namespace)).\(name)"
+            )
+        }
     }
 
     private static func isRef(_ type: FieldType) -> Bool {

@@ -181,7 +181,8 @@ public struct SyncEngine: Sendable {
                     // The tables this step loaded get their indexes, so later steps merge into them.
                     if indexesDeferred { try await store.finishBulkLoad(partially: true) }
                 }
-                if indexesDeferred { try await store.finishBulkLoad(partially: false) }
+                // A run taken over from a driver that died mid-load builds what that one deferred.
+                if indexesDeferred || resuming { try await store.finishBulkLoad(partially: false) }
             }
         } catch  where error is CancellationError || Task.isCancelled {
             // Cancelled, however the interrupted call reported it.

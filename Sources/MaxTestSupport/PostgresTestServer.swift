@@ -27,6 +27,35 @@ public final class PostgresTestServer: Sendable {
     private let folder: URL
     private let server: ServerProcess
 
+    /// The CPU seconds (user + system) the server has used so far: its main process and every
+    /// backend, the ended ones included (Linux's `/proc`; `nil` elsewhere). For benchmarks.
+    public var cpuSecondsSoFar: Double? {
+        guard
+            let pidText = try? String(
+                contentsOf: folder.appendingPathComponent("data/postmaster.pid"), encoding: .utf8),
+            let pid = pidText.split(separator: "\n").first.map(String.init)
+        else { return nil }
+        func ticks(_ pid: String, fields: [Int]) -> Double? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return nil }
+            let parts = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.map { parts.count > $0 ? Double(parts[$0]) ?? 0 : 0 }.reduce(0, +)
+        }
+        // After the command: utime 11, stime 12, cutime 13, cstime 14 (0-based, state first).
+        guard var total = ticks(pid, fields: [11, 12, 13, 14]) else { return nil }
+        // Backends still running.
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for child in children where Int(child) != nil {
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let parts = stat[stat.index(after: close)...].split(separator: " ")
+            if parts.count > 1, parts[1] == pid { total += ticks(child, fields: [11, 12]) ?? 0 }
+        }
+        return total / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Why tests that need PostgreSQL were skipped.
     public static let missingMessage =
         "PostgreSQL's server binaries are not installed (Debian's package postgresql; or set MAX_TEST_PG_BIN)"

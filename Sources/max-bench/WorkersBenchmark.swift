@@ -15,7 +15,8 @@ struct WorkersBenchmark: AsyncParsableCommand {
             worker count, a project storing in a fresh database queues a full sync ("max sync \
             --detach") and that many "max worker --concurrency C" processes run it to the end. \
             Reports wall time, entities per second, the workers' CPU (user + sys, all of them), \
-            the server's CPU, and the database's size (SQLite: data.db with its WAL). \
+            acme-server's CPU, PostgreSQL's CPU (every backend), and the database's size (SQLite: \
+            data.db with its WAL). \
             Build first: swift build -c release
             """)
 
@@ -48,7 +49,9 @@ struct WorkersBenchmark: AsyncParsableCommand {
         print(
             "max-bench workers: \(projects * tasksPerProject) tasks (\(projects) projects × \(tasksPerProject)); each worker --concurrency \(concurrency)"
         )
-        print("store | workers | wall | entities/s | workers' CPU (user + sys) | server CPU | database")
+        print(
+            "store | workers | wall | entities/s | workers' CPU (user + sys) | acme-server CPU | PostgreSQL CPU | database"
+        )
 
         let sqlite = try SyncBenchmark.connectedProject(binaries, url: url, apiKey: apiKey)
         defer { try? FileManager.default.removeItem(atPath: sqlite) }
@@ -64,7 +67,7 @@ struct WorkersBenchmark: AsyncParsableCommand {
         .reduce(0, +)
         print(
             String(
-                format: "SQLite | 1 process | %.2f s | %.0f | %.2f + %.2f s | %.2f s | %@", sync.wall,
+                format: "SQLite | 1 process | %.2f s | %.0f | %.2f + %.2f s | %.2f s | - | %@", sync.wall,
                 Double(entities) / sync.wall, sync.user, sync.system, (server.cpuSecondsSoFar ?? 0) - serverBefore,
                 Measurements.megabytes(size)))
 
@@ -80,6 +83,7 @@ struct WorkersBenchmark: AsyncParsableCommand {
                     binaries.max, ["-C", folder, "sync", "acme", "--detach"], environment: environment)
                 guard queued.status == 0 else { throw ValidationError("max sync --detach failed: \(queued.stderr)") }
                 let serverBefore = server.cpuSecondsSoFar ?? 0
+                let databaseBefore = database.cpuSecondsSoFar ?? 0
                 let started = ContinuousClock.now
                 let processes = try (0..<count).map { _ in
                     try ChildProcess(
@@ -104,14 +108,15 @@ struct WorkersBenchmark: AsyncParsableCommand {
                     system += outcome.system
                 }
                 guard status == "completed" else { throw ValidationError("the run ended \(status)") }
+                let databaseCPU = (database.cpuSecondsSoFar ?? 0) - databaseBefore
                 let written = try await database.psql(
                     "SELECT entities_written FROM acme._max_sync_runs", database: name)
                 let bytes = try await database.psql("SELECT pg_database_size('\(name)')", database: name)
                 let entities = Double(written.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
                 print(
                     String(
-                        format: "PostgreSQL | %d | %.2f s | %.0f | %.2f + %.2f s | %.2f s | %@", count, wall,
-                        entities / wall, user, system, serverCPU,
+                        format: "PostgreSQL | %d | %.2f s | %.0f | %.2f + %.2f s | %.2f s | %.2f s | %@", count, wall,
+                        entities / wall, user, system, serverCPU, databaseCPU,
                         Measurements.megabytes(Int(bytes.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)))
             }
         }

@@ -1,0 +1,93 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxTestSupport
+import Testing
+
+/// `max storage migrate --to postgres` on a synced project: the copy answers as the SQLite store did.
+@Suite(.enabled(if: PostgresTestServer.isAvailable, Comment(rawValue: PostgresTestServer.missingMessage)))
+struct StorageMigrateTests {
+    /// What the project answers to the same reads.
+    static func answers(_ folder: TemporaryDirectory, _ environment: [String: String]) async throws -> [String] {
+        var answers: [String] = []
+        for (type, _) in ResilienceProcessTests.paths {
+            for arguments in [
+                ["search", "acme", type, "-a", "-o", "ndjson", "--fields", ".all", "--include-deleted"],
+                ["count", "acme", type, "--filter", "_deleted_at IS NULL"],
+                ["search", "acme", type, "--limit", "7", "--order-by", "_id:desc", "-o", "json"],
+            ] {
+                let outcome = try await runMax(["-C", folder.url.path] + arguments, environment: environment)
+                try #require(outcome.status == 0, "\(arguments): \(outcome.stderr)")
+                // The rows' own sync times are the copy's: everything else is the same.
+                answers.append(
+                    outcome.stdout.split(separator: "\n").map { line in
+                        line.replacing(/"_synced_at":"[^"]*"/, with: "").replacing(/"_deleted_at":"[^"]*"/, with: "D")
+                    }.joined(separator: "\n"))
+            }
+        }
+        return answers
+    }
+
+    @Test func aSyncedProjectMovesToPostgresAndAnswersTheSame() async throws {
+        try await PostgresTestServer.with { server in
+            let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "6", "--tasks-per-project", "40"])
+            let folder = try await ResilienceProcessTests.connectedProject(acme)
+            let synced = try await runMax(["-C", folder.url.path, "sync", "acme"])
+            try #require(synced.status == 0, "\(synced.output)")
+            // A task deleted at the source and synced away: a tombstone to carry over.
+            let tasks = try await EndToEndTests.apiList(acme, "/api/tasks")
+            let gone = try #require(tasks.first?["id"]?.stringValue)
+            _ = try await EndToEndTests.api(acme, .delete, "/api/tasks/\(gone)", .null)
+            #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
+            let environment = WorkerProcessTests.environment(server)
+            let before = try await Self.answers(folder, environment)
+
+            // Not yet told where: a clear error, nothing done.
+            let untold = try await runMax(["-C", folder.url.path, "storage", "migrate", "--to", "postgres"])
+            #expect(untold.status == 2, "\(untold.output)")
+            #expect(untold.stderr.contains("max.json does not say which PostgreSQL database"), "\(untold.stderr)")
+
+            try await server.psql("CREATE DATABASE max")
+            try editProjectFile(in: folder.url) { project in
+                project["storage"] = [
+                    "postgres": [
+                        "host": "127.0.0.1", "port": .int(server.port), "database": "max",
+                        "user": .string(server.user), "password": "env:MAX_TEST_PGPASSWORD",
+                    ]
+                ]
+            }
+            let migrated = try await runMax(
+                ["-C", folder.url.path, "storage", "migrate", "--to", "postgres"], environment: environment)
+            #expect(migrated.status == 0, "\(migrated.output)")
+            #expect(migrated.stdout.contains("Migrated acme to 127.0.0.1:\(server.port)/max, schema acme:"))
+            #expect(migrated.stdout.contains("counts equal") && migrated.stdout.contains("sampled records equal"))
+            #expect(!migrated.output.contains(server.password) && !migrated.output.contains(acme.apiKey))
+            #expect(try await Self.answers(folder, environment) == before, "the copy answers as SQLite did")
+            let tombstone = try await server.psql(
+                "SELECT count(*) FROM acme.\"AcmeTask\" WHERE \"_deleted_at\" IS NOT NULL", database: "max")
+            #expect(tombstone.trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+            let listed = try await runMax(["-C", folder.url.path, "ls", "-o", "json"], environment: environment)
+            #expect(try JSONValue(parsing: listed.stdout).arrayValue?.first?["status"] == "active")
+
+            // Again: refused, then replaced.
+            let again = try await runMax(
+                ["-C", folder.url.path, "storage", "migrate", "--to", "postgres", "acme"], environment: environment)
+            #expect(again.status == 1, "\(again.output)")
+            #expect(again.stderr.contains("error[storage.migrate_target_not_empty]"), "\(again.stderr)")
+            #expect(again.stderr.contains("--replace"))
+            let replaced = try await runMax(
+                ["-C", folder.url.path, "storage", "migrate", "--to", "postgres", "acme", "--replace"],
+                environment: environment)
+            #expect(replaced.status == 0, "\(replaced.output)")
+
+            // The change feed's position came along: the next sync applies only the changes.
+            let changed = try #require(tasks.last)
+            _ = try await EndToEndTests.api(
+                acme, .patch, "/api/tasks/\(try #require(changed["id"]?.stringValue))",
+                ["status": "done", "lastModifiedById": try #require(changed["createdById"])])
+            let next = try await runMax(["-C", folder.url.path, "sync", "acme"], environment: environment)
+            #expect(next.status == 0, "\(next.output)")
+            #expect(next.stdout.contains("(changes only)"), "\(next.stdout)")
+        }
+    }
+}
