@@ -27,8 +27,10 @@ public final class PostgresTestServer: Sendable {
     private let folder: URL
     private let server: ServerProcess
 
-    /// The CPU seconds (user + system) the server has used so far: its main process and every
-    /// backend, the ended ones included (Linux's `/proc`; `nil` elsewhere). For benchmarks.
+    /// The CPU seconds (user + system) the server has used so far, for benchmarks.
+    ///
+    /// Its main process and every backend, the ended ones included, from Linux's `/proc` (`nil`
+    /// elsewhere).
     public var cpuSecondsSoFar: Double? {
         guard
             let pidText = try? String(
