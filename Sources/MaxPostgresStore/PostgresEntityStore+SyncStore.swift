@@ -142,7 +142,8 @@ extension PostgresEntityStore: SyncStore {
         for def in schema.entities {
             let indexes = PostgresTables.indexes(of: def, namespace: settings.namespace)
             guard !indexes.isEmpty, try await isEmpty(def) else { continue }
-            for index in indexes { try await execute(index.drop) }
+            // Each in a transaction of its own, run again if it deadlocks with a writer.
+            for index in indexes { try await transaction([SQLStatement(sql: index.drop, values: [])]) }
             dropped = true
         }
         return dropped
@@ -155,7 +156,7 @@ extension PostgresEntityStore: SyncStore {
         for def in schema.entities {
             if partially, try await isEmpty(def) { continue }
             for index in PostgresTables.indexes(of: def, namespace: settings.namespace) {
-                try await execute(index.create)
+                try await transaction([SQLStatement(sql: index.create, values: [])])
             }
         }
     }

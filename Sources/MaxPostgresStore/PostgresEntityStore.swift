@@ -76,17 +76,32 @@ public actor PostgresEntityStore: EntityStoring {
 
     /// Makes the tables, each connection working in the namespace.
     private func prepare() async throws {
+        // A namespace that has every table and column already is left alone: the DDL would lock
+        // every table (ALTER TABLE takes the strongest lock even when the column exists), and
+        // deadlock with the workers writing there. A first sync's deferred indexes are its
+        // driver's to build (or the driver's that takes the run over).
+        let columns = try await rows(
+            SQLStatement(
+                sql: "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = $1",
+                values: [.text(settings.namespace)]))
+        let existing = Set(try columns.map { try $0.decode(String.self) })
+        if !PostgresTables.columns(of: schema).isSubset(of: existing) {
+            try await createTables()
+        }
+        for connection in connections {
+            try await Self.$transactionConnection.withValue(connection) {
+                try await execute("SET search_path TO \(SQLDialect.postgres.quote(settings.namespace))")
+            }
+        }
+    }
+
+    private func createTables() async throws {
         // Two workers opening one namespace at once would race to create it: one at a time.
         try await inTransaction {
             _ = try await rows(
                 SQLStatement(sql: "SELECT pg_advisory_xact_lock(hashtext($1))", values: [.text(settings.namespace)]))
             for statement in PostgresTables.statements(for: schema, namespace: settings.namespace) {
                 try await execute(statement)
-            }
-        }
-        for connection in connections {
-            try await Self.$transactionConnection.withValue(connection) {
-                try await execute("SET search_path TO \(SQLDialect.postgres.quote(settings.namespace))")
             }
         }
     }

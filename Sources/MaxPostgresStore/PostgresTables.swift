@@ -74,6 +74,19 @@ enum PostgresTables {
         return statements
     }
 
+    /// Every `table.column` the statements make: what an opened store checks is there.
+    static func columns(of schema: Schema) -> Set<String> {
+        var columns: Set<String> = [
+            "_max_links.seen_at", "_max_sync_runs.lease_until", "_max_sync_runs.rate_limited",
+            "_max_sync_tasks.lease_until", "_max_sync_checkpoints.value", "_max_rate_buckets.tokens",
+        ]
+        for def in schema.entities {
+            columns.formUnion(["_id", "_synced_at", "_deleted_at"].map { "\(def.name).\($0)" })
+            for field in def.fields where field.type.isStoredInRow { columns.insert("\(def.name).\(field.name)") }
+        }
+        return columns
+    }
+
     /// The secondary indexes of `def`'s table: each indexed field and ref, with `_deleted_at`.
     static func indexes(of def: EntityDef, namespace: String) -> [(create: String, drop: String)] {
         let table = "\(dialect.quote(namespace)).\(dialect.quote(def.name))"

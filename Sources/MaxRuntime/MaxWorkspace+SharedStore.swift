@@ -82,7 +82,56 @@ extension MaxWorkspace {
     /// the installation's rate limit.
     func syncShared(
         _ name: String, in storage: PostgresStorage, restart: Bool, full: Bool, detach: Bool, concurrency: Int,
-        observer: @escaping @Sendable (SyncEvent) -> Void
+        caller: String, observer: @escaping @Sendable (SyncEvent) -> Void
+    ) async throws -> SyncSummary {
+        let clockStarted = ContinuousClock.now
+        var logger = try? project.logger(for: name, label: "max.sync")
+        // Every sync this process drives or queues is an audit event, however it ends.
+        func audit(_ runID: String?, outcome: String, retries: Int, error: (any Error)?) async {
+            let id = runID ?? "run_" + UUID().uuidString.lowercased()
+            let event = AuditLog.Event(
+                requestID: "sync_" + id, correlationID: id, caller: caller, installation: name, operation: "sync",
+                mode: detach ? "sync-queued" : "sync-run", outcome: outcome,
+                durationMs: Int((ContinuousClock.now - clockStarted).milliseconds), retryCount: retries,
+                errorCode: (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : nil))
+            await AuditLog(project: project).record(event) { failure in
+                logger?.warning("audit event not recorded", metadata: ["error.code": "\(failure.code)"])
+            }
+        }
+        let runID = Mutex<String?>(nil)
+        let statistics = RequestStatistics()
+        let recording: @Sendable (SyncEvent) -> Void = { event in
+            if case .started(let id, _) = event { runID.withLock { $0 = id } }
+            observer(event)
+        }
+        logger?.info("sync started", metadata: ["sync.storage": "postgres", "sync.detach": "\(detach)"])
+        do {
+            let summary = try await syncShared(
+                name, in: storage, restart: restart, full: full, detach: detach, concurrency: concurrency,
+                statistics: statistics, observer: recording)
+            logger?[metadataKey: "sync.run"] = "\(summary.runID)"
+            logger?.info("sync finished", metadata: ["sync.status": "\(summary.status)"])
+            let outcome: String
+            switch summary.status {
+            case "completed": outcome = "succeeded"
+            case "partial": outcome = "partial"
+            default: outcome = summary.status  // queued, running (waited for elsewhere), failed, cancelled
+            }
+            await audit(summary.runID, outcome: outcome, retries: statistics.retries, error: nil)
+            return summary
+        } catch {
+            let code = (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : "internal")
+            logger?.notice("sync stopped", metadata: ["error.code": "\(code)"])
+            await audit(
+                runID.withLock { $0 }, outcome: error is CancellationError ? "canceled" : "failed",
+                retries: statistics.retries, error: error)
+            throw error
+        }
+    }
+
+    private func syncShared(
+        _ name: String, in storage: PostgresStorage, restart: Bool, full: Bool, detach: Bool, concurrency: Int,
+        statistics: RequestStatistics, observer: @escaping @Sendable (SyncEvent) -> Void
     ) async throws -> SyncSummary {
         try await withSharedStore(name, in: storage, connections: concurrency + 2) { store in
             let started = Date()
@@ -91,7 +140,6 @@ extension MaxWorkspace {
                 observer(.started(runID: active.id, resumed: true))
                 return try await waitFor(active, in: store, since: started, observer: observer)
             }
-            let statistics = RequestStatistics()
             let live = try await live(
                 name, observer: { observer(.request($0)) }, statistics: statistics,
                 sharedBudget: PostgresRequestBudget(store: store))

@@ -720,7 +720,8 @@ public struct MaxWorkspace: Sendable {
     /// connector with a change feed syncs only the changes, unless `full`. The run is an audit
     /// event whose caller is `caller`; the engine runs `concurrency` tasks at once.
     ///
-    /// A project that stores in PostgreSQL syncs as ``syncShared(_:in:restart:full:detach:concurrency:observer:)``
+    /// A project that stores in PostgreSQL syncs as
+    /// ``syncShared(_:in:restart:full:detach:concurrency:caller:observer:)``
     /// says; `detach` queues the run for workers there, and is refused for a SQLite project.
     ///
     /// - Throws: `sync.already_running` when another process syncs it; `CancellationError` when the
@@ -734,7 +735,7 @@ public struct MaxWorkspace: Sendable {
             do {
                 return try await syncShared(
                     name, in: shared, restart: restart, full: full, detach: detach, concurrency: concurrency,
-                    observer: observer)
+                    caller: caller, observer: observer)
             } catch {
                 throw (error as? MaxError)?.naming(installation: name) ?? error
             }
