@@ -132,8 +132,8 @@ extension PostgresEntityStore: SyncStore {
     /// Readies an empty store for a first sync: the secondary indexes of empty tables are dropped,
     /// so rows go in without them, and ``finishBulkLoad(partially:)`` builds each once.
     ///
-    /// Queries stay right meanwhile, only slower; opening the store builds any index missing (a
-    /// driver that died mid-load).
+    /// Queries stay right meanwhile, only slower. A driver that dies mid-load leaves them to the
+    /// worker that takes its run over, which builds every missing index when the run ends.
     ///
     /// - Returns: Whether any index was dropped.
     /// - Throws: `storage.postgres_failed`.
