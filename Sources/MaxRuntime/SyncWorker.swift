@@ -73,11 +73,23 @@ public struct SyncWorker: Sendable {
             hint: #"use "max sync"; for workers, set "storage": {"postgres": {…}} in max.json"#)
     }
 
-    /// One installation as the worker holds it: its store and its live connector.
+    /// One installation as the worker holds it: its store, its live connector, and what that
+    /// asked of the source since it was last recorded.
     private struct Open: Sendable {
         let name: String
         let store: PostgresEntityStore
         let live: LiveInstallation
+        let statistics: RequestStatistics
+
+        /// Adds the requests made since the last call to `runID`'s totals (`max runs`): an
+        /// installation has one run under way at a time, so they are its.
+        func recordRequests(to runID: String) async {
+            let taken = statistics.take()
+            guard taken.requests > 0 else { return }
+            // Best effort: the counts inform `max runs`, and a failure here must not stop the work.
+            try? await store.addRequestCounts(
+                to: runID, requests: taken.requests, retries: taken.retries, rateLimited: taken.rateLimited)
+        }
     }
 
     /// Works until cancelled, then hands back what it holds and stops its installations.
@@ -91,8 +103,10 @@ public struct SyncWorker: Sendable {
             for name in installations {
                 let store = try await workspace.openSharedStore(name, in: storage, connections: concurrency + 1)
                 do {
-                    let live = try await workspace.live(name, sharedBudget: PostgresRequestBudget(store: store))
-                    opened.append(Open(name: name, store: store, live: live))
+                    let statistics = RequestStatistics()
+                    let live = try await workspace.live(
+                        name, statistics: statistics, sharedBudget: PostgresRequestBudget(store: store))
+                    opened.append(Open(name: name, store: store, live: live, statistics: statistics))
                 } catch {
                     await store.close()
                     throw error
@@ -155,9 +169,14 @@ public struct SyncWorker: Sendable {
             observer(.drivingRun(installation: open.name, runID: run.id, kind: run.kind))
             do {
                 let summary = try await engine.takeOver(run, of: open.live, in: open.store)
+                await open.recordRequests(to: run.id)
                 observer(.finishedRun(installation: open.name, summary: summary))
             } catch let error as MaxError where error.code == .leaseLost {
+                await open.recordRequests(to: run.id)
                 return true
+            } catch {
+                await open.recordRequests(to: run.id)
+                throw error
             }
             return true
         }
@@ -172,7 +191,13 @@ public struct SyncWorker: Sendable {
                 throw error
             }
         }
-        try await engine.execute(task, of: open.live, in: open.store)
+        do {
+            try await engine.execute(task, of: open.live, in: open.store)
+        } catch {
+            await open.recordRequests(to: task.runID)
+            throw error
+        }
+        await open.recordRequests(to: task.runID)
         return true
     }
 }

@@ -202,6 +202,12 @@ struct WorkerProcessTests {
                 }
                 #expect(perSecond.reduce(0, +) > 150, "\(count) worker(s): the sync made its ~170 requests")
                 #expect(perSecond.allSatisfy { $0 <= 40 }, "\(count) worker(s), a second above 40: \(perSecond)")
+                // The run kept what its workers asked of the source: every request the server
+                // counted, and the one it does not count (GET /api/stats, the change feed's
+                // position at the start of a full run).
+                let requests = try await Self.query(
+                    server, "SELECT requests, rate_limited FROM acme._max_sync_runs WHERE id = '\(run)'")
+                #expect(requests == "\(perSecond.reduce(0, +) + 1)|0", "\(count) worker(s)")
             }
         }
     }
