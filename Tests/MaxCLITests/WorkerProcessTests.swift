@@ -80,29 +80,37 @@ struct WorkerProcessTests {
 
             // Wait until some collection tasks completed and a worker holds one mid-way, then kill
             // the worker holding it.
-            var victim: (worker: MaxProcess, id: String)?
+            // The task is early in its collection (at most 14 of its 20 pages done), so it is
+            // still running when the kill lands.
+            var victim: (worker: MaxProcess, id: String, task: String)?
             for _ in 0..<600 where victim == nil {
                 let held = try await Self.query(
                     server,
                     """
-                    SELECT claimed_by FROM acme._max_sync_tasks
+                    SELECT claimed_by, id FROM acme._max_sync_tasks
                     WHERE state = 'running' AND kind = 'load_collection' AND page_cursor IS NOT NULL
+                      AND entities_written <= 1400
                       AND (SELECT count(*) FROM acme._max_sync_tasks WHERE state = 'completed' AND kind = 'load_collection') >= 5
                     LIMIT 1
                     """)
-                if let pid = held.split(separator: ":").dropFirst().first.flatMap({ Int32($0) }),
+                let fields = held.split(separator: "|").map(String.init)
+                if fields.count == 2,
+                    let pid = fields[0].split(separator: ":").dropFirst().first.flatMap({ Int32($0) }),
                     let worker = workers.first(where: { $0.pid == pid })
                 {
-                    victim = (worker, held)
+                    victim = (worker, fields[0], fields[1])
                 } else {
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }
-            let (killed, killedID) = try #require(victim, "no worker held a task mid-way")
+            let (killed, killedID, task) = try #require(victim, "no worker held a task mid-way")
+            killed.send(SIGKILL)
+            _ = try await killed.outcome()
+            // What it held when it died: nobody takes it before its lease runs out, seconds away.
             let heldWhenKilled = try await Self.query(
                 server, "SELECT id FROM acme._max_sync_tasks WHERE state = 'running' AND claimed_by = '\(killedID)'"
             ).split(separator: "\n").map(String.init)
-            killed.send(SIGKILL)
+            #expect(heldWhenKilled.contains(task), "\(task) in \(heldWhenKilled)")
             let late = try Self.worker(folder, server)
 
             let status = try await Self.waitForEnd(of: run, server)
