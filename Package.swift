@@ -110,6 +110,7 @@ let package = Package(
                 "MaxCore", "MaxQuery", "MaxStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // The sync engine: plan expansion, persistent tasks, a bounded worker pool.
@@ -247,7 +248,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxRuntimeTests",
-            dependencies: ["MaxRuntime", "MaxConnector", "MaxCore", "MaxCredentials", "MaxTestSupport"]
+            dependencies: [
+                "MaxRuntime", "MaxConnector", "MaxCore", "MaxCredentials", "MaxTestSupport", "MaxPostgresStore",
+            ]
         ),
         .testTarget(
             name: "MaxCLITests",

@@ -4,6 +4,7 @@ public import MaxCore
 public import MaxQuery
 public import MaxStore
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// An installation's entities in PostgreSQL: the tables of its schema in a namespace of their own,
@@ -44,7 +45,7 @@ public actor PostgresEntityStore: EntityStoring {
     ) async throws -> PostgresEntityStore {
         var configuration = PostgresConnection.Configuration(
             host: settings.host, port: settings.port, username: settings.user, password: settings.password,
-            database: settings.database, tls: .disable)
+            database: settings.database, tls: try tls(settings))
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.additionalStartupParameters = [("application_name", "max")]
         var connections: [PostgresConnection] = []
@@ -69,6 +70,32 @@ public actor PostgresEntityStore: EntityStoring {
             throw error
         }
         return store
+    }
+
+    /// The TLS setting of a connection, as `settings` asks.
+    ///
+    /// - Throws: `storage.postgres_unreachable` when the authorities' file cannot be read.
+    private static func tls(_ settings: PostgresStoreSettings) throws -> PostgresConnection.Configuration.TLS {
+        switch settings.tls {
+        case .disable:
+            return .disable
+        case .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return .require(try NIOSSLContext(configuration: configuration))
+        case .verifyFull(let roots):
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .fullVerification
+            if let roots { configuration.trustRoots = .file(roots) }
+            do {
+                return .require(try NIOSSLContext(configuration: configuration))
+            } catch {
+                throw MaxError(
+                    .postgresStoreUnreachable,
+                    "the certificate authorities in \(roots ?? "the system store") cannot be read for the PostgreSQL store at \(settings.address)",
+                    hint: "give sslrootcert the path of a PEM file", context: ["host": settings.host])
+            }
+        }
     }
 
     /// The schema the store holds.
@@ -428,6 +455,7 @@ public actor PostgresEntityStore: EntityStoring {
     private static func reason(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let server = error.serverInfo?[.message] { return server }
+            if error.code == .sslUnsupported { return "the server does not accept TLS, which sslmode asks for" }
             return error.underlying.map { "\($0)" } ?? String(describing: error.code)
         }
         return "\(error)"

@@ -16,6 +16,19 @@ public struct PostgresStoreSettings: Sendable, Hashable {
     public var namespace: String
     /// How many connections the store holds, so that many calls run at once (at least one).
     public var connections: Int
+    /// How connections are encrypted.
+    public var tls: TLS = .disable
+
+    /// How a store's connections are encrypted (libpq's `sslmode`).
+    public enum TLS: Sendable, Hashable {
+        /// In the clear (a server on this machine).
+        case disable
+        /// Encrypted, the server's certificate not checked.
+        case require
+        /// Encrypted, the certificate checked against the system's authorities or the PEM file
+        /// given, and the host name against it.
+        case verifyFull(rootCertificates: String?)
+    }
 
     /// Settings.
     public init(

@@ -32,7 +32,8 @@ extension MaxWorkspace {
         } catch let error as MaxError where error.code == .postgresStoreUnreachable {
             throw MaxError(
                 error.code, error.message,
-                hint: "check storage.postgres in max.json (host, port, database, user) and its password's variable",
+                hint:
+                    "check storage.postgres in max.json (host, port, database, user, sslmode) and its password's variable",
                 context: error.context)
         }
     }

@@ -60,8 +60,13 @@ public struct PostgresStorage: Sendable, Equatable {
     public var user: String
     /// Where the password comes from (`env:VAR` or `file:PATH`); `nil` when the server asks none.
     public var password: CredentialSource?
+    /// `disable`, `require` or `verify-full`; by default `disable` for a server on this machine
+    /// (a loopback address) and `verify-full` for any other.
+    public var sslmode: String?
+    /// A PEM file of the authorities that `verify-full` trusts, instead of the system's.
+    public var sslrootcert: String?
 
-    static let keys = ["host", "port", "database", "user", "password"]
+    static let keys = ["host", "port", "database", "user", "password", "sslmode", "sslrootcert"]
 
     /// Reads `storage.postgres`.
     ///
@@ -85,6 +90,11 @@ public struct PostgresStorage: Sendable, Equatable {
             return text
         }
         host = try text("host", default: "127.0.0.1")
+        sslmode = members["sslmode"] == nil ? nil : try text("sslmode")
+        sslrootcert = members["sslrootcert"] == nil ? nil : try text("sslrootcert")
+        if let sslmode, !["disable", "require", "verify-full"].contains(sslmode) {
+            throw ProjectFile.invalid(path, "storage.postgres.sslmode must be disable, require or verify-full")
+        }
         database = try text("database")
         user = try text("user")
         if let value = members["port"] {
@@ -119,9 +129,25 @@ public struct PostgresStorage: Sendable, Equatable {
     /// - Throws: `credentials.source_unreadable` when the password's variable or file is missing.
     public func settings(for installation: String, connections: Int = 2) throws -> PostgresStoreSettings {
         let secret = try password?.read(key: "storage.postgres.password", origin: "max.json")
-        return PostgresStoreSettings(
+        var settings = PostgresStoreSettings(
             host: host, port: port, database: database, user: user, password: secret?.revealed,
             namespace: installation, connections: connections)
+        settings.tls = tls
+        return settings
+    }
+
+    /// The encryption `sslmode` asks for, or the default for the host.
+    var tls: PostgresStoreSettings.TLS {
+        switch sslmode {
+        case "disable": .disable
+        case "require": .require
+        case "verify-full": .verifyFull(rootCertificates: sslrootcert)
+        default: Self.isLoopback(host) ? .disable : .verifyFull(rootCertificates: sslrootcert)
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        ["localhost", "::1"].contains(host.lowercased()) || host.hasPrefix("127.") || host.hasPrefix("/")
     }
 
     /// `host:port/database`, for messages.

@@ -35,6 +35,10 @@ struct SharedStorageInputTests {
             "storage.postgres.hostname is not a setting"
         ),
         (["mysql": [:]], "storage.mysql is not a storage: use sqlite or postgres"),
+        (
+            ["postgres": ["database": "max", "user": "u", "sslmode": "prefer"]],
+            "sslmode must be disable, require or verify-full"
+        ),
         ("postgres", #"storage must be {"sqlite": {}} or {"postgres": {…}}"#),
     ]
 

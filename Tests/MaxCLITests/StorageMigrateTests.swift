@@ -90,4 +90,30 @@ struct StorageMigrateTests {
             #expect(next.stdout.contains("(changes only)"), "\(next.stdout)")
         }
     }
+
+    @Test func tlsAskedOfAServerWithoutItIsRefusedClearly() async throws {
+        try await PostgresTestServer.with { server in
+            let acme = try AcmeProcess()
+            let folder = try await ResilienceProcessTests.connectedProject(acme)
+            try await server.psql("CREATE DATABASE max")
+            try editProjectFile(in: folder.url) { project in
+                project["storage"] = [
+                    "postgres": [
+                        "host": "127.0.0.1", "port": .int(server.port), "database": "max",
+                        "user": .string(server.user), "password": "env:MAX_TEST_PGPASSWORD", "sslmode": "require",
+                    ]
+                ]
+            }
+            let outcome = try await runMax(
+                ["-C", folder.url.path, "sync", "acme"], environment: WorkerProcessTests.environment(server))
+            #expect(outcome.status == 1, "\(outcome.output)")
+            #expect(
+                outcome.stderr.contains("error[storage.postgres_unreachable]: the PostgreSQL store at 127.0.0.1:"),
+                "\(outcome.stderr)")
+            #expect(
+                outcome.stderr.contains("the server does not accept TLS, which sslmode asks for"), "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("hint: check storage.postgres in max.json"), "\(outcome.stderr)")
+            #expect(!outcome.output.contains(server.password))
+        }
+    }
 }
