@@ -76,16 +76,20 @@ struct OperationProcessTests {
         #expect(conflict.stderr.contains("error[operation.conflict]"), "\(conflict.stderr)")
         #expect(try await Self.tasks(acme, titled: "Something else") == 0)
 
-        // After the TTL the key is free again. A fixed sleep: the TTL is enforced by other `max`
-        // processes against the wall clock, which a test cannot advance; 3 s is long enough for
-        // two calls on a busy machine.
-        try setInstallationKeys(in: folder.url, ["idempotency": ["ttlSeconds": 3]])
+        // Within the TTL a key replays; after it, the key is free again. The TTL is enforced by
+        // other `max` processes against the wall clock, which a test cannot advance: a long TTL
+        // for the replay (two calls on a machine however busy take less than a minute), and a
+        // one-second TTL, waited out after the call that stored it returned, for the expiry.
+        try setInstallationKeys(in: folder.url, ["idempotency": ["ttlSeconds": 60]])
+        let replayed = try await Self.taskInput(acme, title: "Replayed key")
+        #expect(try await Self.invoke(folder, "createTask", replayed, key: "k-2").status == 0)
+        #expect(try await Self.invoke(folder, "createTask", replayed, key: "k-2").status == 0)
+        #expect(try await Self.tasks(acme, titled: "Replayed key") == 1, "replayed within the TTL")
+        try setInstallationKeys(in: folder.url, ["idempotency": ["ttlSeconds": 1]])
         let short = try await Self.taskInput(acme, title: "Short-lived key")
-        #expect(try await Self.invoke(folder, "createTask", short, key: "k-2").status == 0)
-        #expect(try await Self.invoke(folder, "createTask", short, key: "k-2").status == 0)
-        #expect(try await Self.tasks(acme, titled: "Short-lived key") == 1, "replayed within the TTL")
-        try await Task.sleep(for: .milliseconds(3300))
-        let expired = try await Self.invoke(folder, "createTask", short, key: "k-2", extra: ["-o", "json"])
+        #expect(try await Self.invoke(folder, "createTask", short, key: "k-3").status == 0)
+        try await Task.sleep(for: .milliseconds(1300))  // past the stored record's expiry
+        let expired = try await Self.invoke(folder, "createTask", short, key: "k-3", extra: ["-o", "json"])
         #expect(expired.status == 0)
         #expect(try JSONValue(parsing: expired.stdout)["metadata"]?["replayed"] == false)
         #expect(try await Self.tasks(acme, titled: "Short-lived key") == 2, "the expired key ran again")

@@ -71,46 +71,50 @@ struct WorkerProcessTests {
     @Test func threeWorkersOneKilledFinishTheSyncAndALateOneTakesWork() async throws {
         try await PostgresTestServer.with { server in
             // 200,000 tasks in 100 projects: each project's tasks are one collection task of 2,000.
+            // Acme holds every read after the first 400 until the test releases them: the
+            // workers are then each in the middle of a page of a task they hold, however loaded
+            // the machine is.
             let acme = try AcmeProcess(arguments: [
                 "--projects-per-workspace", "100", "--tasks-per-project", "2000", "--files-per-project", "0",
+                "--hold-reads-after", "400",
             ])
             let folder = try await Self.sharedProject(acme, server)
             let run = try await Self.queue(folder, server)
             let workers = try (0..<3).map { _ in try Self.worker(folder, server) }
 
-            // Wait until some collection tasks completed and a worker holds one mid-way, then kill
-            // the worker holding it.
-            // The task is early in its collection (at most 14 of its 20 pages done), so it is
-            // still running when the kill lands.
-            var victim: (worker: MaxProcess, id: String, task: String)?
-            for _ in 0..<600 where victim == nil {
-                let held = try await Self.query(
-                    server,
-                    """
-                    SELECT claimed_by, id FROM acme._max_sync_tasks
-                    WHERE state = 'running' AND kind = 'load_collection' AND page_cursor IS NOT NULL
-                      AND entities_written <= 1400
-                      AND (SELECT count(*) FROM acme._max_sync_tasks WHERE state = 'completed' AND kind = 'load_collection') >= 5
-                    LIMIT 1
-                    """)
-                let fields = held.split(separator: "|").map(String.init)
-                if fields.count == 2,
-                    let pid = fields[0].split(separator: ":").dropFirst().first.flatMap({ Int32($0) }),
-                    let worker = workers.first(where: { $0.pid == pid })
-                {
-                    victim = (worker, fields[0], fields[1])
-                } else {
-                    try await Task.sleep(for: .milliseconds(100))
-                }
+            // Wait until the reads are held and the tasks under way stay put.
+            let running = """
+                SELECT claimed_by, id, page_cursor FROM acme._max_sync_tasks
+                WHERE state = 'running' AND kind = 'load_collection' AND page_cursor IS NOT NULL ORDER BY id
+                """
+            var snapshot = ""
+            for _ in 0..<1200 {
+                let stats = try await EndToEndTests.api(acme, .get, "/api/stats", .null)
+                let reads = stats["requestsPerSecond"]?.objectValue?.values.compactMap(\.intValue).reduce(0, +) ?? 0
+                let now = try await Self.query(server, running)
+                if reads > 400, !now.isEmpty, now == snapshot { break }
+                snapshot = now
+                try await Task.sleep(for: .milliseconds(250))  // a real wait: other processes work
             }
-            let (killed, killedID, task) = try #require(victim, "no worker held a task mid-way")
+            let rows = snapshot.split(separator: "\n").map { $0.split(separator: "|").map(String.init) }
+            let victim = try #require(
+                rows.compactMap { row -> (MaxProcess, String, String)? in
+                    guard row.count == 3,
+                        let pid = row[0].split(separator: ":").dropFirst().first.flatMap({ Int32($0) }),
+                        let worker = workers.first(where: { $0.pid == pid })
+                    else { return nil }
+                    return (worker, row[0], row[1])
+                }.first, "no worker held a task mid-way: \(snapshot)")
+            let (killed, killedID, task) = victim
             killed.send(SIGKILL)
             _ = try await killed.outcome()
-            // What it held when it died: nobody takes it before its lease runs out, seconds away.
+            // What it held when it died: nobody takes it before its lease runs out, seconds away,
+            // and the other workers wait on their reads.
             let heldWhenKilled = try await Self.query(
                 server, "SELECT id FROM acme._max_sync_tasks WHERE state = 'running' AND claimed_by = '\(killedID)'"
             ).split(separator: "\n").map(String.init)
             #expect(heldWhenKilled.contains(task), "\(task) in \(heldWhenKilled)")
+            _ = try await EndToEndTests.api(acme, .post, "/api/holds/release", .null)
             let late = try Self.worker(folder, server)
 
             let status = try await Self.waitForEnd(of: run, server)
