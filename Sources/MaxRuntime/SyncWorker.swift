@@ -159,6 +159,22 @@ public struct SyncWorker: Sendable {
         }
     }
 
+    /// Records the end of a run this worker drove as an audit event in this machine's log, as
+    /// `max sync` does for its own runs; its caller is `worker:<id>`.
+    private func audit(
+        _ runID: String, of installation: String, outcome: String, since started: ContinuousClock.Instant,
+        error: (any Error)? = nil
+    ) async {
+        let event = AuditLog.Event(
+            // One event per worker that ends a run: several may have driven it in turn.
+            requestID: "sync_\(runID)_\(id)", correlationID: runID, caller: "worker:\(id)", installation: installation,
+            operation: "sync", mode: "sync-run", outcome: outcome,
+            durationMs: Int((ContinuousClock.now - started).milliseconds),
+            errorCode: (error as? MaxError)?.code.description)
+        // Best effort, as for every audit event: a log that cannot be written does not stop the work.
+        await AuditLog(project: workspace.project).record(event) { _ in }
+    }
+
     /// Drives one run or runs one task of `open`; `false` when it has no work.
     private func step(
         _ open: Open, engine: SyncEngine, started: StartedInstallations,
@@ -167,15 +183,22 @@ public struct SyncWorker: Sendable {
         let claim = engine.claim
         if let run = try await open.store.claimRun(claim: claim) {
             observer(.drivingRun(installation: open.name, runID: run.id, kind: run.kind))
+            let started = ContinuousClock.now
             do {
                 let summary = try await engine.takeOver(run, of: open.live, in: open.store)
                 await open.recordRequests(to: run.id)
+                await audit(
+                    run.id, of: open.name, outcome: summary.tasksFailed > 0 ? "partial" : "succeeded", since: started)
                 observer(.finishedRun(installation: open.name, summary: summary))
             } catch let error as MaxError where error.code == .leaseLost {
+                // Another worker drives it now, and records its end.
                 await open.recordRequests(to: run.id)
                 return true
             } catch {
                 await open.recordRequests(to: run.id)
+                // Stopped (SIGTERM): handed back, not ended, so no event.
+                guard !(error is CancellationError || Task.isCancelled) else { throw error }
+                await audit(run.id, of: open.name, outcome: "failed", since: started, error: error)
                 throw error
             }
             return true

@@ -196,6 +196,7 @@ struct WorkerProcessTests {
             // The limit every worker draws on: 36 a second and a burst of 2, within the server's 40
             // with room for requests that took their tokens together arriving a little apart.
             try setInstallationKeys(in: folder.url, ["rateLimit": ["rate": 36, "burst": 2, "concurrency": 8]])
+            var runs: [String] = []
             for count in [1, 2, 4] {
                 let run = try await Self.queue(folder, server, full: true)
                 try await Task.sleep(for: .seconds(1.1))  // the queueing's requests are in a past second
@@ -220,6 +221,24 @@ struct WorkerProcessTests {
                 let requests = try await Self.query(
                     server, "SELECT requests, rate_limited FROM acme._max_sync_runs WHERE id = '\(run)'")
                 #expect(requests == "\(perSecond.reduce(0, +) + 1)|0", "\(count) worker(s)")
+                runs.append(run)
+            }
+            // Each run is an audit event twice: queued by max sync, and ended by the worker that
+            // drove it.
+            let audit = try await runMax(
+                ["-C", folder.url.path, "audit", "acme", "-o", "ndjson", "--filter", #"operation = "sync""#],
+                environment: Self.environment(server))
+            #expect(audit.status == 0, "\(audit.output)")
+            let events = try audit.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+            for run in runs {
+                let mine = events.filter { $0["correlationId"]?.stringValue == run }
+                #expect(
+                    Set(mine.compactMap { $0["mode"]?.stringValue }) == ["sync-queued", "sync-run"],
+                    "\(run): \(mine)")
+                #expect(
+                    mine.contains {
+                        $0["outcome"] == "succeeded" && $0["caller"]?.stringValue?.hasPrefix("worker:") == true
+                    }, "\(run): \(mine)")
             }
         }
     }
