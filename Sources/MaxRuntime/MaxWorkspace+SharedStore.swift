@@ -91,7 +91,8 @@ extension MaxWorkspace {
         func audit(_ runID: String?, outcome: String, retries: Int, error: (any Error)?) async {
             let id = runID ?? "run_" + UUID().uuidString.lowercased()
             let event = AuditLog.Event(
-                requestID: (detach ? "queue_" : "sync_") + id, correlationID: id, caller: caller, installation: name, operation: "sync",
+                requestID: (detach ? "queue_" : "sync_") + id, correlationID: id, caller: caller, installation: name,
+                operation: "sync",
                 mode: detach ? "sync-queued" : "sync-run", outcome: outcome,
                 durationMs: Int((ContinuousClock.now - clockStarted).milliseconds), retryCount: retries,
                 errorCode: (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : nil))
