@@ -116,4 +116,53 @@ struct StorageMigrateTests {
             #expect(!outcome.output.contains(server.password))
         }
     }
+
+    @Test func aPostgresProjectIsServedAsTheCommandLineReadsIt() async throws {
+        try await PostgresTestServer.with { server in
+            let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "4", "--tasks-per-project", "30"])
+            let folder = try await WorkerProcessTests.sharedProject(acme, server)
+            let environment = WorkerProcessTests.environment(server)
+            let synced = try await runMax(["-C", folder.url.path, "sync", "acme"], environment: environment)
+            try #require(synced.status == 0, "\(synced.output)")
+            let read = try await createServeToken(folder.url, scope: "read")
+            let operate = try await createServeToken(folder.url, scope: "operate")
+            let serve = try MaxProcess(["-C", folder.url.path, "serve", "--port", "0"], environment: environment)
+            var base = ""
+            for _ in 0..<200 where base.isEmpty {
+                try await Task.sleep(for: .milliseconds(25))  // until it prints its URL
+                base = (try? JSONValue(parsing: serve.stdoutSoFar))?["url"]?.stringValue ?? ""
+            }
+            try #require(base.hasPrefix("http://127.0.0.1:"), "\(serve.stderrSoFar)")
+
+            let filter = #"status IN ("todo", "in_progress")"#
+            var components = URLComponents(string: base + "/v1/installations/acme/search")
+            components?.queryItems = [
+                .init(name: "entityType", value: "AcmeTask"), .init(name: "filter", value: filter),
+                .init(name: "fields", value: "title,status"), .init(name: "orderBy", value: "title"),
+                .init(name: "limit", value: "1000"),
+            ]
+            let served = try await ServeProcessTests.get(try #require(components?.string), token: read)
+            #expect(served.status == 200, "\(served.text)")
+            let cli = try await runMax(
+                [
+                    "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", "title,status",
+                    "--order-by", "title", "-o", "json",
+                ], environment: environment)
+            #expect(served.body["data"] == (try JSONValue(parsing: cli.stdout))["data"])
+            #expect((served.body["data"]?.arrayValue?.count ?? 0) > 10)
+            let count = try await ServeProcessTests.get(
+                base + "/v1/installations/acme/count?entityType=AcmeTask", token: read)
+            #expect(count.body["count"] == 120, "\(count.text)")
+            let installations = try await ServeProcessTests.get(base + "/v1/installations", token: read)
+            #expect(installations.body["installations"]?.arrayValue?.first?["status"] == "active")
+            let http = ConnectorHTTPClient(timeout: .seconds(30))
+            let again = try await http.send(
+                .init(.post, base + "/v1/installations/acme/sync", headers: [("Authorization", "Bearer \(operate)")]))
+            #expect(again.status == 200, "\(String(decoding: again.body, as: UTF8.self))")
+            let runs = try await ServeProcessTests.get(base + "/v1/installations/acme/runs", token: read)
+            #expect(runs.body["runs"]?.arrayValue?.count == 2, "\(runs.text)")
+            serve.send(SIGTERM)
+            _ = try await serve.outcome()
+        }
+    }
 }
