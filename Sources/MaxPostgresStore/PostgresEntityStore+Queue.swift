@@ -19,13 +19,24 @@ extension PostgresEntityStore {
     public func beginRun(id: String = UUID().uuidString.lowercased(), kind: String, at date: Date = Date())
         async throws -> SyncRun
     {
+        try await insertRun(id: id, kind: kind, status: .running, claim: nil, at: date)
+    }
+
+    /// Inserts a run with `status`, driven by `claim`'s worker when there is one.
+    func insertRun(id: String, kind: String, status: SyncRun.Status, claim: TaskClaim?, at date: Date)
+        async throws -> SyncRun
+    {
+        let now = date.epochMilliseconds
         let rows = try await rows(
             SQLStatement(
                 sql: """
-                    INSERT INTO _max_sync_runs (id, kind, status, started_at) VALUES ($1, $2, 'running', $3)
-                    RETURNING \(Self.runColumns)
+                    INSERT INTO _max_sync_runs (id, kind, status, started_at, claimed_by, lease_until)
+                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING \(Self.runColumns)
                     """,
-                values: [.text(id), .text(kind), .int(date.epochMilliseconds)]))
+                values: [
+                    .text(id), .text(kind), .text(status.rawValue), .int(now), claim.map { .text($0.worker) } ?? .null,
+                    claim.map { .int(now + $0.lease.milliseconds) } ?? .null,
+                ]))
         return try Self.run(rows[0])
     }
 

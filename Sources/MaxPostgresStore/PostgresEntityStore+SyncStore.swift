@@ -14,15 +14,7 @@ extension PostgresEntityStore: SyncStore {
     ///
     /// - Throws: `storage.postgres_failed`.
     public func beginRun(id: String, kind: String, claim: TaskClaim, at date: Date) async throws -> SyncRun {
-        let now = date.epochMilliseconds
-        let rows = try await rows(
-            SQLStatement(
-                sql: """
-                    INSERT INTO _max_sync_runs (id, kind, status, started_at, claimed_by, lease_until)
-                    VALUES ($1, $2, 'running', $3, $4, $5) RETURNING \(Self.runColumns)
-                    """,
-                values: [.text(id), .text(kind), .int(now), .text(claim.worker), .int(now + claim.lease.milliseconds)]))
-        return try Self.run(rows[0])
+        try await insertRun(id: id, kind: kind, status: .running, claim: claim, at: date)
     }
 
     /// Records a run for a worker to start: `queued`, driven by no one yet.
@@ -31,14 +23,7 @@ extension PostgresEntityStore: SyncStore {
     public func queueRun(id: String = UUID().uuidString.lowercased(), kind: String, at date: Date = Date())
         async throws -> SyncRun
     {
-        let rows = try await rows(
-            SQLStatement(
-                sql: """
-                    INSERT INTO _max_sync_runs (id, kind, status, started_at) VALUES ($1, $2, 'queued', $3)
-                    RETURNING \(Self.runColumns)
-                    """,
-                values: [.text(id), .text(kind), .int(date.epochMilliseconds)]))
-        return try Self.run(rows[0])
+        try await insertRun(id: id, kind: kind, status: .queued, claim: nil, at: date)
     }
 
     /// Takes the oldest run no one drives, for `claim`'s worker to drive: a queued one, or a running
