@@ -253,7 +253,7 @@ extension PostgresEntityStore {
 
     static func run(_ row: PostgresRow) throws -> SyncRun {
         let cells = row.makeRandomAccess()
-        return SyncRun(
+        var run = SyncRun(
             id: try cells[0].decode(String.self), kind: try cells[1].decode(String.self),
             status: SyncRun.Status(rawValue: try cells[2].decode(String.self)) ?? .failed,
             startedAt: Date(epochMilliseconds: try cells[3].decode(Int64.self)),
@@ -261,6 +261,8 @@ extension PostgresEntityStore {
             entities: Int(try cells[5].decode(Int64.self)), error: try cells[6].decode(String?.self),
             requests: Int(try cells[7].decode(Int64.self)), retries: Int(try cells[8].decode(Int64.self)),
             rateLimited: Int(try cells[9].decode(Int64.self)))
+        run.heldUntil = try cells[10].decode(Int64?.self).map { Date(epochMilliseconds: $0) }
+        return run
     }
 
     static func leaseLost(_ task: SyncTask, worker: String) -> MaxError {

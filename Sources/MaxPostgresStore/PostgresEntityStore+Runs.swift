@@ -60,7 +60,7 @@ extension PostgresEntityStore {
                 values: [.int(Int64(limit))]))
         return try rows.map { row in
             var run = try Self.run(row)
-            run.tasksFailed = Int(try row.makeRandomAccess()[10].decode(Int64.self))
+            run.tasksFailed = Int(try row.makeRandomAccess()[11].decode(Int64.self))
             return run
         }
     }
@@ -161,5 +161,5 @@ extension PostgresEntityStore {
     }
 
     static let runColumns =
-        "id, kind, status, started_at, finished_at, entities_written, error, requests, retries, rate_limited"
+        "id, kind, status, started_at, finished_at, entities_written, error, requests, retries, rate_limited, lease_until"
 }

@@ -82,9 +82,12 @@ extension LocalNode {
         }
         let store = try await workspace.readingStore(name, keepingOpen: keptReaders)
         if let run = try await store.latestRun() {
-            // A shared store's running run is driven by a worker that renews its lease.
+            // A shared store's running run is live while its driver renews its hold.
             let live =
-                run.status == .running && (shared || InstallationLock.holder(of: name, in: workspace.project) != nil)
+                run.status == .running
+                && (shared
+                    ? run.heldUntil.map { $0 >= Date() } ?? false
+                    : InstallationLock.holder(of: name, in: workspace.project) != nil)
             summary.status = record.isDisabled ? "disabled" : Self.status(of: run, isLive: live)
             summary.lastRun = .init(id: run.id, status: run.status.rawValue, error: run.error)
         }

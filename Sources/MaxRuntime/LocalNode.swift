@@ -164,12 +164,15 @@ public struct LocalNode: MaxAPI {
             throw MaxError.invalidRequest("limit must be between 1 and 1000, not \(limit)")
         }
         // A run left running by a process that is gone shows as interrupted, as in `max ls`.
-        // In a shared store, workers' runs are theirs to resume when a driver dies: shown as stored.
         let store = try await workspace.readingStore(name, keepingOpen: keptReaders)
-        let live = store.isShared || InstallationLock.holder(of: name, in: workspace.project) != nil
+        let now = Date()
+        let locked = InstallationLock.holder(of: name, in: workspace.project) != nil
         let runs = try await store.runs(limit: limit)
             .enumerated().map { index, run in
-                Self.info(run.status == .running && !(live && index == 0) ? run.with(status: .interrupted) : run)
+                // In a shared store, a run is live while its driver's hold lasts (a worker takes
+                // over one whose hold ran out); in a local one, while its process holds the lock.
+                let live = store.isShared ? (run.heldUntil.map { $0 >= now } ?? false) : locked && index == 0
+                return Self.info(run.status == .running && !live ? run.with(status: .interrupted) : run)
             }
         return RunList(runs: runs)
     }

@@ -165,4 +165,30 @@ struct StorageMigrateTests {
             _ = try await serve.outcome()
         }
     }
+
+    @Test func aRunWhoseDriverStoppedRenewingShowsInterrupted() async throws {
+        try await PostgresTestServer.with { server in
+            let acme = try AcmeProcess()
+            let folder = try await WorkerProcessTests.sharedProject(acme, server)
+            let environment = WorkerProcessTests.environment(server)
+            let run = try await WorkerProcessTests.queue(folder, server)
+            func latest() async throws -> JSONValue? {
+                let runs = try await runMax(
+                    ["-C", folder.url.path, "runs", "acme", "-o", "json"], environment: environment)
+                return try JSONValue(parsing: runs.stdout).arrayValue?.first
+            }
+            #expect(try await latest()?["status"] == "queued")
+            // A driver holding it till a minute from now, then one whose hold ran out a minute ago.
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for (until, expected) in [(now + 60_000, "running"), (now - 60_000, "interrupted")] {
+                try await server.psql(
+                    "UPDATE acme._max_sync_runs SET status = 'running', claimed_by = 'gone', lease_until = \(until) WHERE id = '\(run)'",
+                    database: "max")
+                #expect(try await latest()?["status"]?.stringValue == expected)
+                let listed = try await runMax(["-C", folder.url.path, "ls", "-o", "json"], environment: environment)
+                let status = try JSONValue(parsing: listed.stdout).arrayValue?.first?["status"]?.stringValue
+                #expect(status == (expected == "running" ? "syncing" : "interrupted"), "\(listed.stdout)")
+            }
+        }
+    }
 }
