@@ -43,8 +43,10 @@ public struct SyncRun: Sendable, Hashable {
     public var rateLimited = 0
     /// Tasks that failed (known when read through ``EntityStore/runs(limit:)``).
     public var tasksFailed = 0
-    /// Until when the worker driving it holds it, in a store that workers share; `nil` elsewhere.
-    /// A running run whose hold ran out has lost its driver, until another worker takes it over.
+    /// Until when the worker driving it holds it, in a store that workers share.
+    ///
+    /// `nil` elsewhere. A running run whose hold ran out has lost its driver, until another worker
+    /// takes it over.
     public var heldUntil: Date?
 }
 
