@@ -62,6 +62,17 @@ extension PostgresEntityStore {
     public func claimTasks(
         in runID: String, limit: Int, worker: String, lease: Duration, at date: Date = Date()
     ) async throws -> [SyncTask] {
+        try await claimTasks(
+            where: "t.run_id = $5", [.text(runID)], limit: limit, claim: TaskClaim(worker: worker, lease: lease),
+            at: date)
+    }
+
+    /// Claims up to `limit` claimable tasks (due pending ones, and running ones whose lease ran
+    /// out) among those `condition` keeps, oldest first; the condition sees the task as `t` and its
+    /// run as `r`, and its values are bound from `$5`.
+    func claimTasks(
+        where condition: String, _ values: [SQLValue], limit: Int, claim: TaskClaim, at date: Date
+    ) async throws -> [SyncTask] {
         let now = date.epochMilliseconds
         let rows = try await rows(
             SQLStatement(
@@ -69,15 +80,14 @@ extension PostgresEntityStore {
                     UPDATE _max_sync_tasks SET state = 'running', attempts = attempts + 1, claimed_by = $1,
                       lease_until = $2, updated_at = $3
                     WHERE id IN (
-                      SELECT id FROM _max_sync_tasks
-                      WHERE run_id = $4 AND ((state = 'pending' AND (not_before IS NULL OR not_before <= $3))
-                        OR (state = 'running' AND lease_until < $3))
-                      ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED)
+                      SELECT t.id FROM _max_sync_tasks t JOIN _max_sync_runs r ON r.id = t.run_id
+                      WHERE \(condition) AND ((t.state = 'pending' AND (t.not_before IS NULL OR t.not_before <= $3))
+                        OR (t.state = 'running' AND t.lease_until < $3))
+                      ORDER BY t.id LIMIT $4 FOR UPDATE OF t SKIP LOCKED)
                     RETURNING \(Self.taskColumns)
                     """,
-                values: [
-                    .text(worker), .int(now + lease.milliseconds), .int(now), .text(runID), .int(Int64(limit)),
-                ]))
+                values: [.text(claim.worker), .int(now + claim.lease.milliseconds), .int(now), .int(Int64(limit))]
+                    + values))
         return try rows.map(Self.task).sorted { $0.id < $1.id }
     }
 

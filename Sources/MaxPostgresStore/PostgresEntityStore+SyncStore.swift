@@ -235,23 +235,7 @@ extension PostgresEntityStore: SyncStore {
     ///
     /// - Throws: `storage.postgres_failed`.
     public func claimTasksOfAnyRun(limit: Int, claim: TaskClaim, at date: Date = Date()) async throws -> [SyncTask] {
-        let now = date.epochMilliseconds
-        let rows = try await rows(
-            SQLStatement(
-                sql: """
-                    UPDATE _max_sync_tasks SET state = 'running', attempts = attempts + 1, claimed_by = $1,
-                      lease_until = $2, updated_at = $3
-                    WHERE id IN (
-                      SELECT t.id FROM _max_sync_tasks t JOIN _max_sync_runs r ON r.id = t.run_id
-                      WHERE r.status = 'running' AND ((t.state = 'pending' AND (t.not_before IS NULL OR t.not_before <= $3))
-                        OR (t.state = 'running' AND t.lease_until < $3))
-                      ORDER BY t.id LIMIT $4 FOR UPDATE OF t SKIP LOCKED)
-                    RETURNING \(Self.taskColumns)
-                    """,
-                values: [
-                    .text(claim.worker), .int(now + claim.lease.milliseconds), .int(now), .int(Int64(limit)),
-                ]))
-        return try rows.map(Self.task).sorted { $0.id < $1.id }
+        try await claimTasks(where: "r.status = 'running'", [], limit: limit, claim: claim, at: date)
     }
 
     /// Renews the claim on `tasks`; returns the ids still held.

@@ -39,6 +39,19 @@ public struct AuditLog: Sendable {
         /// When it ended.
         public var at: Date
 
+        /// The event of a sync run (`operation` `sync`), however it ended: its error's code, or
+        /// `cancelled`.
+        static func sync(
+            requestID: String, runID: String, caller: String, installation: String, mode: String = "sync-run",
+            outcome: String, since started: ContinuousClock.Instant, retries: Int = 0, error: (any Error)? = nil
+        ) -> Event {
+            Event(
+                requestID: requestID, correlationID: runID, caller: caller, installation: installation,
+                operation: "sync", mode: mode, outcome: outcome,
+                durationMs: Int((ContinuousClock.now - started).milliseconds), retryCount: retries,
+                errorCode: (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : nil))
+        }
+
         /// An event.
         public init(
             requestID: String, correlationID: String, caller: String, installation: String, operation: String,

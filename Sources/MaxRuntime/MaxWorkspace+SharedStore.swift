@@ -90,12 +90,10 @@ extension MaxWorkspace {
         // Every sync this process drives or queues is an audit event, however it ends.
         func audit(_ runID: String?, outcome: String, retries: Int, error: (any Error)?) async {
             let id = runID ?? "run_" + UUID().uuidString.lowercased()
-            let event = AuditLog.Event(
-                requestID: (detach ? "queue_" : "sync_") + id, correlationID: id, caller: caller, installation: name,
-                operation: "sync",
-                mode: detach ? "sync-queued" : "sync-run", outcome: outcome,
-                durationMs: Int((ContinuousClock.now - clockStarted).milliseconds), retryCount: retries,
-                errorCode: (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : nil))
+            let event = AuditLog.Event.sync(
+                requestID: (detach ? "queue_" : "sync_") + id, runID: id, caller: caller, installation: name,
+                mode: detach ? "sync-queued" : "sync-run", outcome: outcome, since: clockStarted, retries: retries,
+                error: error)
             await AuditLog(project: project).record(event) { failure in
                 logger?.warning("audit event not recorded", metadata: ["error.code": "\(failure.code)"])
             }

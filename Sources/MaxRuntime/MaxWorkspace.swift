@@ -787,11 +787,9 @@ public struct MaxWorkspace: Sendable {
         // Every sync run is an audit event too, however it ends.
         func audit(outcome: String, error: (any Error)?) async {
             let id = runID.withLock { $0 } ?? "run_" + UUID().uuidString.lowercased()
-            let event = AuditLog.Event(
-                requestID: "sync_" + id, correlationID: id, caller: caller, installation: name, operation: "sync",
-                mode: "sync-run", outcome: outcome,
-                durationMs: Int((ContinuousClock.now - started).milliseconds), retryCount: statistics.retries,
-                errorCode: (error as? MaxError)?.code.description ?? (error is CancellationError ? "cancelled" : nil))
+            let event = AuditLog.Event.sync(
+                requestID: "sync_" + id, runID: id, caller: caller, installation: name, outcome: outcome,
+                since: started, retries: statistics.retries, error: error)
             await AuditLog(project: project).record(event) { failure in
                 logger?.warning("audit event not recorded", metadata: ["error.code": "\(failure.code)"])
             }

@@ -165,12 +165,10 @@ public struct SyncWorker: Sendable {
         _ runID: String, of installation: String, outcome: String, since started: ContinuousClock.Instant,
         error: (any Error)? = nil
     ) async {
-        let event = AuditLog.Event(
-            // One event per worker that ends a run: several may have driven it in turn.
-            requestID: "sync_\(runID)_\(id)", correlationID: runID, caller: "worker:\(id)", installation: installation,
-            operation: "sync", mode: "sync-run", outcome: outcome,
-            durationMs: Int((ContinuousClock.now - started).milliseconds),
-            errorCode: (error as? MaxError)?.code.description)
+        // One event per worker that ends a run: several may have driven it in turn.
+        let event = AuditLog.Event.sync(
+            requestID: "sync_\(runID)_\(id)", runID: runID, caller: "worker:\(id)", installation: installation,
+            outcome: outcome, since: started, error: error)
         // Best effort, as for every audit event: a log that cannot be written does not stop the work.
         await AuditLog(project: workspace.project).record(event) { _ in }
     }

@@ -21,6 +21,32 @@ struct ServeProcessTests {
         return (response.status, (try? JSONValue(parsing: text)) ?? .null, text)
     }
 
+    /// A filtered, ordered search of acme's tasks through `base` equals `max search`'s answer.
+    ///
+    /// - Returns: The served answer's text.
+    @discardableResult
+    static func expectSearchAnswersAsTheCommandLine(
+        base: String, token: String, folder: TemporaryDirectory, environment: [String: String] = [:]
+    ) async throws -> String {
+        let filter = #"status IN ("todo", "in_progress")"#
+        var components = URLComponents(string: base + "/v1/installations/acme/search")
+        components?.queryItems = [
+            .init(name: "entityType", value: "AcmeTask"), .init(name: "filter", value: filter),
+            .init(name: "fields", value: "title,status"), .init(name: "orderBy", value: "title"),
+            .init(name: "limit", value: "1000"),
+        ]
+        let served = try await Self.get(try #require(components?.string), token: token)
+        #expect(served.status == 200, "\(served.text)")
+        let cli = try await runMax(
+            [
+                "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", "title,status",
+                "--order-by", "title", "-o", "json",
+            ], environment: environment)
+        #expect(served.body["data"] == (try JSONValue(parsing: cli.stdout))["data"])
+        #expect((served.body["data"]?.arrayValue?.count ?? 0) > 10)
+        return served.text
+    }
+
     @Test func aServedProjectAnswersAsTheCommandLineDoes() async throws {
         let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "4", "--tasks-per-project", "30"])
         let folder = try await ResilienceProcessTests.connectedProject(acme)
@@ -37,21 +63,7 @@ struct ServeProcessTests {
         let (server, base) = try await startServe(folder.url)
         try #require(base.hasPrefix("http://127.0.0.1:"), "\(server.stderrSoFar)")
 
-        let filter = #"status IN ("todo", "in_progress")"#
-        var components = URLComponents(string: base + "/v1/installations/acme/search")
-        components?.queryItems = [
-            .init(name: "entityType", value: "AcmeTask"), .init(name: "filter", value: filter),
-            .init(name: "fields", value: "title,status"), .init(name: "orderBy", value: "title"),
-            .init(name: "limit", value: "1000"),
-        ]
-        let served = try await Self.get(try #require(components?.string), token: read)
-        #expect(served.status == 200, "\(served.text)")
-        let cli = try await runMax([
-            "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", "title,status",
-            "--order-by", "title", "-o", "json",
-        ])
-        #expect(served.body["data"] == (try JSONValue(parsing: cli.stdout))["data"])
-        #expect((served.body["data"]?.arrayValue?.count ?? 0) > 10)
+        let served = try await Self.expectSearchAnswersAsTheCommandLine(base: base, token: read, folder: folder)
 
         let installations = try await Self.get(base + "/v1/installations", token: read)
         #expect(installations.body["installations"]?.arrayValue?.first?["status"] == "active")
@@ -86,7 +98,7 @@ struct ServeProcessTests {
         let stopped = try await server.outcome()
         #expect(stopped.status == 0, "graceful shutdown: \(stopped.stderr)")
         for output in [stopped.stdout, stopped.stderr] { #expect(!output.contains(read)) }
-        for answer in [served.text, installations.text, metrics.text] { #expect(!answer.contains(acme.apiKey)) }
+        for answer in [served, installations.text, metrics.text] { #expect(!answer.contains(acme.apiKey)) }
         try CanaryScan.expectNoSecret([read, operate, acme.apiKey], in: folder.url, outputs: [stopped])
     }
 

@@ -134,22 +134,8 @@ struct StorageMigrateTests {
             }
             try #require(base.hasPrefix("http://127.0.0.1:"), "\(serve.stderrSoFar)")
 
-            let filter = #"status IN ("todo", "in_progress")"#
-            var components = URLComponents(string: base + "/v1/installations/acme/search")
-            components?.queryItems = [
-                .init(name: "entityType", value: "AcmeTask"), .init(name: "filter", value: filter),
-                .init(name: "fields", value: "title,status"), .init(name: "orderBy", value: "title"),
-                .init(name: "limit", value: "1000"),
-            ]
-            let served = try await ServeProcessTests.get(try #require(components?.string), token: read)
-            #expect(served.status == 200, "\(served.text)")
-            let cli = try await runMax(
-                [
-                    "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", "title,status",
-                    "--order-by", "title", "-o", "json",
-                ], environment: environment)
-            #expect(served.body["data"] == (try JSONValue(parsing: cli.stdout))["data"])
-            #expect((served.body["data"]?.arrayValue?.count ?? 0) > 10)
+            try await ServeProcessTests.expectSearchAnswersAsTheCommandLine(
+                base: base, token: read, folder: folder, environment: environment)
             let count = try await ServeProcessTests.get(
                 base + "/v1/installations/acme/count?entityType=AcmeTask", token: read)
             #expect(count.body["count"] == 120, "\(count.text)")

@@ -63,7 +63,7 @@ struct WorkerProcessTests {
         while ContinuousClock.now < deadline {
             let status = try await query(server, "SELECT status FROM acme._max_sync_runs WHERE id = '\(run)'")
             if status != "queued" && status != "running" { return status }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(500))  // a real wait: the workers are other processes
         }
         return "still running after \(limit)"
     }
