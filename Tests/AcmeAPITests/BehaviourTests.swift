@@ -1,4 +1,3 @@
-import AcmeAPI
 import Crypto
 import Foundation
 import HTTPTypes
@@ -8,6 +7,8 @@ import MaxCore
 import ServiceLifecycle
 import Synchronization
 import Testing
+
+@testable import AcmeAPI
 
 /// The opt-in behaviours: determinism, seeding, rate limits, fault injection, signed webhooks, OAuth.
 struct BehaviourTests {
@@ -273,8 +274,23 @@ struct OAuthTests {
         }
     }
 
-    @Test func accessTokensExpireAfterTheirTTL() async throws {
-        try await AcmeServer.withRunning(.test { $0.tokenTTL = 3 }) { ready in
+    @Test func anAccessTokenLivesExactlyItsTTL() throws {
+        let store = OAuthStore()
+        let issued = Date(timeIntervalSince1970: 1_800_000_000)
+        let code = store.issueCode(
+            clientID: "max-cli", redirectURI: "http://127.0.0.1:9/callback",
+            challenge: Self.challenge(Self.verifier), scope: "read", now: issued)
+        let tokens = try store.exchange(
+            code: code, clientID: "max-cli", redirectURI: "http://127.0.0.1:9/callback", verifier: Self.verifier,
+            ttl: 3, now: issued)
+        #expect(tokens.expiresIn == 3)
+        #expect(store.isValidAccessToken(tokens.accessToken, now: issued.addingTimeInterval(2.999)))
+        #expect(!store.isValidAccessToken(tokens.accessToken, now: issued.addingTimeInterval(3)))
+    }
+
+    @Test func anExpiredAccessTokenIsRefusedOverHTTP() async throws {
+        // A TTL of zero: the token is expired the moment it is issued, whatever the machine's load.
+        try await AcmeServer.withRunning(.test { $0.tokenTTL = 0 }) { ready in
             let api = AcmeHarness(ready, followsRedirects: false)
             let code = try await authorize(api)
             let tokens = try await tokenCall(
@@ -282,11 +298,7 @@ struct OAuthTests {
                 "grant_type=authorization_code&code=\(code)&client_id=max-cli&redirect_uri=http://127.0.0.1:9/callback&code_verifier=\(Self.verifier)"
             )
             let access = try #require(tokens.json["access_token"]?.stringValue)
-            #expect(try await api.call(.get, "/api/workspaces", key: .custom(access)).status == 200)
-            // Three seconds leave room for a loaded machine before the first call; then let the token
-            // age. A fixed sleep: the sample server's token expiry reads the wall clock (its own
-            // behaviour under test, not Max's).
-            try await Task.sleep(for: .milliseconds(3100))
+            #expect(tokens.json["expires_in"] == 0)
             #expect(try await api.call(.get, "/api/workspaces", key: .custom(access)).status == 403)
         }
     }
