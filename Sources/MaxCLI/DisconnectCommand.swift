@@ -35,7 +35,7 @@ struct DisconnectCommand: AsyncParsableCommand {
                 return
             }
         }
-        try workspace.disconnect(installation, keepData: keepData)
+        try await workspace.disconnect(installation, keepData: keepData)
         Terminal.out(
             leftover
                 ? "Removed the leftover folder of \(installation) (it had no entry in max.json)"

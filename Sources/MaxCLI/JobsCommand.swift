@@ -124,8 +124,9 @@ struct JobsCommand: AsyncParsableCommand {
             abstract: "Run the project's pending jobs in this process until none is left.",
             discussion: """
                 "max invoke --async" starts one in the background; run it yourself after a restart \
-                to pick up jobs whose runner died. Only one runner works per project: a second \
-                exits at once.
+                to pick up jobs whose runner died. On a SQLite project one runner works at a \
+                time: a second exits at once. On a PostgreSQL project any number share the queue \
+                (and "max worker" runs jobs too).
                 """)
         @OptionGroup(title: "Global Options") var global: GlobalOptions
         @Flag(help: "Print nothing.") var quiet = false
@@ -133,17 +134,21 @@ struct JobsCommand: AsyncParsableCommand {
         func run() async throws {
             let quiet = quiet
             let attempts = try await global.api().local.workJobs { event in
-                guard !quiet else { return }
-                switch event {
-                case .started(let job): Terminal.err("\(job.id) \(job.operation): attempt \(job.attempts)")
-                case .succeeded(let job): Terminal.err("\(job.id): succeeded")
-                case .willRetry(let job, let error): Terminal.err("\(job.id): \(error.code), will retry")
-                case .dead(let job, let error):
-                    Terminal.err("\(job.id): failed for good (\(error.code)); see max jobs dead")
-                case .canceled(let job): Terminal.err("\(job.id): canceled")
-                }
+                if !quiet { JobsCommand.report(event) }
             }
             if !quiet { Terminal.err(attempts == 0 ? "No job to run (or another runner has them)." : "Queue empty.") }
+        }
+    }
+
+    /// Prints what a job runner did, one line on standard error.
+    static func report(_ event: JobRunner.Event) {
+        switch event {
+        case .started(let job): Terminal.err("\(job.id) \(job.operation): attempt \(job.attempts)")
+        case .succeeded(let job): Terminal.err("\(job.id): succeeded")
+        case .willRetry(let job, let error): Terminal.err("\(job.id): \(error.code), will retry")
+        case .dead(let job, let error):
+            Terminal.err("\(job.id): failed for good (\(error.code)); see max jobs dead")
+        case .canceled(let job): Terminal.err("\(job.id): canceled")
         }
     }
 }

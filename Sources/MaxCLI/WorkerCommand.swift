@@ -10,10 +10,10 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Run the sync work of a project that stores in PostgreSQL, beside other workers.",
         discussion: """
-            Needs "storage": {"postgres": {…}} in max.json. Runs until stopped: it drives the runs \
-            no one drives (queued by "max sync --detach", or left by a worker that died) and runs \
-            the tasks of running runs, for every enabled installation of the project or the ones \
-            named. Any number of workers, on any number of machines with the project and its \
+            Needs "storage": {"postgres": {…}} in max.json. Runs until stopped: it runs the due \
+            jobs (async operation calls, as "max jobs work" does), drives the runs no one drives \
+            (queued by "max sync --detach", or left by a worker that died) and runs the tasks of \
+            running runs, for every enabled installation of the project or the ones named. Any number of workers, on any number of machines with the project and its \
             credentials, share the work: a task is claimed by one worker under a lease renewed \
             while it runs, and a worker that dies (killed, its machine lost) has its run and tasks \
             taken over by the others when the lease runs out; no task's work is committed twice. \
@@ -52,6 +52,8 @@ struct WorkerCommand: AsyncParsableCommand {
                         Terminal.err("\(installation): run \(summary.runID) \(summary.status)")
                     case .failed(let installation, let error):
                         Terminal.err("\(installation): \(error.code): \(error.message)")
+                    case .job(let event):
+                        JobsCommand.report(event)
                     }
                 }
             }

@@ -1,10 +1,12 @@
 public import Foundation
 public import MaxCore
-package import MaxStorage
+import MaxStorage
+package import MaxStore
 
 /// The project's audit events (SPEC-hardening §10.1): one per operation call and per sync run,
-/// stored as `AuditEvent` entities in `.max/audit.db`, so `max audit` queries them with the search
-/// filter language.
+/// stored as `AuditEvent` entities in `.max/audit.db`, or, on a project that stores in
+/// PostgreSQL, in the project's own namespace of that database (so every machine's workers and
+/// callers write one log); `max audit` queries them with the search filter language.
 ///
 /// Events hold ids, names, outcomes and numbers only: never an input, an output, or a secret.
 public struct AuditLog: Sendable {
@@ -111,8 +113,7 @@ public struct AuditLog: Sendable {
     /// work the event describes is done either way.
     public func record(_ event: Event, failure: (MaxError) -> Void = { _ in }) async {
         do {
-            let url = try project.runtimeFileURL("audit.db")
-            let store = try await OpenStores.entityStore(at: url) { try EntityStore.open(at: url, schema: Self.schema) }
+            let store = try await writingStore()
             var fields: [String: FieldValue] = [
                 "at": .date(event.at), "requestId": .string(event.requestID),
                 "correlationId": .string(event.correlationID), "caller": .string(event.caller),
@@ -124,14 +125,27 @@ public struct AuditLog: Sendable {
             fields["errorCode"] = event.errorCode.map(FieldValue.string) ?? .null
             fields["jobId"] = event.jobID.map(FieldValue.string) ?? .null
             fields["idempotencyKey"] = event.idempotencyKey.map(FieldValue.string) ?? .null
-            try await store.upsert([EntityInput(Self.eventType, id: event.requestID, fields: fields)])
+            try await store.upsert([EntityInput(Self.eventType, id: event.requestID, fields: fields)], at: Date())
         } catch {
             failure((error as? MaxError) ?? MaxError(.internalError, "\(error)"))
         }
     }
 
+    /// Where events are written: the project's PostgreSQL namespace, or `.max/audit.db`.
+    private func writingStore() async throws -> any EntityStoring {
+        if let shared = try storage() { return try await ProjectTables.store(in: shared) }
+        let url = try project.runtimeFileURL("audit.db")
+        return try await OpenStores.entityStore(at: url) { try EntityStore.open(at: url, schema: Self.schema) }
+    }
+
+    /// The project's PostgreSQL database, when it stores there.
+    private func storage() throws -> PostgresStorage? {
+        try ProjectStorage(json: project.load().otherKeys["storage"], path: "max.json").postgres
+    }
+
     /// The audit store for reading; an empty one in memory when nothing was recorded yet.
-    package func openForReading() throws -> EntityStore {
+    package func openForReading() async throws -> any EntityStoring {
+        if let shared = try storage() { return try await ProjectTables.store(in: shared) }
         let url = try project.runtimeFileURL("audit.db")
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? nil
         guard let size, size > 0 else { return try EntityStore.inMemory(schema: Self.schema) }

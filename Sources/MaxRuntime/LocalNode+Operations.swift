@@ -1,7 +1,7 @@
 import Foundation
 public import MaxConnector
 import MaxCore
-import MaxStorage
+import MaxStore
 import MaxSync
 
 /// Syncs, operations and jobs: the calls that reach the source or change the project.
@@ -40,7 +40,8 @@ extension LocalNode {
 
     /// Runs an operation through the ``OperationInvoker``: validated, idempotent, audited.
     ///
-    /// A call queued as a job starts a runner (`max jobs work`) in the background.
+    /// A call queued as a job starts a runner (`max jobs work`) in the background, unless a live
+    /// `max worker` works for its installation (on a PostgreSQL project), which runs it.
     ///
     /// - Throws: as ``OperationInvoker/invoke(_:)``.
     public func invoke(_ request: InvokeRequest) async throws -> InvokeResult {
@@ -52,7 +53,7 @@ extension LocalNode {
         switch outcome {
         case .completed(let envelope): return .completed(envelope: envelope.json)
         case .enqueued(let job):
-            JobRunner.startInBackground(for: workspace.project)
+            if await workspace.jobsNeedARunner(job.installation) { JobRunner.startInBackground(for: workspace.project) }
             return .enqueued(Self.info(job))
         }
     }
@@ -73,10 +74,11 @@ extension LocalNode {
             }
             state = parsed
         }
-        let store = try recoveredOperationStore()
+        let store = try await recoveredOperationRecords()
         let jobs =
             request.dead == true
-            ? try store.jobs(deadOnly: true) : try store.jobs(installation: request.installation, state: state)
+            ? try await store.jobs(installation: nil, state: nil, deadOnly: true, limit: 1000)
+            : try await store.jobs(installation: request.installation, state: state, deadOnly: false, limit: 1000)
         return JobList(jobs: jobs.map(Self.info))
     }
 
@@ -84,7 +86,9 @@ extension LocalNode {
     ///
     /// - Throws: `job.not_found`; `storage.*`.
     public func job(_ request: JobRequest) async throws -> JobInfo {
-        guard let job = try recoveredOperationStore().job(request.id) else { throw Self.jobNotFound(request.id) }
+        guard let job = try await recoveredOperationRecords().job(request.id) else {
+            throw Self.jobNotFound(request.id)
+        }
         return Self.info(job)
     }
 
@@ -93,14 +97,14 @@ extension LocalNode {
     /// - Throws: `job.not_found`; `job.not_cancelable` for one that has ended.
     public func cancelJob(_ request: JobRequest) async throws -> JobInfo {
         let id = request.id
-        let store = try recoveredOperationStore()
-        guard let before = try store.job(id) else { throw Self.jobNotFound(id) }
+        let store = try await recoveredOperationRecords()
+        guard let before = try await store.job(id) else { throw Self.jobNotFound(id) }
         guard [.pending, .running].contains(before.state) else {
             throw MaxError(
                 .jobNotCancelable, "\(id) is \(before.state.rawValue) already and cannot be canceled",
                 context: ["job": id])
         }
-        guard let job = try store.cancel(id) else { throw Self.jobNotFound(id) }
+        guard let job = try await store.cancel(id) else { throw Self.jobNotFound(id) }
         guard [.canceled, .running].contains(job.state) else {
             throw MaxError(
                 .jobNotCancelable, "\(id) is \(job.state.rawValue) and cannot be canceled", context: ["job": id])
@@ -121,14 +125,16 @@ extension LocalNode {
     /// - Throws: as ``retryJob(_:)``.
     public func retryJob(_ request: JobRequest, startRunner: Bool) async throws -> JobInfo {
         let id = request.id
-        let store = try recoveredOperationStore()
-        guard let job = try store.retry(id) else { throw Self.jobNotFound(id) }
+        let store = try await recoveredOperationRecords()
+        guard let job = try await store.retry(id) else { throw Self.jobNotFound(id) }
         guard job.state == .pending else {
             throw MaxError(
                 .jobNotCancelable, "\(id) is \(job.state.rawValue); only failed or canceled jobs are retried",
                 context: ["job": id])
         }
-        if startRunner { JobRunner.startInBackground(for: workspace.project) }
+        if startRunner, await workspace.jobsNeedARunner(job.installation) {
+            JobRunner.startInBackground(for: workspace.project)
+        }
         return Self.info(job)
     }
 
@@ -140,11 +146,11 @@ extension LocalNode {
         try await JobRunner(invoker: OperationInvoker(workspace: workspace, caller: caller)).drain(report)
     }
 
-    /// The operation store, after settling the jobs of runners that died (so none shows `running`
-    /// forever) and starting a runner if that left jobs to run.
-    private func recoveredOperationStore() throws -> OperationStore {
-        let store = try OperationInvoker(workspace: workspace, caller: "").operationStore()
-        if try store.recoverOrphans(isAlive: OperationInvoker.isAlive) > 0, try store.nextDueJob() != nil {
+    /// The operation records, after settling the jobs of runners that died (so none shows
+    /// `running` forever) and starting a runner if that left jobs to run.
+    private func recoveredOperationRecords() async throws -> any OperationRecords {
+        let store = try await workspace.operationRecords()
+        if try await store.recoverOrphans() > 0, try await store.timeUntilNextJob() != nil {
             JobRunner.startInBackground(for: workspace.project)
         }
         return store

@@ -202,15 +202,15 @@ public struct LocalNode: MaxAPI {
         guard (1...1000).contains(limit) else {
             throw MaxError.invalidRequest("limit must be between 1 and 1000, not \(limit)")
         }
-        let store = try AuditLog(project: workspace.project).openForReading()
+        let store = try await AuditLog(project: workspace.project).openForReading()
         let query = try Query(
             AuditLog.eventType, filter: conditions.isEmpty ? nil : conditions.joined(separator: " AND "),
             selection: try FieldSelection(parsing: AuditLog.fieldNames.joined(separator: ",")),
-            ordering: try Ordering(parsing: "at:desc"), limit: limit
-        ).checked(against: store.schema)
+            ordering: try Ordering(parsing: "at:desc"), limit: limit)
+        let fields = try query.checked(against: AuditLog.schema).fields
         let page = try await store.page(query)
         return SearchPage(
-            entityType: AuditLog.eventType.name, fields: query.fields.map(\.name), records: page.items,
+            entityType: AuditLog.eventType.name, fields: fields.map(\.name), records: page.items,
             hasMore: page.hasMore, cursor: page.cursor)
     }
 

@@ -25,10 +25,17 @@ extension MaxWorkspace {
         async throws -> PostgresEntityStore
     {
         let schema = try await module(for: try record(name)).info.schema
-        do {
-            return try await PostgresEntityStore.open(
+        return try await Self.hintingAtStorage {
+            try await PostgresEntityStore.open(
                 storage.settings(for: name, connections: connections), schema: schema,
                 logger: Logger(label: "max.store.postgres"))
+        }
+    }
+
+    /// Runs `open`; a server it cannot reach is an error whose hint points at `storage.postgres`.
+    static func hintingAtStorage<T>(_ open: () async throws -> T) async throws -> T {
+        do {
+            return try await open()
         } catch let error as MaxError where error.code == .postgresStoreUnreachable {
             throw MaxError(
                 error.code, error.message,

@@ -4,6 +4,7 @@ public import MaxConnector
 public import MaxCore
 public import MaxCredentials
 package import MaxStorage
+import MaxStore
 import MaxSync
 import Synchronization
 
@@ -656,7 +657,7 @@ public struct MaxWorkspace: Sendable {
     /// folder removed, whatever `keepData` says.
     ///
     /// - Throws: `sync.already_running` while a sync of it runs; `installation.not_found`; path errors.
-    public func disconnect(_ name: String, keepData: Bool) throws {
+    public func disconnect(_ name: String, keepData: Bool) async throws {
         if try isLeftover(name) {
             let lock = try InstallationLock.acquire(name, in: project, for: "remove \(name)")
             defer { withExtendedLifetime(lock) {} }
@@ -672,8 +673,10 @@ public struct MaxWorkspace: Sendable {
         let credentials = try project.credentialsURL(name)
         try project.update { file in file.installations[name] = nil }
         // Its idempotency records and jobs go with it (their results hold its data).
-        if FileManager.default.fileExists(atPath: project.runtimeURL.appendingPathComponent("operations.db").path) {
-            try OperationStore.open(at: try project.runtimeFileURL("operations.db")).purge(installation: name)
+        if try storage().postgres != nil
+            || FileManager.default.fileExists(atPath: project.runtimeURL.appendingPathComponent("operations.db").path)
+        {
+            try await operationRecords().purge(installation: name)
         }
         if !keepData { OpenStores.evict(under: folder) }
         let doomed = keepData ? [credentials] : [folder] + (try project.logURLs(name))

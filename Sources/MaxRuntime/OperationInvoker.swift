@@ -2,7 +2,8 @@ public import Foundation
 public import MaxConnector
 public import MaxCore
 import MaxCredentials
-package import MaxStorage
+import MaxStorage
+package import MaxStore
 
 #if canImport(Glibc)
     import Glibc
@@ -73,9 +74,9 @@ public struct OperationInvoker: Sendable {
         case enqueued(JobRecord)
     }
 
-    /// The project's operation store.
-    package func operationStore() throws -> OperationStore {
-        try OpenStores.operationStore(at: try workspace.project.runtimeFileURL("operations.db"))
+    /// The project's operation records (see ``MaxWorkspace/operationRecords()``).
+    package func operationRecords() async throws -> any OperationRecords {
+        try await workspace.operationRecords()
     }
 
     /// The operations an installation offers, and its connector's auth and schema version.
@@ -102,7 +103,7 @@ public struct OperationInvoker: Sendable {
             try Self.validate(request, info)
             if request.async || info.mode == .async {
                 event.mode = "async"
-                let job = try operationStore().enqueue(
+                let job = try await operationRecords().enqueue(
                     installation: request.installation, operation: request.operation, input: request.input.jsonText,
                     idempotencyKey: request.idempotencyKey,
                     maxAttempts: info.retryPolicy?.maxAttempts ?? Self.defaultJobAttempts)
@@ -127,7 +128,7 @@ public struct OperationInvoker: Sendable {
     }
 
     /// Runs one attempt of a job (the job runner calls this): the same path as a sync call, audited
-    /// with the job's id as correlation id.
+    /// with the job's id as correlation id and the runner (`worker:<id>` for a worker) as caller.
     ///
     /// - Returns: The envelope.
     /// - Throws: as ``invoke(_:)``.
@@ -135,7 +136,7 @@ public struct OperationInvoker: Sendable {
         let started = ContinuousClock.now
         let requestID = Self.newID("req")
         var event = AuditLog.Event(
-            requestID: requestID, correlationID: job.id, caller: "job-runner", installation: job.installation,
+            requestID: requestID, correlationID: job.id, caller: caller, installation: job.installation,
             operation: job.operation, mode: "async", outcome: "failed", durationMs: 0, jobID: job.id,
             idempotencyKey: job.idempotencyKey)
         do {
@@ -188,15 +189,28 @@ public struct OperationInvoker: Sendable {
     ) async throws -> OperationEnvelope {
         let started = ContinuousClock.now
         let key = request.idempotencyKey.map {
-            OperationStore.IdempotencyKey(installation: request.installation, operation: info.id, key: $0)
+            IdempotencyKey(installation: request.installation, operation: info.id, key: $0)
         }
-        let store = key == nil ? nil : try operationStore()
+        let store = key == nil && jobID == nil ? nil : try await operationRecords()
+        // A shared store holds this call's key and job under a lease: renewed while the call runs.
+        return try await Self.holding(store, MaxWorkspace.recordHolder) {
+            try await run(
+                request, info: info, requestID: requestID, correlationID: correlationID, jobID: jobID, key: key,
+                store: store, started: started, event: &event)
+        }
+    }
+
+    private func run(
+        _ request: Request, info: OperationInfo, requestID: String, correlationID: String, jobID: String?,
+        key: IdempotencyKey?, store: (any OperationRecords)?, started: ContinuousClock.Instant,
+        event: inout AuditLog.Event
+    ) async throws -> OperationEnvelope {
         if let key, let store {
             let ttl = try idempotencyTTL(request.installation)
             let hash = Self.digest(request.input)
             let deadline = ContinuousClock.now + info.maxTimeout + .seconds(5)
             claiming: while true {
-                switch try store.claim(key, inputHash: hash, owner: getpid(), ttl: ttl, isAlive: Self.isAlive) {
+                switch try await store.claim(key, inputHash: hash, holder: MaxWorkspace.recordHolder, ttl: ttl) {
                 case .run: break claiming
                 case .replay(let text):
                     guard var envelope = OperationEnvelope(json: try JSONValue(parsing: text)) else { break claiming }
@@ -218,7 +232,7 @@ public struct OperationInvoker: Sendable {
                         // The lost attempt left no event of its own: record it now that it is known.
                         var lost = event
                         lost.requestID = Self.newID("req")
-                        lost.caller = "unknown (process \(owner), which died)"
+                        lost.caller = "unknown (\(owner), which stopped)"
                         lost.outcome = "unknown"
                         lost.errorCode = MaxError.Code.operationOutcomeUnknown.description
                         await audit(lost)
@@ -226,7 +240,7 @@ public struct OperationInvoker: Sendable {
                     throw MaxError(
                         .operationOutcomeUnknown,
                         "the first call of \(info.id) with idempotency key '\(key.key)' sent its request to "
-                            + "\(request.installation) at \(ISO8601.format(sentAt)), and its process (\(owner)) died before "
+                            + "\(request.installation) at \(ISO8601.format(sentAt)), and its caller (\(owner)) stopped before "
                             + "the answer came: whether the source acted on it is unknown, so it was not sent again",
                         hint:
                             "check the source (for example \"max sync \(request.installation)\" and a search) for what it "
@@ -257,8 +271,8 @@ public struct OperationInvoker: Sendable {
                 timeout: limit)
             defer { withExtendedLifetime(slot) {} }
             // From here on, a process that dies leaves a call of unknown outcome, not one to repeat.
-            if let key, let store { try store.markSent(key) }
-            if let jobID { try operationStore().markJobSent(jobID) }
+            if let key, let store { try await store.markSent(key) }
+            if let jobID, let store { try await store.markJobSent(jobID, holder: MaxWorkspace.recordHolder) }
             do {
                 output = try await Self.withTimeout(limit, operation: info.id) {
                     try await live.execute(
@@ -282,12 +296,9 @@ public struct OperationInvoker: Sendable {
                     context: ["operation": info.id])
             }
             if !output.writes.isEmpty || !output.deletes.isEmpty {
-                let url = try workspace.project.dataURL(request.installation)
-                let entities = try await OpenStores.entityStore(at: url) {
-                    try await workspace.openStoreForWriting(request.installation)
-                }
-                if !output.writes.isEmpty { try await entities.upsert(output.writes) }
-                if !output.deletes.isEmpty { try await entities.markDeleted(output.deletes) }
+                let entities = try await writingStore(request.installation)
+                if !output.writes.isEmpty { try await entities.upsert(output.writes, at: Date()) }
+                if !output.deletes.isEmpty { try await entities.markDeleted(output.deletes, at: Date()) }
             }
             let (redacted, applied) = OperationEnvelope.redact(output.data, info.redactions)
             let (data, truncated) = OperationEnvelope.truncate(redacted, to: info.maxPayloadBytes)
@@ -307,15 +318,23 @@ public struct OperationInvoker: Sendable {
             if let key = request.idempotencyKey { metadata["idempotencyKey"] = .string(key) }
             let envelope = OperationEnvelope(
                 metadata: metadata, data: data, warnings: warnings, redactionsApplied: applied, truncated: truncated)
-            if let key, let store { try store.complete(key, result: envelope.json.jsonText) }
+            if let key, let store { try await store.complete(key, result: envelope.json.jsonText) }
             event.outcome = "succeeded"
             event.durationMs = Self.milliseconds(since: started)
             await audit(event)
             return envelope
         } catch {
-            if let key, let store { try? store.release(key) }
+            if let key, let store { try? await store.release(key) }
             throw error
         }
+    }
+
+    /// The store an operation's output is written through to: the installation's SQLite file, or
+    /// its schema in the project's PostgreSQL database.
+    private func writingStore(_ installation: String) async throws -> any EntityStoring {
+        if try workspace.storage().postgres != nil { return try await workspace.readingStore(installation) }
+        let url = try workspace.project.dataURL(installation)
+        return try await OpenStores.entityStore(at: url) { try await workspace.openStoreForWriting(installation) }
     }
 
     /// The installation's idempotency TTL (`"idempotency": {"ttlSeconds": N}`, 1 s to 30 days).
@@ -389,18 +408,23 @@ public struct OperationInvoker: Sendable {
         ContentDigest.sha256(input.jsonText)
     }
 
-    /// Whether process `pid` still runs (a zombie, dead but not yet reaped, does not).
-    @Sendable static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
-        #if os(Linux)
-            // /proc/<pid>/stat: "pid (name) S …"; the state follows the last ')'.
-            if let stat = FileManager.default.contents(atPath: "/proc/\(pid)/stat"),
-                let text = String(data: stat, encoding: .utf8), let close = text.lastIndex(of: ")")
-            {
-                return !text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    /// Runs `body` while `holder`'s records stay held: in a shared store, a child task renews
+    /// their lease every third of it until `body` ends.
+    static func holding<T>(
+        _ store: (any OperationRecords)?, _ holder: TaskClaim, _ body: () async throws -> T
+    ) async throws -> T {
+        guard let store, store.isShared else { return try await body() }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: holder.lease / 3)
+                    // A renewal that fails is tried again at the next third; the lease outlasts two.
+                    _ = try? await store.renew(holder)
+                }
             }
-        #endif
-        return true
+            defer { group.cancelAll() }
+            return try await body()
+        }
     }
 
     static func newID(_ prefix: String) -> String {

@@ -13,9 +13,11 @@ import Synchronization
 /// Each of its ``concurrency`` slots looks, installation by installation, for a run that no one
 /// drives (queued by `max sync --detach`, or left by a worker whose lease ran out) and drives it,
 /// or else for a task of a running run, and runs it; when there is nothing, it looks again after
-/// ``pollInterval``. Claims are renewed every third of ``lease``; a worker that dies has its run and
-/// tasks taken over when the lease runs out. Cancelled (SIGTERM), it hands its run and tasks back
-/// for the others to take at once; what it committed stays.
+/// ``pollInterval``. Before sync work, a slot runs a due job (an async operation call) of those
+/// installations, as `max jobs work` does. Claims are renewed every third of ``lease`` (a job's,
+/// every third of its 30-second lease); a worker that dies has its run, tasks and jobs taken over
+/// when the lease runs out. Cancelled (SIGTERM), it hands its run, tasks and jobs back for the
+/// others to take at once; what it committed stays.
 public struct SyncWorker: Sendable {
     /// What a worker reports.
     public enum Event: Sendable {
@@ -25,6 +27,8 @@ public struct SyncWorker: Sendable {
         case finishedRun(installation: String, summary: SyncSummary)
         /// Something failed; the worker goes on.
         case failed(installation: String, error: MaxError)
+        /// A job (an async operation call) it ran moved on.
+        case job(JobRunner.Event)
     }
 
     /// The project.
@@ -112,7 +116,8 @@ public struct SyncWorker: Sendable {
                     throw error
                 }
             }
-            try await work(opened, observer: observer)
+            let records = try await workspace.sharedOperationRecords(in: storage)
+            try await work(opened, records: records, observer: observer)
         } catch {
             for open in opened {
                 await open.live.stop()
@@ -126,19 +131,56 @@ public struct SyncWorker: Sendable {
         }
     }
 
-    private func work(_ opened: [Open], observer: @escaping @Sendable (Event) -> Void) async throws {
+    private func work(
+        _ opened: [Open], records: PostgresOperationStore, observer: @escaping @Sendable (Event) -> Void
+    ) async throws {
+        let jobs = JobRunner(invoker: OperationInvoker(workspace: workspace, caller: "worker:\(id)"))
+        let names = opened.map(\.name)
+        // Registered while it works, so a call queued as a job leaves it to this worker rather than
+        // starting a runner of its own.
+        let registration = TaskClaim(worker: id, lease: lease)
+        try await records.registerWorker(registration, installations: names)
         let claim = TaskClaim(worker: id, lease: lease)
         var driver = SyncEngine(concurrency: 1, claim: claim, pollInterval: pollInterval, clock: clock)
         driver.onCancel = .handBack
         let engine = driver
         let started = StartedInstallations()
+        // Unregistered as it stops; a worker that dies is gone when its registration's lease runs out.
+        do {
+            try await slots(opened, records: records, jobs: jobs, engine: engine, started: started, observer: observer)
+        } catch {
+            try? await records.unregisterWorker(registration)
+            throw error
+        }
+        try? await records.unregisterWorker(registration)
+    }
+
+    private func slots(
+        _ opened: [Open], records: PostgresOperationStore, jobs: JobRunner, engine: SyncEngine,
+        started: StartedInstallations, observer: @escaping @Sendable (Event) -> Void
+    ) async throws {
+        let names = opened.map(\.name)
+        let registration = TaskClaim(worker: id, lease: lease)
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                while true {
+                    do { try await clock.sleep(for: lease / 3) } catch { return }
+                    try? await records.registerWorker(registration, installations: names)
+                }
+            }
             for slot in 0..<concurrency {
                 group.addTask {
                     while !Task.isCancelled {
                         var worked = false
+                        do {
+                            worked = try await jobs.runNext(records, installations: names) { observer(.job($0)) }
+                        } catch  where error is CancellationError || Task.isCancelled {
+                            return
+                        } catch {
+                            observer(.failed(installation: "jobs", error: MaxError.wrapping(error)))
+                        }
                         // Each slot starts its round at another installation, so all get served.
-                        for offset in opened.indices {
+                        for offset in opened.indices where !worked {
                             let open = opened[(slot + offset) % opened.count]
                             do {
                                 worked = try await step(open, engine: engine, started: started, observer: observer)

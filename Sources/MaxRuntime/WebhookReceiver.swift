@@ -2,6 +2,7 @@ public import Foundation
 public import MaxCore
 import MaxCredentials
 import MaxStorage
+import MaxStore
 
 /// Checks webhook deliveries for an installation (SPEC-hardening §2.3): the Standard Webhooks
 /// signature under one of the secrets its source gave at registration (`webhook_secret_<id>`
@@ -57,8 +58,7 @@ public struct WebhookReceiver: Sendable {
                 context: ["installation": name])
         }
         guard
-            try OperationInvoker(workspace: workspace, caller: "webhook").operationStore()
-                .recordDelivery(installation: name, id: id, now: now)
+            try await workspace.operationRecords().recordDelivery(installation: name, id: id)
         else {
             throw MaxError(.webhookReplayed, "the delivery \(id) was received before", context: ["installation": name])
         }

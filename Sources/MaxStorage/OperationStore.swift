@@ -1,23 +1,51 @@
 public import Foundation
 import GRDB
 import MaxCore
+public import MaxStore
 
-/// The project's record of operations, in one SQLite file (`.max/operations.db`) every process
-/// shares: idempotency keys with the results they produced, and async jobs.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The project's record of operations in one SQLite file (`.max/operations.db`) that every process
+/// of one machine shares: idempotency keys with the results they produced, async jobs, webhook
+/// deliveries.
 ///
 /// Every change is one write transaction, so two processes claiming the same idempotency key or
-/// the same job never both win.
-public final class OperationStore: Sendable {
+/// the same job never both win. A record is held by a process (its id is stored), for as long as
+/// that process lives: nothing needs renewing.
+public final class OperationStore: OperationRecords {
     private let pool: DatabasePool
+    /// The time, injected for tests.
+    let now: @Sendable () -> Date
+    /// Whether a process id still runs, injected for tests.
+    let isAlive: @Sendable (Int32) -> Bool
 
-    private init(pool: DatabasePool) {
+    private init(pool: DatabasePool, now: @escaping @Sendable () -> Date, isAlive: @escaping @Sendable (Int32) -> Bool)
+    {
         self.pool = pool
+        self.now = now
+        self.isAlive = isAlive
     }
+
+    /// A SQLite store is shared by the processes of one machine only.
+    public var isShared: Bool { false }
 
     /// Opens (creating if needed) the store at `url`, private to its owner.
     ///
+    /// - Parameters:
+    ///   - url: The file.
+    ///   - busyTimeout: How long a write waits for another process's.
+    ///   - now: The time.
+    ///   - isAlive: Whether a process id still runs (a holder that does not is gone).
+    /// - Returns: The store.
     /// - Throws: `storage.database_error`.
-    public static func open(at url: URL, busyTimeout: TimeInterval = 15) throws -> OperationStore {
+    public static func open(
+        at url: URL, busyTimeout: TimeInterval = 15, now: @escaping @Sendable () -> Date = Date.init,
+        isAlive: @escaping @Sendable (Int32) -> Bool = ProcessLiveness.isAlive
+    ) throws -> OperationStore {
         do {
             try FileManager.default.createDirectory(
                 at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -32,7 +60,7 @@ public final class OperationStore: Sendable {
             do {
                 let pool = try DatabasePool(path: url.path, configuration: configuration)
                 try migrator.migrate(pool)
-                return OperationStore(pool: pool)
+                return OperationStore(pool: pool, now: now, isAlive: isAlive)
             } catch {
                 throw MaxError.storage(error, while: "opening \(url.path)")
             }
@@ -122,59 +150,19 @@ public final class OperationStore: Sendable {
 // MARK: - Idempotency
 
 extension OperationStore {
-    /// What a call holding an idempotency key should do.
-    public enum Claim: Sendable, Equatable {
-        /// Run the operation: the key is now this process's.
-        case run
-        /// Return this result (the envelope the first call returned) without calling the source.
-        case replay(String)
-        /// Another process is running the first call: ask again shortly.
-        case wait
-        /// The key was used with another input.
-        case conflict
-        /// The first call's request had left for the source when its process died: whether the
-        /// source acted on it is unknown. `firstSeen` is true for the call that discovers it (which
-        /// records the lost attempt); later ones get the same answer until the key expires.
-        case unknown(owner: Int32, sentAt: Date, expiresAt: Date, firstSeen: Bool)
-    }
-
-    /// One idempotency key of one operation of one installation.
-    public struct IdempotencyKey: Sendable, Hashable {
-        /// The installation.
-        public let installation: String
-        /// The operation.
-        public let operation: String
-        /// The caller's key.
-        public let key: String
-
-        /// A key.
-        public init(installation: String, operation: String, key: String) {
-            self.installation = installation
-            self.operation = operation
-            self.key = key
-        }
-    }
-
-    /// Claims `key` for a call whose input hashes to `inputHash`, in one transaction.
+    /// Claims `key` for this process, in one transaction.
     ///
-    /// A record past its expiry counts as absent. A running record whose owner process is gone
-    /// (`isAlive` says so) is taken over if its request never left; if it had left (``markSent(_:)``),
-    /// the outcome is ``Claim/unknown(owner:sentAt:expiresAt:firstSeen:)`` and nothing is sent again.
+    /// A record past its expiry counts as absent. A running record whose process is gone is taken
+    /// over if its request never left; if it had left (``markSent(_:)``), the outcome is
+    /// ``IdempotencyClaim/unknown(holder:sentAt:expiresAt:firstSeen:)`` and nothing is sent again.
     ///
-    /// - Parameters:
-    ///   - key: The key.
-    ///   - inputHash: A digest of the input.
-    ///   - owner: This process's id.
-    ///   - ttl: How long the record lives from now.
-    ///   - now: The time.
-    ///   - isAlive: Whether a process id still runs.
-    /// - Returns: What to do.
     /// - Throws: `storage.database_error`, `storage.busy`.
-    public func claim(
-        _ key: IdempotencyKey, inputHash: String, owner: Int32, ttl: TimeInterval, now: Date = Date(),
-        isAlive: (Int32) -> Bool
-    ) throws -> Claim {
-        try write("claiming the idempotency key \(key.key)") { db in
+    public func claim(_ key: IdempotencyKey, inputHash: String, holder: TaskClaim, ttl: TimeInterval) async throws
+        -> IdempotencyClaim
+    {
+        let now = now()
+        let owner = getpid()
+        return try write("claiming the idempotency key \(key.key)") { db in
             let arguments: StatementArguments = [key.installation, key.operation, key.key]
             let row = try Row.fetchOne(
                 db,
@@ -190,9 +178,9 @@ extension OperationStore {
                 if state == "done", let result = try row.value(Column("result"), as: String?.self, in: table) {
                     return .replay(result)
                 }
-                let owner = try row.value(Column("owner"), as: Int32.self, in: table)
+                let holder = try row.value(Column("owner"), as: Int32.self, in: table)
                 if let sent = try row.value(Column("sent_at"), as: Double?.self, in: table),
-                    state == "unknown" || (state == "sent" && !isAlive(owner))
+                    state == "unknown" || (state == "sent" && !isAlive(holder))
                 {
                     if state == "sent" {
                         try db.execute(
@@ -201,10 +189,10 @@ extension OperationStore {
                             arguments: arguments)
                     }
                     return .unknown(
-                        owner: owner, sentAt: Date(timeIntervalSince1970: sent),
+                        holder: "process \(holder)", sentAt: Date(timeIntervalSince1970: sent),
                         expiresAt: Date(timeIntervalSince1970: expires), firstSeen: state == "sent")
                 }
-                if isAlive(owner) { return .wait }
+                if isAlive(holder) { return .wait }
             }
             try db.execute(
                 sql: """
@@ -221,7 +209,8 @@ extension OperationStore {
 
     /// Records that the request of the call holding `key` is about to leave for the source: from
     /// now on, if this process dies, the call's outcome is unknown rather than safe to repeat.
-    public func markSent(_ key: IdempotencyKey, now: Date = Date()) throws {
+    public func markSent(_ key: IdempotencyKey) async throws {
+        let now = now()
         try write("recording that \(key.key) is being sent") { db in
             try db.execute(
                 sql: """
@@ -233,7 +222,7 @@ extension OperationStore {
     }
 
     /// Records the result of the call that holds `key`: later calls with it get `result`.
-    public func complete(_ key: IdempotencyKey, result: String) throws {
+    public func complete(_ key: IdempotencyKey, result: String) async throws {
         try write("recording the result of \(key.key)") { db in
             try db.execute(
                 sql:
@@ -243,7 +232,7 @@ extension OperationStore {
     }
 
     /// Frees `key` after its call failed: the next call with it runs again.
-    public func release(_ key: IdempotencyKey) throws {
+    public func release(_ key: IdempotencyKey) async throws {
         try write("releasing \(key.key)") { db in
             try db.execute(
                 sql: "DELETE FROM idempotency WHERE installation = ? AND operation = ? AND key = ?",
@@ -257,9 +246,9 @@ extension OperationStore {
     /// anyway.
     ///
     /// - Returns: `false` when it had arrived before (a replay).
-    public func recordDelivery(installation: String, id: String, now: Date = Date()) throws -> Bool {
-        try write("recording webhook delivery \(id)") { db in
-            let time = now.timeIntervalSince1970
+    public func recordDelivery(installation: String, id: String) async throws -> Bool {
+        let time = now().timeIntervalSince1970
+        return try write("recording webhook delivery \(id)") { db in
             try db.execute(sql: "DELETE FROM webhook_deliveries WHERE received_at < ?", arguments: [time - 86_400])
             try db.execute(
                 sql: "INSERT OR IGNORE INTO webhook_deliveries (installation, id, received_at) VALUES (?, ?, ?)",
@@ -269,9 +258,10 @@ extension OperationStore {
     }
 
     /// Forgets expired records and everything of `installation` (when it is disconnected).
-    public func purge(installation: String? = nil, now: Date = Date()) throws {
+    public func purge(installation: String?) async throws {
+        let time = now().timeIntervalSince1970
         try write("purging operation records") { db in
-            try db.execute(sql: "DELETE FROM idempotency WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
+            try db.execute(sql: "DELETE FROM idempotency WHERE expires_at <= ?", arguments: [time])
             if let installation {
                 try db.execute(sql: "DELETE FROM idempotency WHERE installation = ?", arguments: [installation])
                 try db.execute(sql: "DELETE FROM jobs WHERE installation = ?", arguments: [installation])

@@ -2,6 +2,7 @@ import Foundation
 import MaxConnector
 import MaxCore
 import MaxStorage
+import MaxStore
 import MaxTestSupport
 import Testing
 
@@ -384,8 +385,8 @@ struct OperationProcessTests {
         #expect(
             try await Self.waitFor { try await Self.posts(acme) > postsBeforeJob }, "the job's request reached Acme")
         let store = try OperationStore.open(at: folder.file(".max/operations.db"))
-        let worker = try #require(try store.job(jobID)?.worker, "a runner holds the job")
-        kill(worker, SIGKILL)
+        let holder = try #require(try await store.job(jobID)?.holder, "a runner holds the job")
+        kill(try #require(Int32(holder), "a SQLite store's holder is a process id: \(holder)"), SIGKILL)
         try await Self.release(acme)
         #expect(try await Self.waitFor { try await Self.tasks(acme, titled: "Job sent once") == 1 })
         let show = try await runMax(["-C", folder.url.path, "jobs", "show", jobID])

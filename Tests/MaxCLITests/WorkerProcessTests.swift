@@ -242,4 +242,87 @@ struct WorkerProcessTests {
             }
         }
     }
+
+    /// Waits (a real wait: another process works) until `condition` holds, for up to a minute; a
+    /// condition that throws (a table not made yet) does not hold.
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<240 {
+            if (try? await condition()) == true { return true }
+            try await Task.sleep(for: .milliseconds(250))  // a real wait: the worker is another process
+        }
+        return false
+    }
+
+    @Test func jobsKeysAndAuditLiveInTheDatabaseAndAWorkerRunsTheJobs() async throws {
+        try await PostgresTestServer.with { server in
+            let acme = try AcmeProcess()
+            let folder = try await Self.sharedProject(acme, server)
+            let environment = Self.environment(server)
+            func max(_ arguments: [String]) async throws -> Outcome {
+                try await runMax(["-C", folder.url.path] + arguments, environment: environment)
+            }
+            let worker = try MaxProcess(
+                ["-C", folder.url.path, "worker", "--lease", "5", "--concurrency", "1"], environment: environment)
+            #expect(
+                try await Self.eventually {
+                    try await Self.query(server, "SELECT count(*) FROM _max._max_workers") == "1"
+                }, "the worker registered: \(worker.stderrSoFar)")
+
+            // A call queued as a job: the worker runs it (no runner of its own is started).
+            let input = try await OperationProcessTests.taskInput(acme, title: "Queued for a worker")
+            let queued = try await max(["invoke", "acme", "createTask", "--input", input, "--async", "-o", "json"])
+            try #require(queued.status == 0, "\(queued.output)")
+            let job = try #require(try JSONValue(parsing: queued.stdout)["id"]?.stringValue)
+            var shown = JSONValue.null
+            #expect(
+                try await Self.eventually {
+                    shown = try JSONValue(parsing: try await max(["jobs", "show", job]).stdout)
+                    return shown["state"] == "succeeded"
+                }, "\(shown)\n\(worker.stderrSoFar)")
+            #expect(try await OperationProcessTests.tasks(acme, titled: "Queued for a worker") == 1)
+            let attempts = try JSONValue(
+                parsing: try await max(["audit", "--filter", "jobId = \"\(job)\"", "-o", "json"]).stdout)
+            let events = attempts["records"]?.arrayValue ?? attempts.arrayValue ?? []
+            let callers = events.filter { $0["mode"] == "async" && $0["outcome"] == "succeeded" }.compactMap {
+                $0["caller"]?.stringValue
+            }
+            #expect(callers.count == 1 && callers.allSatisfy { $0.hasPrefix("worker:") }, "\(events)")
+            // Its output was written through to the shared store.
+            let found = try await max([
+                "search", "acme", "AcmeTask", "--filter", "title = \"Queued for a worker\"", "-o", "ndjson",
+            ])
+            let titles = found.stdout.split(separator: "\n").compactMap {
+                try? JSONValue(parsing: String($0))["title"]?.stringValue
+            }
+            #expect(titles == ["Queued for a worker"], "\(found.output)")
+
+            // An idempotency key holds across processes: the second call replays the first's result.
+            let keyed = try await OperationProcessTests.taskInput(acme, title: "Keyed once")
+            for _ in 0..<2 {
+                let call = try await max([
+                    "invoke", "acme", "createTask", "--input", keyed, "--idempotency-key", "k-pg",
+                ])
+                #expect(call.status == 0, "\(call.output)")
+            }
+            #expect(try await OperationProcessTests.tasks(acme, titled: "Keyed once") == 1)
+            #expect(
+                try await Self.query(server, "SELECT state FROM _max._max_idempotency WHERE key = 'k-pg'") == "done")
+            let replayed = try JSONValue(
+                parsing: try await max(["audit", "--filter", "idempotencyKey = \"k-pg\"", "-o", "json"]).stdout)
+            let outcomes = (replayed["records"]?.arrayValue ?? replayed.arrayValue ?? []).compactMap {
+                $0["outcome"]?.stringValue
+            }
+            #expect(outcomes.sorted() == ["replayed", "succeeded"], "\(replayed)")
+
+            worker.send(SIGTERM)
+            let stopped = try await worker.outcome()
+            #expect(stopped.status == 0, "\(stopped.output)")
+            #expect(!stopped.output.contains(acme.apiKey) && !stopped.output.contains(server.password))
+            #expect(try await Self.query(server, "SELECT count(*) FROM _max._max_workers") == "0", "unregistered")
+            // No SQLite file holds what the database does.
+            for file in ["operations.db", "audit.db"] {
+                #expect(!FileManager.default.fileExists(atPath: folder.file(".max/\(file)").path), "\(file)")
+            }
+        }
+    }
 }
