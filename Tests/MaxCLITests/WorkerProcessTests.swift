@@ -1,4 +1,5 @@
 import Foundation
+import MCP
 import MaxConnector
 import MaxCore
 import MaxTestSupport
@@ -323,6 +324,51 @@ struct WorkerProcessTests {
             for file in ["operations.db", "audit.db"] {
                 #expect(!FileManager.default.fileExists(atPath: folder.file(".max/\(file)").path), "\(file)")
             }
+        }
+    }
+
+    @Test func anAgentOverMCPSeesWhatTheCommandLineSeesOnPostgreSQL() async throws {
+        try await PostgresTestServer.with { server in
+            let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "3", "--tasks-per-project", "20"])
+            let folder = try await Self.sharedProject(acme, server)
+            let environment = Self.environment(server)
+            let synced = try await runMax(["-C", folder.url.path, "sync", "acme"], environment: environment)
+            try #require(synced.status == 0, "\(synced.output)")
+            let session = try await MCPProcessTests.Session(["-C", folder.url.path], environment: environment)
+            let filter = #"status IN ("todo", "in_progress")"#
+            let found = try await session.call(
+                "max_search",
+                [
+                    "installation": "acme", "entityType": "AcmeTask", "filter": .string(filter),
+                    "fields": "title,status", "orderBy": "title", "limit": 1000,
+                ])
+            let counted = try await session.call(
+                "max_count", ["installation": "acme", "entityType": "AcmeTask", "filter": .string(filter)])
+            let runs = try await session.call("max_runs", ["installation": "acme"])
+            let audit = try await session.call("max_audit", ["installation": "acme"])
+            await session.close()
+
+            let cli = try await runMax(
+                [
+                    "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", "title,status",
+                    "--order-by", "title", "-o", "json",
+                ], environment: environment)
+            let page = MCPProcessTests.json(found.structuredContent)
+            #expect(page == (try JSONValue(parsing: cli.stdout)), "max_search returns what max search -o json prints")
+            #expect((page["data"]?.arrayValue?.count ?? 0) > 5)
+            let cliCount = try await runMax(
+                ["-C", folder.url.path, "count", "acme", "AcmeTask", "--filter", filter], environment: environment)
+            #expect(
+                MCPProcessTests.json(counted.structuredContent)["count"]?.intValue
+                    == Int(cliCount.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+            #expect(MCPProcessTests.json(runs.structuredContent).jsonText.contains("completed"), "\(runs)")
+            let events = MCPProcessTests.json(audit.structuredContent)
+            #expect(events.jsonText.contains("sync-run"), "the sync's audit event, from the database: \(events)")
+            for answer in [found, counted, runs, audit] {
+                let text = MCPProcessTests.json(answer.structuredContent).jsonText
+                #expect(!text.contains(acme.apiKey) && !text.contains(server.password))
+            }
+            #expect(!FileManager.default.fileExists(atPath: folder.file(".max/audit.db").path))
         }
     }
 }
