@@ -112,15 +112,15 @@ public final class PostgresTestServer: Sendable {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "max-pg-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let runAs = getuid() == 0 ? (getpwnam("postgres") != nil ? "postgres" : "nobody") : nil
-        if let runAs, let entry = getpwnam(runAs) {
-            chown(folder.path, entry.pointee.pw_uid, entry.pointee.pw_gid)
+        let runAs = getuid() == 0 ? (account("postgres") != nil ? "postgres" : "nobody") : nil
+        if let runAs, let entry = account(runAs) {
+            chown(folder.path, entry.uid, entry.gid)
         }
         let password = "pg-test-" + UUID().uuidString.prefix(12).lowercased()
         let passwordFile = folder.appendingPathComponent("password")
         try password.write(to: passwordFile, atomically: true, encoding: .utf8)
-        if let runAs, let entry = getpwnam(runAs) {
-            chown(passwordFile.path, entry.pointee.pw_uid, entry.pointee.pw_gid)
+        if let runAs, let entry = account(runAs) {
+            chown(passwordFile.path, entry.uid, entry.gid)
         }
         let data = folder.appendingPathComponent("data").path
         try await run(
@@ -220,13 +220,26 @@ public final class PostgresTestServer: Sendable {
         return text
     }
 
+    /// The user and group ids of account `name`, if there is one.
+    ///
+    /// Read with `getpwnam_r` into a buffer of its own: `getpwnam`'s shared one is overwritten by
+    /// any thread's lookup, and tests starting servers at once read each other's (a cluster once
+    /// came up owned by the account `sync`).
+    static func account(_ name: String) -> (uid: uid_t, gid: gid_t)? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
+        return (entry.pw_uid, entry.pw_gid)
+    }
+
     /// Sets `process` to run `path` with `arguments`, as `user` when given: setpriv runs the
     /// command itself as the user (runuser would fork and wait for it).
     static func command(_ process: Process, _ path: String, _ arguments: [String], as user: String?) {
-        if let user, let entry = getpwnam(user) {
+        if let user, let entry = account(user) {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments =
-                ["--reuid=\(entry.pointee.pw_uid)", "--regid=\(entry.pointee.pw_gid)", "--clear-groups", "--", path]
+                ["--reuid=\(entry.uid)", "--regid=\(entry.gid)", "--clear-groups", "--", path]
                 + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: path)
