@@ -142,12 +142,8 @@ public struct PostgresStorage: Sendable, Equatable {
         case "disable": .disable
         case "require": .require
         case "verify-full": .verifyFull(rootCertificates: sslrootcert)
-        default: Self.isLoopback(host) ? .disable : .verifyFull(rootCertificates: sslrootcert)
+        default: HostName.isLoopback(host) ? .disable : .verifyFull(rootCertificates: sslrootcert)
         }
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        ["localhost", "::1"].contains(host.lowercased()) || host.hasPrefix("127.") || host.hasPrefix("/")
     }
 
     /// `host:port/database`, for messages.

@@ -64,7 +64,7 @@ public struct PostgresConfig: Codable, Sendable, Hashable {
     /// The TLS mode: the configured one, or the default for the host.
     var tlsMode: TLSMode {
         get throws {
-            guard let sslmode, !sslmode.isEmpty else { return Self.isLoopback(host) ? .disable : .verifyFull }
+            guard let sslmode, !sslmode.isEmpty else { return HostName.isLoopback(host) ? .disable : .verifyFull }
             guard let mode = TLSMode(rawValue: sslmode) else {
                 throw MaxError(
                     .invalidConfig, "sslmode '\(sslmode)' is not one Max knows",
@@ -81,7 +81,4 @@ public struct PostgresConfig: Codable, Sendable, Hashable {
         case verifyFull = "verify-full"
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        ["localhost", "127.0.0.1", "::1"].contains(host.lowercased()) || host.hasPrefix("127.") || host.hasPrefix("/")
-    }
 }
