@@ -272,7 +272,11 @@ let package = Package(
         ),
         .testTarget(
             name: "MaxPostgresStoreTests",
-            dependencies: ["MaxPostgresStore", "MaxStore", "MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport"]
+            // GRDB only to ask a SQLite store hand-written SQL, the oracle of the ref traversal tests.
+            dependencies: [
+                "MaxPostgresStore", "MaxStore", "MaxStorage", "MaxQuery", "MaxCore", "MaxTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "PostgresConnectorTests",

@@ -42,8 +42,25 @@ struct SchemaCommand: AsyncParsableCommand {
                     Terminal.out(
                         "  \(field.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(field.type)\(index)")
                 }
+                let follows = schema.relationships.filter { $0.from == entity.name }
+                if !follows.isEmpty {
+                    // What a dotted name can follow: refs in --filter and --fields, collections in --filter.
+                    Terminal.out("  follows (name.field in --filter and --fields; a collection in --filter only):")
+                    for relationship in follows {
+                        let arrow = relationship.cardinality == "many" ? "→ any" : "→"
+                        let target = "\(relationship.field) \(arrow) \(relationship.to)"
+                        let example = "\(relationship.field).\(Self.example(of: relationship.to, in: schema))"
+                        Terminal.out("    \(target.padding(toLength: 30, withPad: " ", startingAt: 0)) e.g. \(example)")
+                    }
+                }
                 Terminal.out("")
             }
         }
+    }
+
+    /// A field of `type` to show in a path example: its first text field, else its first field.
+    static func example(of type: String, in schema: SchemaDescription) -> String {
+        let fields = schema.entities.first { $0.name == type }?.fields ?? []
+        return (fields.first { $0.type == "string" } ?? fields.first)?.name ?? "_id"
     }
 }

@@ -15,14 +15,20 @@ struct SearchCommand: AsyncParsableCommand {
               max search acme AcmeTask --fields title,status --order-by updatedAt:desc \\
                 --limit 20
               max search acme AcmeTask --all -o ndjson | jq .title
+              max search acme AcmeTask --fields title,assignee.displayName \\
+                --filter 'project.name = "Launch" AND assignee.role = "admin"'
             Filters: = != > >= < <= ~= (contains, any case), IN (…), IS [NOT] NULL, AND, OR, NOT, ( ).
+            A name with dots follows refs (one or more hops; "max schema" lists them): in --filter, \
+            through refs and collections (any member); in --fields, through refs. A ref whose \
+            target is not stored, or deleted, is followed to nothing.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
     @Argument(help: "The installation.") var installation: String
     @Argument(help: "The entity type, such as AcmeTask (see \"max schema\").") var entityType: String
     @Option(name: .shortAndLong, help: "Which entities: a filter expression.") var filter: String?
-    @Option(help: "Fields to show: a,b,c or .props, .meta, .all.") var fields: String?
+    @Option(help: "Fields to show: a,b,c (a ref's field: assignee.displayName) or .props, .meta, .all.")
+    var fields: String?
     @Option(help: "Order: field[:asc|desc],… (_id breaks ties).") var orderBy: String?
     @Option(help: "Page size (1 to \(SearchPage.maximumLimit)).") var limit = 1000
     @Option(help: "Start after this cursor (printed by the previous page).") var after: String?

@@ -18,6 +18,9 @@ public indirect enum CheckedFilter: Sendable, Hashable {
     case isNull(Field)
     /// The field is not null; for a collection, it has members.
     case isNotNull(Field)
+    /// The hop's field leads to an entity (its ref's target, or one of its collection's members),
+    /// not deleted, for which the operand holds: `assignee.role = "admin"`.
+    case follow(Hop, CheckedFilter)
 }
 
 extension EntityDef {
@@ -36,20 +39,28 @@ extension EntityDef {
 extension Filter {
     /// Resolves the filter's fields against `entity` and converts its values to their types.
     ///
+    /// A name with dots follows refs and collections through `schema` (`assignee.role`,
+    /// `project.owner.email`, `members.email`): the condition holds when the hop leads to an
+    /// entity, not deleted, for which the rest holds.
+    ///
     /// - Parameters:
     ///   - entity: The entity type being searched.
+    ///   - schema: The types refs lead to; without one, no name may have dots.
     ///   - expression: The text the filter was parsed from, so errors can point into it.
     /// - Returns: The filter with resolved fields and typed values.
-    /// - Throws: `search.unknown_field` (listing the valid fields) or `search.type_mismatch` (saying
-    ///   what the field takes).
-    public func checked(against entity: EntityDef, expression: String? = nil) throws -> CheckedFilter {
-        let checker = FilterChecker(entity: entity, expression: expression)
+    /// - Throws: `search.unknown_field` (listing the valid fields, and naming the hop that is
+    ///   wrong) or `search.type_mismatch` (saying what the field takes, or that it cannot be followed).
+    public func checked(against entity: EntityDef, in schema: Schema? = nil, expression: String? = nil) throws
+        -> CheckedFilter
+    {
+        let checker = FilterChecker(entity: entity, schema: schema, expression: expression)
         return try checker.check(self)
     }
 }
 
 private struct FilterChecker {
     let entity: EntityDef
+    let schema: Schema?
     let expression: String?
 
     func check(_ filter: Filter) throws -> CheckedFilter {
@@ -57,36 +68,49 @@ private struct FilterChecker {
         case .and(let operands): return .and(try operands.map(check))
         case .or(let operands): return .or(try operands.map(check))
         case .not(let operand): return .not(try check(operand))
-        case .isNull(let name): return .isNull(try resolve(name))
-        case .isNotNull(let name): return .isNotNull(try resolve(name))
+        case .isNull(let name):
+            let (field, path) = try resolve(name)
+            return following(path, .isNull(path?.leaf ?? field))
+        case .isNotNull(let name):
+            let (field, path) = try resolve(name)
+            return following(path, .isNotNull(path?.leaf ?? field))
         case .compare(let name, let op, let value):
-            let field = try resolve(name)
+            let (resolved, path) = try resolve(name)
+            let field = path?.leaf ?? resolved
             try checkOperator(op, on: field, at: name)
-            return .compare(field, op, try convert(value, for: field, op: op, at: name))
+            return following(path, .compare(field, op, try convert(value, for: field, op: op, at: name)))
         case .oneOf(let name, let values):
-            let field = try resolve(name)
+            let (resolved, path) = try resolve(name)
+            let field = path?.leaf ?? resolved
             try checkOperator(.equal, on: field, at: name, written: "IN")
-            return .oneOf(field, try values.map { try convert($0, for: field, op: .equal, at: name) })
+            return following(
+                path, .oneOf(field, try values.map { try convert($0, for: field, op: .equal, at: name) }))
         }
     }
 
-    private func error(_ code: MaxError.Code, _ message: String, at name: FieldName, hint: String?) -> MaxError {
+    /// `condition` on the leaf, reached through the path's hops.
+    private func following(_ path: FieldPath?, _ condition: CheckedFilter) -> CheckedFilter {
+        (path?.hops ?? []).reversed().reduce(condition) { inner, hop in .follow(hop, inner) }
+    }
+
+    private func error(
+        _ code: MaxError.Code, _ message: String, at name: FieldName, column: Int? = nil, hint: String?
+    ) -> MaxError {
+        let column = column ?? name.column
         var context = ["entityType": entity.name, "field": name.name]
-        if let expression, name.column > 0 {
+        if let expression, column > 0 {
             context[MaxError.ContextKey.expression] = expression
-            context[MaxError.ContextKey.column] = String(name.column)
+            context[MaxError.ContextKey.column] = String(column)
         }
-        let position = expression != nil && name.column > 0 ? " at column \(name.column)" : ""
+        let position = expression != nil && column > 0 ? " at column \(column)" : ""
         return MaxError(code, message + position, hint: hint, context: context)
     }
 
-    private func resolve(_ name: FieldName) throws -> Field {
-        if let field = entity.queryableField(named: name.name) { return field }
-        let suggestion = entity.queryableFieldNames.first { $0.lowercased() == name.name.lowercased() }
-        let hint =
-            suggestion.map { "did you mean '\($0)'? (field names are case-sensitive)" }
-            ?? "fields of \(entity.name): \(entity.queryableFieldNames.joined(separator: ", "))"
-        throw error(.unknownField, "\(entity.name) has no field '\(name.name)'", at: name, hint: hint)
+    private func resolve(_ name: FieldName) throws -> (Field, FieldPath?) {
+        try PathResolver(entity: entity, schema: schema).resolve(name.name, column: name.column) {
+            code, message, hint, column in
+            error(code, message, at: name, column: column, hint: hint)
+        }
     }
 
     private func checkOperator(

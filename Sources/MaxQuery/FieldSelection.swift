@@ -62,6 +62,21 @@ public struct FieldSelection: Sendable, Hashable {
     ///
     /// - Throws: `search.unknown_field`, listing the valid names.
     public func resolved(against entity: EntityDef) throws -> [Field] {
+        try resolved(against: entity, in: nil).fields
+    }
+
+    /// Resolves the selection against `entity`, following refs through `schema` for a name with
+    /// dots (`assignee.displayName`, `project.owner.email`): the fields to return, in order,
+    /// without repeats, and the paths of those read through refs.
+    ///
+    /// A path follows refs only: a collection has many members, and a field holds one value.
+    ///
+    /// - Throws: `search.unknown_field`, listing the valid names and naming the hop that is wrong;
+    ///   `search.type_mismatch` for a hop that is not a ref.
+    public func resolved(against entity: EntityDef, in schema: Schema?) throws -> (
+        fields: [Field], paths: [String: FieldPath]
+    ) {
+        var paths: [String: FieldPath] = [:]
         var fields: [Field] = []
         var seen: Set<String> = []
         func add(_ field: Field) {
@@ -79,15 +94,25 @@ public struct FieldSelection: Sendable, Hashable {
                 entity.fields.forEach(add)
                 MetaField.allCases.map(\.field).forEach(add)
             case .field(let name):
-                guard let field = entity.queryableField(named: name) else {
-                    throw MaxError(
-                        .unknownField, "\(entity.name) has no field '\(name)'",
-                        hint: "fields of \(entity.name): \(entity.queryableFieldNames.joined(separator: ", "))",
-                        context: ["entityType": entity.name, "field": name])
+                let (field, path) = try PathResolver(entity: entity, schema: schema).resolve(name, column: 0) {
+                    code, message, hint, _ in
+                    MaxError(code, message, hint: hint, context: ["entityType": entity.name, "field": name])
+                }
+                if let path {
+                    if let index = path.hops.firstIndex(where: \.isCollection) {
+                        let collection = path.hops[...index].map(\.field.name).joined(separator: ".")
+                        throw MaxError(
+                            .typeMismatch,
+                            "'\(path.hops[index].field.name)' in '\(name)' is a collection: a field cannot read its members' fields",
+                            hint:
+                                "filter on them instead (--filter '\(name) = …'), or select '\(collection)' for their ids",
+                            context: ["entityType": entity.name, "field": name])
+                    }
+                    paths[path.name] = path
                 }
                 add(field)
             }
         }
-        return fields
+        return (fields, paths)
     }
 }

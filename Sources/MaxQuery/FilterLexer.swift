@@ -168,11 +168,19 @@ struct FilterLexer {
         return FilterToken(kind: .double(value), column: start, text: text)
     }
 
+    /// A name, or a path of names through refs (`assignee.role`): a dot joins two names when a
+    /// letter or `_` follows it.
     private mutating func identifierOrKeyword() -> FilterToken {
         let start = column
         var text = ""
-        while let character = peek(), character.isASCII, character.isLetter || character.isNumber || character == "_" {
-            text.append(character)
+        while let character = peek(), character.isASCII {
+            if character.isLetter || character.isNumber || character == "_" {
+                text.append(character)
+            } else if character == ".", let next = peek(1), next.isASCII, next.isLetter || next == "_" {
+                text.append(character)
+            } else {
+                break
+            }
             index += 1
         }
         if let keyword = FilterToken.Keyword(rawValue: text.uppercased()) {

@@ -63,14 +63,16 @@ public struct Query: Sendable, Hashable {
                 hint: "use --all to stream every page", context: ["limit": String(limit)])
         }
         let ordering = try ordering.checked(against: entity)
+        let (fields, paths) = try selection.resolved(against: entity, in: schema)
         return CheckedQuery(
             entity: entity,
-            filter: try filter?.checked(against: entity, expression: filterExpression),
-            fields: try selection.resolved(against: entity),
+            filter: try filter?.checked(against: entity, in: schema, expression: filterExpression),
+            fields: fields,
             ordering: ordering,
             limit: limit,
             after: try cursor.map { try QueryCursor(decoding: $0, for: ordering) },
-            includeDeleted: includeDeleted
+            includeDeleted: includeDeleted,
+            paths: paths
         )
     }
 }
@@ -91,12 +93,15 @@ public struct CheckedQuery: Sendable, Hashable {
     public var after: QueryCursor?
     /// Whether tombstones are returned too.
     public var includeDeleted: Bool
+    /// The fields of ``fields`` read through refs (`assignee.displayName`), by name.
+    public var paths: [String: FieldPath]
 
     /// Creates a checked query.
     public init(
         entity: EntityDef, filter: CheckedFilter?, fields: [Field], ordering: CheckedOrdering, limit: Int,
-        after: QueryCursor?, includeDeleted: Bool
+        after: QueryCursor?, includeDeleted: Bool, paths: [String: FieldPath] = [:]
     ) {
+        self.paths = paths
         self.entity = entity
         self.filter = filter
         self.fields = fields

@@ -28,22 +28,27 @@ struct ServeProcessTests {
     static func expectSearchAnswersAsTheCommandLine(
         base: String, token: String, folder: TemporaryDirectory, environment: [String: String] = [:]
     ) async throws -> String {
-        let filter = #"status IN ("todo", "in_progress")"#
+        // Through refs too: a filter and a field that follow the assignee.
+        let filter = #"status IN ("todo", "in_progress") AND assignee.role IN ("admin", "member", "viewer")"#
+        let fields = "title,status,assignee.displayName"
         var components = URLComponents(string: base + "/v1/installations/acme/search")
         components?.queryItems = [
             .init(name: "entityType", value: "AcmeTask"), .init(name: "filter", value: filter),
-            .init(name: "fields", value: "title,status"), .init(name: "orderBy", value: "title"),
+            .init(name: "fields", value: fields), .init(name: "orderBy", value: "title"),
             .init(name: "limit", value: "1000"),
         ]
         let served = try await Self.get(try #require(components?.string), token: token)
         #expect(served.status == 200, "\(served.text)")
         let cli = try await runMax(
             [
-                "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", "title,status",
+                "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", fields,
                 "--order-by", "title", "-o", "json",
             ], environment: environment)
         #expect(served.body["data"] == (try JSONValue(parsing: cli.stdout))["data"])
         #expect((served.body["data"]?.arrayValue?.count ?? 0) > 10)
+        #expect(
+            served.body["data"]?.arrayValue?.allSatisfy { $0["assignee.displayName"]?.stringValue?.isEmpty == false }
+                == true, "every assignee's name read through the ref")
         return served.text
     }
 

@@ -340,7 +340,7 @@ struct WorkerProcessTests {
                 "max_search",
                 [
                     "installation": "acme", "entityType": "AcmeTask", "filter": .string(filter),
-                    "fields": "title,status", "orderBy": "title", "limit": 1000,
+                    "fields": "title,status,project.name", "orderBy": "title", "limit": 1000,
                 ])
             let counted = try await session.call(
                 "max_count", ["installation": "acme", "entityType": "AcmeTask", "filter": .string(filter)])
@@ -350,8 +350,8 @@ struct WorkerProcessTests {
 
             let cli = try await runMax(
                 [
-                    "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields", "title,status",
-                    "--order-by", "title", "-o", "json",
+                    "-C", folder.url.path, "search", "acme", "AcmeTask", "--filter", filter, "--fields",
+                    "title,status,project.name", "--order-by", "title", "-o", "json",
                 ], environment: environment)
             let page = MCPProcessTests.json(found.structuredContent)
             #expect(page == (try JSONValue(parsing: cli.stdout)), "max_search returns what max search -o json prints")

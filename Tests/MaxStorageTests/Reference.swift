@@ -16,6 +16,10 @@ enum Reference {
         case .and(let operands): return operands.allSatisfy { matches(input, $0) }
         case .or(let operands): return operands.contains { matches(input, $0) }
         case .not(let operand): return !matches(input, operand)
+        case .follow:
+            // The model holds one entity at a time; the filters checked against it never follow refs
+            // (RefTraversalTests checks those against hand-written joins).
+            preconditionFailure("the reference model does not follow refs")
         case .isNull(let field): return value(input, field) == .null
         case .isNotNull(let field): return value(input, field) != .null
         case .oneOf(let field, let values):

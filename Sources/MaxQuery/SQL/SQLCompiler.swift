@@ -26,6 +26,51 @@ public struct SQLCompiler: Sendable {
 
     private func column(_ field: Field) -> String { "\(table).\(dialect.quote(field.name))" }
 
+    /// Where a condition's fields are read: the searched table, or a table reached through refs
+    /// under an alias (`_h1`, `_h2`, … by depth).
+    private struct Scope {
+        /// The quoted name the table is read under.
+        let table: String
+        /// Its entity type.
+        let entity: EntityDef
+        /// How many hops from the searched table.
+        let depth: Int
+    }
+
+    private var top: Scope { Scope(table: table, entity: query.entity, depth: 0) }
+
+    private func column(_ field: Field, in scope: Scope) -> String {
+        "\(scope.table).\(dialect.quote(field.name))"
+    }
+
+    /// The scope `hop` leads to from `scope`, and the SQL that reaches it: a subquery's `FROM` and
+    /// the conditions that tie its rows to the row of `scope` (a ref's target by its indexed `_id`;
+    /// a collection's members through `_max_links`), deleted entities left out.
+    private func reach(_ hop: Hop, from scope: Scope) -> (Scope, from: SQLBuilder, conditions: [SQLBuilder]) {
+        let depth = scope.depth + 1
+        let alias = dialect.quote("_h\(depth)")
+        let target = Scope(table: alias, entity: hop.target, depth: depth)
+        let targetTable = dialect.quote(hop.target.name)
+        let live = SQLBuilder("\(alias).\"_deleted_at\" IS NULL")
+        guard hop.isCollection else {
+            return (
+                target, SQLBuilder("\(targetTable) AS \(alias)"),
+                [SQLBuilder("\(alias).\"_id\" = \(column(hop.field, in: scope))"), live]
+            )
+        }
+        let links = dialect.quote("_l\(depth)")
+        return (
+            target,
+            SQLBuilder(
+                "_max_links AS \(links) JOIN \(targetTable) AS \(alias) ON \(alias).\"_id\" = \(links).target_id"),
+            [
+                "\(links).owner_type = " + value(.string(scope.entity.name)),
+                "\(links).field = " + value(.string(hop.field.name)),
+                SQLBuilder("\(links).owner_id = \(scope.table).\"_id\""), live,
+            ]
+        )
+    }
+
     private func value(_ value: FieldValue) -> SQLBuilder { .value(SQLValue(value, dialect: dialect)) }
 
     /// `SELECT … FROM … WHERE … ORDER BY … LIMIT …`, asking for one row more than the page so the
@@ -60,18 +105,40 @@ public struct SQLCompiler: Sendable {
     }
 
     private func selectExpression(_ field: Field) -> SQLBuilder {
-        guard case .collection = field.type else { return SQLBuilder(column(field)) }
-        let owner = value(.string(query.entity.name))
+        if let path = query.paths[field.name] { return selectExpression(path) }
+        return selectExpression(field, in: top)
+    }
+
+    private func selectExpression(_ field: Field, in scope: Scope) -> SQLBuilder {
+        guard case .collection = field.type else { return SQLBuilder(column(field, in: scope)) }
+        let owner = value(.string(scope.entity.name))
         let name = value(.string(field.name))
         let members = "FROM _max_links WHERE owner_type = " + owner + " AND field = " + name
         switch dialect {
         case .sqlite:
             return "(SELECT json_group_array(target_id) FROM (SELECT target_id " + members
-                + " AND owner_id = \(table).\"_id\" ORDER BY target_id))"
+                + " AND owner_id = \(scope.table).\"_id\" ORDER BY target_id))"
         case .postgres:
             return "(SELECT coalesce(json_agg(target_id ORDER BY target_id), '[]'::json)::text " + members
-                + " AND owner_id = \(table).\"_id\")"
+                + " AND owner_id = \(scope.table).\"_id\")"
         }
+    }
+
+    /// A field read through refs: a subquery per hop, each reading its target by `_id` (null when
+    /// a ref is null, or leads to an entity not stored or deleted).
+    private func selectExpression(_ path: FieldPath) -> SQLBuilder {
+        var scopes = [top]
+        var froms: [SQLBuilder] = []
+        var conditions: [SQLBuilder] = []
+        for hop in path.hops {
+            let (scope, from, tie) = reach(hop, from: scopes[scopes.count - 1])
+            scopes.append(scope)
+            froms.append(from)
+            conditions += tie
+        }
+        let leaf = selectExpression(path.leaf, in: scopes[scopes.count - 1])
+        return "(SELECT " + leaf + " FROM " + froms.joined(separator: " CROSS JOIN ") + " WHERE "
+            + conditions.joined(separator: " AND ") + " LIMIT 1)"
     }
 
     /// The conditions: tombstones hidden, the filter, the cursor.
@@ -94,52 +161,66 @@ public struct SQLCompiler: Sendable {
     // MARK: Filters
 
     private func compile(_ filter: CheckedFilter) -> SQLBuilder {
+        compile(filter, in: top)
+    }
+
+    private func compile(_ filter: CheckedFilter, in scope: Scope) -> SQLBuilder {
         switch filter {
         case .and(let operands):
-            return "(" + operands.map(compile).joined(separator: " AND ") + ")"
+            return "(" + operands.map { compile($0, in: scope) }.joined(separator: " AND ") + ")"
         case .or(let operands):
-            return "(" + operands.map(compile).joined(separator: " OR ") + ")"
+            return "(" + operands.map { compile($0, in: scope) }.joined(separator: " OR ") + ")"
         case .not(let operand):
             // `NOT x` is true in SQL only when `x` is false, not when it is null: a null field
             // makes `NOT (field = v)` true, as a person expects ("not equal to v" includes "unset").
-            return "NOT coalesce(" + compile(operand) + ", \(dialect.never))"
+            return "NOT coalesce(" + compile(operand, in: scope) + ", \(dialect.never))"
         case .isNull(let field):
-            if case .collection = field.type { return "NOT " + membership(field, nil) }
-            return SQLBuilder("\(column(field)) IS NULL")
+            if case .collection = field.type { return "NOT " + membership(field, nil, in: scope) }
+            return SQLBuilder("\(column(field, in: scope)) IS NULL")
         case .isNotNull(let field):
-            if case .collection = field.type { return membership(field, nil) }
-            return SQLBuilder("\(column(field)) IS NOT NULL")
+            if case .collection = field.type { return membership(field, nil, in: scope) }
+            return SQLBuilder("\(column(field, in: scope)) IS NOT NULL")
         case .oneOf(let field, let values):
             let list = "(" + values.map(value).joined(separator: ", ") + ")"
-            if case .collection = field.type { return membership(field, " AND target_id IN " + list) }
-            return "\(column(field)) IN " + list
+            if case .collection = field.type { return membership(field, " AND target_id IN " + list, in: scope) }
+            return "\(column(field, in: scope)) IN " + list
         case .compare(let field, let op, let value):
-            return compare(field, op, value)
+            return compare(field, op, value, in: scope)
+        case .follow(let hop, let operand):
+            // A semi-join: the planner reads the target by its primary key (a ref) or the links by
+            // their owner (a collection), then tests the operand on that one row.
+            let (target, from, tie) = reach(hop, from: scope)
+            return "EXISTS (SELECT 1 FROM " + from + " WHERE "
+                + (tie + [compile(operand, in: target)])
+                .joined(separator: " AND ") + ")"
         }
     }
 
-    private func compare(_ field: Field, _ op: ComparisonOperator, _ compared: FieldValue) -> SQLBuilder {
+    private func compare(_ field: Field, _ op: ComparisonOperator, _ compared: FieldValue, in scope: Scope)
+        -> SQLBuilder
+    {
+        let column = column(field, in: scope)
         if case .collection = field.type {
-            let member = membership(field, " AND target_id = " + value(compared))
+            let member = membership(field, " AND target_id = " + value(compared), in: scope)
             return op == .notEqual ? "NOT " + member : member
         }
         if op == .contains {
             guard case .string(let needle) = compared else { return SQLBuilder(dialect.never) }
             switch dialect {
             case .sqlite where needle.unicodeScalars.allSatisfy(\.isASCII):
-                return "instr(lower(\(column(field))), " + value(.string(needle.lowercased())) + ") > 0"
+                return "instr(lower(\(column)), " + value(.string(needle.lowercased())) + ") > 0"
             case .sqlite:
-                return "max_icontains(\(column(field)), " + value(.string(needle)) + ")"
+                return "max_icontains(\(column), " + value(.string(needle)) + ")"
             case .postgres:
-                return "strpos(lower(\(column(field))), " + value(.string(needle.lowercased())) + ") > 0"
+                return "strpos(lower(\(column)), " + value(.string(needle.lowercased())) + ") > 0"
             }
         }
-        return "\(column(field)) \(op.rawValue) " + value(compared)
+        return "\(column) \(op.rawValue) " + value(compared)
     }
 
-    private func membership(_ field: Field, _ targetCondition: SQLBuilder?) -> SQLBuilder {
-        var fragment = "EXISTS (SELECT 1 FROM _max_links WHERE owner_type = " + value(.string(query.entity.name))
-        fragment = fragment + " AND field = " + value(.string(field.name)) + " AND owner_id = \(table).\"_id\""
+    private func membership(_ field: Field, _ targetCondition: SQLBuilder?, in scope: Scope) -> SQLBuilder {
+        var fragment = "EXISTS (SELECT 1 FROM _max_links WHERE owner_type = " + value(.string(scope.entity.name))
+        fragment = fragment + " AND field = " + value(.string(field.name)) + " AND owner_id = \(scope.table).\"_id\""
         if let targetCondition { fragment = fragment + targetCondition }
         return fragment + ")"
     }

@@ -22,7 +22,7 @@ extension Endpoint {
                 installation, entityType, filter,
                 APIParameter(
                     "fields", .string,
-                    "Comma-separated fields to return (title,status), or .props (all fields, the default), .meta (_id and timestamps), .all."
+                    "Comma-separated fields to return (title,status; a ref's target's field as assignee.displayName), or .props (all fields, the default), .meta (_id and timestamps), .all."
                 ),
                 APIParameter(
                     "orderBy", .string, "Comma-separated field[:asc|desc] (updatedAt:desc,title); _id breaks ties."),
@@ -101,7 +101,8 @@ extension Endpoint {
         A filter expression over the entity type's fields (see max_schema): comparisons field = value, !=, >, >=, <, <=, \
         ~= (contains, any case), field IN ("a", "b"), field IS NULL, field IS NOT NULL, combined with AND, OR, NOT and \
         parentheses. Strings are "double" or 'single' quoted; numbers and true/false bare; dates compare with ISO-8601 \
-        strings ("2026-12-01"); refs with the target's id. Example: status = "todo" AND (priority IN ("high", "critical") \
-        OR dueDate < "2026-12-01").
+        strings ("2026-12-01"); refs with the target's id. A name with dots follows refs and collections to the \
+        target's fields (assignee.role = "admin", project.owner.email ~= "@acme"; a collection holds when any member \
+        does). Example: status = "todo" AND (priority IN ("high", "critical") OR dueDate < "2026-12-01").
         """
 }
