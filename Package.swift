@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
@@ -141,11 +142,17 @@ let package = Package(
                 .product(name: "MCP", package: "swift-sdk"),
             ]
         ),
-        // max serve: the API's endpoints over HTTP (Hummingbird stays here and in AcmeAPI).
+        // The explorer's pages as HTML: view models rendered by Mustache templates built into the
+        // binary (the only target that imports Mustache); no HTTP here.
+        .target(
+            name: "MaxPages",
+            dependencies: ["MaxCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
+        // max serve: the API's endpoints over HTTP and the explorer (Hummingbird stays here and in AcmeAPI).
         .target(
             name: "MaxServer",
             dependencies: [
-                "MaxCore", "MaxConnector", "MaxRuntime", "MaxMCP",
+                "MaxCore", "MaxConnector", "MaxRuntime", "MaxMCP", "MaxPages",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Header names (X-Request-Id) beyond the ones Hummingbird re-exports.
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -256,7 +263,8 @@ let package = Package(
             name: "MaxCLITests",
             dependencies: [
                 "MaxCLI", "MaxRuntime", "MaxCore", "MaxCredentials", "AcmeAPI", "AcmeConnector", "MaxConnector",
-                "GitConnector", "MaxServer", "MaxMCP", "MaxTestSupport", "SourceSimulators", "DeclarativeConnector",
+                "GitConnector", "MaxServer", "MaxPages", "MaxMCP", "MaxTestSupport", "SourceSimulators",
+                "DeclarativeConnector",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SystemPackage", package: "swift-system"),

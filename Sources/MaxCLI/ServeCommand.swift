@@ -9,7 +9,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Serve the project as a JSON API (/v1/…) for other tools and Max nodes.",
         discussion: """
             Binds 127.0.0.1 by default and prints one line {"url": "http://…"} on stdout when it \
-            listens; logs (one structured line per request, with its id) go to stderr. Every request \
+            listens; logs (one structured line per request, with its id) go to stderr. Open the URL \
+            in a browser for the explorer: sign in with a token, then browse installations, tables \
+            (filter, fields, order, pages) and records. Every API request (/v1/…, /mcp, /metrics) \
             needs a bearer token of this project ("max serve tokens create --scope read"): a \
             missing or unknown one is 401, one whose scope does not allow the request's action is \
             403. Every answer carries X-Request-Id (the client's, when it sent a sane one).

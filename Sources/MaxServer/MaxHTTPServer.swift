@@ -60,11 +60,11 @@ public struct MaxHTTPServer: Sendable {
         let metrics = ServerMetrics()
         let syncer = WebhookSyncer(api: api, metrics: metrics, logger: logger)
         let router = Router(context: MaxRequestContext.self)
-        router.add(
-            middleware: RequestMiddleware(
-                tokens: ServeTokens(project: api.workspace.project), metrics: metrics, logger: logger))
+        let tokens = ServeTokens(project: api.workspace.project)
+        router.add(middleware: RequestMiddleware(tokens: tokens, metrics: metrics, logger: logger))
         Routes(api: api, metrics: metrics, syncer: syncer, logger: logger, bodyTimeout: bodyTimeout).add(
             to: router)
+        ExplorerRoutes(api: api, tokens: tokens, sessions: ExplorerSessions(), bodyTimeout: bodyTimeout).add(to: router)
         let host = host
         let (seconds, attoseconds) = idleTimeout.components
         let app = Application(

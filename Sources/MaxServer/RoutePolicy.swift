@@ -5,13 +5,19 @@ import MaxRuntime
 /// table's, plus the three routes of the server's own.
 enum RoutePolicy {
     /// The routes that are not endpoints: the action each needs (`nil`: a webhook delivery, which
-    /// proves itself by its signature instead of a token) and their methods.
-    static let ownRoutes: [String: (action: PolicyAction?, methods: Set<HTTPRequest.Method>)] = [
-        "/v1/webhooks/:name": (nil, [.post]),
-        // The MCP endpoint checks each tool's own action against the token (see MaxMCPHTTPEndpoint).
-        "/mcp": (.catalogRead, [.post, .get, .delete]),
-        "/metrics": (.catalogRead, [.get]),
-    ]
+    /// proves itself by its signature, or an explorer page, which checks its session) and their
+    /// methods.
+    static let ownRoutes: [String: (action: PolicyAction?, methods: Set<HTTPRequest.Method>)] = {
+        var routes: [String: (action: PolicyAction?, methods: Set<HTTPRequest.Method>)] = [
+            "/v1/webhooks/:name": (nil, [.post]),
+            // The MCP endpoint checks each tool's own action against the token (see MaxMCPHTTPEndpoint).
+            "/mcp": (.catalogRead, [.post, .get, .delete]),
+            "/metrics": (.catalogRead, [.get]),
+        ]
+        // The explorer's pages check their session cookie themselves (see ExplorerRoutes).
+        for (route, methods) in ExplorerRoutes.routes { routes[route] = (nil, methods) }
+        return routes
+    }()
 
     /// Every route's template and the methods it answers.
     static let routes: [String: Set<HTTPRequest.Method>] = {

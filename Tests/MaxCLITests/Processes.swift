@@ -54,10 +54,12 @@ final class MaxProcess: @unchecked Sendable {
     private let outputs: TemporaryDirectory
     private let exits: AsyncStream<Int32>
 
+    /// Starts `max` (or `executable`) with `arguments`.
     init(
-        _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil
+        _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:], input: String? = nil,
+        executable: URL? = nil
     ) throws {
-        process.executableURL = Binaries.max
+        process.executableURL = executable ?? Binaries.max
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment

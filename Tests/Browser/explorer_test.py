@@ -1,0 +1,144 @@
+"""Drives max serve's explorer in headless Chromium through Selenium's WebDriver client.
+
+Run by ExplorerBrowserTests (Swift), which starts Acme, a synced project and max serve:
+    python3 explorer_test.py <base URL> <read token> <screenshot folder> <xss title>
+Prints one JSON line: the checks made, each with its outcome. Exits 0 when all hold.
+"""
+
+import json
+import sys
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, token, shots, xss = sys.argv[1:5]
+options = Options()
+for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"]:
+    options.add_argument(argument)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+checks = []
+
+
+def check(name, condition, detail=""):
+    checks.append({"name": name, "ok": bool(condition), "detail": str(detail)[:300]})
+
+
+def click(element):
+    """Clicks something that loads a page, and waits until the new page replaced the old."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+
+
+def heading():
+    return driver.find_element(By.TAG_NAME, "h1").text
+
+
+def column(name):
+    """The cells of the results table's column `name`, as text."""
+    headers = [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "table.records thead th")]
+    if name not in headers:
+        return None
+    index = headers.index(name) + 1
+    return [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, f"table.records tbody tr td:nth-child({index})")]
+
+
+def search(filter_text, fields=""):
+    box = driver.find_element(By.ID, "filter")
+    box.clear()
+    box.send_keys(filter_text)
+    picker = driver.find_element(By.ID, "fields")
+    picker.clear()
+    picker.send_keys(fields)
+    click(driver.find_element(By.CSS_SELECTOR, "form.query button"))
+
+
+try:
+    driver.get(base + "/")
+    check("a page without a session asks to sign in", driver.current_url.endswith("/session"), driver.current_url)
+    driver.find_element(By.ID, "token").send_keys("mxt_not-a-token")
+    click(driver.find_element(By.CSS_SELECTOR, "form.signin button"))
+    check("a wrong token is refused", "not one of this project" in driver.page_source)
+    driver.find_element(By.ID, "token").send_keys(token)
+    click(driver.find_element(By.CSS_SELECTOR, "form.signin button"))
+    check("signing in shows the installations", heading() == "Installations", heading())
+    session = [cookie for cookie in driver.get_cookies() if cookie["name"] == "max_session"]
+    check(
+        "the session cookie is HttpOnly and SameSite=Strict",
+        session and session[0].get("httpOnly") and session[0].get("sameSite") == "Strict",
+        session,
+    )
+    check("a read session sees no operation form", not driver.find_elements(By.CSS_SELECTOR, "form.operation"))
+    driver.save_screenshot(f"{shots}/installations.png")
+
+    click(driver.find_element(By.LINK_TEXT, "acme"))
+    check("an installation shows its types", heading() == "acme" and "AcmeTask" in driver.page_source, heading())
+    driver.save_screenshot(f"{shots}/installation.png")
+
+    click(driver.find_element(By.LINK_TEXT, "AcmeTask"))
+    search('status = "todo"', "title,status,assignee.displayName")
+    statuses = column("status") or []
+    check("a valid filter shows only what it matches", statuses and set(statuses) == {"todo"}, statuses)
+    names = column("assignee.displayName") or []
+    check("a field through a ref shows the target's value", any(names), names)
+    check("the filter is in the URL, to share", "filter=status" in driver.current_url, driver.current_url)
+    driver.save_screenshot(f"{shots}/table.png")
+
+    search('status = ', "")
+    alert = driver.find_elements(By.CSS_SELECTOR, "div.error")
+    check("an invalid filter shows its error", alert and "search.invalid_filter" in alert[0].text, alert and alert[0].text)
+    carets = driver.find_elements(By.CSS_SELECTOR, "pre.caret")
+    check("with a caret under the column", carets and carets[0].text.rstrip().endswith("^"), carets and carets[0].text)
+    driver.save_screenshot(f"{shots}/invalid-filter.png")
+
+    driver.get(base + "/ui/i/acme/t/AcmeTask?limit=5")
+    first = column("_id") or []
+    click(driver.find_element(By.CSS_SELECTOR, "a[rel=next]"))
+    second = column("_id") or []
+    check(
+        "paging forward shows the next rows, after the first page's",
+        len(first) == 5 and second and min(second) > max(first),
+        (first, second),
+    )
+
+    click(driver.find_element(By.CSS_SELECTOR, "table.records tbody tr td a"))
+    task = heading()
+    check("a record opens from its row", task.startswith("tsk_"), task)
+    driver.save_screenshot(f"{shots}/record.png")
+    assignee = driver.find_elements(By.XPATH, "//tr[th[text()='assignee']]//a")
+    check("its ref is a link", assignee, driver.page_source[:300])
+    if assignee:
+        user = assignee[0].text
+        click(assignee[0])
+        check("following the ref opens the target", heading() == user and "/t/AcmeUser/" in driver.current_url, heading())
+        click(driver.find_element(By.PARTIAL_LINK_TEXT, "AcmeTask whose assignee is it"))
+        assigned = column("assignee") or []
+        check("and back: the tasks assigned to them", assigned and set(assigned) == {user}, assigned)
+
+    driver.get(base + "/ui/i/acme/t/AcmeTask")
+    search('title ~= "<script>"', "title")
+    titles = column("title") or []
+    check("a title holding a script shows as text", titles == [xss], titles)
+    try:
+        driver.switch_to.alert
+        check("and runs nothing", False, "an alert opened")
+    except NoAlertPresentException:
+        check("and runs nothing", True)
+    check("escaped in the page", "&lt;script&gt;" in driver.page_source)
+
+    click(driver.find_element(By.CSS_SELECTOR, "form.signout button"))
+    driver.get(base + "/")
+    check("signing out ends the session", driver.current_url.endswith("/session"), driver.current_url)
+except Exception as error:  # a step that could not run is a failed check, reported with the rest
+    check("every step ran", False, repr(error))
+finally:
+    driver.quit()
+
+print(json.dumps(checks))
+sys.exit(0 if checks and all(item["ok"] for item in checks) else 1)
