@@ -22,11 +22,22 @@ public enum ExplorerAssets {
         form.query { display: grid; grid-template-columns: max-content 1fr; gap: .4rem .8rem; align-items: center;
           max-width: 60rem; margin-bottom: 1rem; }
         form.query button { justify-self: start; grid-column: 2; }
-        input { font: 14px ui-monospace, monospace; padding: .35rem .45rem; width: 100%; }
+        input { font: 14px/1.5 ui-monospace, monospace; padding: .35rem .45rem; width: 100%; }
         form.signin { display: flex; gap: .6rem; align-items: center; max-width: 36rem; }
         .error { border-left: 4px solid var(--bad); padding: .2rem .8rem; margin: 1rem 0; }
         pre.caret { font: 14px ui-monospace, monospace; margin: .3rem 0; }
         nav.pages { margin-top: 1rem; display: flex; gap: 1.2rem; }
         ul.referred { padding-left: 1.2rem; }
+        figure.chart { margin: 0 0 1.2rem; }
+        figure.chart rect.ok { fill: var(--accent); opacity: .75; }
+        figure.chart rect.bad { fill: var(--bad); }
+        figure.chart circle { fill: currentColor; }
+        figcaption, .required { color: var(--muted); font-size: .9em; }
+        form.operation { max-width: 40rem; display: grid; gap: .8rem; }
+        form.operation .input { display: grid; gap: .2rem; }
+        form.operation input[type=checkbox] { width: auto; justify-self: start; }
+        textarea, select { font: 14px ui-monospace, monospace; padding: .35rem .45rem; width: 100%; }
+        pre.result { overflow-x: auto; padding: .6rem; border: 1px solid var(--line); }
+        p.actions a { margin-right: 1rem; }
         """
 }

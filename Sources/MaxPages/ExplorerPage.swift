@@ -13,6 +13,14 @@ public enum ExplorerPage: Sendable {
     case table(Table)
     /// One record, with its refs both ways.
     case record(Record)
+    /// An installation's sync runs, charted.
+    case runs(Runs)
+    /// Rows of text: jobs, audit events.
+    case listing(Listing)
+    /// An installation's operations.
+    case operations(Operations)
+    /// An operation's form, and its result.
+    case operationForm(OperationForm)
     /// Something went wrong: a code, a message and what to do.
     case failure(Failure)
 
@@ -24,6 +32,10 @@ public enum ExplorerPage: Sendable {
         case .installation: "installation"
         case .table: "table"
         case .record: "record"
+        case .runs: "runs"
+        case .listing: "listing"
+        case .operations: "operations"
+        case .operationForm: "operationForm"
         case .failure: "failure"
         }
     }
@@ -36,6 +48,10 @@ public enum ExplorerPage: Sendable {
         case .installation(let page): page
         case .table(let page): page
         case .record(let page): page
+        case .runs(let page): page
+        case .listing(let page): page
+        case .operations(let page): page
+        case .operationForm(let page): page
         case .failure(let page): page
         }
     }
@@ -170,13 +186,16 @@ public struct Installation: Sendable {
     public var frame: Frame
     /// The installation's status line.
     public var status: String
+    /// Links to its runs and operations.
+    public var actions: [Link]
     /// Its types.
     public var types: [TypeRow]
 
     /// The page.
-    public init(frame: Frame, status: String, types: [TypeRow]) {
+    public init(frame: Frame, status: String, actions: [Link], types: [TypeRow]) {
         self.frame = frame
         self.status = status
+        self.actions = actions
         self.types = types
     }
 }

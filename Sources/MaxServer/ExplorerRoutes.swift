@@ -27,7 +27,8 @@ struct ExplorerRoutes: Sendable {
     static let routes: [String: Set<HTTPRequest.Method>] = [
         "/": [.get], "/session": [.get, .post], "/session/end": [.post], "/ui/assets/explorer.css": [.get],
         "/ui/i/:installation": [.get], "/ui/i/:installation/t/:type": [.get],
-        "/ui/i/:installation/t/:type/r/:id": [.get],
+        "/ui/i/:installation/t/:type/r/:id": [.get], "/ui/i/:installation/runs": [.get], "/ui/jobs": [.get],
+        "/ui/audit": [.get], "/ui/i/:installation/ops": [.get], "/ui/i/:installation/ops/:operation": [.get, .post],
     ]
 
     func add(to router: Router<MaxRequestContext>) {
@@ -102,6 +103,8 @@ struct ExplorerRoutes: Sendable {
                 try await explorer.table(installation, type, Self.fields(request.uri.query ?? ""), session)
             }
         }
+        addActivity(to: router)
+        addOperations(to: router)
         router.get("ui/i/:installation/t/:type/r/:id") { request, context in
             let installation = try context.parameters.require("installation")
             let type = try context.parameters.require("type")
@@ -135,7 +138,7 @@ struct ExplorerRoutes: Sendable {
     }
 
     /// A page for a signed-in session (a redirect to sign in otherwise); an error is a page too.
-    private func page(_ request: Request, _ build: (SignedIn) async throws -> ExplorerPage) async throws -> Response {
+    func page(_ request: Request, _ build: (SignedIn) async throws -> ExplorerPage) async throws -> Response {
         guard let session = session(of: request) else { return Self.redirect(to: "/session") }
         do {
             return html(try await build(session))
@@ -173,7 +176,7 @@ struct ExplorerRoutes: Sendable {
     }
 
     /// A form's fields (`application/x-www-form-urlencoded`, at most 64 KiB).
-    private func form(of request: Request) async throws -> [String: String] {
+    func form(of request: Request) async throws -> [String: String] {
         let body = try await Routes.body(of: request, upTo: 64 << 10, within: bodyTimeout)
         return Self.fields(String(buffer: body))
     }
@@ -219,11 +222,16 @@ struct ExplorerRoutes: Sendable {
                     name: Link(entity.name, href: Self.path(name, entity.name)), summary: entity.summary,
                     count: count.map(Self.number) ?? "", fields: fields))
         }
-        let status =
+        var status =
             "\(summary.connector) · \(summary.state ?? summary.status) · last sync \(summary.lastSync.map(Self.time) ?? "never")"
+        if let next = summary.nextRun { status += " · next run \(Self.time(next))" }
         return .installation(
             Installation(
-                frame: session.frame(name, [Link("Installations", href: "/")]), status: status, types: types))
+                frame: session.frame(name, [Link("Installations", href: "/")]), status: status,
+                actions: [
+                    Link("Runs", href: Self.path(name) + "/runs"), Link("Operations", href: Self.path(name) + "/ops"),
+                ],
+                types: types))
     }
 
     private func table(_ name: String, _ type: String, _ query: [String: String], _ session: SignedIn) async throws
@@ -353,7 +361,7 @@ struct ExplorerRoutes: Sendable {
         return components.string ?? path
     }
 
-    private static func segment(_ text: String) -> String {
+    static func segment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
             ?? ""
     }

@@ -152,6 +152,8 @@ enum JSONResponse {
 extension MaxError.Code {
     /// A `max serve` request without a valid token.
     public static let serveUnauthorized = Self(domain: "serve", name: "unauthorized", category: .permanent)
+    /// A form of the explorer did not carry its session's CSRF token.
+    public static let serveCSRF = Self(domain: "serve", name: "csrf", category: .policyDenied)
     /// A `max serve` request with a method its route does not answer (405).
     public static let serveMethodNotAllowed = Self(
         domain: "serve", name: "method_not_allowed", category: .validationError)

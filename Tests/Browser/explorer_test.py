@@ -1,7 +1,8 @@
 """Drives max serve's explorer in headless Chromium through Selenium's WebDriver client.
 
 Run by ExplorerBrowserTests (Swift), which starts Acme, a synced project and max serve:
-    python3 explorer_test.py <base URL> <read token> <screenshot folder> <xss title>
+    python3 explorer_test.py <base URL> <read token> <operate token> <screenshot folder> <xss title>
+        <project id> <user id>
 Prints one JSON line: the checks made, each with its outcome. Exits 0 when all hold.
 """
 
@@ -16,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, token, shots, xss = sys.argv[1:5]
+base, token, operate, shots, xss, project, user = sys.argv[1:8]
 options = Options()
 for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"]:
     options.add_argument(argument)
@@ -132,9 +133,42 @@ try:
         check("and runs nothing", True)
     check("escaped in the page", "&lt;script&gt;" in driver.page_source)
 
+    driver.get(base + "/ui/i/acme/ops")
+    check(
+        "a read session's operations link to no form",
+        "createTask" in driver.page_source and not driver.find_elements(By.LINK_TEXT, "createTask"),
+    )
+    driver.get(base + "/ui/i/acme/ops/createTask")
+    check(
+        "and the form's address refuses it",
+        not driver.find_elements(By.CSS_SELECTOR, "form.operation") and "api.forbidden" in driver.page_source,
+    )
+    driver.get(base + "/ui/i/acme/runs")
+    check("the runs page charts the sync history", driver.find_elements(By.CSS_SELECTOR, "figure.chart svg rect"))
+    driver.save_screenshot(f"{shots}/runs.png")
+
     click(driver.find_element(By.CSS_SELECTOR, "form.signout button"))
     driver.get(base + "/")
     check("signing out ends the session", driver.current_url.endswith("/session"), driver.current_url)
+
+    driver.find_element(By.ID, "token").send_keys(operate)
+    click(driver.find_element(By.CSS_SELECTOR, "form.signin button"))
+    driver.get(base + "/ui/i/acme/ops")
+    click(driver.find_element(By.LINK_TEXT, "createTask"))
+    driver.find_element(By.ID, "in-projectId").send_keys(project)
+    driver.find_element(By.ID, "in-title").send_keys("Made in the explorer")
+    driver.find_element(By.ID, "in-createdById").send_keys(user)
+    driver.save_screenshot(f"{shots}/operation.png")
+    click(driver.find_element(By.CSS_SELECTOR, "form.operation button"))
+    results = driver.find_elements(By.CSS_SELECTOR, "pre.result")
+    check(
+        "an operate session creates a task through the form",
+        results and "Made in the explorer" in results[0].text,
+        driver.find_elements(By.CSS_SELECTOR, "div.error") and driver.find_element(By.CSS_SELECTOR, "div.error").text,
+    )
+    driver.get(base + "/ui/i/acme/t/AcmeTask")
+    search('title = "Made in the explorer"', "title")
+    check("which the table shows at once", column("title") == ["Made in the explorer"], column("title"))
 except Exception as error:  # a step that could not run is a failed check, reported with the rest
     check("every step ran", False, repr(error))
 finally:

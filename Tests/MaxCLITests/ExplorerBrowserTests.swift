@@ -50,6 +50,9 @@ struct ExplorerBrowserTests {
         let synced = try await runMax(["-C", folder.url.path, "sync", "acme"])
         try #require(synced.status == 0, "\(synced.output)")
         let token = try await createServeToken(folder.url, scope: "read")
+        let operate = try await createServeToken(folder.url, scope: "operate")
+        let project = try #require(try await EndToEndTests.apiList(acme, "/api/projects").first?["id"]?.stringValue)
+        let user = try #require(try await EndToEndTests.apiList(acme, "/api/users").first?["id"]?.stringValue)
         let (server, url) = try await startServe(folder.url)
         try #require(url.hasPrefix("http://"), "\(server.stderrSoFar)")
 
@@ -59,7 +62,8 @@ struct ExplorerBrowserTests {
             } ?? Self.root.appendingPathComponent(".build/screenshots")
         try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
         let script = Self.root.appendingPathComponent("Tests/Browser/explorer_test.py").path
-        let browser = try MaxProcess(["python3", script, url, token, shots.path, xss], executable: env)
+        let browser = try MaxProcess(
+            ["python3", script, url, token, operate, shots.path, xss, project, user], executable: env)
         let outcome = try await browser.outcome()
         server.send(SIGTERM)
         _ = try await server.outcome()
@@ -71,9 +75,13 @@ struct ExplorerBrowserTests {
             #expect(check["ok"] == true, "\(check["name"]?.stringValue ?? ""): \(check["detail"]?.stringValue ?? "")")
         }
         #expect(outcome.status == 0, "\(outcome.stderr)")
-        for page in ["installations", "installation", "table", "invalid-filter", "record"] {
+        for page in ["installations", "installation", "table", "invalid-filter", "record", "runs", "operation"] {
             #expect(FileManager.default.fileExists(atPath: shots.appendingPathComponent("\(page).png").path), "\(page)")
         }
         #expect(!outcome.output.contains(token), "the token never shows in the browser's output")
+        // The task made through the form is at Acme, and audited as the explorer's.
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Made in the explorer") == 1)
+        let audit = try await runMax(["-C", folder.url.path, "audit", "-f", #"operation = "createTask""#, "-o", "json"])
+        #expect(audit.stdout.contains("explorer:"), "\(audit.stdout)")
     }
 }

@@ -76,6 +76,28 @@ struct ExplorerProcessTests {
         #expect(forged.status == 403)
         #expect(try await Self.send(.get, base + "/", cookie: session).status == 200, "still signed in")
 
+        for page in ["/ui/jobs", "/ui/audit", "/ui/i/acme/runs", "/ui/i/acme/ops"] {
+            let answer = try await Self.send(.get, base + page, cookie: session)
+            #expect(answer.status == 200 && answer.header("Content-Security-Policy") != nil, "\(page)")
+        }
+        let badAudit = try await Self.send(.get, base + "/ui/audit?filter=outcome+%3D", cookie: session)
+        #expect(Self.text(badAudit).contains("search.invalid_filter"), "an audit filter's error is shown")
+
+        // An operate session's form needs its CSRF token: a forged post runs nothing.
+        let operate = try await createServeToken(folder.url, scope: "operate")
+        let operating = try await Self.send(
+            .post, base + "/session",
+            form: "token=" + (operate.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        let operateSession = try #require(
+            operating.header("Set-Cookie")?.split(separator: ";").first?.split(separator: "=", maxSplits: 1).last
+                .map(String.init))
+        let input = try await OperationProcessTests.ids(acme)
+        let forgedCall = try await Self.send(
+            .post, base + "/ui/i/acme/ops/createTask", cookie: operateSession,
+            form: "csrf=guess&in.projectId=\(input.project)&in.createdById=\(input.user)&in.title=Forged")
+        #expect(forgedCall.status == 403 && Self.text(forgedCall).contains("serve.csrf"))
+        #expect(try await OperationProcessTests.tasks(acme, titled: "Forged") == 0, "nothing reached the source")
+
         // A token removed from the project ends its sessions at once.
         try "[]".write(to: folder.file(".max/serve-tokens.json"), atomically: true, encoding: .utf8)
         let revoked = try await Self.send(.get, base + "/ui/i/acme", cookie: session)
