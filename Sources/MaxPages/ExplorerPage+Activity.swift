@@ -6,7 +6,7 @@ public struct Runs: Sendable {
     public struct Row: Sendable {
         /// The run's id.
         public var id: String
-        /// `full`, `incremental`…
+        /// The kind of run: `full` or `incremental`.
         public var kind: String
         /// How it ended (or `running`).
         public var status: String
