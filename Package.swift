@@ -216,7 +216,7 @@ let package = Package(
             name: "max-bench",
             dependencies: [
                 "MaxCore", "MaxQuery", "MaxStore", "MaxStorage", "MaxConnector", "MaxSync", "MaxRuntime", "MaxServer",
-                "AcmeAPI", "AcmeConnector", "DeclarativeConnector", "SourceSimulators", "MaxPostgresStore",
+                "MaxPages", "AcmeAPI", "AcmeConnector", "DeclarativeConnector", "SourceSimulators", "MaxPostgresStore",
                 // The throwaway PostgreSQL cluster of `max-bench postgres`.
                 "MaxTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,21 +4,26 @@ import Foundation
 import Logging
 import MaxConnector
 import MaxCore
+import MaxPages
 import MaxRuntime
 import MaxServer
 import MaxSync
+import Synchronization
 
 /// `max-bench serve`: what answering over HTTP (`max serve`'s `/v1` API and its `/mcp` tools)
 /// costs on top of the API call it makes.
 struct ServeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Time search and count through max serve (/v1 and /mcp) against the API call they wrap.",
+        abstract:
+            "Time search and count through max serve (/v1, /mcp and the explorer's table page) against the API call they wrap.",
         discussion: """
             Runs Acme in this process, syncs a Max project in a temporary folder from it, starts
             max serve (in this process, on a loopback port) with a read token, then makes N
             sequential requests of each kind and N more from 8 concurrent clients, reporting p50,
             p95, p99 and requests a second. The API call, in process with no HTTP, is the floor.
+            The explorer's table page (signed in with the same token) is timed too, plain and
+            filtered through a ref, with its weight in bytes.
             """)
 
     @Option(help: "Requests of each kind.") var requests = 500
@@ -81,7 +86,34 @@ struct ServeBenchmark: AsyncParsableCommand {
                 "arguments": ["installation": "acme", "entityType": "AcmeTask", "filter": .string(filter)],
             ],
         ]).jsonText
+        // The explorer: sign in once, then ask for a type's table page (50 rows and the count).
+        var signing = ConnectorHTTPClient(timeout: .seconds(30), followsRedirects: false)
+        signing.retryPolicy = .none
+        let signIn = try await signing.send(
+            .init(
+                .post, base + "/session", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                body: Data("token=\(token)".utf8)))
+        let cookie = [
+            ("Cookie", signIn.header("Set-Cookie")?.split(separator: ";").first.map(String.init) ?? "")
+        ]
+        let tablePage = base + "/ui/i/acme/t/AcmeTask"
+        let throughRef =
+            tablePage + "?filter=assignee.role%20%3D%20%22admin%22%20AND%20status%20%3D%20%22todo%22"
+            + "&fields=title%2Cstatus%2Cpriority%2Cassignee.displayName%2Cproject.name"
+        let weights = PageWeights()
+        @Sendable func page(_ url: String, _ label: String) async throws {
+            let answer = try await http.send(.init(.get, url, headers: cookie)).requireSuccess()
+            guard String(decoding: answer.body, as: UTF8.self).contains("<table class=\"records\">") else {
+                throw ValidationError("the explorer answered \(label) without its table: is the session signed in?")
+            }
+            weights.bytes.withLock { $0[label] = answer.body.count }
+        }
         let kinds: [(String, @Sendable () async throws -> Void)] = [
+            ("GET explorer table page (50 rows)", { try await page(tablePage, "table page") }),
+            (
+                "GET explorer table page, filtered and read through refs",
+                { try await page(throughRef, "table page through refs") }
+            ),
             (
                 "API search (limit 100), in process",
                 {
@@ -167,5 +199,16 @@ struct ServeBenchmark: AsyncParsableCommand {
                 "| \(label) | \(ms(latencies, 0.5)) | \(ms(latencies, 0.95)) | \(ms(latencies, 0.99)) | \(Measurements.rate(requests, sequential)) | \(Measurements.rate(requests, concurrent)) | \(ms(loaded, 0.5)) | \(ms(loaded, 0.99)) |"
             )
         }
+        for (label, bytes) in weights.bytes.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
+            print(
+                "explorer \(label): \(bytes) bytes of HTML (the style sheet, \(ExplorerAssets.css.utf8.count) bytes, is cached)"
+            )
+        }
     }
+}
+
+/// The size of each explorer page the benchmark asked for, by label.
+final class PageWeights: Sendable {
+    /// Bytes of HTML, by label.
+    let bytes = Mutex<[String: Int]>([:])
 }
