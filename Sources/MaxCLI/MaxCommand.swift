@@ -21,7 +21,7 @@ public struct MaxCommand: AsyncParsableCommand {
             StatusCommand.self, SchemaCommand.self, SyncCommand.self, RunsCommand.self, SearchCommand.self,
             CountCommand.self, CredentialsCommand.self, InstallCommand.self, OpsCommand.self, InvokeCommand.self,
             JobsCommand.self, AuditCommand.self, MCPCommand.self, LLMBootstrapCommand.self,
-            ServeCommand.self, WebhooksCommand.self, WorkerCommand.self, StorageCommand.self,
+            ServeCommand.self, WebhooksCommand.self, WorkerCommand.self, StorageCommand.self, PolicyCommand.self,
             DemoCommand.self,
         ]
     )

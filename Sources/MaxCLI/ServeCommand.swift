@@ -105,7 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     struct Tokens: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "tokens", abstract: "Manage the bearer tokens of max serve.", subcommands: [Create.self])
+            commandName: "tokens", abstract: "Manage the bearer tokens of max serve.",
+            subcommands: [Create.self, List.self, Revoke.self])
 
         struct Create: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -113,19 +114,94 @@ struct ServeCommand: AsyncParsableCommand {
                 abstract: "Make a token; it is printed once, alone on the last line of stdout, and stored hashed.")
             @OptionGroup(title: "Global Options") var global: GlobalOptions
             @Option(help: "What it may do: read, operate or admin.") var scope: String = "read"
+            @Option(help: "The user it belongs to (max.json's policy grants users and groups).") var user: String?
+            @Option(name: .customLong("group"), help: "A group the user is in (repeatable).") var groups: [String] = []
+            @Option(help: "How long it works: 90m, 12h, 30d (for ever when not given).") var expiresIn: String?
 
             func validate() throws {
                 guard ServeTokens.Scope(rawValue: scope) != nil else {
                     throw ValidationError("--scope must be read, operate or admin")
+                }
+                if !groups.isEmpty, user == nil {
+                    throw ValidationError("--group needs --user: groups belong to a user")
+                }
+                for name in [user].compactMap({ $0 }) + groups where !Self.isName(name) {
+                    throw ValidationError(
+                        "'\(name.prefix(80))' is not a user or group name: use letters, digits, '.', '_', '-' and '@' (at most 64)"
+                    )
+                }
+                if let expiresIn, Self.seconds(expiresIn) == nil {
+                    throw ValidationError("--expires-in must be a number and a unit, m, h or d: 90m, 12h, 30d")
+                }
+            }
+
+            static func isName(_ name: String) -> Bool {
+                (1...64).contains(name.count)
+                    && name.unicodeScalars.allSatisfy {
+                        CharacterSet.alphanumerics.contains($0) || ".-_@".unicodeScalars.contains($0)
+                    }
+            }
+
+            /// `90m`, `12h`, `30d` in seconds.
+            static func seconds(_ text: String) -> TimeInterval? {
+                guard let unit = text.last, let number = Int(text.dropLast()), number > 0 else { return nil }
+                switch unit {
+                case "m": return TimeInterval(number) * 60
+                case "h": return TimeInterval(number) * 3600
+                case "d": return TimeInterval(number) * 86_400
+                default: return nil
                 }
             }
 
             func run() async throws {
                 let workspace = try global.workspace()
                 let token = try ServeTokens(project: workspace.project).create(
-                    scope: ServeTokens.Scope(rawValue: scope) ?? .read)
-                Terminal.err("A \(scope) token for \(workspace.project.root.path); it is not shown again:")
+                    scope: ServeTokens.Scope(rawValue: scope) ?? .read,
+                    principal: user.map { Principal(user: $0, groups: groups) },
+                    lifetime: expiresIn.flatMap(Self.seconds))
+                let owner = user.map { " for \(Principal(user: $0, groups: groups).description)" } ?? ""
+                let until = expiresIn.map { ", for \($0)" } ?? ""
+                Terminal.err(
+                    "A \(scope) token\(owner) of \(workspace.project.root.path)\(until); it is not shown again:")
                 Terminal.out(token)
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "ls", abstract: "List the tokens: id, scope, user, groups, state (never the token).")
+            @OptionGroup(title: "Global Options") var global: GlobalOptions
+            @Option(name: .shortAndLong, help: "Output format: text or json.") var output: OutputFormat = .text
+
+            func validate() throws {
+                try output.require(oneOf: [.text, .json], for: "serve tokens ls")
+            }
+
+            func run() async throws {
+                let tokens = try ServeTokens(project: try global.workspace().project).list()
+                if output == .json { return try JSONOutput.pretty(tokens) }
+                guard !tokens.isEmpty else { return Terminal.err("No token: max serve tokens create --scope read") }
+                Table.print(
+                    headers: ["id", "scope", "user", "groups", "state", "created", "expires"],
+                    rows: tokens.map {
+                        [
+                            $0.id, $0.scope, $0.user ?? "", $0.groups.joined(separator: ","), $0.state,
+                            $0.createdAt ?? "", $0.expiresAt ?? "",
+                        ]
+                    })
+            }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "revoke",
+                abstract: "Revoke a token by its id (from \"max serve tokens ls\"): it stops working at once.")
+            @OptionGroup(title: "Global Options") var global: GlobalOptions
+            @Argument(help: "The token's id, or the start of it.") var id: String
+
+            func run() async throws {
+                let revoked = try ServeTokens(project: try global.workspace().project).revoke(id)
+                Terminal.err("Revoked \(revoked): requests and explorer sessions with it are refused from now on.")
             }
         }
     }

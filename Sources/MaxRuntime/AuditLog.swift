@@ -40,6 +40,9 @@ public struct AuditLog: Sendable {
         public var idempotencyKey: String?
         /// When it ended.
         public var at: Date
+        /// A denial's evaluation context, as JSON text (user, groups, project, installation,
+        /// connector type, operation, mode, action, rule); nil for other events.
+        public var context: String?
 
         /// The event of a sync run (`operation` `sync`), however it ended: its error's code, or
         /// `cancelled`.
@@ -80,7 +83,7 @@ public struct AuditLog: Sendable {
     /// The fields of an event, in the order front ends show them.
     public static let fieldNames = [
         "at", "installation", "operation", "mode", "outcome", "durationMs", "providerStatus", "retryCount",
-        "errorCode", "caller", "requestId", "correlationId", "jobId", "idempotencyKey",
+        "errorCode", "caller", "requestId", "correlationId", "jobId", "idempotencyKey", "context",
     ]
 
     /// The entity type of audit events.
@@ -97,6 +100,7 @@ public struct AuditLog: Sendable {
                     .string("caller"), .string("installation", indexed: true), .string("operation", indexed: true),
                     .string("mode"), .string("outcome", indexed: true), .int("durationMs"), .int("providerStatus"),
                     .int("retryCount"), .string("errorCode"), .string("jobId"), .string("idempotencyKey"),
+                    .string("context"),
                 ],
                 summary: "One operation call or sync run: who, what, how it ended, how long it took.")
         ])
@@ -125,6 +129,7 @@ public struct AuditLog: Sendable {
             fields["errorCode"] = event.errorCode.map(FieldValue.string) ?? .null
             fields["jobId"] = event.jobID.map(FieldValue.string) ?? .null
             fields["idempotencyKey"] = event.idempotencyKey.map(FieldValue.string) ?? .null
+            fields["context"] = event.context.map(FieldValue.string) ?? .null
             try await store.upsert([EntityInput(Self.eventType, id: event.requestID, fields: fields)], at: Date())
         } catch {
             failure((error as? MaxError) ?? MaxError(.internalError, "\(error)"))

@@ -37,6 +37,8 @@ extension MaxError.Code {
     public static let remoteProtocol = Self(domain: "remote", name: "protocol", category: .permanent)
     /// No job has that id.
     public static let jobNotFound = Self(domain: "job", name: "not_found", category: .notFound)
+    /// No serve token has the id given.
+    public static let serveTokenNotFound = Self(domain: "serve", name: "token_not_found", category: .notFound)
     /// No stored entity has the type and id asked for.
     public static let entityNotFound = Self(domain: "entity", name: "not_found", category: .notFound)
     /// A job is not in a state that allows what was asked.

@@ -68,6 +68,8 @@ public struct ProjectFile: Sendable, Equatable {
         // Where the project stores, checked with the rest of the file: a mistake there (a password
         // written out) stops every command, not only those that open a store.
         _ = try ProjectStorage(json: members["storage"], path: path)
+        // So is the policy: a grant naming no template must not fail open, nor only at a request.
+        if let policy = members["policy"] { _ = try ProjectPolicy(json: policy, path: path) }
         self.otherKeys = members
     }
 

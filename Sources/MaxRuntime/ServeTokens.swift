@@ -50,22 +50,35 @@ public struct ServeTokens: Sendable {
         self.project = project
     }
 
-    /// Makes a token with `scope`; returns it (the only time it is shown).
+    /// Makes a token with `scope` for `principal` (its own, `token:<id>`, when nil), that lasts
+    /// `lifetime` (for ever when nil); returns it (the only time it is shown).
     ///
     /// - Throws: `project.write_failed`, `project.unsafe_path`.
-    public func create(scope: Scope, now: Date = Date()) throws -> String {
+    public func create(
+        scope: Scope, principal: Principal? = nil, lifetime: TimeInterval? = nil, now: Date = Date()
+    ) throws -> String {
         var bytes = [UInt8](repeating: 0, count: 24)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255, using: &generator) }
         let token = "mxt_" + bytes.map { String(format: "%02x", $0) }.joined()
         var entries = try load()
-        entries.append([
+        var entry: [String: JSONValue] = [
             "sha256": .string(ContentDigest.sha256(token)), "scope": .string(scope.rawValue),
             "createdAt": .string(ISO8601.format(now)),
-        ])
+        ]
+        if let principal {
+            entry["user"] = .string(principal.user)
+            entry["groups"] = .array(principal.groups.map(JSONValue.string))
+        }
+        if let lifetime { entry["expiresAt"] = .string(ISO8601.format(now.addingTimeInterval(lifetime))) }
+        entries.append(.object(entry))
+        try save(entries)
+        return token
+    }
+
+    private func save(_ entries: [JSONValue]) throws {
         let url = try project.runtimeFileURL("serve-tokens.json")
         try AtomicFile.writeInProject(Data(JSONValue.array(entries).prettyJSONText.utf8), to: url, permissions: 0o600)
-        return token
     }
 
     /// A token of the project, as a request presents it.
@@ -75,6 +88,67 @@ public struct ServeTokens: Sendable {
         /// A short, stable name for it that reveals nothing of the token: the first 12 hex digits
         /// of its SHA-256, for logs and the audit log (`serve:3f9a…`).
         public let id: String
+        /// Who it belongs to: its user and groups, or `token:<id>` for a token made without one.
+        public var principal = Principal(user: "")
+    }
+
+    /// A token as `max serve tokens ls` shows it: never the token, nor its hash.
+    public struct Listing: Sendable, Hashable, Codable {
+        /// Its id (the first 12 hex digits of its SHA-256).
+        public var id: String
+        /// Its scope.
+        public var scope: String
+        /// Its user, if it has one.
+        public var user: String?
+        /// Its groups.
+        public var groups: [String]
+        /// When it was made.
+        public var createdAt: String?
+        /// When it stops working, if it does.
+        public var expiresAt: String?
+        /// When it was revoked, if it was.
+        public var revokedAt: String?
+        /// `active`, `expired` or `revoked`.
+        public var state: String
+    }
+
+    /// The project's tokens, oldest first.
+    ///
+    /// - Throws: `project.invalid_file` when the token file is damaged.
+    public func list(now: Date = Date()) throws -> [Listing] {
+        try load().map { entry in
+            let expires = entry["expiresAt"]?.stringValue
+            let revoked = entry["revokedAt"]?.stringValue
+            let expired = expires.flatMap(ISO8601.parse).map { $0 <= now } ?? false
+            return Listing(
+                id: String((entry["sha256"]?.stringValue ?? "").prefix(12)), scope: entry["scope"]?.stringValue ?? "",
+                user: entry["user"]?.stringValue, groups: (entry["groups"]?.arrayValue ?? []).compactMap(\.stringValue),
+                createdAt: entry["createdAt"]?.stringValue, expiresAt: expires, revokedAt: revoked,
+                state: revoked != nil ? "revoked" : expired ? "expired" : "active")
+        }
+    }
+
+    /// Revokes the token whose id is `id` (or starts with it, when only one does): it stops
+    /// working at once, in every server and session.
+    ///
+    /// - Returns: The revoked token's id.
+    /// - Throws: `serve.token_not_found` when no token, or more than one, has that id.
+    @discardableResult
+    public func revoke(_ id: String, now: Date = Date()) throws -> String {
+        var entries = try load()
+        let matches = entries.indices.filter {
+            !id.isEmpty && (entries[$0]["sha256"]?.stringValue ?? "").hasPrefix(id.lowercased())
+        }
+        guard matches.count == 1, let index = matches.first, var entry = entries[index].objectValue else {
+            throw MaxError(
+                .serveTokenNotFound,
+                matches.isEmpty ? "no token has the id \(id)" : "\(matches.count) tokens have ids starting \(id)",
+                hint: "\"max serve tokens ls\" lists their ids")
+        }
+        entry["revokedAt"] = entry["revokedAt"] ?? .string(ISO8601.format(now))
+        entries[index] = .object(entry)
+        try save(entries)
+        return String((entry["sha256"]?.stringValue ?? "").prefix(12))
     }
 
     /// The scope of `token`, or `nil` when it is not one of this project's.
@@ -85,12 +159,17 @@ public struct ServeTokens: Sendable {
     /// The grant of `token`, or `nil` when it is not one of this project's.
     ///
     /// - Throws: `project.invalid_file` when the token file is damaged.
-    public func grant(for token: String) throws -> Grant? {
+    public func grant(for token: String, now: Date = Date()) throws -> Grant? {
         let digest = ContentDigest.sha256(token)
         guard let entry = try load().first(where: { $0["sha256"]?.stringValue == digest }),
-            let scope = entry["scope"]?.stringValue.flatMap(Scope.init(rawValue:))
+            let scope = entry["scope"]?.stringValue.flatMap(Scope.init(rawValue:)), entry["revokedAt"] == nil,
+            entry["expiresAt"]?.stringValue.flatMap(ISO8601.parse).map({ $0 > now }) ?? true
         else { return nil }
-        return Grant(scope: scope, id: String(digest.prefix(12)))
+        let id = String(digest.prefix(12))
+        let principal = Principal(
+            user: entry["user"]?.stringValue ?? "token:\(id)",
+            groups: (entry["groups"]?.arrayValue ?? []).compactMap(\.stringValue))
+        return Grant(scope: scope, id: id, principal: principal)
     }
 
     private func load() throws -> [JSONValue] {

@@ -15,6 +15,10 @@ struct MaxRequestContext: RequestContext {
     var caller = "serve"
     /// What the request's token may do (nothing for a webhook delivery, which has none).
     var allowed: Set<PolicyAction> = []
+    /// Who the request's token belongs to.
+    var principal = Principal(user: "anonymous")
+    /// The request's token's scope.
+    var scope = ServeTokens.Scope.read
 
     init(source: Source) {
         coreContext = .init(source: source)

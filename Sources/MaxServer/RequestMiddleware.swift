@@ -40,6 +40,8 @@ struct RequestMiddleware: RouterMiddleware {
                 let grant = try authorise(request, action: action)
                 context.caller = "serve:\(grant.id)"
                 context.allowed = grant.scope.actions
+                context.principal = grant.principal
+                context.scope = grant.scope
             }
             response = try await next(request, context)
         } catch let error as MaxError {
@@ -83,7 +85,9 @@ struct RequestMiddleware: RouterMiddleware {
                 hint: "create one with \"max serve tokens create --scope read\" and send Authorization: Bearer <token>")
         }
         guard let grant = try tokens.grant(for: token) else {
-            throw MaxError(.serveUnauthorized, "the token is not one of this project's", hint: "create a new one")
+            throw MaxError(
+                .serveUnauthorized, "the token is not one of this project's, or it was revoked or expired",
+                hint: "create a new one: max serve tokens create")
         }
         guard grant.scope.actions.contains(action) else {
             let needed = ServeTokens.Scope.narrowest(allowing: action)

@@ -95,10 +95,14 @@ struct Routes: Sendable {
             header: { Self.header(request, $0.lowercased()) }, body: body)
         let caller = MaxNodes(local: api.local.calling(as: context.caller, requestID: context.requestID))
         let installation = arguments["installation"]?.stringValue ?? ""
-        let answer: APIAnswer
+        let access = AccessControl(workspace: api.workspace)
+        try await access.authorize(
+            endpoint, arguments: arguments, principal: context.principal, scope: context.scope, caller: context.caller)
+        var answer: APIAnswer
         do {
             answer = try await endpoint.call(
                 on: caller, arguments: arguments, observer: metrics.syncObserver(for: installation))
+            answer = try answer.visible(to: context.principal, in: api.workspace)
         } catch {
             Self.record(
                 endpoint, installation: installation, arguments: arguments, answer: nil, metrics: metrics,

@@ -95,6 +95,17 @@ public struct APIAnswer: Sendable {
     /// One or a few lines for people (an MCP tool's text content).
     public let text: String
 
+    /// The same answer with a list of installations cut to those `principal` may read, as the
+    /// project's policy says (``AccessControl/visible(_:to:)``); any other answer unchanged.
+    ///
+    /// - Throws: `project.invalid_config` for a malformed policy.
+    public func visible(to principal: Principal, in workspace: MaxWorkspace) throws -> APIAnswer {
+        guard let list = value as? InstallationList else { return self }
+        return APIAnswer(
+            value: try AccessControl(workspace: workspace).visible(list, to: principal), status: status,
+            location: location, text: text)
+    }
+
     /// The result's JSON text.
     ///
     /// - Throws: `core.internal` when it cannot be encoded.

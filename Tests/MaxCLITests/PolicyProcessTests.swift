@@ -1,0 +1,153 @@
+import Foundation
+import MaxConnector
+import MaxCore
+import MaxRuntime
+import MaxTestSupport
+import Testing
+
+/// The project's policy through `max serve`: tokens of users in groups, every endpoint allowed or
+/// denied as the grants say, each denial audited with its context; token listing, revocation and
+/// expiry; `max policy check`.
+struct PolicyProcessTests {
+    /// A project with four installations of one Acme, and ``PolicyFixture``'s policy.
+    static func project(_ acme: AcmeProcess) async throws -> TemporaryDirectory {
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        for name in ["beta", "gamma", "delta"] {
+            let connected = try await runMax(
+                [
+                    "-C", folder.url.path, "connect", "acme", "--name", name, "--config", "baseURL=\(acme.url)",
+                    "--credential", "api_token=env:T",
+                ], environment: ["T": acme.apiKey])
+            try #require(connected.status == 0, "\(connected.output)")
+        }
+        try editProjectFile(in: folder.url) { $0["policy"] = PolicyFixture.policy }
+        return folder
+    }
+
+    @Test func serveAllowsAndDeniesAsTheGrantsSayAndAuditsEachDenial() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await Self.project(acme)
+        func token(_ user: String, _ groups: [String], scope: String) async throws -> String {
+            let made = try await runMax(
+                ["-C", folder.url.path, "serve", "tokens", "create", "--scope", scope, "--user", user]
+                    + groups.flatMap { ["--group", $0] })
+            try #require(made.status == 0, "\(made.output)")
+            return String(made.stdout.split(separator: "\n").last ?? "")
+        }
+        let ann = try await token("ann", ["support"], scope: "operate")
+        let bob = try await token("bob", ["ops", "support"], scope: "operate")
+        let cai = try await token("cai", [], scope: "admin")
+        let (server, base) = try await startServe(folder.url)
+        try #require(base.hasPrefix("http://"), "\(server.stderrSoFar)")
+        func get(_ path: String, _ token: String) async throws -> (status: Int, body: JSONValue, text: String) {
+            try await ServeProcessTests.get(base + path, token: token)
+        }
+
+        // Listings show what each may read.
+        let names: (JSONValue) -> [String] = { body in
+            (body["installations"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
+        }
+        #expect(names(try await get("/v1/installations", ann).body) == ["acme", "beta", "delta"])
+        #expect(names(try await get("/v1/installations", bob).body) == ["acme", "beta", "gamma"])
+        let nothing = try await get("/v1/installations", cai)
+        #expect(nothing.status == 403 && nothing.body["error"]?["code"] == "policy.denied", "\(nothing.text)")
+
+        // Every read endpoint of every installation, for each user, as the matrix says.
+        let reads = ["/schema", "/status", "/runs", "/count?entityType=AcmeTask"]
+        for (user, token) in [("ann", ann), ("bob", bob), ("cai", cai)] {
+            for installation in ["acme", "beta", "gamma", "delta"] {
+                let letters = PolicyFixture.expected[user]?[installation] ?? ""
+                for path in reads {
+                    let answer = try await get("/v1/installations/\(installation)\(path)", token)
+                    let readsData = path != "/schema" && path != "/status"
+                    let allowed = letters.contains("R") || (!readsData && letters.contains("c"))
+                    #expect(
+                        answer.status == (allowed ? 200 : 403),
+                        "\(user) \(installation)\(path): \(answer.status) \(answer.text)")
+                    if !allowed { #expect(answer.body["error"]?["code"] == "policy.denied") }
+                }
+            }
+        }
+        // ann may run createTask on delta only; bob may sync gamma.
+        let (project, user) = try await OperationProcessTests.ids(acme)
+        let input = JSONValue.object([
+            "projectId": .string(project), "title": "By policy", "createdById": .string(user),
+        ])
+        let http = ConnectorHTTPClient(timeout: .seconds(20))
+        func post(_ path: String, _ token: String, _ body: JSONValue? = nil) async throws
+            -> ConnectorHTTPClient.Response
+        {
+            try await http.send(
+                ConnectorHTTPClient.Request(
+                    .post, base + path,
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                    body: body.map { Data($0.jsonText.utf8) }))
+        }
+        #expect(try await post("/v1/installations/delta/operations/createTask", ann, input).status == 200)
+        let wrongOperation = try await post("/v1/installations/delta/operations/deleteTask", ann, ["id": "tsk_x"])
+        #expect(wrongOperation.status == 403)
+        #expect(String(decoding: wrongOperation.body, as: UTF8.self).contains("default deny"))
+        #expect(try await post("/v1/installations/acme/operations/createTask", ann, input).status == 403)
+        #expect(try await post("/v1/installations/gamma/sync", bob).status == 200)
+        #expect(try await post("/v1/installations/acme/sync", bob).status == 403)
+        #expect(try await OperationProcessTests.tasks(acme, titled: "By policy") == 1, "only the allowed call ran")
+
+        // Each denial is an audit event with its context.
+        let audit = try await runMax(
+            ["-C", folder.url.path, "audit", "-f", #"outcome = "denied""#, "--limit", "1000", "-o", "ndjson"])
+        let events = audit.stdout.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }
+            .filter { $0["outcome"] == "denied" }
+        #expect(events.count >= 30, "\(events.count) denials audited")
+        let denied = try #require(
+            events.first { $0["installation"] == "acme" && $0["operation"] == "createTask" }, "\(events.prefix(3))")
+        let context = try JSONValue(parsing: denied["context"]?.stringValue ?? "")
+        #expect(context["user"] == "ann" && context["groups"] == ["support"])
+        #expect(context["action"] == "connector.operation.invoke" && context["rule"] == "default deny")
+        #expect(context["connectorType"] == "acme" && context["mode"] == "sync")
+        #expect(denied["errorCode"] == "policy.denied")
+
+        // Tokens: listed without their secret, revoked at once, expired by their date.
+        let listed = try await runMax(["-C", folder.url.path, "serve", "tokens", "ls", "-o", "json"])
+        let tokens = try JSONValue(parsing: listed.stdout).arrayValue ?? []
+        #expect(tokens.compactMap { $0["user"]?.stringValue }.sorted() == ["ann", "bob", "cai"])
+        #expect(![ann, bob, cai].contains { listed.stdout.contains($0) })
+        let bobID = try #require(tokens.first { $0["user"] == "bob" }?["id"]?.stringValue)
+        #expect(try await runMax(["-C", folder.url.path, "serve", "tokens", "revoke", bobID]).status == 0)
+        #expect(try await get("/v1/installations", bob).status == 401, "revoked")
+        let expired = try ServeTokens(project: Project(root: folder.url)).create(
+            scope: .admin, principal: Principal(user: "dan", groups: ["ops"]), lifetime: -1)
+        #expect(try await get("/v1/installations", expired).status == 401, "expired")
+
+        server.send(SIGTERM)
+        _ = try await server.outcome()
+
+        // max policy check explains, without recording anything.
+        let allowed = try await runMax(
+            [
+                "-C", folder.url.path, "policy", "check", "--user", "ann", "connector.operation.invoke", "delta",
+                "createTask",
+            ])
+        #expect(allowed.status == 0 && allowed.stdout.contains("by grant ann-notifies"), "\(allowed.output)")
+        let refused = try await runMax(
+            ["-C", folder.url.path, "policy", "check", "--user", "cai", "connector.catalog.read", "acme"])
+        #expect(
+            refused.status != 0 && refused.stderr.contains("policy.denied") && refused.stderr.contains("default deny"))
+        let group = try await runMax(
+            [
+                "-C", folder.url.path, "policy", "check", "--user", "eve", "--group", "ops",
+                "connector.instance.manage", "gamma",
+            ])
+        #expect(group.status == 0 && group.stdout.contains("grant ops-runs"), "\(group.output)")
+    }
+
+    @Test func aMalformedPolicyStopsEveryCommandNamingTheKey() async throws {
+        let folder = try TemporaryDirectory(prefix: "policy")
+        _ = try await runMax(["init", folder.url.path])
+        try editProjectFile(in: folder.url) { $0["policy"] = ["grants": [["users": ["ann"], "template": "root"]]] }
+        for command in [["validate"], ["ls"], ["search", "acme", "AcmeTask"]] {
+            let outcome = try await runMax(["-C", folder.url.path] + command)
+            #expect(outcome.status == 2, "\(command): \(outcome.output)")
+            #expect(outcome.output.contains(#"policy.grants[0].template names "root""#), "\(outcome.output)")
+        }
+    }
+}
