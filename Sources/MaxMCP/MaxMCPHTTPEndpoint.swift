@@ -37,12 +37,15 @@ public struct MaxMCPHTTPEndpoint: Sendable {
     ///   - body: The JSON-RPC message.
     ///   - allowed: The actions the caller may take; tools needing others are not offered.
     ///   - caller: Who is asking, for the audit log of syncs and operations.
+    ///   - principal: Who the token belongs to: each tool call is decided by the project's policy.
+    ///   - scope: The token's scope.
     /// - Returns: The answer to send.
     public func handle(
-        method: String, headers: [String: String], body: Data?, allowed: Set<PolicyAction>, caller: String
+        method: String, headers: [String: String], body: Data?, allowed: Set<PolicyAction>, caller: String,
+        principal: Principal, scope: ServeTokens.Scope
     ) async -> Answer {
         let nodes = MaxNodes(local: api.local.calling(as: caller))
-        let server = await MaxMCPServer(api: nodes, allowed: allowed).server()
+        let server = await MaxMCPServer(api: nodes, allowed: allowed, caller: (principal, scope, caller)).server()
         let transport = StatelessHTTPServerTransport()
         do {
             try await server.start(transport: transport)

@@ -18,11 +18,23 @@ public struct MaxMCPServer: Sendable {
     public let api: MaxNodes
     /// What callers may do.
     public let allowed: Set<PolicyAction>
+    /// Who calls, their token's scope and how the audit log names them: each tool call is decided
+    /// by the project's policy (``AccessControl``) for them. Over stdio, the local user.
+    public var caller: (principal: Principal, scope: ServeTokens.Scope, name: String)
 
-    /// A server over `api` allowing `allowed`.
-    public init(api: MaxNodes, allowed: Set<PolicyAction>) {
+    /// A server over `api` allowing `allowed`, for `caller` (the local user when nil).
+    public init(
+        api: MaxNodes, allowed: Set<PolicyAction>,
+        caller: (principal: Principal, scope: ServeTokens.Scope, name: String)? = nil
+    ) {
         self.api = api
         self.allowed = allowed
+        // Over stdio the flags decide which tools are offered; the policy then decides for the
+        // local user, whose scope is not capped by a token.
+        self.caller =
+            caller ?? (
+                Principal(user: ProcessInfo.processInfo.userName), .admin, "mcp:\(ProcessInfo.processInfo.userName)"
+            )
     }
 
     /// A server over `api` allowing what `max mcp`'s flags allow.
@@ -44,6 +56,7 @@ public struct MaxMCPServer: Sendable {
     func server() async -> Server {
         let tools = MaxTools(allowed: allowed)
         let api = api
+        let caller = caller
         let server = Server(
             name: "max", version: "0.1.0",
             capabilities: .init(
@@ -57,7 +70,7 @@ public struct MaxMCPServer: Sendable {
                 })
         }
         await server.withMethodHandler(CallTool.self) { params in
-            await Self.call(params.name, arguments: params.arguments, tools: tools, api: api)
+            await Self.call(params.name, arguments: params.arguments, tools: tools, api: api, caller: caller)
         }
         await server.withMethodHandler(ListResources.self) { _ in
             let names = (try? api.workspace.installations().map(\.name)) ?? []
@@ -82,9 +95,12 @@ public struct MaxMCPServer: Sendable {
     }
 
     /// Runs tool `name`, turning every failure into a tool error with the error's one JSON form.
-    static func call(_ name: String, arguments: [String: Value]?, tools: MaxTools, api: MaxNodes) async
-        -> CallTool.Result
-    {
+    static func call(
+        _ name: String, arguments: [String: Value]?, tools: MaxTools, api: MaxNodes,
+        caller: (principal: Principal, scope: ServeTokens.Scope, name: String) = (
+            Principal(user: ProcessInfo.processInfo.userName), .admin, "mcp"
+        )
+    ) async -> CallTool.Result {
         do {
             guard let tool = tools.offered.first(where: { $0.name == name }) else {
                 if let withheld = tools.withheld.first(where: { $0.name == name }) {
@@ -102,7 +118,10 @@ public struct MaxMCPServer: Sendable {
                     "the arguments of \(name) are invalid: " + violations.map(\.description).joined(separator: "; "),
                     hint: "see the tool's input schema")
             }
+            try await AccessControl(workspace: api.workspace).authorize(
+                tool.endpoint, arguments: input, principal: caller.principal, scope: caller.scope, caller: caller.name)
             let answer = try await tool.endpoint.call(on: api, arguments: input)
+                .visible(to: caller.principal, in: api.workspace)
             return CallTool.Result(
                 content: [.text(text: answer.text, annotations: nil, _meta: nil)],
                 structuredContent: Optional<Value>.some(Value(try answer.json())), isError: false)

@@ -25,6 +25,7 @@ extension ExplorerRoutes {
     }
 
     func runs(_ name: String, _ session: SignedIn) async throws -> ExplorerPage {
+        try await allow(.runs, session, installation: name)
         let runs = try await api.runs(RunsRequest(installation: name, limit: 60)).runs
         let rows = runs.map { run in
             Runs.Row(
@@ -50,6 +51,7 @@ extension ExplorerRoutes {
     }
 
     func jobs(_ session: SignedIn) async throws -> ExplorerPage {
+        try await allow(.jobs, session)
         let jobs = try await api.jobs(JobsRequest()).jobs
         let rows = jobs.map { job in
             Table.Row(cells: [
@@ -66,6 +68,7 @@ extension ExplorerRoutes {
     }
 
     func audit(_ filter: String, _ session: SignedIn) async throws -> ExplorerPage {
+        try await allow(.audit, session)
         let frame = session.frame("Audit", [Link("Installations", href: "/")])
         let columns = ["at", "installation", "operation", "mode", "outcome", "durationMs", "caller", "errorCode"]
         do {

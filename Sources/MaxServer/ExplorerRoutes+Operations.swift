@@ -42,6 +42,7 @@ extension ExplorerRoutes {
     }
 
     func operations(_ name: String, _ session: SignedIn) async throws -> ExplorerPage {
+        try await allow(.operations, session, installation: name)
         let list = try await api.operations(InstallationRequest(installation: name))
         let invoke = mayInvoke(session)
         let rows = list.operations.map { operation in
@@ -72,6 +73,7 @@ extension ExplorerRoutes {
                 "this \(session.grant.scope.rawValue) session may not run operations; it needs \(needed.rawValue)",
                 hint: "sign in with a token made by \"max serve tokens create --scope \(needed.rawValue)\"")
         }
+        try await allow(.invoke, session, installation: name, operation: operationID)
         let list = try await api.operations(InstallationRequest(installation: name))
         guard let operation = list.operations.first(where: { $0["id"]?.stringValue == operationID }) else {
             throw MaxError(
@@ -87,7 +89,7 @@ extension ExplorerRoutes {
             do {
                 let input = try Self.input(from: submitted, schema: schema)
                 let key = submitted["idempotencyKey"].flatMap { $0.isEmpty ? nil : $0 }
-                let caller = MaxNodes(local: api.local.calling(as: "explorer:\(session.grant.id)"))
+                let caller = MaxNodes(local: api.local.calling(as: session.caller))
                 switch try await caller.invoke(
                     InvokeRequest(installation: name, operation: operationID, input: input, idempotencyKey: key))
                 {

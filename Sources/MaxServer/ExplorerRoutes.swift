@@ -131,6 +131,9 @@ struct ExplorerRoutes: Sendable {
         let grant: ServeTokens.Grant
         let csrf: String
 
+        /// How the audit log names the session.
+        var caller: String { "explorer:\(grant.id)" }
+
         /// A page's frame for this session.
         func frame(_ title: String, _ crumbs: [Link] = []) -> Frame {
             Frame(title: title, crumbs: crumbs, csrf: csrf, scope: grant.scope.rawValue)
@@ -191,10 +194,25 @@ struct ExplorerRoutes: Sendable {
         return fields
     }
 
+    /// Allows what a page shows for the session, as the API's `endpoint` would (the token's scope,
+    /// then the project's policy, a denial audited), or throws.
+    func allow(_ endpoint: Endpoint, _ session: SignedIn, installation: String? = nil, operation: String? = nil)
+        async throws
+    {
+        var arguments: [String: JSONValue] = [:]
+        arguments["installation"] = installation.map(JSONValue.string)
+        arguments["operation"] = operation.map(JSONValue.string)
+        try await AccessControl(workspace: api.workspace).authorize(
+            endpoint, arguments: .object(arguments), principal: session.grant.principal, scope: session.grant.scope,
+            caller: session.caller)
+    }
+
     // MARK: Pages
 
     private func installations(_ session: SignedIn) async throws -> ExplorerPage {
-        let list = try await api.installations(NoParameters())
+        try await allow(.installations, session)
+        let list = try AccessControl(workspace: api.workspace).visible(
+            try await api.installations(NoParameters()), to: session.grant.principal)
         let rows = list.installations.map { installation in
             Installations.Row(
                 name: Link(installation.name, href: Self.path(installation.name)),
@@ -207,6 +225,7 @@ struct ExplorerRoutes: Sendable {
     }
 
     private func installation(_ name: String, _ session: SignedIn) async throws -> ExplorerPage {
+        try await allow(.installation, session, installation: name)
         let summary = try await api.installation(InstallationRequest(installation: name))
         let schema = try await api.schema(InstallationRequest(installation: name))
         var types: [Installation.TypeRow] = []
@@ -242,6 +261,7 @@ struct ExplorerRoutes: Sendable {
         let order = query["order"] ?? ""
         let after = query["after"].flatMap { $0.isEmpty ? nil : $0 }
         let limit = query["limit"].flatMap { Int($0) }.map { min(max($0, 1), 500) }
+        try await allow(.search, session, installation: name)
         let schema = try await api.schema(InstallationRequest(installation: name))
         guard let entity = schema.entities.first(where: { $0.name == type }) else {
             throw MaxError(
@@ -297,6 +317,7 @@ struct ExplorerRoutes: Sendable {
 
     private func record(_ name: String, _ type: String, _ id: String, _ session: SignedIn) async throws -> ExplorerPage
     {
+        try await allow(.search, session, installation: name)
         let schema = try await api.schema(InstallationRequest(installation: name))
         let page = try await api.search(
             SearchRequest(

@@ -54,7 +54,7 @@ struct Routes: Sendable {
                 let answer = await mcp.handle(
                     method: request.method.rawValue, headers: headers,
                     body: body.readableBytes == 0 ? nil : Data(body.readableBytesView), allowed: context.allowed,
-                    caller: "mcp:\(context.caller)")
+                    caller: "mcp:\(context.caller)", principal: context.principal, scope: context.scope)
                 var fields = HTTPFields()
                 for (name, value) in answer.headers {
                     if let name = HTTPField.Name(name) { fields[name] = value }

@@ -170,7 +170,10 @@ try:
     search('title = "Made in the explorer"', "title")
     check("which the table shows at once", column("title") == ["Made in the explorer"], column("title"))
 except Exception as error:  # a step that could not run is a failed check, reported with the rest
-    check("every step ran", False, repr(error))
+    import traceback
+
+    step = traceback.extract_tb(error.__traceback__)[-1]
+    check("every step ran", False, f"{type(error).__name__} at line {step.lineno} ({step.line}): {error}")
 finally:
     driver.quit()
 

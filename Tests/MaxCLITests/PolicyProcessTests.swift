@@ -68,12 +68,47 @@ struct PolicyProcessTests {
                 }
             }
         }
+        // The same decisions through MCP over HTTP and the explorer.
+        let http = ConnectorHTTPClient(timeout: .seconds(20))
+        let mcpHeaders = [("Content-Type", "application/json"), ("Accept", "application/json, text/event-stream")]
+        let pages = ConnectorHTTPClient(timeout: .seconds(20), followsRedirects: false)
+        for (user, token) in [("ann", ann), ("bob", bob), ("cai", cai)] {
+            let signedIn = try await pages.send(
+                ConnectorHTTPClient.Request(
+                    .post, base + "/session", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: Data("token=\(token)".utf8)))
+            let cookie = signedIn.header("Set-Cookie")?.split(separator: ";").first.map(String.init) ?? ""
+            for installation in ["acme", "beta", "gamma", "delta"] {
+                let allowed = (PolicyFixture.expected[user]?[installation] ?? "").contains("R")
+                let call = JSONValue.object([
+                    "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                    "params": [
+                        "name": "max_count",
+                        "arguments": ["installation": .string(installation), "entityType": "AcmeTask"],
+                    ],
+                ])
+                let answer = try await http.send(
+                    ConnectorHTTPClient.Request(
+                        .post, base + "/mcp", headers: [("Authorization", "Bearer \(token)")] + mcpHeaders,
+                        body: Data(call.jsonText.utf8)))
+                let result = try JSONValue(parsing: String(decoding: answer.body, as: UTF8.self))["result"]
+                #expect(
+                    result?["isError"] == .bool(!allowed), "MCP: \(user) \(installation): \(String(describing: result))"
+                )
+                if !allowed { #expect(result?["structuredContent"]?["error"]?["code"] == "policy.denied") }
+                let page = try await pages.send(
+                    ConnectorHTTPClient.Request(
+                        .get, base + "/ui/i/\(installation)/t/AcmeTask", headers: [("Cookie", cookie)]))
+                #expect(page.status == (allowed ? 200 : 403), "explorer: \(user) \(installation): \(page.status)")
+                if !allowed { #expect(String(decoding: page.body, as: UTF8.self).contains("policy.denied")) }
+            }
+        }
+
         // ann may run createTask on delta only; bob may sync gamma.
         let (project, user) = try await OperationProcessTests.ids(acme)
         let input = JSONValue.object([
             "projectId": .string(project), "title": "By policy", "createdById": .string(user),
         ])
-        let http = ConnectorHTTPClient(timeout: .seconds(20))
         func post(_ path: String, _ token: String, _ body: JSONValue? = nil) async throws
             -> ConnectorHTTPClient.Response
         {
