@@ -18,8 +18,10 @@ public struct MaxMCPServer: Sendable {
     public let api: MaxNodes
     /// What callers may do.
     public let allowed: Set<PolicyAction>
-    /// Who calls, their token's scope and how the audit log names them: each tool call is decided
-    /// by the project's policy (``AccessControl``) for them. Over stdio, the local user.
+    /// Who calls, their token's scope and how the audit log names them.
+    ///
+    /// Each tool call is decided by the project's policy (``AccessControl``) for them. Over stdio,
+    /// the caller is the local user.
     public var caller: (principal: Principal, scope: ServeTokens.Scope, name: String)
 
     /// A server over `api` allowing `allowed`, for `caller` (the local user when nil).
