@@ -10,11 +10,10 @@ import json
 import sys
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, token, operate, shots, xss, project, user = sys.argv[1:8]
@@ -31,10 +30,22 @@ def check(name, condition, detail=""):
 
 
 def click(element):
-    """Clicks something that loads a page, and waits until the new page replaced the old."""
+    """Clicks something that loads a page, and waits until the new page replaced the old and has
+    loaded. A loaded machine can take seconds; the wait ends as soon as the page is there."""
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+
+    def replaced(_):
+        # Chromium reports a node of a document it replaced either as stale or as "not in the
+        # document": both mean the old page is gone.
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 60).until(replaced)
+    WebDriverWait(driver, 60).until(lambda _: driver.execute_script("return document.readyState") == "complete")
 
 
 def heading():
@@ -172,7 +183,7 @@ try:
 except Exception as error:  # a step that could not run is a failed check, reported with the rest
     import traceback
 
-    step = traceback.extract_tb(error.__traceback__)[-1]
+    step = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == __file__][-1]
     check("every step ran", False, f"{type(error).__name__} at line {step.lineno} ({step.line}): {error}")
 finally:
     driver.quit()
