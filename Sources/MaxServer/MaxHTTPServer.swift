@@ -61,7 +61,9 @@ public struct MaxHTTPServer: Sendable {
         let syncer = WebhookSyncer(api: api, metrics: metrics, logger: logger)
         let router = Router(context: MaxRequestContext.self)
         let tokens = ServeTokens(project: api.workspace.project)
-        router.add(middleware: RequestMiddleware(tokens: tokens, metrics: metrics, logger: logger))
+        var middleware = RequestMiddleware(tokens: tokens, metrics: metrics, logger: logger)
+        middleware.project = api.workspace.project
+        router.add(middleware: middleware)
         Routes(api: api, metrics: metrics, syncer: syncer, logger: logger, bodyTimeout: bodyTimeout).add(
             to: router)
         ExplorerRoutes(api: api, tokens: tokens, sessions: ExplorerSessions(), bodyTimeout: bodyTimeout).add(to: router)

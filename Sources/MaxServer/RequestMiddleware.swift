@@ -15,6 +15,10 @@ struct RequestMiddleware: RouterMiddleware {
     let tokens: ServeTokens
     let metrics: ServerMetrics
     let logger: Logger
+    /// The per-caller limits' buckets.
+    var quotas = CallerQuotas()
+    /// The project, whose `"limits"` apply (read at each request, as its policy is).
+    var project: Project?
 
     // `@concurrent` matches Hummingbird's requirement, which is declared without the
     // NonisolatedNonsendingByDefault feature this package enables.
@@ -43,9 +47,22 @@ struct RequestMiddleware: RouterMiddleware {
                 context.principal = grant.principal
                 context.scope = grant.scope
             }
-            response = try await next(request, context)
+            if RoutePolicy.action(method: request.method, template: route) != nil, let project,
+                let json = try project.load().otherKeys["limits"]
+            {
+                let limits = try CallerLimits(json: json)
+                try quotas.enter(
+                    user: context.principal.user,
+                    installation: RoutePolicy.parameter("installation", of: request.uri.path, template: route),
+                    limits: limits)
+                defer { quotas.leave() }
+                response = try await next(request, context)
+            } else {
+                response = try await next(request, context)
+            }
         } catch let error as MaxError {
             errorCode = error.code.description
+            if error.code == .quotaExceeded { metrics.recordQuotaExceeded(limit: error.context["limit"] ?? "") }
             response = Self.response(for: error)
         } catch let error as any HTTPResponseError {
             // Hummingbird's own refusals (no route, a body over its limit): the same JSON shape.
@@ -139,6 +156,9 @@ struct RequestMiddleware: RouterMiddleware {
         }
         if error.code == .serveMethodNotAllowed, let allow = error.context["allow"] {
             response.headers[.allow] = allow
+        }
+        if error.code == .quotaExceeded, let seconds = error.context["retryAfter"] {
+            response.headers[.retryAfter] = seconds
         }
         return response
     }

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import MaxRuntime
 
@@ -47,6 +48,14 @@ enum RoutePolicy {
             if best == nil || literals > best?.literals ?? 0 { best = (template, literals) }
         }
         return best?.template ?? unmatched
+    }
+
+    /// The value of the path parameter `name` (`installation`) in `path`, which matched `template`.
+    static func parameter(_ name: String, of path: String, template: String) -> String? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        let parts = template.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count == segments.count, let index = parts.firstIndex(of: Substring(":" + name)) else { return nil }
+        return String(segments[index]).removingPercentEncoding
     }
 
     /// The methods a route answers, for a 405's `Allow` header (empty for ``unmatched``).

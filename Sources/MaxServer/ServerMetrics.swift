@@ -26,6 +26,13 @@ final class ServerMetrics: Sendable {
         var breakers: [[String]: Int] = [:]
         /// By installation, operation and outcome.
         var invocations: [[String]: Int] = [:]
+        /// Requests refused by `max.json`'s limits, by limit.
+        var quotaExceeded: [String: Int] = [:]
+    }
+
+    /// A request refused by `max.json`'s `"limits"` (`user`, `project`, `installation`, `concurrency`).
+    func recordQuotaExceeded(limit: String) {
+        state.withLock { $0.quotaExceeded[limit, default: 0] += 1 }
     }
 
     private let state = Mutex(State())
@@ -131,6 +138,9 @@ final class ServerMetrics: Sendable {
                         String($0.value)
                     )
                 })
+            family(
+                "max_quota_exceeded_total", "counter", "Requests refused by max.json's limits, by limit.",
+                state.quotaExceeded.sorted { $0.key < $1.key }.map { (labels([("limit", $0.key)]), String($0.value)) })
             return lines.joined(separator: "\n") + "\n"
         }
     }

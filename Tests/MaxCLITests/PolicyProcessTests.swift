@@ -3,7 +3,10 @@ import MaxConnector
 import MaxCore
 import MaxRuntime
 import MaxTestSupport
+import Synchronization
 import Testing
+
+@testable import MaxServer
 
 /// The project's policy through `max serve`: tokens of users in groups, every endpoint allowed or
 /// denied as the grants say, each denial audited with its context; token listing, revocation and
@@ -184,5 +187,96 @@ struct PolicyProcessTests {
             #expect(outcome.status == 2, "\(command): \(outcome.output)")
             #expect(outcome.output.contains(#"policy.grants[0].template names "root""#), "\(outcome.output)")
         }
+    }
+}
+
+/// Per-caller limits: each user's burst and rate, on a manual clock, and through a real server.
+struct CallerLimitTests {
+    @Test func aBucketRefusesOverItsBurstAndRefillsAtItsRate() {
+        var bucket = QuotaBucket(rate: 2, burst: 3, at: .zero)
+        #expect((0..<3).map { _ in bucket.take(at: .zero) } == [nil, nil, nil])
+        #expect(bucket.take(at: .zero) == .milliseconds(500), "one token comes back in half a second")
+        #expect(bucket.take(at: .milliseconds(499)) != nil)
+        #expect(bucket.take(at: .milliseconds(500)) == nil)
+        #expect(bucket.take(at: .seconds(100)) == nil, "full again, no more than the burst saved")
+        #expect(bucket.take(at: .seconds(100)) == nil && bucket.take(at: .seconds(100)) == nil)
+        #expect(bucket.take(at: .seconds(100)) != nil)
+    }
+
+    @Test func oneUsersBurstLeavesAnothersAndTheProjectsAlone() throws {
+        let elapsed = Mutex<Duration>(.zero)
+        let quotas = CallerQuotas { elapsed.withLock { $0 } }
+        var limits = CallerLimits()
+        limits.perUser = .init(rate: 1, burst: 2)
+        limits.perProject = .init(rate: 1, burst: 3)
+        limits.maxConcurrent = 10
+        for _ in 0..<2 {
+            try quotas.enter(user: "ann", installation: "acme", limits: limits)
+            quotas.leave()
+        }
+        #expect(throws: MaxError.self) { try quotas.enter(user: "ann", installation: "acme", limits: limits) }
+        // ann's refusal took nothing from the project's bucket: bob still has its third token.
+        try quotas.enter(user: "bob", installation: "acme", limits: limits)
+        quotas.leave()
+        do {
+            try quotas.enter(user: "bob", installation: "acme", limits: limits)
+            Issue.record("the project's burst of 3 is spent")
+        } catch let error as MaxError {
+            #expect(
+                error.code == .quotaExceeded && error.context["limit"] == "project"
+                    && error.context["retryAfter"] == "1")
+        }
+        elapsed.withLock { $0 = .seconds(1) }
+        try quotas.enter(user: "bob", installation: "acme", limits: limits)
+        // The concurrency guard: requests in flight, whoever sends them.
+        var one = CallerLimits()
+        one.maxConcurrent = 1
+        do {
+            try quotas.enter(user: "cai", installation: nil, limits: one)
+            Issue.record("one request is in flight already")
+        } catch let error as MaxError {
+            #expect(error.context["limit"] == "concurrency")
+        }
+        quotas.leave()
+        try quotas.enter(user: "cai", installation: nil, limits: one)
+        quotas.leave()
+    }
+
+    @Test func aUsersBurstIsRefusedWithRetryAfterWhileAnotherIsServed() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        // A rate so slow no token comes back during the test: the fourth request of a user is over.
+        try editProjectFile(in: folder.url) { $0["limits"] = ["perUser": ["rate": 0.001, "burst": 3]] }
+        func token(_ user: String) async throws -> String {
+            String(
+                try await runMax(["-C", folder.url.path, "serve", "tokens", "create", "--user", user]).stdout
+                    .split(separator: "\n").last ?? "")
+        }
+        let ann = try await token("ann")
+        let bob = try await token("bob")
+        let (server, base) = try await startServe(folder.url)
+        try #require(base.hasPrefix("http://"), "\(server.stderrSoFar)")
+        let http = ConnectorHTTPClient(timeout: .seconds(20))
+        var annStatuses: [Int] = []
+        var refused: ConnectorHTTPClient.Response?
+        for _ in 0..<4 {
+            let answer = try await http.send(
+                .init(.get, base + "/v1/installations/acme/status", headers: [("Authorization", "Bearer \(ann)")]))
+            annStatuses.append(answer.status)
+            if answer.status == 429 { refused = answer }
+        }
+        #expect(annStatuses == [200, 200, 200, 429])
+        let retryAfter = Int(refused?.header("Retry-After") ?? "") ?? 0
+        #expect(retryAfter >= 1, "\(String(describing: refused?.header("Retry-After")))")
+        let body = try JSONValue(parsing: String(decoding: refused?.body ?? Data(), as: UTF8.self))
+        #expect(body["error"]?["code"] == "quota.exceeded")
+        #expect(body["error"]?["message"]?.stringValue?.contains("per-user limit of ann") == true)
+        let served = try await http.send(
+            .init(.get, base + "/v1/installations/acme/status", headers: [("Authorization", "Bearer \(bob)")]))
+        #expect(served.status == 200, "another user is served")
+        let metrics = try await http.send(.init(.get, base + "/metrics", headers: [("Authorization", "Bearer \(bob)")]))
+        #expect(String(decoding: metrics.body, as: UTF8.self).contains(#"max_quota_exceeded_total{limit="user"} 1"#))
+        server.send(SIGTERM)
+        _ = try await server.outcome()
     }
 }
