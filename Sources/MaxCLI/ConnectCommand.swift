@@ -104,7 +104,7 @@ struct ConnectCommand: AsyncParsableCommand {
         let name = name
         try await Self.exitingOnInterrupt(what: reauth ? "Re-authentication of \(subject)" : "Connect") {
             if reauth {
-                let stored = try await workspace.reauthenticate(subject, runner: ready)
+                let stored = try await workspace.reauthenticate(subject, runner: ready, caller: GlobalOptions.caller)
                 Terminal.out(
                     "Re-authenticated \(subject): stored \(stored.isEmpty ? "nothing" : stored.joined(separator: ", "))"
                 )

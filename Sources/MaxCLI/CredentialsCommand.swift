@@ -66,7 +66,7 @@ struct CredentialsCommand: AsyncParsableCommand {
         @OptionGroup(title: "Global Options") var global: GlobalOptions
 
         func run() async throws {
-            let (keyID, resealed) = try global.workspace().rotateMasterKey()
+            let (keyID, resealed) = try await global.workspace().rotateMasterKey(caller: GlobalOptions.caller)
             Terminal.out(
                 "Master key now \(keyID); sealed again: \(resealed.isEmpty ? "nothing in this project" : resealed.joined(separator: ", "))"
             )

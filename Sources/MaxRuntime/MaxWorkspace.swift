@@ -109,10 +109,19 @@ public struct MaxWorkspace: Sendable {
     /// then every installation of this project sealed again under it. With `MAX_MASTER_KEY` set,
     /// only the second half: re-seals under that key what `MAX_MASTER_KEY_PREVIOUS` sealed.
     ///
+    /// It is an audit event (`credentials.rotate-key`, by `caller`), however it ends.
+    ///
+    /// - Parameter caller: Who asked, for the audit log (`cli:<user>`).
     /// - Returns: The new current key's id, and the installations sealed again.
     /// - Throws: the key file's errors; each installation's credential errors (the ones before
     ///   it are done; running it again finishes the rest).
-    public func rotateMasterKey() throws -> (keyID: String, resealed: [String]) {
+    public func rotateMasterKey(caller: String) async throws -> (keyID: String, resealed: [String]) {
+        try await auditingCredentials("credentials.rotate-key", installation: "", caller: caller) {
+            try rotateMasterKey()
+        }
+    }
+
+    private func rotateMasterKey() throws -> (keyID: String, resealed: [String]) {
         let environment = ProcessInfo.processInfo.environment
         let folder = MasterKey.configFolder(environment: environment)
         let ring =
@@ -611,15 +620,48 @@ public struct MaxWorkspace: Sendable {
     /// then replaces its stored credentials with the new ones.
     ///
     /// Credentials `max.json` references from the environment are read from there (the checks
-    /// see them) and not stored. Nothing is written unless every step succeeds.
+    /// see them) and not stored. Nothing is written unless every step succeeds. It is an audit
+    /// event (`credentials.reauth`, by `caller`), however it ends.
     ///
     /// - Parameters:
     ///   - name: The installation.
     ///   - runner: How onboarding gets its values.
+    ///   - caller: Who asked, for the audit log (`cli:<user>`).
     /// - Returns: The names of the credentials stored.
     /// - Throws: `installation.not_found`, `onboarding.no_credentials` for a connector whose
     ///   onboarding stores none, onboarding's errors, the store's errors.
-    public func reauthenticate(_ name: String, runner: OnboardingRunner) async throws -> [String] {
+    public func reauthenticate(_ name: String, runner: OnboardingRunner, caller: String) async throws -> [String] {
+        _ = try record(name)
+        // An audit event however it ends: what changed (or failed to) is named, never a value.
+        return try await auditingCredentials("credentials.reauth", installation: name, caller: caller) {
+            try await reauthenticate(name, runner: runner)
+        }
+    }
+
+    /// Runs `body`, recording an audit event (mode `credentials`) of how it ended.
+    private func auditingCredentials<T>(
+        _ operation: String, installation: String, caller: String, _ body: () async throws -> T
+    ) async throws -> T {
+        let started = ContinuousClock.now
+        let id = "cred_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        var event = AuditLog.Event(
+            requestID: id, correlationID: id, caller: caller, installation: installation, operation: operation,
+            mode: "credentials", outcome: "succeeded", durationMs: 0)
+        do {
+            let value = try await body()
+            event.durationMs = Int((ContinuousClock.now - started).milliseconds)
+            await AuditLog(project: project).record(event)
+            return value
+        } catch {
+            event.durationMs = Int((ContinuousClock.now - started).milliseconds)
+            event.outcome = error is CancellationError ? "canceled" : "failed"
+            event.errorCode = (error as? MaxError)?.code.description
+            await AuditLog(project: project).record(event)
+            throw error
+        }
+    }
+
+    private func reauthenticate(_ name: String, runner: OnboardingRunner) async throws -> [String] {
         let record = try record(name)
         let module = try await module(for: record)
         let config = record.config.objectValue ?? [:]

@@ -79,6 +79,18 @@ struct CredentialLifecycleTests {
         let logs = try String(
             contentsOf: folder.url.appendingPathComponent(".max/logs/acme-oauth.log"), encoding: .utf8)
         #expect(logs.contains("credentials replace"), "re-authentication is audited, by name")
+        // And in the audit log: the key's rotation and each re-authentication, by whom, how it ended.
+        let audit = try await runMax(
+            ["-C", folder.url.path, "audit", "-f", #"mode = "credentials""#, "--limit", "100", "-o", "ndjson"])
+        let events = audit.stdout.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }
+            .filter { $0["operation"] != nil }
+        let succeeded = events.filter { $0["outcome"] == "succeeded" }.map {
+            "\($0["operation"]?.stringValue ?? "") \($0["installation"]?.stringValue ?? "")"
+        }
+        #expect(succeeded.contains("credentials.rotate-key "), "\(events)")
+        #expect(succeeded.contains("credentials.reauth acme") && succeeded.contains("credentials.reauth acme-oauth"))
+        #expect(events.allSatisfy { $0["caller"]?.stringValue?.hasPrefix("cli:") == true })
+        try CanaryScan.expectNoSecret(canaries, in: folder.url, outputs: [audit])
     }
 
     @Test func installOnAFreshCloneReportsWhatIsMissingAndHowToFixIt() async throws {
