@@ -33,10 +33,12 @@ public struct MaxMCPServer: Sendable {
         self.allowed = allowed
         // Over stdio the flags decide which tools are offered; the policy then decides for the
         // local user, whose scope is not capped by a token.
-        self.caller =
-            caller ?? (
-                Principal(user: ProcessInfo.processInfo.userName), .admin, "mcp:\(ProcessInfo.processInfo.userName)"
-            )
+        self.caller = caller ?? Self.localCaller
+    }
+
+    /// The caller over stdio: the local user, whose scope no token caps.
+    static var localCaller: (principal: Principal, scope: ServeTokens.Scope, name: String) {
+        (Principal(user: ProcessInfo.processInfo.userName), .admin, "mcp:\(ProcessInfo.processInfo.userName)")
     }
 
     /// A server over `api` allowing what `max mcp`'s flags allow.
@@ -99,9 +101,7 @@ public struct MaxMCPServer: Sendable {
     /// Runs tool `name`, turning every failure into a tool error with the error's one JSON form.
     static func call(
         _ name: String, arguments: [String: Value]?, tools: MaxTools, api: MaxNodes,
-        caller: (principal: Principal, scope: ServeTokens.Scope, name: String) = (
-            Principal(user: ProcessInfo.processInfo.userName), .admin, "mcp"
-        )
+        caller: (principal: Principal, scope: ServeTokens.Scope, name: String) = MaxMCPServer.localCaller
     ) async -> CallTool.Result {
         do {
             guard let tool = tools.offered.first(where: { $0.name == name }) else {

@@ -6,8 +6,21 @@ enum ExplorerTemplates {
     static let all: [String: String] = [
         "layout": layout, "signIn": signIn, "installations": installations, "installation": installation,
         "table": table, "record": record, "failure": failure, "runs": runs, "listing": listing,
-        "operations": operations, "operationForm": operationForm,
+        "operations": operations, "operationForm": operationForm, "inputError": inputError,
     ]
+
+    /// A refused filter (or field list, or ordering), shown where it was typed.
+    ///
+    /// Its code, message, the expression with a caret under the column at fault, and the hint;
+    /// rendered inside `{{#error}}`.
+    static let inputError = """
+        <div class="error" role="alert">
+        <p><strong>{{code}}</strong>: {{message}}</p>
+        {{#expression}}<pre class="caret">{{.}}
+        {{caret}}</pre>{{/expression}}
+        {{#hint}}<p class="hint">{{.}}</p>{{/hint}}
+        </div>
+        """
 
     static let layout = """
         <!doctype html>
@@ -85,14 +98,7 @@ enum ExplorerTemplates {
         <input id="order" name="order" value="{{order}}" placeholder="updatedAt:desc" spellcheck="false">
         <button type="submit">Search</button>
         </form>
-        {{#error}}
-        <div class="error" role="alert">
-        <p><strong>{{code}}</strong>: {{message}}</p>
-        {{#expression}}<pre class="caret">{{.}}
-        {{caret}}</pre>{{/expression}}
-        {{#hint}}<p class="hint">{{.}}</p>{{/hint}}
-        </div>
-        {{/error}}
+        {{#error}}{{> inputError}}{{/error}}
         {{^error}}
         {{#total}}<p class="total">{{.}}</p>{{/total}}
         <div class="scroll">
@@ -155,14 +161,7 @@ enum ExplorerTemplates {
         <input id="filter" name="filter" value="{{filter}}" placeholder='outcome != "succeeded"' spellcheck="false">
         <button type="submit">Search</button>
         </form>{{/action}}
-        {{#error}}
-        <div class="error" role="alert">
-        <p><strong>{{code}}</strong>: {{message}}</p>
-        {{#expression}}<pre class="caret">{{.}}
-        {{caret}}</pre>{{/expression}}
-        {{#hint}}<p class="hint">{{.}}</p>{{/hint}}
-        </div>
-        {{/error}}
+        {{#error}}{{> inputError}}{{/error}}
         {{^error}}
         {{^rows}}<p>{{empty}}</p>{{/rows}}
         <div class="scroll"><table class="records">
