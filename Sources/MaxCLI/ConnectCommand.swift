@@ -46,6 +46,10 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "A config value, as key=value. Repeatable.") var config: [String] = []
     @Option(help: "A secret's source, as key=env:VAR, key=file:PATH or key=-. Repeatable.") var credential: [String] =
         []
+    @Option(
+        help:
+            "Scope the installation to a group: only principals in it reach it through max serve, MCP and the explorer."
+    ) var group: String?
     @Flag(help: "Never prompt, even on a terminal.") var noInput = false
     @Flag(help: "Enter the credentials of an existing installation again, keeping its id, config and data.")
     var reauth = false
@@ -55,6 +59,13 @@ struct ConnectCommand: AsyncParsableCommand {
     ) var remote: String?
 
     func validate() throws {
+        if let group, !Principal.isName(group) {
+            throw ValidationError(
+                "'\(group.prefix(80))' is not a group name: use letters, digits, '.', '_', '-' and '@' (at most 64)")
+        }
+        if group != nil, reauth || remote != nil {
+            throw ValidationError("--group is for a new installation: set \"group\" in max.json to change one")
+        }
         if reauth, name != nil {
             throw ValidationError("--reauth takes the installation's name as its argument, not --name")
         }
@@ -102,6 +113,7 @@ struct ConnectCommand: AsyncParsableCommand {
         let reauth = reauth
         let ready = runner
         let name = name
+        let group = group
         try await Self.exitingOnInterrupt(what: reauth ? "Re-authentication of \(subject)" : "Connect") {
             if reauth {
                 let stored = try await workspace.reauthenticate(subject, runner: ready, caller: GlobalOptions.caller)
@@ -110,7 +122,7 @@ struct ConnectCommand: AsyncParsableCommand {
                 )
                 Terminal.err("next: max sync \(subject)")
             } else {
-                let (name, record) = try await workspace.connect(subject, name: name, runner: ready)
+                let (name, record) = try await workspace.connect(subject, name: name, group: group, runner: ready)
                 Terminal.out("Connected \(record.connectorName) as \(name) (\(record.id))")
                 Terminal.err("next: max sync \(name)")
             }

@@ -14,8 +14,9 @@ struct PolicyCommand: AsyncParsableCommand {
             abstract: "Decide an action for a user, as max serve, MCP over HTTP and the explorer would.",
             discussion: """
                 Prints the decision and the rule that made it: the grant that allows it, or \
-                "default deny" (exit 0 when allowed; policy.denied, exit 1, when not). It records \
-                nothing. Without a "policy" in max.json a token's scope alone decides, and this says so.
+                "default deny", or the tenancy rule of an installation with a "group" (exit 0 when \
+                allowed; policy.denied, exit 1, when not). It records nothing. Without a "policy" \
+                (and no installation in a group) a token's scope alone decides, and this says so.
 
                 The actions: connector.catalog.read, connector.operation.read, \
                 connector.operation.invoke, connector.instance.manage, connector.credential.manage.
@@ -60,7 +61,9 @@ struct PolicyCommand: AsyncParsableCommand {
             guard decision.allowed else {
                 throw MaxError(
                     .policyDenied, "\(principal.description) may not \(action) on \(subject): \(decision.rule)",
-                    hint: "no grant in max.json's \"policy\" gives it; add one, or use another user or group",
+                    hint: decision.rule.hasPrefix("tenancy")
+                        ? "only members of the installation's group reach it; add the user to it (a token's --group, or \"policy.groups\" in max.json)"
+                        : "no grant in max.json's \"policy\" gives it; add one, or use another user or group",
                     context: ["action": action, "rule": decision.rule])
             }
             Terminal.out("allowed: \(principal.description) may \(action) on \(subject), by \(decision.rule)")

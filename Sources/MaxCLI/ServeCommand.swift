@@ -125,7 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
                 if !groups.isEmpty, user == nil {
                     throw ValidationError("--group needs --user: groups belong to a user")
                 }
-                for name in [user].compactMap({ $0 }) + groups where !Self.isName(name) {
+                for name in [user].compactMap({ $0 }) + groups where !Principal.isName(name) {
                     throw ValidationError(
                         "'\(name.prefix(80))' is not a user or group name: use letters, digits, '.', '_', '-' and '@' (at most 64)"
                     )
@@ -133,13 +133,6 @@ struct ServeCommand: AsyncParsableCommand {
                 if let expiresIn, Self.seconds(expiresIn) == nil {
                     throw ValidationError("--expires-in must be a number and a unit, m, h or d: 90m, 12h, 30d")
                 }
-            }
-
-            static func isName(_ name: String) -> Bool {
-                (1...64).contains(name.count)
-                    && name.unicodeScalars.allSatisfy {
-                        CharacterSet.alphanumerics.contains($0) || ".-_@".unicodeScalars.contains($0)
-                    }
             }
 
             /// `90m`, `12h`, `30d` in seconds.

@@ -77,7 +77,12 @@ public struct MaxMCPServer: Sendable {
             await Self.call(params.name, arguments: params.arguments, tools: tools, api: api, caller: caller)
         }
         await server.withMethodHandler(ListResources.self) { _ in
-            let names = (try? api.workspace.installations().map(\.name)) ?? []
+            // What the caller may read, as the policy and tenancy say (everything without either).
+            let policy = try AccessControl(workspace: api.workspace).policy()
+            let names = ((try? api.workspace.installations().map(\.name)) ?? []).filter { name in
+                policy?.decide(ProjectPolicy.Request(action: .catalogRead, installation: name), for: caller.principal)
+                    .allowed ?? true
+            }
             return ListResources.Result(
                 resources: names.map {
                     Resource(
@@ -89,7 +94,17 @@ public struct MaxMCPServer: Sendable {
         await server.withMethodHandler(ReadResource.self) { params in
             let name = params.uri.replacingOccurrences(of: "max://", with: "")
                 .replacingOccurrences(of: "/schema", with: "")
-            let schema = try await api.schema(InstallationRequest(installation: name))
+            let schema: SchemaDescription
+            do {
+                try await AccessControl(workspace: api.workspace).authorize(
+                    .schema, arguments: ["installation": .string(name)], principal: caller.principal,
+                    scope: caller.scope, caller: caller.name)
+                schema = try await api.schema(InstallationRequest(installation: name))
+            } catch {
+                // The protocol's error carries the message; a Swift error would become "internal error".
+                let failure = MaxError.wrapping(error)
+                throw MCPError.invalidRequest("error[\(failure.code)]: \(failure.message)")
+            }
             return ReadResource.Result(
                 contents: [
                     .text(try APICoding.json(schema).prettyJSONText, uri: params.uri, mimeType: "application/json")

@@ -59,6 +59,7 @@ extension LocalNode {
         summary.connectorVersion = record.connectorVersion
         summary.configVersion = record.configVersion
         summary.rateLimit = record.otherKeys["rateLimit"]
+        summary.group = record.group
         return summary
     }
 

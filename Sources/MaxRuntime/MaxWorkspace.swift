@@ -434,7 +434,9 @@ public struct MaxWorkspace: Sendable {
     /// - Returns: The name and record.
     /// - Throws: `connector.not_found`, `project.invalid_config`, `installation.invalid_name`,
     ///   `installation.exists`, and onboarding's errors; nothing is written then.
-    public func connect(_ connector: String, name: String? = nil, runner: OnboardingRunner, at date: Date = Date())
+    public func connect(
+        _ connector: String, name: String? = nil, group: String? = nil, runner: OnboardingRunner, at date: Date = Date()
+    )
         async throws -> (name: String, record: InstallationRecord)
     {
         let module = try await module(named: connector, record: nil)
@@ -460,6 +462,7 @@ public struct MaxWorkspace: Sendable {
             id: UUID().uuidString.lowercased(), connector: "\(connector)@\(info.version)",
             connectedAt: ISO8601.format(date), config: config)
         record.configVersion = module.configSchema.version
+        record.group = group
 
         // Nothing was written so far. The name is taken for good, the credentials stored and
         // max.json written in one critical section of the project's lock: parallel connects never

@@ -131,6 +131,13 @@ public struct InstallationRecord: Sendable, Equatable {
         provider == "remote" ? otherKeys["location"]?["url"]?.stringValue : nil
     }
 
+    /// The group the installation belongs to (`"group"`), if any: only principals in that group
+    /// reach it through `max serve`, MCP and the explorer, whatever the policy grants.
+    public var group: String? {
+        get { otherKeys["group"]?.stringValue }
+        set { otherKeys["group"] = newValue.map(JSONValue.string) }
+    }
+
     /// The version of the connector's config schema the config was written for
     /// (`"configVersion"`; 1 when absent, as before connectors versioned their config).
     public var configVersion: Int {
@@ -184,6 +191,11 @@ public struct InstallationRecord: Sendable, Equatable {
             }
         }
         credentialReferences = try Self.references(members.removeValue(forKey: "credentials"), name: name, path: path)
+        if let group = members["group"], !(group.stringValue.map(Principal.isName) ?? false) {
+            throw ProjectFile.invalid(
+                path,
+                "'installations.\(name).group' must be a group name: letters, digits, '.', '_', '-' and '@' (at most 64)")
+        }
         otherKeys = members
     }
 

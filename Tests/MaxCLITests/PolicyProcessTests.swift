@@ -178,6 +178,106 @@ struct PolicyProcessTests {
         #expect(group.status == 0 && group.stdout.contains("grant ops-runs"), "\(group.output)")
     }
 
+    /// Tenancy without any `"policy"`: `beta` is connected for group `sales`. A reader outside it
+    /// does not see it in a listing, in MCP's `max_ls` or in the explorer, and is refused its
+    /// search, count and page; a reader in it sees both; the denials are audited.
+    @Test func anInstallationOfAGroupIsOutOfReachOfEveryoneElse() async throws {
+        let acme = try AcmeProcess()
+        let folder = try await ResilienceProcessTests.connectedProject(acme)
+        let connected = try await runMax(
+            [
+                "-C", folder.url.path, "connect", "acme", "--name", "beta", "--group", "sales", "--config",
+                "baseURL=\(acme.url)", "--credential", "api_token=env:T",
+            ], environment: ["T": acme.apiKey])
+        try #require(connected.status == 0, "\(connected.output)")
+        let file = try JSONValue(parsing: String(contentsOf: folder.file("max.json"), encoding: .utf8))
+        #expect(file["installations"]?["beta"]?["group"] == "sales")
+        #expect(try await runMax(["-C", folder.url.path, "sync", "beta"]).status == 0)
+        func token(_ user: String, _ groups: [String]) async throws -> String {
+            let made = try await runMax(
+                ["-C", folder.url.path, "serve", "tokens", "create", "--scope", "read", "--user", user]
+                    + groups.flatMap { ["--group", $0] })
+            try #require(made.status == 0, "\(made.output)")
+            return String(made.stdout.split(separator: "\n").last ?? "")
+        }
+        let inside = try await token("sal", ["sales"])
+        let outside = try await token("out", ["support"])
+        let (server, base) = try await startServe(folder.url)
+        try #require(base.hasPrefix("http://"), "\(server.stderrSoFar)")
+        func get(_ path: String, _ token: String) async throws -> (status: Int, body: JSONValue, text: String) {
+            try await ServeProcessTests.get(base + path, token: token)
+        }
+        let names: (JSONValue) -> [String] = { body in
+            (body["installations"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
+        }
+        #expect(names(try await get("/v1/installations", inside).body) == ["acme", "beta"])
+        #expect(names(try await get("/v1/installations", outside).body) == ["acme"])
+        let found = try await get("/v1/installations/beta/search?entityType=AcmeTask&limit=1", inside)
+        #expect(found.status == 200 && (found.body["data"]?.arrayValue?.count ?? 0) == 1, "\(found.text.prefix(300))")
+        for path in ["/search?entityType=AcmeTask", "/count?entityType=AcmeTask", "/schema"] {
+            let refused = try await get("/v1/installations/beta\(path)", outside)
+            #expect(refused.status == 403 && refused.body["error"]?["code"] == "policy.denied", "\(path)")
+            #expect(refused.text.contains("tenancy: beta belongs to group sales"), "\(refused.text)")
+        }
+        #expect(try await get("/v1/installations/acme/count?entityType=AcmeTask", outside).status == 200)
+        // A whole-project request would show beta's events: refused to a reader outside sales.
+        #expect(try await get("/v1/audit", outside).status == 403)
+
+        // MCP over HTTP: max_ls lists what the listing lists; beta's tools are refused.
+        let http = ConnectorHTTPClient(timeout: .seconds(20))
+        func rpc(_ method: String, _ params: JSONValue, _ token: String) async throws -> JSONValue {
+            let call = JSONValue.object(["jsonrpc": "2.0", "id": 1, "method": .string(method), "params": params])
+            let answer = try await http.send(
+                ConnectorHTTPClient.Request(
+                    .post, base + "/mcp",
+                    headers: [
+                        ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                        ("Accept", "application/json, text/event-stream"),
+                    ], body: Data(call.jsonText.utf8)))
+            return try JSONValue(parsing: String(decoding: answer.body, as: UTF8.self))
+        }
+        func tool(_ name: String, _ arguments: JSONValue, _ token: String) async throws -> JSONValue? {
+            try await rpc("tools/call", ["name": .string(name), "arguments": arguments], token)["result"]
+        }
+        let resources = try await rpc("resources/list", [:], outside)["result"]?["resources"]?.arrayValue ?? []
+        #expect(resources.compactMap { $0["uri"]?.stringValue } == ["max://acme/schema"], "\(resources)")
+        let schema = try await rpc("resources/read", ["uri": "max://beta/schema"], outside)
+        #expect(schema["error"] != nil && schema.jsonText.contains("policy.denied"), "\(schema)")
+        #expect(try await rpc("resources/read", ["uri": "max://beta/schema"], inside)["result"] != nil)
+        let listed = try await tool("max_ls", [:], outside)
+        #expect(names(listed?["structuredContent"] ?? .null) == ["acme"], "\(String(describing: listed))")
+        #expect(names(try await tool("max_ls", [:], inside)?["structuredContent"] ?? .null) == ["acme", "beta"])
+        let search = try await tool("max_search", ["installation": "beta", "entityType": "AcmeTask"], outside)
+        #expect(search?["isError"] == true)
+        #expect(search?["structuredContent"]?["error"]?["code"] == "policy.denied")
+        #expect(try await tool("max_search", ["installation": "beta", "entityType": "AcmeTask"], inside)?["isError"] != true)
+
+        // The explorer: the installations page does not list beta, and its table is refused.
+        let pages = ConnectorHTTPClient(timeout: .seconds(20), followsRedirects: false)
+        let signedIn = try await pages.send(
+            ConnectorHTTPClient.Request(
+                .post, base + "/session", headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                body: Data("token=\(outside)".utf8)))
+        let cookie = signedIn.header("Set-Cookie")?.split(separator: ";").first.map(String.init) ?? ""
+        let home = try await pages.send(ConnectorHTTPClient.Request(.get, base + "/", headers: [("Cookie", cookie)]))
+        let homeText = String(decoding: home.body, as: UTF8.self)
+        #expect(home.status == 200 && homeText.contains("/ui/i/acme") && !homeText.contains("/ui/i/beta"))
+        let table = try await pages.send(
+            ConnectorHTTPClient.Request(.get, base + "/ui/i/beta/t/AcmeTask", headers: [("Cookie", cookie)]))
+        #expect(table.status == 403)
+        server.send(SIGTERM)
+        _ = try await server.outcome()
+
+        let audit = try await runMax(
+            ["-C", folder.url.path, "audit", "-f", #"outcome = "denied""#, "--limit", "100", "-o", "ndjson"])
+        let rules = audit.stdout.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }
+            .compactMap { $0["context"]?.stringValue.flatMap { try? JSONValue(parsing: $0) }?["rule"]?.stringValue }
+        #expect(rules.filter { $0 == "tenancy: beta belongs to group sales" }.count >= 5, "\(rules)")
+        let check = try await runMax(
+            ["-C", folder.url.path, "policy", "check", "--user", "out", "connector.catalog.read", "beta"])
+        #expect(check.status == 1 && check.stderr.contains("tenancy: beta belongs to group sales"), "\(check.output)")
+    }
+
     @Test func aMalformedPolicyStopsEveryCommandNamingTheKey() async throws {
         let folder = try TemporaryDirectory(prefix: "policy")
         _ = try await runMax(["init", folder.url.path])

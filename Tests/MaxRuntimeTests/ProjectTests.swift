@@ -50,6 +50,10 @@ struct ProjectTests {
             #"the key "path" appears twice in one object at line 4, column 7"#
         ),
         (#"{"a": 1, "a": 1}"#, #"the key "a" appears twice in one object at line 1, column 10"#),
+        (
+            #"{"installations": {"a": {"id": "1", "connector": "acme", "connectedAt": "x", "group": "a b"}}}"#,
+            "'installations.a.group' must be a group name"
+        ),
         ("{\n\n  \"é\": x}", "at line 3, column 8"),
     ])
     func malformedFilesSayWhatIsWrong(_ text: String, _ message: String) {

@@ -38,6 +38,8 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
     public var connectorVersion: String?
     /// The version of its connector's config schema its config was written for.
     public var configVersion: Int?
+    /// The group it is scoped to (`"group"` in `max.json`), if any.
+    public var group: String?
     /// Its rate limit, when `max.json` sets one (`{"rate": …, "burst": …}`; else the connector's).
     public var rateLimit: JSONValue?
 
@@ -80,7 +82,7 @@ public struct InstallationSummary: Codable, Sendable, Hashable {
             && lhs.error?.code == rhs.error?.code && lhs.error?.message == rhs.error?.message
             && lhs.state == rhs.state && lhs.stateReason == rhs.stateReason && lhs.lastError == rhs.lastError
             && lhs.connectorVersion == rhs.connectorVersion && lhs.configVersion == rhs.configVersion
-            && lhs.rateLimit == rhs.rateLimit
+            && lhs.rateLimit == rhs.rateLimit && lhs.group == rhs.group
     }
 
     /// Hashes the name and status.

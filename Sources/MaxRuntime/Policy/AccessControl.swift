@@ -13,11 +13,15 @@ public struct AccessControl: Sendable {
         self.workspace = workspace
     }
 
-    /// The project's policy, or `nil` when `max.json` has none (a token's scope alone decides).
+    /// The project's policy, or `nil` when `max.json` has none and no installation is scoped to a
+    /// group (a token's scope alone decides).
     ///
     /// - Throws: `project.invalid_config` for a malformed policy.
     public func policy() throws -> ProjectPolicy? {
-        try workspace.project.load().otherKeys["policy"].map { try ProjectPolicy(json: $0) }
+        let file = try workspace.project.load()
+        let tenants = file.installations.compactMapValues(\.group)
+        if let json = file.otherKeys["policy"] { return try ProjectPolicy(json: json, tenants: tenants) }
+        return tenants.isEmpty ? nil : ProjectPolicy(tenants: tenants)
     }
 
     /// Allows `request` for `principal` holding a token of `scope`, or throws.
@@ -54,13 +58,15 @@ public struct AccessControl: Sendable {
         let error = MaxError(
             .policyDenied,
             "\(principal.description) may not \(request.action.rawValue) on \(target): \(decision.rule)",
-            hint: "a grant in max.json's \"policy\" must give it; \"max policy check\" explains a decision",
+            hint: decision.rule.hasPrefix("tenancy")
+                ? "only members of the installation's group reach it (its \"group\" in max.json); \"max policy check\" explains a decision"
+                : "a grant in max.json's \"policy\" must give it; \"max policy check\" explains a decision",
             context: [
                 "action": request.action.rawValue, "rule": decision.rule, "user": principal.user,
                 "installation": request.installation ?? "",
             ])
         var context: [String: JSONValue] = [
-            "user": .string(principal.user), "groups": .array(principal.groups.map(JSONValue.string)),
+            "user": .string(principal.user), "groups": .array(policy.groups(of: principal).sorted().map(JSONValue.string)),
             "project": .string(workspace.project.root.lastPathComponent), "action": .string(request.action.rawValue),
             "rule": .string(decision.rule),
         ]

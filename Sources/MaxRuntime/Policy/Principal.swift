@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who is asking: a user, the groups they are in, and the token they came with.
 ///
 /// A serve token belongs to a principal (`max serve tokens create --user ann --group support`);
@@ -13,6 +15,14 @@ public struct Principal: Sendable, Hashable, Codable {
     public init(user: String, groups: [String] = []) {
         self.user = user
         self.groups = groups
+    }
+
+    /// Whether `name` is a valid user or group name: 1 to 64 letters, digits, `.`, `_`, `-` and `@`.
+    public static func isName(_ name: String) -> Bool {
+        (1...64).contains(name.count)
+            && name.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || ".-_@".unicodeScalars.contains($0)
+            }
     }
 
     /// How audit events and messages name them: `ann (support, ops)`.

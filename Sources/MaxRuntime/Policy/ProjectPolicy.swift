@@ -19,6 +19,13 @@ public import MaxCore
 /// it names none). Anything no grant gives is denied. The built-in templates are `read-only`
 /// (catalog and operation read), `operator` (read, invoke, manage) and `admin` (everything). A
 /// project without `"policy"` has none: a token's scope alone decides, as before.
+///
+/// `"groups": {"sales": ["ann", "bob"]}` puts users in groups besides those their token names
+/// (the local user of `max mcp` has no token).
+///
+/// Tenancy comes before any grant: an installation with a `"group"` in `max.json` is reached only
+/// by principals in that group, and a request about the whole project only by principals in the
+/// group of every such installation. This holds in a project without `"policy"` too.
 public struct ProjectPolicy: Sendable, Hashable {
     /// One grant.
     public struct Grant: Sendable, Hashable {
@@ -47,20 +54,35 @@ public struct ProjectPolicy: Sendable, Hashable {
 
     /// The grants, in `max.json`'s order.
     public var grants: [Grant]
+    /// Whether `max.json` has a `"policy"`: without one, grants do not decide (tenancy alone
+    /// does, and the token's scope).
+    public var hasRules: Bool
+    /// The members `"groups"` names, by group.
+    public var members: [String: [String]]
+    /// The group of each installation scoped to one, by installation name.
+    public var tenants: [String: String]
+
+    /// The policy of a project without `"policy"`: tenancy alone.
+    public init(tenants: [String: String]) {
+        self.grants = []
+        self.hasRules = false
+        self.members = [:]
+        self.tenants = tenants
+    }
 
     /// The policy of `max.json`'s `"policy"` value.
     ///
     /// - Throws: `project.invalid_config` naming the key at fault: an unknown template or action,
     ///   a grant for no one, a value of the wrong type.
-    public init(json: JSONValue, path: String = "max.json") throws {
+    public init(json: JSONValue, tenants: [String: String] = [:], path: String = "max.json") throws {
         func invalid(_ key: String, _ problem: String) -> MaxError {
             MaxError(
                 .invalidProjectFile, "\(path): policy.\(key) \(problem)",
                 hint: "see the policy section of the README", context: ["key": "policy.\(key)"])
         }
         guard let object = json.objectValue else { throw invalid("", "must be an object") }
-        for key in object.keys where !["templates", "grants"].contains(key) {
-            throw invalid(key, "is not a policy key (templates, grants)")
+        for key in object.keys where !["templates", "grants", "groups"].contains(key) {
+            throw invalid(key, "is not a policy key (templates, grants, groups)")
         }
         var templates = Self.builtInTemplates
         for (name, value) in object["templates"]?.objectValue ?? [:] {
@@ -114,7 +136,23 @@ public struct ProjectPolicy: Sendable, Hashable {
                     installations: try strings(grant["installations"], "\(key).installations"),
                     operations: try strings(grant["operations"], "\(key).operations")))
         }
+        var members: [String: [String]] = [:]
+        for (group, value) in object["groups"]?.objectValue ?? [:] {
+            guard Principal.isName(group) else { throw invalid("groups.\(group.prefix(80))", "is not a group name") }
+            members[group] = try strings(value, "groups.\(group)")
+        }
+        if let groups = object["groups"], groups.objectValue == nil {
+            throw invalid("groups", "must be an object of group names to arrays of users")
+        }
         self.grants = grants
+        self.hasRules = true
+        self.members = members
+        self.tenants = tenants
+    }
+
+    /// The groups `principal` is in: its token's, and those `"groups"` lists it in.
+    public func groups(of principal: Principal) -> Set<String> {
+        Set(principal.groups).union(members.filter { $0.value.contains(principal.user) }.keys)
     }
 
     /// What a request asks: an action, on an installation (none for the project's own listings),
@@ -152,9 +190,20 @@ public struct ProjectPolicy: Sendable, Hashable {
         public var rule: String
     }
 
-    /// Decides `request` for `principal`: allowed by the first grant that covers it, else denied.
+    /// Decides `request` for `principal`: denied when tenancy keeps it out; then allowed by the
+    /// first grant that covers it, else denied (without `"policy"`, allowed).
     public func decide(_ request: Request, for principal: Principal) -> Decision {
-        for grant in grants where covers(grant, request, principal) {
+        let groups = groups(of: principal)
+        if let installation = request.installation {
+            if let group = tenants[installation], !groups.contains(group) {
+                return Decision(allowed: false, rule: "tenancy: \(installation) belongs to group \(group)")
+            }
+        } else if let outside = tenants.values.sorted().first(where: { !groups.contains($0) }) {
+            return Decision(
+                allowed: false, rule: "tenancy: the project holds installations of group \(outside)")
+        }
+        guard hasRules else { return Decision(allowed: true, rule: "no policy: the token's scope decides") }
+        for grant in grants where covers(grant, request, principal, groups) {
             return Decision(allowed: true, rule: "grant \(grant.name)")
         }
         return Decision(allowed: false, rule: "default deny")
@@ -163,15 +212,17 @@ public struct ProjectPolicy: Sendable, Hashable {
     /// Whether some grant gives `action` to `principal` on some installation: enough to list the
     /// ones it may see.
     public func mayEver(_ action: PolicyAction, _ principal: Principal) -> Bool {
-        grants.contains { grant in grant.actions.contains(action) && applies(grant, to: principal) }
+        guard hasRules else { return true }
+        let groups = groups(of: principal)
+        return grants.contains { grant in grant.actions.contains(action) && applies(grant, to: principal, groups) }
     }
 
-    private func applies(_ grant: Grant, to principal: Principal) -> Bool {
-        grant.users.contains(principal.user) || !Set(grant.groups).isDisjoint(with: principal.groups)
+    private func applies(_ grant: Grant, to principal: Principal, _ groups: Set<String>) -> Bool {
+        grant.users.contains(principal.user) || !groups.isDisjoint(with: grant.groups)
     }
 
-    private func covers(_ grant: Grant, _ request: Request, _ principal: Principal) -> Bool {
-        guard grant.actions.contains(request.action), applies(grant, to: principal) else { return false }
+    private func covers(_ grant: Grant, _ request: Request, _ principal: Principal, _ groups: Set<String>) -> Bool {
+        guard grant.actions.contains(request.action), applies(grant, to: principal, groups) else { return false }
         if let installations = grant.installations {
             // A project-wide request (no installation) needs a grant on every installation.
             guard let installation = request.installation, installations.contains(installation) else { return false }
