@@ -9,7 +9,7 @@ public enum AcmeOnboarding {
     public static let oauth = OAuth2Step(
         "Authorize Max in Acme", provider: "Acme", scopes: ["read"], credential: AcmeCredentials.refreshToken,
         authorizationURL: "{baseURL}/oauth/authorize", tokenURL: "{baseURL}/oauth/token", clientID: "max",
-        accessToken: AcmeCredentials.accessToken)
+        accessToken: AcmeCredentials.accessToken, revocationURL: "{baseURL}/oauth/revoke")
 
     /// The flow.
     public static let flow = OnboardingFlow([

@@ -31,6 +31,9 @@ public struct OAuth2Spec: Codable, Sendable, Hashable {
     public var clientID: String
     /// The scopes asked for.
     public var scopes: [String]?
+    /// The token revocation endpoint (RFC 7009), if the provider has one (a template over the
+    /// config): re-authenticating and disconnecting revoke the old tokens there.
+    public var revocationURL: String?
 }
 
 /// A condition on the installation's config.

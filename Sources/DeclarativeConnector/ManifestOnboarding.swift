@@ -129,7 +129,8 @@ enum ManifestOnboarding {
             "Authorize Max in \(manifest.displayName)", provider: manifest.displayName, scopes: spec.scopes ?? [],
             credential: Credential.key(credential), authorizationURL: braces(spec.authorizationURL),
             tokenURL: braces(spec.tokenURL), clientID: spec.clientID,
-            accessToken: Credential.key("access_token", as: OAuth2AccessToken.self))
+            accessToken: Credential.key("access_token", as: OAuth2AccessToken.self),
+            revocationURL: spec.revocationURL.map(braces))
     }
 
     /// The auth strategies, for catalogs and agents.

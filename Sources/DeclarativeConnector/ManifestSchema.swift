@@ -73,7 +73,7 @@ public enum ManifestSchema {
             "oauth2": object(
                 [
                     "authorizationURL": nonEmpty, "tokenURL": nonEmpty, "clientID": nonEmpty,
-                    "scopes": ["type": "array", "items": string],
+                    "scopes": ["type": "array", "items": string], "revocationURL": nonEmpty,
                 ], required: ["authorizationURL", "tokenURL", "clientID"]),
         ]
         if nested { properties["alternatives"] = ["type": "array", "items": auth(nested: false)] }

@@ -116,16 +116,39 @@ struct ConnectCommand: AsyncParsableCommand {
         let group = group
         try await Self.exitingOnInterrupt(what: reauth ? "Re-authentication of \(subject)" : "Connect") {
             if reauth {
-                let stored = try await workspace.reauthenticate(subject, runner: ready, caller: GlobalOptions.caller)
+                let result = try await workspace.reauthenticate(subject, runner: ready, caller: GlobalOptions.caller)
+                let stored = result.stored
                 Terminal.out(
                     "Re-authenticated \(subject): stored \(stored.isEmpty ? "nothing" : stored.joined(separator: ", "))"
                 )
+                Self.report(revocation: result, of: subject)
+                switch result.health {
+                case .unhealthy(let reason)?, .credentialExpired(let reason)?:
+                    Terminal.err(
+                        "warning: the health check with the new credentials failed: \(reason); see max status \(subject)"
+                    )
+                case let health?: Terminal.err("health check with the new credentials: \(health.name)")
+                case nil: Terminal.err("warning: the health check with the new credentials could not run")
+                }
                 Terminal.err("next: max sync \(subject)")
             } else {
                 let (name, record) = try await workspace.connect(subject, name: name, group: group, runner: ready)
                 Terminal.out("Connected \(record.connectorName) as \(name) (\(record.id))")
                 Terminal.err("next: max sync \(name)")
             }
+        }
+    }
+
+    /// Says what became of the old tokens at the provider.
+    static func report(revocation result: Reauthentication, of name: String) {
+        let provider = result.provider ?? "the provider"
+        if let error = result.revocationError {
+            let done = result.revoked.isEmpty ? "" : " (revoked: \(result.revoked.joined(separator: ", ")))"
+            Terminal.err(
+                "warning: \(provider) did not revoke the old token\(done): \(error.message); "
+                    + "revoke Max's old access in \(provider)'s settings")
+        } else if !result.revoked.isEmpty {
+            Terminal.err("Revoked the old \(result.revoked.joined(separator: " and ")) at \(provider)")
         }
     }
 

@@ -36,6 +36,8 @@ extension MaxError.Code {
     /// The source no longer accepts the installation's credentials (a revoked or expired refresh
     /// token, a token the API keeps rejecting after a refresh): only re-authenticating fixes it.
     public static let credentialExpired = Self(domain: "credentials", name: "expired", category: .permanent)
+    /// A provider's revocation endpoint refused to revoke an old token (RFC 7009).
+    public static let revocationFailed = Self(domain: "credentials", name: "revocation_failed", category: .permanent)
     /// An OAuth 2.0 authorization did not complete (denied, a mismatched state, a failed code exchange, a timeout).
     public static let oauthFailed = Self(domain: "onboarding", name: "oauth_failed", category: .permanent)
     /// An onboarding input is missing or malformed.

@@ -117,7 +117,8 @@ public struct MaxWorkspace: Sendable {
     ///   it are done; running it again finishes the rest).
     public func rotateMasterKey(caller: String) async throws -> (keyID: String, resealed: [String]) {
         try await auditingCredentials("credentials.rotate-key", installation: "", caller: caller) {
-            try rotateMasterKey()
+            let rotated = try rotateMasterKey()
+            return (rotated, ["keyId": .string(rotated.keyID), "resealed": .int(rotated.resealed.count)])
         }
     }
 
@@ -429,6 +430,7 @@ public struct MaxWorkspace: Sendable {
     /// - Parameters:
     ///   - connector: The connector's registry name.
     ///   - name: The installation's name; by default the connector's, then `-2`, `-3`…
+    ///   - group: The group it is scoped to (``InstallationRecord/group``), if any.
     ///   - runner: How onboarding gets its values.
     ///   - date: The time recorded as `connectedAt`.
     /// - Returns: The name and record.
@@ -620,30 +622,51 @@ public struct MaxWorkspace: Sendable {
     /// Enters an installation's credentials again, keeping its id, config and data.
     ///
     /// Runs only the credential-bearing steps of its onboarding (and its checks) with its config,
-    /// then replaces its stored credentials with the new ones.
+    /// then replaces its stored credentials with the new ones. Then, where its connector declares
+    /// a revocation endpoint (``OAuth2Step/revocationURL``), the old OAuth tokens are revoked at
+    /// the provider, and a health check runs with the new credentials.
     ///
     /// Credentials `max.json` references from the environment are read from there (the checks
     /// see them) and not stored. Nothing is written unless every step succeeds. It is an audit
-    /// event (`credentials.reauth`, by `caller`), however it ends.
+    /// event (`credentials.reauth`, by `caller`), however it ends; its context says what was
+    /// revoked and what the health check found, never a value.
     ///
     /// - Parameters:
     ///   - name: The installation.
     ///   - runner: How onboarding gets its values.
     ///   - caller: Who asked, for the audit log (`cli:<user>`).
-    /// - Returns: The names of the credentials stored.
+    ///   - healthCheckSeconds: How long the health check may wait for the source.
+    /// - Returns: What was stored, revoked and found.
     /// - Throws: `installation.not_found`, `onboarding.no_credentials` for a connector whose
-    ///   onboarding stores none, onboarding's errors, the store's errors.
-    public func reauthenticate(_ name: String, runner: OnboardingRunner, caller: String) async throws -> [String] {
+    ///   onboarding stores none, onboarding's errors, the store's errors. A refused revocation or
+    ///   an unhealthy check is reported in the result, not thrown: the new credentials are stored.
+    public func reauthenticate(
+        _ name: String, runner: OnboardingRunner, caller: String, healthCheckSeconds: Int = 30
+    ) async throws -> Reauthentication {
         _ = try record(name)
         // An audit event however it ends: what changed (or failed to) is named, never a value.
         return try await auditingCredentials("credentials.reauth", installation: name, caller: caller) {
-            try await reauthenticate(name, runner: runner)
+            var result = try await reauthenticate(name, runner: runner)
+            result.health = try? await checkHealth(of: name, seconds: healthCheckSeconds)
+            return (result, Self.context(of: result))
         }
     }
 
-    /// Runs `body`, recording an audit event (mode `credentials`) of how it ended.
+    /// The audit context of a re-authentication: what was revoked, what the check found.
+    private static func context(of result: Reauthentication) -> JSONValue {
+        var context: [String: JSONValue] = [
+            "stored": .array(result.stored.map(JSONValue.string)),
+            "revoked": .array(result.revoked.map(JSONValue.string)),
+        ]
+        context["revocationError"] = result.revocationError.map { .string($0.code.description) }
+        context["health"] = result.health.map { .string($0.name) }
+        return .object(context)
+    }
+
+    /// Runs `body`, recording an audit event (mode `credentials`) of how it ended, with the
+    /// context `body` gives.
     private func auditingCredentials<T>(
-        _ operation: String, installation: String, caller: String, _ body: () async throws -> T
+        _ operation: String, installation: String, caller: String, _ body: () async throws -> (T, JSONValue?)
     ) async throws -> T {
         let started = ContinuousClock.now
         let id = "cred_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
@@ -651,8 +674,9 @@ public struct MaxWorkspace: Sendable {
             requestID: id, correlationID: id, caller: caller, installation: installation, operation: operation,
             mode: "credentials", outcome: "succeeded", durationMs: 0)
         do {
-            let value = try await body()
+            let (value, context) = try await body()
             event.durationMs = Int((ContinuousClock.now - started).milliseconds)
+            event.context = context?.jsonText
             await AuditLog(project: project).record(event)
             return value
         } catch {
@@ -664,7 +688,7 @@ public struct MaxWorkspace: Sendable {
         }
     }
 
-    private func reauthenticate(_ name: String, runner: OnboardingRunner) async throws -> [String] {
+    private func reauthenticate(_ name: String, runner: OnboardingRunner) async throws -> Reauthentication {
         let record = try record(name)
         let module = try await module(for: record)
         let config = record.config.objectValue ?? [:]
@@ -688,8 +712,15 @@ public struct MaxWorkspace: Sendable {
         }
         for key in record.credentialReferences.keys { try await staging.removeSecret(named: key) }
         try project.prepareInstallationFolder(name)
-        try await credentials(for: name, installation: record.id).replaceAll(with: staging)
-        return try await staging.names()
+        let store = try credentials(for: name, installation: record.id)
+        // The old tokens are read before they are replaced, and revoked once the new ones are stored.
+        let old = await TokenRevocation.held(by: module.onboarding, config: config, in: store)
+            .excluding(tokensIn: staging, of: module.onboarding, config: config)
+        try await store.replaceAll(with: staging)
+        let revocation = await old.revoke()
+        return Reauthentication(
+            stored: try await staging.names(), revoked: revocation.revoked, provider: revocation.provider,
+            revocationError: revocation.error)
     }
 
     /// Removes an installation from `max.json`, wipes its credentials, and deletes its data and

@@ -194,7 +194,8 @@ public struct InstallationRecord: Sendable, Equatable {
         if let group = members["group"], !(group.stringValue.map(Principal.isName) ?? false) {
             throw ProjectFile.invalid(
                 path,
-                "'installations.\(name).group' must be a group name: letters, digits, '.', '_', '-' and '@' (at most 64)")
+                "'installations.\(name).group' must be a group name: letters, digits, '.', '_', '-' and '@' (at most 64)"
+            )
         }
         otherKeys = members
     }

@@ -1,6 +1,8 @@
 import Foundation
 import MaxConnector
 import MaxCore
+import MaxCredentials
+import MaxRuntime
 import MaxTestSupport
 import Testing
 
@@ -100,6 +102,77 @@ struct OAuthProcessTests {
 
         #expect(FileManager.default.fileExists(atPath: folder.file(".max/installations/acme/data.db").path))
         try CanaryScan.expectNoSecret(["acme_rt_", "acme_at_", "acme_code_"], in: folder.url, outputs: outputs)
+    }
+
+    /// The OAuth tokens stored for `name`, read with the tests' master key.
+    static func storedTokens(_ folder: URL, _ name: String) async throws -> (refresh: String, access: String) {
+        let record = try #require(try Project(root: folder).load().installations[name])
+        let environment = ["MAX_CONFIG_HOME": MaxProcess.configHome.path]
+        let store = FileCredentialStore(
+            url: try Project(root: folder).credentialsURL(name), installation: record.id,
+            keys: { try MasterKeyring.load(environment: environment, configFolder: MaxProcess.configHome) })
+        let refresh = try #require(try await store.secret(named: "refresh_token")).revealed
+        let access = try await store.get(CredentialKey<OAuth2AccessToken>("access_token")).token
+        return (refresh, access)
+    }
+
+    /// Rotation: re-authorising revokes the old tokens at Acme (RFC 7009), which then refuses
+    /// them, runs a health check with the new ones, and is audited with what it revoked.
+    @Test func reauthorizationRevokesTheOldTokensAtAcme() async throws {
+        let acme = try AcmeProcess()
+        let folder = try TemporaryDirectory(prefix: "oauth-rotate")
+        _ = try await runMax(["init", folder.url.path])
+        let connected = try await Self.completeAuthorization(
+            try MaxProcess([
+                "-C", folder.url.path, "connect", "acme", "--config", "baseURL=\(acme.url)", "--config", "auth=oauth",
+            ]))
+        try #require(connected.status == 0, "\(connected.output)")
+        let old = try await Self.storedTokens(folder.url, "acme")
+        func workspaces(_ token: String) async throws -> Int {
+            try await ConnectorHTTPClient.shared.send(
+                .init(.get, acme.url + "/api/workspaces", headers: [("Authorization", "Bearer \(token)")])
+            ).status
+        }
+        func refresh(_ token: String) async throws -> (status: Int, body: String) {
+            let response = try await ConnectorHTTPClient.shared.send(
+                .init(
+                    .post, acme.url + "/oauth/token",
+                    headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                    body: Data("grant_type=refresh_token&client_id=max&refresh_token=\(token)".utf8)))
+            return (response.status, String(decoding: response.body, as: UTF8.self))
+        }
+        #expect(try await workspaces(old.access) == 200, "the old access token works before")
+        let revocationsBefore = try await Self.oauthCount(acme, "revocations")
+
+        let reauthorized = try await Self.completeAuthorization(
+            try MaxProcess(["-C", folder.url.path, "connect", "acme", "--reauth"]))
+        #expect(reauthorized.status == 0, "\(reauthorized.output)")
+        #expect(reauthorized.stderr.contains("Revoked the old refresh_token and access_token at Acme"))
+        #expect(reauthorized.stderr.contains("health check with the new credentials: healthy"))
+        #expect(try await Self.oauthCount(acme, "revocations") - revocationsBefore == 2)
+
+        // Acme refuses the old tokens; the new ones work.
+        let oldAccess = try await workspaces(old.access)
+        #expect(oldAccess == 403, "Acme answers a wrong or inactive token 403: \(oldAccess)")
+        let refused = try await refresh(old.refresh)
+        #expect(refused.status == 400 && refused.body.contains("invalid_grant"), "\(refused)")
+        let new = try await Self.storedTokens(folder.url, "acme")
+        #expect(new.refresh != old.refresh && new.access != old.access)
+        #expect(try await workspaces(new.access) == 200)
+        #expect(try await runMax(["-C", folder.url.path, "sync", "acme"]).status == 0)
+
+        // The audit event says what was revoked and what the check found, never a token.
+        let audit = try await runMax(
+            ["-C", folder.url.path, "audit", "-f", #"operation = "credentials.reauth""#, "-o", "ndjson"])
+        let event = try #require(
+            audit.stdout.split(separator: "\n").compactMap { try? JSONValue(parsing: String($0)) }.first)
+        #expect(event["outcome"] == "succeeded" && event["caller"]?.stringValue?.hasPrefix("cli:") == true)
+        let context = try JSONValue(parsing: event["context"]?.stringValue ?? "")
+        #expect(context["revoked"] == ["refresh_token", "access_token"], "\(context)")
+        #expect(context["health"] == "healthy")
+        try CanaryScan.expectNoSecret(
+            [old.refresh, old.access, new.refresh, new.access], in: folder.url,
+            outputs: [connected, reauthorized, audit])
     }
 
     @Test func reauthWithAWrongTokenChangesNothing() async throws {

@@ -178,7 +178,9 @@ struct PolicyProcessTests {
         #expect(group.status == 0 && group.stdout.contains("grant ops-runs"), "\(group.output)")
     }
 
-    /// Tenancy without any `"policy"`: `beta` is connected for group `sales`. A reader outside it
+    /// Tenancy without any `"policy"`.
+    ///
+    /// `beta` is connected for group `sales`. A reader outside it
     /// does not see it in a listing, in MCP's `max_ls` or in the explorer, and is refused its
     /// search, count and page; a reader in it sees both; the denials are audited.
     @Test func anInstallationOfAGroupIsOutOfReachOfEveryoneElse() async throws {
@@ -250,7 +252,9 @@ struct PolicyProcessTests {
         let search = try await tool("max_search", ["installation": "beta", "entityType": "AcmeTask"], outside)
         #expect(search?["isError"] == true)
         #expect(search?["structuredContent"]?["error"]?["code"] == "policy.denied")
-        #expect(try await tool("max_search", ["installation": "beta", "entityType": "AcmeTask"], inside)?["isError"] != true)
+        #expect(
+            try await tool("max_search", ["installation": "beta", "entityType": "AcmeTask"], inside)?["isError"] != true
+        )
 
         // The explorer: the installations page does not list beta, and its table is refused.
         let pages = ConnectorHTTPClient(timeout: .seconds(20), followsRedirects: false)

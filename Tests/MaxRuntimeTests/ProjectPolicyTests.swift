@@ -57,7 +57,9 @@ struct ProjectPolicyTests {
         #expect(policy.mayEver(.catalogRead, Self.ann) && !policy.mayEver(.catalogRead, Self.cai))
     }
 
-    /// Tenancy over the same grants: `gamma` belongs to `ops` and `acme` to `support`; `cai` is in
+    /// Tenancy over the same grants.
+    ///
+    /// `gamma` belongs to `ops` and `acme` to `support`; `cai` is in
     /// `ops` through `"groups"`. A grant never reaches across a group, and a whole-project request
     /// needs every group.
     @Test func tenancyComesBeforeEveryGrant() throws {
@@ -96,7 +98,8 @@ struct ProjectPolicyTests {
 
         // Without "policy", tenancy alone decides: the rest is the token's scope's.
         let bare = ProjectPolicy(tenants: ["gamma": "ops"])
-        #expect(bare.decide(ProjectPolicy.Request(action: .operationInvoke, installation: "acme"), for: Self.cai).allowed)
+        #expect(
+            bare.decide(ProjectPolicy.Request(action: .operationInvoke, installation: "acme"), for: Self.cai).allowed)
         #expect(!bare.decide(ProjectPolicy.Request(action: .catalogRead, installation: "gamma"), for: Self.ann).allowed)
         #expect(bare.decide(ProjectPolicy.Request(action: .catalogRead, installation: "gamma"), for: Self.bob).allowed)
         #expect(bare.mayEver(.catalogRead, Self.ann))

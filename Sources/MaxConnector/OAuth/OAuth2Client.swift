@@ -55,10 +55,34 @@ public struct OAuth2Client: Sendable {
         return try OAuth2Tokens(response: response.body, from: Self.redacted(tokenURL))
     }
 
-    private func post(_ fields: [(String, String)]) async throws -> ConnectorHTTPClient.Response {
+    /// Revokes `token` at the revocation endpoint `url` (RFC 7009 §2.1): a refresh token ends its
+    /// whole grant at providers that follow §2.1, an access token ends alone.
+    ///
+    /// The endpoint answers 200 for a token it revoked or does not know (§2.2), so success means
+    /// the token no longer works there.
+    ///
+    /// - Parameters:
+    ///   - token: The token; never logged or put in an error.
+    ///   - hint: `refresh_token` or `access_token`.
+    ///   - url: The revocation endpoint.
+    /// - Throws: `credentials.revocation_failed` when the endpoint refuses; `http.*` errors when it
+    ///   cannot be reached.
+    public func revoke(_ token: Secret, hint: String, at url: String) async throws {
+        let response = try await post(
+            [("token", token.revealed), ("token_type_hint", hint), ("client_id", clientID)], to: url)
+        guard response.isSuccess else {
+            throw MaxError(
+                .revocationFailed,
+                "the revocation endpoint \(Self.redacted(url)) refused to revoke the old \(hint) (\(Self.reason(response)))",
+                hint: "revoke Max's access in the provider's settings", context: ["status": String(response.status)])
+        }
+    }
+
+    private func post(_ fields: [(String, String)], to url: String? = nil) async throws -> ConnectorHTTPClient.Response
+    {
         try await http.send(
             .init(
-                .post, tokenURL,
+                .post, url ?? tokenURL,
                 headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
                 body: Data(Self.formEncoded(fields).utf8)))
     }

@@ -25,12 +25,16 @@ public struct OAuth2Step: Sendable {
     public let clientID: String
     /// Where the current access token (and when it expires) is stored.
     public let accessToken: CredentialKey<OAuth2AccessToken>
+    /// The provider's token revocation endpoint (RFC 7009), if it has one.
+    ///
+    /// A template like ``tokenURL``. With one, re-authenticating and disconnecting revoke the old tokens there.
+    public let revocationURL: String?
 
     /// Creates an OAuth 2.0 step.
     public init(
         _ label: String, provider: String, scopes: [String], credential: CredentialKey<String>,
         authorizationURL: String, tokenURL: String, clientID: String,
-        accessToken: CredentialKey<OAuth2AccessToken> = CredentialKey("access_token")
+        accessToken: CredentialKey<OAuth2AccessToken> = CredentialKey("access_token"), revocationURL: String? = nil
     ) {
         self.label = label
         self.provider = provider
@@ -40,6 +44,7 @@ public struct OAuth2Step: Sendable {
         self.tokenURL = tokenURL
         self.clientID = clientID
         self.accessToken = accessToken
+        self.revocationURL = revocationURL
     }
 
     /// `template` with each `{name}` replaced by the state's text value of that name.

@@ -66,7 +66,8 @@ public struct AccessControl: Sendable {
                 "installation": request.installation ?? "",
             ])
         var context: [String: JSONValue] = [
-            "user": .string(principal.user), "groups": .array(policy.groups(of: principal).sorted().map(JSONValue.string)),
+            "user": .string(principal.user),
+            "groups": .array(policy.groups(of: principal).sorted().map(JSONValue.string)),
             "project": .string(workspace.project.root.lastPathComponent), "action": .string(request.action.rawValue),
             "rule": .string(decision.rule),
         ]

@@ -309,7 +309,8 @@ public struct SubprocessConnector: ConnectorModule {
                     scopes: (json["scopes"]?.arrayValue ?? []).compactMap(\.stringValue),
                     credential: Credential.key(credential), authorizationURL: authorize, tokenURL: token,
                     clientID: client,
-                    accessToken: CredentialKey(json["accessToken"]?.stringValue ?? "access_token")))
+                    accessToken: CredentialKey(json["accessToken"]?.stringValue ?? "access_token"),
+                    revocationURL: json["revocationURL"]?.stringValue))
         default:
             throw WireFormat.protocolError(
                 "onboarding step \(index) has kind \(json["kind"]?.jsonText ?? "none"); it must be input, validation, select or custom"
