@@ -333,6 +333,18 @@ public actor PostgresEntityStore: EntityStoring {
         return Page(items: records, hasMore: hasMore, cursor: cursor)
     }
 
+    /// Removes the entities `query` matches for good, with the collection members they own.
+    ///
+    /// - Returns: How many entities were removed.
+    public func erase(_ query: Query) async throws -> Int {
+        let compiler = SQLCompiler(try query.checked(against: schema), dialect: Self.dialect)
+        return try await inTransaction {
+            let removed = try await Int(rows(compiler.count()).first?.decode(Int64.self) ?? 0)
+            for statement in compiler.erase() { _ = try await rows(statement) }
+            return removed
+        }
+    }
+
     /// How many entities `query` matches, ignoring its cursor and limit.
     ///
     /// - Throws: the errors of ``Query/checked(against:)``; `storage.postgres_failed`.

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import MaxCore
+public import MaxQuery
 public import MaxStore
 import Synchronization
 
@@ -49,6 +50,22 @@ extension EntityStore {
                 found.insert(id)
             }
             return found
+        }
+    }
+
+    /// Removes the entities `query` matches for good, with the collection members they own.
+    ///
+    /// - Returns: How many entities were removed.
+    /// - Throws: `query.*` errors for a query the schema does not allow; `storage.database_error`.
+    public func erase(_ query: Query) async throws -> Int {
+        let statements = QueryCompiler(try query.checked(against: schema)).erase()
+        return try await write("removing \(query.entityType) for good") { db in
+            var removed = 0
+            for statement in statements {
+                try db.execute(sql: statement.sql, arguments: statement.statementArguments)
+                removed = db.changesCount
+            }
+            return removed
         }
     }
 

@@ -24,6 +24,9 @@ package struct QueryCompiler: Sendable {
 
     /// The count of the matching rows.
     package func count() -> SQLFragment { SQLFragment(compiler.count()) }
+
+    /// The statements that remove the matching rows for good.
+    func erase() -> [SQLFragment] { compiler.erase().map(SQLFragment.init) }
 }
 
 extension SQLFragment {

@@ -27,6 +27,13 @@ public protocol EntityStoring: Sendable {
 
     /// Which of `ids` are stored as live entities of `type` (tombstones excluded).
     func existingIDs(of type: EntityType, among ids: [String]) async throws -> Set<String>
+
+    /// Removes the entities `query` matches for good, with the collection members they own (no
+    /// tombstone is left): for purges after a retention period. Collections of other entities
+    /// that listed them keep their ids.
+    ///
+    /// - Returns: How many entities were removed.
+    func erase(_ query: Query) async throws -> Int
 }
 
 extension EntityStoring {

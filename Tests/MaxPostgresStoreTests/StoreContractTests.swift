@@ -116,6 +116,22 @@ struct StoreContractTests {
         try await Self.expectSame(projects, sqlite, postgres)
         try await Self.expectSame(
             try Query("Person", filter: #"active = true OR email ~= "P1@""#), sqlite, postgres)
+
+        // Erasing for good: the same entities go (tombstones too when asked), with the
+        // collection members they own, and the rest answers alike.
+        let erasedProjects = try Query("Project", filter: #"name = "Project 3""#)
+        #expect(try await sqlite.erase(erasedProjects) == 1)
+        #expect(try await postgres.erase(erasedProjects) == 1)
+        let old = try Query("Item", filter: "priority > 1", includeDeleted: true)
+        let expected = try await sqlite.count(old)
+        #expect(expected > 0)
+        #expect(try await sqlite.erase(old) == expected)
+        #expect(try await postgres.erase(old) == expected)
+        for query in [try Query("Item", includeDeleted: true), try Query("Project", selection: .all)] {
+            #expect(try await sqlite.count(query) == (try await postgres.count(query)))
+            try await Self.expectSame(query, sqlite, postgres)
+        }
+        #expect(try await postgres.count(try Query("Item", filter: "priority > 1", includeDeleted: true)) == 0)
     }
 
     /// Pages through `query` on both stores, each with its own cursors, and compares every page

@@ -99,6 +99,18 @@ public struct SQLCompiler: Sendable {
             .statement(dialect)
     }
 
+    /// The statements that remove the matching rows for good (with the tombstone rule, ignoring
+    /// the cursor and limit): first the collection members they own in `_max_links`, then the
+    /// rows. Run in one transaction, in order.
+    public func erase() -> [SQLStatement] {
+        let matching = "SELECT \(table).\"_id\" FROM \(table)" + whereClause(after: nil)
+        let links =
+            "DELETE FROM _max_links WHERE owner_type = " + value(.string(query.entity.name)) + " AND owner_id IN ("
+            + matching + ")"
+        let rows = SQLBuilder("DELETE FROM \(table) WHERE \"_id\" IN (") + matching + ")"
+        return [links.statement(dialect), rows.statement(dialect)]
+    }
+
     /// The condition `filter` compiles to, alone (for tests and plans).
     public func condition(_ filter: CheckedFilter) -> SQLStatement {
         compile(filter).statement(dialect)
