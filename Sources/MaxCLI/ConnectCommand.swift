@@ -121,7 +121,7 @@ struct ConnectCommand: AsyncParsableCommand {
                 Terminal.out(
                     "Re-authenticated \(subject): stored \(stored.isEmpty ? "nothing" : stored.joined(separator: ", "))"
                 )
-                Self.report(revocation: result, of: subject)
+                Self.report(revoked: result.revoked, at: result.provider, error: result.revocationError)
                 switch result.health {
                 case .unhealthy(let reason)?, .credentialExpired(let reason)?:
                     Terminal.err(
@@ -140,15 +140,15 @@ struct ConnectCommand: AsyncParsableCommand {
     }
 
     /// Says what became of the old tokens at the provider.
-    static func report(revocation result: Reauthentication, of name: String) {
-        let provider = result.provider ?? "the provider"
-        if let error = result.revocationError {
-            let done = result.revoked.isEmpty ? "" : " (revoked: \(result.revoked.joined(separator: ", ")))"
+    static func report(revoked: [String], at provider: String?, error: MaxError?) {
+        let provider = provider ?? "the provider"
+        if let error {
+            let done = revoked.isEmpty ? "" : " (revoked: \(revoked.joined(separator: ", ")))"
             Terminal.err(
                 "warning: \(provider) did not revoke the old token\(done): \(error.message); "
                     + "revoke Max's old access in \(provider)'s settings")
-        } else if !result.revoked.isEmpty {
-            Terminal.err("Revoked the old \(result.revoked.joined(separator: " and ")) at \(provider)")
+        } else if !revoked.isEmpty {
+            Terminal.err("Revoked the old \(revoked.joined(separator: " and ")) at \(provider)")
         }
     }
 

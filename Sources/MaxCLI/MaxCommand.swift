@@ -22,7 +22,7 @@ public struct MaxCommand: AsyncParsableCommand {
             CountCommand.self, CredentialsCommand.self, InstallCommand.self, OpsCommand.self, InvokeCommand.self,
             JobsCommand.self, AuditCommand.self, MCPCommand.self, LLMBootstrapCommand.self,
             ServeCommand.self, WebhooksCommand.self, WorkerCommand.self, StorageCommand.self, PolicyCommand.self,
-            DemoCommand.self,
+            RestoreCommand.self, PurgeCommand.self, DemoCommand.self,
         ]
     )
 

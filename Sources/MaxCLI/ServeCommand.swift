@@ -46,7 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
             each time, up to six hours; a disabled installation is skipped); "max ls" shows the \
             next run. --no-schedules turns that off. Every --health-every seconds it checks the \
             health of every enabled installation it serves itself (not remote ones), as "max \
-            status" does, and keeps the result ("max status --history").
+            status" does, and keeps the result ("max status --history"). Every hour it purges \
+            what is past max.json's "retention", as "max purge" does.
 
             SIGTERM or Ctrl-C shuts it down gracefully.
             """,

@@ -285,6 +285,33 @@ extension PostgresEntityStore: SyncStore {
 }
 
 extension PostgresEntityStore {
+    /// Renames an installation's schema (a deletion kept for its retention, and its restore);
+    /// a schema that does not exist is left alone.
+    ///
+    /// - Returns: Whether the schema existed and was renamed.
+    /// - Throws: `storage.postgres_unreachable`, `storage.postgres_failed` (a schema named `name`
+    ///   exists already, say).
+    public static func renameNamespace(_ settings: PostgresStoreSettings, to name: String) async throws -> Bool {
+        var one = settings
+        one.connections = 1
+        let store = try await PostgresEntityStore.open(one, schema: Schema(namespace: "none", entities: []))
+        do {
+            let exists = try await store.rows(
+                SQLStatement(
+                    sql: "SELECT 1 FROM pg_namespace WHERE nspname = $1", values: [.text(settings.namespace)]))
+            if !exists.isEmpty {
+                try await store.execute(
+                    "ALTER SCHEMA \(SQLDialect.postgres.quote(settings.namespace)) RENAME TO \(SQLDialect.postgres.quote(name))"
+                )
+            }
+            await store.close()
+            return !exists.isEmpty
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
     /// Drops an installation's schema and everything in it (`max storage migrate --replace`).
     ///
     /// - Throws: `storage.postgres_unreachable`, `storage.postgres_failed`.

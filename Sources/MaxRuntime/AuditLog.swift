@@ -1,5 +1,6 @@
 public import Foundation
 public import MaxCore
+import MaxQuery
 import MaxStorage
 package import MaxStore
 
@@ -134,6 +135,21 @@ public struct AuditLog: Sendable {
         } catch {
             failure((error as? MaxError) ?? MaxError(.internalError, "\(error)"))
         }
+    }
+
+    /// Removes the events recorded before `cutoff` for good (a retention purge), or only counts
+    /// them when `dryRun`.
+    ///
+    /// - Returns: How many events were (or would be) removed.
+    /// - Throws: the store's errors.
+    public func purge(before cutoff: Date, dryRun: Bool = false) async throws -> Int {
+        let query = try Query(Self.eventType, filter: "at < \"\(ISO8601.format(cutoff))\"")
+        if dryRun { return try await openForReading().count(query) }
+        if try storage() == nil {
+            let url = try project.runtimeFileURL("audit.db")
+            guard FileManager.default.fileExists(atPath: url.path) else { return 0 }
+        }
+        return try await writingStore().erase(query)
     }
 
     /// Where events are written: the project's PostgreSQL namespace, or `.max/audit.db`.

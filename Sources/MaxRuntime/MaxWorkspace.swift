@@ -734,6 +734,11 @@ public struct MaxWorkspace: Sendable {
     ///
     /// - Throws: `sync.already_running` while a sync of it runs; `installation.not_found`; path errors.
     public func disconnect(_ name: String, keepData: Bool) async throws {
+        try await disconnect(name, keepData: keepData, locked: false)
+    }
+
+    /// As ``disconnect(_:keepData:)``; `locked` when the caller holds the installation's lock.
+    func disconnect(_ name: String, keepData: Bool, locked: Bool) async throws {
         if try isLeftover(name) {
             let lock = try InstallationLock.acquire(name, in: project, for: "remove \(name)")
             defer { withExtendedLifetime(lock) {} }
@@ -743,7 +748,7 @@ public struct MaxWorkspace: Sendable {
             return
         }
         _ = try record(name)
-        let lock = try InstallationLock.acquire(name, in: project, for: "disconnect \(name)")
+        let lock = locked ? nil : try InstallationLock.acquire(name, in: project, for: "disconnect \(name)")
         defer { withExtendedLifetime(lock) {} }
         let folder = try project.installationURL(name)
         let credentials = try project.credentialsURL(name)

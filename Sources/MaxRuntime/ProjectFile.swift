@@ -71,6 +71,7 @@ public struct ProjectFile: Sendable, Equatable {
         // So is the policy: a grant naming no template must not fail open, nor only at a request.
         if let policy = members["policy"] { _ = try ProjectPolicy(json: policy, path: path) }
         if let limits = members["limits"] { _ = try CallerLimits(json: limits, path: path) }
+        _ = try ProjectRetention(json: members["retention"], path: path)
         self.otherKeys = members
     }
 

@@ -106,6 +106,10 @@ public struct MaxHTTPServer: Sendable {
                         _ = try? await local.status(StatusRequest(installation: name, timeout: 10))
                     }), at: 0)
         }
+        running.insert(
+            .init(
+                service: RetentionSweeper(
+                    workspace: api.workspace, clock: ContinuousClock(), every: .seconds(3600), logger: logger)), at: 0)
         let services = ServiceGroup(
             configuration: .init(
                 services: running, gracefulShutdownSignals: [.sigterm, .sigint],

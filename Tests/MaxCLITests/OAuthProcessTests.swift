@@ -173,6 +173,14 @@ struct OAuthProcessTests {
         try CanaryScan.expectNoSecret(
             [old.refresh, old.access, new.refresh, new.access], in: folder.url,
             outputs: [connected, reauthorized, audit])
+
+        // Disconnecting revokes the current tokens too, before wiping them.
+        let disconnected = try await runMax(["-C", folder.url.path, "disconnect", "acme", "--yes"])
+        #expect(disconnected.status == 0, "\(disconnected.output)")
+        #expect(disconnected.stderr.contains("Revoked the old refresh_token and access_token at Acme"))
+        #expect(![new.refresh, new.access].contains { disconnected.output.contains($0) })
+        #expect(try await workspaces(new.access) == 403)
+        #expect(try await refresh(new.refresh).status == 400)
     }
 
     @Test func reauthWithAWrongTokenChangesNothing() async throws {

@@ -99,9 +99,10 @@ public struct SQLCompiler: Sendable {
             .statement(dialect)
     }
 
-    /// The statements that remove the matching rows for good (with the tombstone rule, ignoring
-    /// the cursor and limit): first the collection members they own in `_max_links`, then the
-    /// rows. Run in one transaction, in order.
+    /// The statements that remove the matching rows for good.
+    ///
+    /// The tombstone rule applies; the cursor and limit do not. First the collection members they
+    /// own in `_max_links` go, then the rows: run them in one transaction, in order.
     public func erase() -> [SQLStatement] {
         let matching = "SELECT \(table).\"_id\" FROM \(table)" + whereClause(after: nil)
         let links =
