@@ -162,7 +162,9 @@ struct DeletionRetentionTests {
 
             #expect(try await max(["disconnect", "acme", "--yes"]).status == 0)
             let purged = try await max(["purge", "--all"])
-            #expect(purged.status == 0 && purged.stdout.contains("Purged 1 deleted installation (acme)"), "\(purged.output)")
+            #expect(
+                purged.status == 0 && purged.stdout.contains("Purged 1 deleted installation (acme)"), "\(purged.output)"
+            )
             #expect(try await schemas().isEmpty)
         }
     }
