@@ -1,6 +1,6 @@
 public import Foundation
 import MaxConnector
-public import MaxCore
+import MaxCore
 import MaxCredentials
 import MaxPostgresStore
 import MaxStore
@@ -9,6 +9,9 @@ import MaxStore
 /// tokens revoked where the connector can), its data and logs kept for the project's retention,
 /// restorable, then purged; audit events are purged after their own retention.
 extension MaxWorkspace {
+    /// How the schemas of deleted installations begin.
+    static let deletedSchemaPrefix = "_deleted_"
+
     /// `.max/deleted/`.
     var deletedURL: URL { project.runtimeURL.appendingPathComponent("deleted", isDirectory: true) }
 
@@ -109,7 +112,7 @@ extension MaxWorkspace {
             try Self.move(url, to: logs.appendingPathComponent(url.lastPathComponent), of: name)
         }
         if let shared = try storage().postgres {
-            let schema = "_deleted_" + String(name.prefix(32)) + "_" + stamp.lowercased()
+            let schema = Self.deletedSchemaPrefix + String(name.prefix(32)) + "_" + stamp.lowercased()
             if try await PostgresEntityStore.renameNamespace(try shared.settings(for: name, connections: 1), to: schema)
             {
                 deleted.schema = schema
@@ -176,7 +179,9 @@ extension MaxWorkspace {
                     hint: "remove it with \"max disconnect \(name) --yes\", then restore",
                     context: ["installation": name, "path": folder.path])
             }
-            if let schema = deleted.schema, let shared = try storage().postgres {
+            if let schema = deleted.schema, schema.hasPrefix(Self.deletedSchemaPrefix),
+                let shared = try storage().postgres
+            {
                 var moved = try shared.settings(for: name, connections: 1)
                 moved.namespace = schema
                 _ = try await PostgresEntityStore.renameNamespace(moved, to: name)
@@ -222,7 +227,10 @@ extension MaxWorkspace {
         var report = PurgeReport(installations: [], auditEvents: 0)
         for deleted in due {
             if !dryRun {
-                if let schema = deleted.schema, let shared = try storage().postgres {
+                // Only a schema a deletion made: `.max/deleted/` is never trusted to name another.
+                if let schema = deleted.schema, schema.hasPrefix(Self.deletedSchemaPrefix),
+                    let shared = try storage().postgres
+                {
                     var settings = try shared.settings(for: deleted.name, connections: 1)
                     settings.namespace = schema
                     try await PostgresEntityStore.dropNamespace(settings)
