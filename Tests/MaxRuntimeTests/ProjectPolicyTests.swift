@@ -29,8 +29,9 @@ struct ProjectPolicyTests {
         return text
     }
 
-    @Test func everyDecisionIsTheMatrixs() throws {
-        let policy = try ProjectPolicy(json: Self.policy)
+    /// Expects `policy` to decide every action of each user on each installation (and the whole
+    /// project, `*`), with `createTask` as the operation, as `expected` writes out.
+    static func expect(_ policy: ProjectPolicy, decides expected: [String: [String: String]]) {
         for (name, principal) in [("ann", Self.ann), ("bob", Self.bob), ("cai", Self.cai)] {
             for installation in ["acme", "beta", "gamma", "delta", "*"] {
                 let allowed = Set(
@@ -42,9 +43,14 @@ struct ProjectPolicyTests {
                             for: principal
                         ).allowed
                     })
-                #expect(Self.letters(allowed) == Self.expected[name]?[installation], "\(name) on \(installation)")
+                #expect(Self.letters(allowed) == expected[name]?[installation], "\(name) on \(installation)")
             }
         }
+    }
+
+    @Test func everyDecisionIsTheMatrixs() throws {
+        let policy = try ProjectPolicy(json: Self.policy)
+        Self.expect(policy, decides: Self.expected)
         // The allowlist: ann may invoke createTask on delta, nothing else there.
         let other = policy.decide(
             ProjectPolicy.Request(action: .operationInvoke, installation: "delta", operation: "deleteTask"),
@@ -76,20 +82,7 @@ struct ProjectPolicyTests {
             // cai's admin grant covers everything, but acme belongs to support, which cai is not in.
             "cai": ["acme": "", "beta": "RIMC", "gamma": "RIMC", "delta": "RIMC", "*": ""],
         ]
-        for (name, principal) in [("ann", Self.ann), ("bob", Self.bob), ("cai", Self.cai)] {
-            for installation in ["acme", "beta", "gamma", "delta", "*"] {
-                let allowed = Set(
-                    PolicyAction.allCases.filter { action in
-                        policy.decide(
-                            ProjectPolicy.Request(
-                                action: action, installation: installation == "*" ? nil : installation,
-                                operation: "createTask"),
-                            for: principal
-                        ).allowed
-                    })
-                #expect(Self.letters(allowed) == expected[name]?[installation], "\(name) on \(installation)")
-            }
-        }
+        Self.expect(policy, decides: expected)
         let denied = policy.decide(ProjectPolicy.Request(action: .catalogRead, installation: "acme"), for: Self.cai)
         #expect(denied.rule == "tenancy: acme belongs to group support")
         let whole = policy.decide(ProjectPolicy.Request(action: .operationRead), for: Self.cai)
