@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import MaxCore
+import MaxRuntime
 
 /// `max`: connect sources, sync them into local storage, query them.
 public struct MaxCommand: AsyncParsableCommand {
@@ -22,7 +23,7 @@ public struct MaxCommand: AsyncParsableCommand {
             CountCommand.self, CredentialsCommand.self, InstallCommand.self, OpsCommand.self, InvokeCommand.self,
             JobsCommand.self, AuditCommand.self, MCPCommand.self, LLMBootstrapCommand.self,
             ServeCommand.self, WebhooksCommand.self, WorkerCommand.self, StorageCommand.self, PolicyCommand.self,
-            RestoreCommand.self, PurgeCommand.self, DemoCommand.self,
+            RestoreCommand.self, PurgeCommand.self, DemoCommand.self, SandboxExecCommand.self,
         ]
     )
 
@@ -33,6 +34,8 @@ public struct MaxCommand: AsyncParsableCommand {
     /// `max demo` runs `sample`.
     public static func main(arguments: [String], sample: (any SampleServer)?) async -> Never {
         Composition.sample = sample
+        // Subprocess connectors are held in by this executable's `max sandbox-exec`.
+        ConnectorSandbox.helper = Bundle.main.executableURL?.path
         let arguments = moveDirectoryOption(arguments)
         let wantsJSON = zip(arguments, arguments.dropFirst()).contains {
             ($0 == "-o" || $0 == "--output") && ($1 == "json" || $1 == "ndjson")

@@ -167,6 +167,7 @@ public struct MaxWorkspace: Sendable {
         case .executable(let url)?:
             try Self.requireRunnable(url, connector: name, source: file.otherKeys["connectors"]?[name]?.stringValue)
             settings = ConnectorProcess.Settings(command: [url.path])
+            settings.sandbox = sandbox(for: record)
         case .package?, .git?:
             let text = file.otherKeys["connectors"]?[name]?.stringValue ?? ""
             guard let pin = try ConnectorInstaller(project: project).pin(of: name, source: text) else {
@@ -175,6 +176,7 @@ public struct MaxWorkspace: Sendable {
                     hint: "run max install", context: ["connector": name])
             }
             settings = ConnectorProcess.Settings(command: [pin.executable])
+            settings.sandbox = sandbox(for: record)
         case nil:
             guard record?.provider == "subprocess" else { return try await registry.resolve(name) }
             _ = try await registry.resolve(name)  // only a built-in can be hosted by this executable
@@ -187,6 +189,15 @@ public struct MaxWorkspace: Sendable {
         var module = try await SubprocessConnectors.shared.describe(name: name, settings: settings)
         if let installation { module.logger = try? project.logger(for: installation, label: "max.connector") }
         return module
+    }
+
+    /// The sandbox a connector from the project's `connectors` table runs in: egress to the hosts
+    /// the installation's `"egress"` lists (and its description adds), the project's `.max/`
+    /// hidden; `nil` when the installation says `"sandbox": false`, or this process cannot run
+    /// `max sandbox-exec` (a test hosting connectors itself).
+    func sandbox(for record: InstallationRecord?) -> ConnectorSandbox? {
+        guard ConnectorSandbox.helper != nil, record?.sandboxed ?? true else { return nil }
+        return ConnectorSandbox(egress: record?.egress ?? [], hidden: [project.runtimeURL.path])
     }
 
     /// Refuses a `file:` program that is not there or cannot be run, before starting it would fail

@@ -139,6 +139,15 @@ public struct InstallationRecord: Sendable, Equatable {
         set { otherKeys["group"] = newValue.map(JSONValue.string) }
     }
 
+    /// Whether a connector from the project's `connectors` table runs in its sandbox
+    /// (``ConnectorSandbox``) for this installation: `"sandbox": false` trusts it with the
+    /// network and files; true by default.
+    public var sandboxed: Bool { otherKeys["sandbox"]?.boolValue ?? true }
+
+    /// The hosts its connector may reach besides those the connector declares (`"egress":
+    /// ["api.example.com", "*.example.org"]`).
+    public var egress: [String] { otherKeys["egress"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+
     /// The version of the connector's config schema the config was written for
     /// (`"configVersion"`; 1 when absent, as before connectors versioned their config).
     public var configVersion: Int {
@@ -192,6 +201,20 @@ public struct InstallationRecord: Sendable, Equatable {
             }
         }
         credentialReferences = try Self.references(members.removeValue(forKey: "credentials"), name: name, path: path)
+        if let sandbox = members["sandbox"], sandbox.boolValue == nil {
+            throw ProjectFile.invalid(path, "'installations.\(name).sandbox' must be true or false")
+        }
+        if let egress = members["egress"] {
+            let hosts = egress.arrayValue?.compactMap(\.stringValue) ?? []
+            guard hosts.count == egress.arrayValue?.count,
+                hosts.allSatisfy({ !$0.isEmpty && !$0.contains("/") && !$0.contains(":") })
+            else {
+                throw ProjectFile.invalid(
+                    path,
+                    "'installations.\(name).egress' must be an array of host names such as [\"api.example.com\", \"*.example.org\"] (no scheme, path or port)"
+                )
+            }
+        }
         if let group = members["group"], !(group.stringValue.map(Principal.isName) ?? false) {
             throw ProjectFile.invalid(
                 path,

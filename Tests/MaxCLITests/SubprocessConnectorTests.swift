@@ -273,6 +273,8 @@ struct SubprocessConnectorTests {
         let acme = try AcmeProcess(arguments: ["--fail-rate", "0.5", "--seed", String(seed)])
         let folder = try await Self.notesProject()
         try #require(try await Self.connectNotes(folder, name: "notes", key: "nk_test").status == 0)
+        // The sandbox lets the connector reach only the hosts its installation allows.
+        try setInstallationKeys(in: folder.url, of: "notes", ["egress": ["127.0.0.1"]])
         let input = JSONValue.object(["url": .string(acme.url + "/api/workspaces"), "token": .string(acme.apiKey)])
         let fetched = try await runMax([
             "-C", folder.url.path, "invoke", "notes", "fetch", "--input", input.jsonText, "-o", "json",

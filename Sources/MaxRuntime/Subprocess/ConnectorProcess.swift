@@ -42,6 +42,9 @@ public actor ConnectorProcess {
         public var memoryLimit: Int?
         /// The longest message line accepted from it.
         public var maximumLineLength: Int
+        /// The sandbox it runs in (``ConnectorSandbox``), or `nil` for none (a connector hosted by
+        /// a test process, or one `max.json` trusts with `"sandbox": false`).
+        public var sandbox: ConnectorSandbox?
 
         /// Settings for `command`: 60 s per call, 2 GiB of data, 16 MiB lines.
         public init(
@@ -266,7 +269,18 @@ public actor ConnectorProcess {
             throw MaxError(.connectorCrashed, "the \(name) connector has no command to run")
         }
         let process = Process()
-        if let limit = settings.memoryLimit {
+        var temporary: URL?
+        if let sandbox = settings.sandbox {
+            // Its own temporary folder, removed when it exits.
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "max-connector-" + UUID().uuidString.lowercased(), isDirectory: true)
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            temporary = folder
+            let (program, arguments) = try sandbox.wrapping(
+                settings.command, connector: name, memoryLimit: settings.memoryLimit, temporary: folder.path)
+            ChildLauncher.configure(process, executable: program, arguments: arguments)
+        } else if let limit = settings.memoryLimit {
             // The shell sets the data-size limit, then becomes the connector.
             ChildLauncher.configure(
                 process, executable: "/bin/sh",
@@ -282,7 +296,11 @@ public actor ConnectorProcess {
         process.standardOutput = fromChild
         process.standardError = errors
         let log = ConnectorLog(connector: name, logger: logger)
-        process.terminationHandler = { log.exited($0.terminationStatus, reason: $0.terminationReason) }
+        let made = temporary
+        process.terminationHandler = {
+            log.exited($0.terminationStatus, reason: $0.terminationReason)
+            if let made { try? FileManager.default.removeItem(at: made) }
+        }
         do {
             try await ChildLauncher.run(process)
         } catch {
@@ -301,12 +319,27 @@ public actor ConnectorProcess {
         let connection = RPCConnection(maximumLineLength: settings.maximumLineLength)
         let credentials = credentials
         let http = http
+        let sandbox = settings.sandbox
+        let connector = name
+        let logger = logger
         let reader = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
                         try await connection.run(input: input, output: output) { method, params in
-                            try await Self.answer(method, params, credentials: credentials, http: http)
+                            do {
+                                if let sandbox, method == ConnectorMethod.httpRequest.rawValue {
+                                    try sandbox.check(params["url"]?.stringValue ?? "", connector: connector)
+                                }
+                            } catch let refused as MaxError {
+                                logger?.warning(
+                                    "egress refused",
+                                    metadata: [
+                                        "connector": "\(connector)", "host": "\(refused.context["host"] ?? "")",
+                                    ])
+                                throw refused
+                            }
+                            return try await Self.answer(method, params, credentials: credentials, http: http)
                         }
                     } catch {
                         // A protocol error has failed the calls waiting; the process is of no more use.

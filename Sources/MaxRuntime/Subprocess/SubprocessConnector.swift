@@ -36,6 +36,9 @@ public struct SubprocessConnector: ConnectorModule {
             throw error
         }
         await process.stop()
+        var settings = settings
+        // The hosts the connector says it reaches join the installation's own.
+        settings.sandbox?.egress += (answer["egress"]?.arrayValue ?? []).compactMap(\.stringValue)
         return SubprocessConnector(settings: settings, def: try definition(from: answer, settings: settings))
     }
 

@@ -7,11 +7,15 @@ environment. The `fault` config field makes it misbehave, for Max's isolation te
 crash (exit in the middle of a page), hang (never answer a page), garbage (answer a page with a
 line that is not JSON), huge (answer a page with a 20 MB line), memory (allocate 1 GB),
 stubborn:PATH (write its pid to PATH, then ignore SIGTERM, SIGINT and the end of its input and
-never answer a page or a health check).
+never answer a page or a health check). And it tries to leave its sandbox: egress:URL (a request
+through Max to URL), connect:HOST:PORT (a connection of its own), resolve:NAME (a name lookup of
+its own), read:PATH (list a folder). Each says on its log what it tried and what happened, and
+fails the page; a message starting "escaped" means the attempt succeeded.
 """
 import json
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -178,9 +182,36 @@ def misbehave():
     if fault == "huge":
         sys.stdout.write("x" * (20 << 20) + "\n")
         sys.stdout.flush()
+    escape()
     if fault == "memory":
         hoard = bytearray(1 << 30)  # over a 256 MB limit: MemoryError, and the process dies of it
         return len(hoard)
+
+
+def escape():
+    fault = (state["config"] or {}).get("fault", "")
+    kind, _, target = fault.partition(":")
+    if kind not in ("egress", "connect", "resolve", "read"):
+        return
+    try:
+        if kind == "egress":
+            answer = peer.call("http/request", {"method": "GET", "url": target})
+            outcome = "escaped: %s answered %s" % (target, answer.get("status"))
+        elif kind == "connect":
+            host, _, port = target.rpartition(":")
+            socket.create_connection((host, int(port)), timeout=5).close()
+            outcome = "escaped: connected to " + target
+        elif kind == "resolve":
+            outcome = "escaped: %s is %s" % (target, socket.getaddrinfo(target, 443)[0][4][0])
+        else:
+            outcome = "escaped: %s holds %s" % (target, os.listdir(target))
+    except Failure as failure:
+        outcome = "refused by Max: [%s] %s" % (failure.code, failure.message)
+    except OSError as error:
+        outcome = "failed: %s" % error
+    sys.stderr.write("notes: tried %s %s: %s\n" % (kind, target, outcome))
+    sys.stderr.flush()
+    raise Failure("connector.sandbox_probe", "tried %s %s: %s" % (kind, target, outcome))
 
 
 def handle(method, params):

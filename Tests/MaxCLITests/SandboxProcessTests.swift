@@ -1,0 +1,92 @@
+import Foundation
+import MaxCore
+import MaxRuntime
+import MaxTestSupport
+import Testing
+
+/// Subprocess connectors in their sandbox (SPEC-hardening §7).
+///
+/// The real `max` runs the Python fixture trying to get out: a host outside its egress allowlist, a connection and a name lookup
+/// of its own, the project's `.max/`, and more memory than its limit. Each is refused or stopped,
+/// logged, and fails its sync with a clear error, while an installation that behaves syncs.
+@Suite(.enabled(if: ConnectorSandbox.namespacesWork, "this machine cannot make user, network and mount namespaces"))
+struct SandboxProcessTests {
+    @Test func aConnectorCannotLeaveItsSandboxAndOthersWorkOn() async throws {
+        let acme = try AcmeProcess(arguments: ["--projects-per-workspace", "1"])
+        let folder = try await SubprocessConnectorTests.notesProject()
+        let port = try #require(URL(string: acme.url)?.port)
+        let faults: [(name: String, fault: String)] = [
+            ("egress", "egress:http://localhost:\(port)/api/workspaces"),
+            ("connect", "connect:127.0.0.1:\(port)"),
+            ("resolve", "resolve:acme-sandbox-test.example"),
+            ("files", "read:" + folder.file(".max").path),
+            ("memory", "memory"),
+        ]
+        for (name, config) in [("good", [String]())] + faults.map({ ($0.name, ["fault=\($0.fault)"]) }) {
+            let connected = try await SubprocessConnectorTests.connectNotes(
+                folder, name: name, key: "nk_test", config: config)
+            try #require(connected.status == 0, "\(connected.output)")
+            // 127.0.0.1 is allowed, localhost is not: the egress probe asks for localhost.
+            try setInstallationKeys(
+                in: folder.url, of: name, ["egress": ["127.0.0.1"], "limits": ["memoryMB": 256]])
+        }
+        // What each attempt must end in: the sync's error says it, and so does the log.
+        let expected: [String: String] = [
+            "egress": "refused by Max: [sandbox.egress_denied] the notes connector may not reach localhost",
+            "connect": "tried connect 127.0.0.1:\(port): failed:",
+            "resolve": "tried resolve acme-sandbox-test.example: failed:",
+            "files": "tried read \(folder.file(".max").path): failed: [Errno 13] Permission denied",
+        ]
+        for (name, _) in faults {
+            let synced = try await runMax(["-C", folder.url.path, "sync", name, "--progress", "none"])
+            #expect(synced.status != 0, "\(name): \(synced.output)")
+            #expect(!synced.output.contains("escaped"), "\(name) got out: \(synced.output)")
+            let log = try String(contentsOf: folder.file(".max/logs/\(name).log"), encoding: .utf8)
+            if let message = expected[name] {
+                #expect(synced.stderr.contains(message), "\(name): \(synced.stderr)")
+                #expect(log.contains(message), "\(name)'s log says what it tried")
+            } else {
+                #expect(synced.stderr.contains("error[connector.crashed]"), "memory: \(synced.stderr)")
+                #expect(log.contains("MemoryError"), "the connector's own words are in its log")
+            }
+        }
+        let egressLog = try String(contentsOf: folder.file(".max/logs/egress.log"), encoding: .utf8)
+        #expect(egressLog.contains("egress refused") && egressLog.contains("localhost"), "Max logs the refusal")
+
+        // Outside the sandbox, the same connection and folder are reachable: it is the sandbox
+        // that held them in.
+        try setInstallationKeys(in: folder.url, of: "connect", ["sandbox": false])
+        let unsandboxed = try await runMax(["-C", folder.url.path, "sync", "connect", "--progress", "none"])
+        #expect(unsandboxed.stderr.contains("escaped: connected to 127.0.0.1:\(port)"), "\(unsandboxed.stderr)")
+
+        let good = try await runMax(["-C", folder.url.path, "sync", "good"])
+        #expect(good.status == 0, "\(good.output)")
+        #expect(try await runMax(["-C", folder.url.path, "count", "good", "Note"]).stdout == "25\n")
+        // No temporary folder is left behind.
+        let left = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
+        #expect(!left.contains { $0.hasPrefix("max-connector-") && Self.isOurs($0) }, "\(left)")
+    }
+
+    /// Whether a leftover temporary folder is this test's (others may run at once): none is kept
+    /// past its process, so any one that is empty and old would be a leak.
+    static func isOurs(_ name: String) -> Bool {
+        let path = NSTemporaryDirectory() + "/" + name
+        let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? nil
+        return modified.map { Date().timeIntervalSince($0) > 120 } ?? false
+    }
+
+    @Test func aMalformedSandboxSettingNamesTheKey() async throws {
+        let folder = try await SubprocessConnectorTests.notesProject()
+        let connected = try await SubprocessConnectorTests.connectNotes(folder, name: "notes", key: "nk_test")
+        try #require(connected.status == 0, "\(connected.output)")
+        for (keys, message) in [
+            (["egress": JSONValue.array(["https://api.example.com"])], "'installations.notes.egress' must be"),
+            (["sandbox": "no"], "'installations.notes.sandbox' must be true or false"),
+        ] {
+            try setInstallationKeys(in: folder.url, of: "notes", keys)
+            let refused = try await runMax(["-C", folder.url.path, "sync", "notes"])
+            #expect(refused.status == 2 && refused.stderr.contains(message), "\(refused.output)")
+            try setInstallationKeys(in: folder.url, of: "notes", ["egress": [], "sandbox": true])
+        }
+    }
+}
