@@ -36,6 +36,7 @@ struct InstallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let workspace = try global.workspace()
+        try await workspace.checkManifests { Terminal.err($0) }
         let built = try await ConnectorInstaller(project: workspace.project).installAll { Terminal.err($0) }
         if !built.isEmpty {
             Terminal.err(

@@ -82,6 +82,27 @@ extension MaxWorkspace {
         return reports
     }
 
+    /// Checks each manifest of the project's `connectors` table as `max install` loads it: signed
+    /// by a trusted signer (or trusted unsigned), and approved at its version when the project
+    /// requires approval (``ConnectorTrust``).
+    ///
+    /// - Parameter progress: Hears what each check found.
+    /// - Throws: `connector.unsigned`, `connector.signature_invalid`, `connector.not_approved`;
+    ///   the manifest's own errors.
+    public func checkManifests(progress: @Sendable (String) -> Void) async throws {
+        let file = try project.load()
+        let trust = try ConnectorTrust(json: file.otherKeys["trust"])
+        for (name, source) in try ConnectorSource.table(in: file, root: project.root).sorted(by: { $0.key < $1.key }) {
+            guard case .manifest(let url) = source else { continue }
+            let signer = try trust.verify(name, source: url)
+            let module = try await registry.manifest(at: url, name: name)
+            try trust.requireApproved(name, version: module.info.version)
+            progress(
+                "\(name) \(module.info.version): "
+                    + (signer.map { "signed by \($0)" } ?? "unsigned, trusted by max.json"))
+        }
+    }
+
     func readiness(
         _ name: String, _ record: InstallationRecord, environment: [String: String], openingSecrets: Bool = true
     ) async -> InstallationReadiness {

@@ -72,6 +72,7 @@ public struct ProjectFile: Sendable, Equatable {
         if let policy = members["policy"] { _ = try ProjectPolicy(json: policy, path: path) }
         if let limits = members["limits"] { _ = try CallerLimits(json: limits, path: path) }
         _ = try ProjectRetention(json: members["retention"], path: path)
+        _ = try ConnectorTrust(json: members["trust"], path: path)
         self.otherKeys = members
     }
 

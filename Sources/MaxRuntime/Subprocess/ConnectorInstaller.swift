@@ -43,10 +43,15 @@ public struct ConnectorInstaller: Sendable {
     /// `progress`.
     ///
     /// - Returns: The pins of what was built, by name.
-    /// - Throws: `connector.build_failed` naming the connector and what failed; what reading the
-    ///   table throws.
+    /// Each package must be signed by a signer of the project's `"trust"` (or trusted unsigned
+    /// there), and approved at its version when the project requires approval.
+    ///
+    /// - Throws: `connector.build_failed` naming the connector and what failed;
+    ///   `connector.unsigned`, `connector.signature_invalid`, `connector.not_approved` (see
+    ///   ``ConnectorTrust``); what reading the table throws.
     public func installAll(progress: @Sendable (String) -> Void) async throws -> [Pin] {
         let file = try project.load()
+        let trust = try ConnectorTrust(json: file.otherKeys["trust"])
         let table = try ConnectorSource.table(in: file, root: project.root)
         let texts = file.otherKeys["connectors"]?.objectValue ?? [:]
         var built: [Pin] = []
@@ -62,11 +67,15 @@ public struct ConnectorInstaller: Sendable {
                 (package, revision) = try await clone(
                     name: name, url: url, reference: reference, source: text, progress)
             }
+            // What is built is what its publisher signed (or what the project trusts unsigned).
+            let signer = try trust.verify(name, source: package)
+            progress(signer.map { "\(name) is signed by \($0)" } ?? "\(name) is unsigned, trusted by max.json")
             progress("building \(name) from \(text) (swift build -c release; the first build takes minutes)")
             let started = ContinuousClock.now
             let executable = try await build(name: name, package: package, source: text)
             let module = try await SubprocessConnector.describe(
                 name: name, settings: ConnectorProcess.Settings(command: [executable.path]))
+            try trust.requireApproved(name, version: module.def.version)
             let pin = Pin(
                 name: name, source: text, revision: revision, version: module.def.version, executable: executable.path)
             all[name] = pin
