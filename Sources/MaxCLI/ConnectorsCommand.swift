@@ -55,6 +55,20 @@ struct ConnectorsCommand: AsyncParsableCommand {
                 }
             }
         }
+        // What the project's catalog says of each: its lifecycle, and the features it turns off.
+        if let project = try? Project.find(from: global.startURL) {
+            let catalog = try MaxWorkspace(project: project, registry: BuiltInConnectors.registry()).catalog()
+            items = items.map { item in
+                guard case .object(var fields) = item, let name = fields["name"]?.stringValue else { return item }
+                let entry = catalog.entry(of: name)
+                fields["lifecycle"] = .string(entry.lifecycle.rawValue)
+                fields["replacement"] = entry.replacement.map(JSONValue.string)
+                if !entry.disabled.isEmpty {
+                    fields["disabledFeatures"] = .array(entry.disabled.map(\.rawValue).sorted().map(JSONValue.string))
+                }
+                return .object(fields)
+            }
+        }
         switch output {
         case .json, .ndjson:
             if output == .json {
@@ -64,11 +78,16 @@ struct ConnectorsCommand: AsyncParsableCommand {
             }
         default:
             Table.print(
-                headers: ["NAME", "DISPLAY NAME", "VERSION", "SOURCE", "DESCRIPTION"],
+                headers: ["NAME", "DISPLAY NAME", "VERSION", "SOURCE", "STATUS", "DESCRIPTION"],
                 rows: items.map { item in
                     let text = { (key: String) in item[key]?.stringValue ?? "-" }
+                    var status = item["lifecycle"]?.stringValue ?? "active"
+                    if let replacement = item["replacement"]?.stringValue { status += " → \(replacement)" }
+                    if let off = item["disabledFeatures"]?.arrayValue, !off.isEmpty {
+                        status += " (off: \(off.compactMap(\.stringValue).joined(separator: ", ")))"
+                    }
                     return [
-                        text("name"), text("displayName"), text("version"), text("source"),
+                        text("name"), text("displayName"), text("version"), text("source"), status,
                         item["error"] == nil ? text("description") : "cannot run: see below",
                     ]
                 })

@@ -65,6 +65,10 @@ struct SyncCommand: AsyncParsableCommand {
             let request = SyncRequest(
                 installation: installation, full: full, restart: restart, concurrency: concurrency, detach: detach)
             try api.workspace.requireEnabled(installation)
+            if let warning = try api.workspace.catalog().warning(for: api.workspace.record(installation).connectorName)
+            {
+                Terminal.err("warning: \(warning)")
+            }
             if let remote = try await api.workspace.remote(installation) {
                 // The node runs the sync (resuming an unfinished one, as here) and answers when it
                 // ends; Ctrl-C here only stops waiting for it.

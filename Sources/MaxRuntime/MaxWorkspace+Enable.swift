@@ -57,11 +57,22 @@ extension MaxWorkspace {
         return true
     }
 
-    /// Refuses to sync a disabled installation.
+    /// The project's catalog (`max.json`'s `"catalog"`).
     ///
-    /// - Throws: `installation.disabled`, with the command that enables it; as ``record(_:)``.
+    /// - Throws: `project.invalid_config`.
+    public func catalog() throws -> ConnectorCatalog {
+        try ConnectorCatalog(json: project.load().otherKeys["catalog"])
+    }
+
+    /// Refuses to sync a disabled installation, or one whose connector the project's catalog
+    /// retired or turned syncing off for (``ConnectorCatalog``).
+    ///
+    /// - Throws: `installation.disabled`, with the command that enables it; `connector.retired`;
+    ///   `connector.feature_disabled`; as ``record(_:)``.
     public func requireEnabled(_ name: String) throws {
-        guard try record(name).isDisabled else { return }
+        let record = try record(name)
+        try catalog().require(.sync, of: record.connectorName, installation: name)
+        guard record.isDisabled else { return }
         throw MaxError(
             .installationDisabled, "\(name) is disabled: it is not synced until it is enabled again",
             hint: "enable it: max enable \(name) (its synced data still answers queries meanwhile)",

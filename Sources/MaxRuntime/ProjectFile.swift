@@ -73,6 +73,7 @@ public struct ProjectFile: Sendable, Equatable {
         if let limits = members["limits"] { _ = try CallerLimits(json: limits, path: path) }
         _ = try ProjectRetention(json: members["retention"], path: path)
         _ = try ConnectorTrust(json: members["trust"], path: path)
+        _ = try ConnectorCatalog(json: members["catalog"], path: path)
         self.otherKeys = members
     }
 

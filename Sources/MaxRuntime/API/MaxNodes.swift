@@ -88,7 +88,10 @@ public struct MaxNodes: MaxAPI {
 
     /// On the installation's node.
     public func invoke(_ request: InvokeRequest) async throws -> InvokeResult {
-        try await node(of: request.installation).invoke(request)
+        // The catalog may turn a connector's operations off, wherever its installation lives.
+        let record = try workspace.record(request.installation)
+        try workspace.catalog().require(.operations, of: record.connectorName, installation: request.installation)
+        return try await node(of: request.installation).invoke(request)
     }
 
     /// This project's jobs (a remote installation's are its node's).
