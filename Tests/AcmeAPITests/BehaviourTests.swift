@@ -109,12 +109,17 @@ private final class Inbox: Sendable {
 
     let deliveries = Mutex<[Delivery]>([])
     let failuresLeft = Mutex(1)
+    /// Every attempt, failed or not, as it arrives.
+    let attempts = Mutex(0)
+    /// The accepted deliveries, as they arrive: what the test awaits (no deadline on a busy machine).
+    let (accepted, acceptedContinuation) = AsyncStream<Delivery>.makeStream()
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("hook") { request, _ -> HTTPResponse.Status in
             var request = request
             let body = try await request.collectBody(upTo: 1_000_000)
+            self.attempts.withLock { $0 += 1 }
             // Fail the first delivery, so the retry path is exercised.
             let fail = self.failuresLeft.withLock { left -> Bool in
                 defer { left -= 1 }
@@ -129,6 +134,7 @@ private final class Inbox: Sendable {
                 signature: header("webhook-signature"),
                 body: String(buffer: body))
             self.deliveries.withLock { $0.append(delivery) }
+            self.acceptedContinuation.yield(delivery)
             return .ok
         }
         return router
@@ -161,12 +167,24 @@ struct WebhookTests {
                 #expect(listed.arrayValue?.first?["secret"] == nil, "the secret is shown once, at registration")
 
                 _ = try await api.call(.post, "/api/workspaces", body: ["name": "Hooked"])
-                // Wait for the retried delivery (first attempt fails, retry after 500 ms): bounded.
-                let deadline = ContinuousClock.now + .seconds(10)
-                while inbox.deliveries.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(50))
+                // The retried delivery (the first attempt fails; the retry comes 500 ms later), as
+                // the receiver accepts it: awaited, not polled against a deadline, which a loaded
+                // machine running the whole suite once overran.
+                let first = try await withThrowingTaskGroup(of: Inbox.Delivery?.self) { group in
+                    group.addTask {
+                        var accepted = inbox.accepted.makeAsyncIterator()
+                        return await accepted.next()
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(120))  // the bound on a hang, not a wait
+                        return nil
+                    }
+                    let first = try await group.next() ?? nil
+                    group.cancelAll()
+                    return first
                 }
-                let delivery = try #require(inbox.deliveries.withLock { $0.first })
+                let delivery = try #require(first, "no delivery was accepted")
+                #expect(inbox.attempts.withLock { $0 } == 2, "one failed attempt, then the retry")
                 #expect(delivery.id == "evt_1")
                 let body = try JSONValue(parsing: delivery.body)
                 #expect(body["action"] == "create")

@@ -271,9 +271,11 @@ public actor ConnectorProcess {
         let process = Process()
         var temporary: URL?
         if let sandbox = settings.sandbox {
-            // Its own temporary folder, removed when it exits.
+            // Its own temporary folder, removed when it exits (or, when Max was killed first, by the
+            // next Max that starts a connector).
+            ConnectorSandbox.removeLeftTemporaryFolders()
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "max-connector-" + UUID().uuidString.lowercased(), isDirectory: true)
+                "max-connector-\(getpid())-" + UUID().uuidString.lowercased(), isDirectory: true)
             try FileManager.default.createDirectory(
                 at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             temporary = folder

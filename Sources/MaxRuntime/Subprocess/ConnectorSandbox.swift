@@ -2,6 +2,12 @@ import Foundation
 public import MaxCore
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The boundary a subprocess connector runs in (SPEC-hardening §7).
 ///
 /// On Linux the process starts in network, mount and user namespaces of its own
@@ -106,6 +112,19 @@ public struct ConnectorSandbox: Sendable, Hashable {
         #else
             return (helper, Array(setup.dropFirst()) + ["--"] + command)
         #endif
+    }
+
+    /// Removes the temporary folders of connectors whose Max is gone (`max-connector-<pid>-…`,
+    /// left when a Max was killed before its connector's exit could remove them).
+    static func removeLeftTemporaryFolders() {
+        let base = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard name.hasPrefix("max-connector-"), parts.count > 3, let pid = pid_t(parts[2]),
+                kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            try? FileManager.default.removeItem(at: base.appendingPathComponent(name))
+        }
     }
 
     /// Whether `host` is one ``egress`` allows.
