@@ -18,6 +18,12 @@ struct StatusCommand: AsyncParsableCommand {
             that cannot be checked at all (an unknown connector, unreadable credentials) gets a row \
             with status "error" and the reason, and the exit code of that error when it is the only \
             kind of failure.
+
+            --slo shows, per connector type, its syncs and operation calls in the audit log over \
+            the window of max.json's "slo" (7 days by default): calls, errors, error rate, latency \
+            percentiles and retries per call, against {"availability": 0.99, "latencyP95Seconds": \
+            5, "window": "7d"} when set, with the burn rate of the error budget. Exits 1 when an \
+            objective is not met.
             """)
 
     @OptionGroup(title: "Global Options") var global: GlobalOptions
@@ -26,10 +32,54 @@ struct StatusCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for each health check (1 to 300).") var timeout = 10
     @Flag(help: "Show the health checks kept and the syncs (newest first) instead of checking now.")
     var history = false
+    @Flag(
+        help:
+            "Show each connector type's service levels from the audit log against max.json's \"slo\" (exit 1 when one is not met)."
+    ) var slo = false
 
     func validate() throws {
         try output.require(oneOf: [.text, .json, .ndjson], for: "status")
+        if slo, history || installation != nil {
+            throw ValidationError("--slo reports on connector types: it takes no installation and no --history")
+        }
         guard (1...300).contains(timeout) else { throw ValidationError("--timeout must be between 1 and 300 seconds") }
+    }
+
+    /// `--slo`: each connector type's calls over its window, against its objective.
+    private func printServiceLevels(_ workspace: MaxWorkspace) async throws {
+        let levels = try await workspace.serviceLevels()
+        let rows = try levels.map { try APICoding.json($0) }
+        switch output {
+        case .json: Terminal.out(JSONValue.array(rows).prettyJSONText)
+        case .ndjson: rows.forEach { Terminal.out($0.jsonText) }
+        default:
+            func seconds(_ value: Double?) -> String { value.map { String(format: "%.2f s", $0) } ?? "-" }
+            Table.print(
+                headers: [
+                    "CONNECTOR", "CALLS", "ERRORS", "ERROR RATE", "P50", "P95", "RETRIES/CALL", "OBJECTIVE", "BURN",
+                    "MET",
+                ],
+                rows: levels.map { level in
+                    let objective = level.objective.map { objective in
+                        [
+                            objective.availability.map { String(format: "%g%%", $0 * 100) },
+                            objective.latencyP95Seconds.map { String(format: "p95 ≤ %g s", $0) },
+                        ].compactMap { $0 }.joined(separator: ", ")
+                            + " over \(DisconnectCommand.describe(.seconds(objective.windowSeconds)))"
+                    }
+                    return [
+                        level.connector, String(level.calls), String(level.errors),
+                        String(format: "%.2f%%", level.errorRate * 100), seconds(level.p50Seconds),
+                        seconds(level.p95Seconds), String(format: "%.2f", level.retriesPerCall), objective ?? "-",
+                        level.burn.map { String(format: "%.2f", $0) } ?? "-",
+                        level.met.map { $0 ? "yes" : "NO" } ?? "-",
+                    ]
+                })
+            Terminal.err(
+                "From the audit log (syncs and operation calls; invalid input and conflicts do not count). BURN is the error rate over the error budget: above 1 spends it too fast."
+            )
+        }
+        if levels.contains(where: { $0.met == false }) { throw PartialSuccess(code: 1) }
     }
 
     func run() async throws {
@@ -46,6 +96,7 @@ struct StatusCommand: AsyncParsableCommand {
             try await printHistory(names, api: api)
             return
         }
+        if slo { return try await printServiceLevels(workspace) }
         let seconds = timeout
         // Every installation is checked at once; one that cannot even be built (an unknown
         // connector, unreadable credentials) gets its own row with the reason.

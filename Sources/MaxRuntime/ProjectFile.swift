@@ -74,6 +74,7 @@ public struct ProjectFile: Sendable, Equatable {
         _ = try ProjectRetention(json: members["retention"], path: path)
         _ = try ConnectorTrust(json: members["trust"], path: path)
         _ = try ConnectorCatalog(json: members["catalog"], path: path)
+        _ = try ServiceLevelObjective.parse(members["slo"], path: path)
         self.otherKeys = members
     }
 

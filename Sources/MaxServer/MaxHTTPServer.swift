@@ -57,7 +57,10 @@ public struct MaxHTTPServer: Sendable {
         // Standard output carries only the ready line; logs go to standard error.
         var logger = Logger(label: "max.serve", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = logLevel
-        let metrics = ServerMetrics()
+        let workspace = api.workspace
+        let metrics = ServerMetrics { installation in
+            (try? workspace.record(installation).connectorName) ?? "unknown"
+        }
         let syncer = WebhookSyncer(api: api, metrics: metrics, logger: logger)
         let router = Router(context: MaxRequestContext.self)
         let tokens = ServeTokens(project: api.workspace.project)

@@ -62,7 +62,11 @@ struct RequestMiddleware: RouterMiddleware {
             }
         } catch let error as MaxError {
             errorCode = error.code.description
-            if error.code == .quotaExceeded { metrics.recordQuotaExceeded(limit: error.context["limit"] ?? "") }
+            if error.code == .quotaExceeded {
+                metrics.recordQuotaExceeded(
+                    limit: error.context["limit"] ?? "",
+                    installation: RoutePolicy.parameter("installation", of: request.uri.path, template: route))
+            }
             response = Self.response(for: error)
         } catch let error as any HTTPResponseError {
             // Hummingbird's own refusals (no route, a body over its limit): the same JSON shape.

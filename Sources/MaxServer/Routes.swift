@@ -99,6 +99,7 @@ struct Routes: Sendable {
         try await access.authorize(
             endpoint, arguments: arguments, principal: context.principal, scope: context.scope, caller: context.caller)
         var answer: APIAnswer
+        let started = ContinuousClock.now
         do {
             answer = try await endpoint.call(
                 on: caller, arguments: arguments, observer: metrics.syncObserver(for: installation))
@@ -106,11 +107,12 @@ struct Routes: Sendable {
         } catch {
             Self.record(
                 endpoint, installation: installation, arguments: arguments, answer: nil, metrics: metrics,
-                error: MaxError.wrapping(error))
+                error: MaxError.wrapping(error), duration: ContinuousClock.now - started)
             throw error
         }
         Self.record(
-            endpoint, installation: installation, arguments: arguments, answer: answer, metrics: metrics, error: nil)
+            endpoint, installation: installation, arguments: arguments, answer: answer, metrics: metrics, error: nil,
+            duration: ContinuousClock.now - started)
         var response = Response(
             status: .init(code: answer.status), headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: try answer.data())))
@@ -121,20 +123,22 @@ struct Routes: Sendable {
     /// Counts syncs and operation calls in the metrics.
     private static func record(
         _ endpoint: Endpoint, installation: String, arguments: JSONValue, answer: APIAnswer?, metrics: ServerMetrics,
-        error: MaxError?
+        error: MaxError?, duration: Duration
     ) {
         switch endpoint {
         case .sync:
             let summary = answer?.value as? SyncSummary
             metrics.recordSync(
-                installation: installation, status: summary?.status ?? "error", entities: summary?.totalEntities ?? 0)
+                installation: installation, status: summary?.status ?? "error", entities: summary?.totalEntities ?? 0,
+                duration: duration)
         case .invoke:
             let outcome =
                 if let error { error.code.description } else if answer?.status == 202 { "enqueued" } else {
                     "completed"
                 }
             metrics.recordInvocation(
-                installation: installation, operation: arguments["operation"]?.stringValue ?? "", outcome: outcome)
+                installation: installation, operation: arguments["operation"]?.stringValue ?? "", outcome: outcome,
+                duration: duration)
         default: break
         }
     }
@@ -170,13 +174,17 @@ struct Routes: Sendable {
     static func sync(_ name: String, caller: String, api: MaxNodes, metrics: ServerMetrics, full: Bool = false)
         async throws -> SyncSummary
     {
+        let started = ContinuousClock.now
         do {
             let summary = try await MaxNodes(local: api.local.calling(as: caller)).sync(
                 SyncRequest(installation: name, full: full), observer: metrics.syncObserver(for: name))
-            metrics.recordSync(installation: name, status: summary.status, entities: summary.totalEntities)
+            metrics.recordSync(
+                installation: name, status: summary.status, entities: summary.totalEntities,
+                duration: ContinuousClock.now - started)
             return summary
         } catch {
-            metrics.recordSync(installation: name, status: "error", entities: 0)
+            metrics.recordSync(
+                installation: name, status: "error", entities: 0, duration: ContinuousClock.now - started)
             throw error
         }
     }

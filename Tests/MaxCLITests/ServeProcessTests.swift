@@ -194,7 +194,12 @@ struct ServeProcessTests {
         #expect(
             metrics.contains(
                 #"max_operation_invocations_total{installation="acme",operation="createTask",outcome="completed"} 2"#))
-        #expect(metrics.contains("# TYPE max_circuit_breaker_state gauge"))
+        // The connector type's indicators: calls by kind and outcome, and their latency histogram.
+        #expect(metrics.contains(#"max_connector_calls_total{connector="acme",kind="sync",outcome="ok"} 1"#))
+        // Two calls completed and one was queued as a job.
+        #expect(metrics.contains(#"max_connector_calls_total{connector="acme",kind="operation",outcome="ok"} 3"#))
+        #expect(metrics.contains("# TYPE max_connector_call_duration_seconds histogram"))
+        #expect(metrics.contains(#"max_connector_call_duration_seconds_count{connector="acme",kind="sync"} 1"#))
 
         server.send(SIGTERM)
         let stopped = try await server.outcome()
