@@ -20,6 +20,8 @@ struct SandboxExecCommand: ParsableCommand {
 
     @Option(name: .customLong("hide"), help: "A path the connector must not see (repeatable).") var hidden: [String] =
         []
+    @Option(help: "A path under a hidden one that stays visible: the connector's own program (repeatable).")
+    var expose: [String] = []
     @Option(help: "The data-size (memory) limit in bytes.") var memoryBytes: Int?
     @Option(help: "CPU seconds.") var cpuSeconds: Int = 3600
     @Option(help: "The largest file it may write, in bytes.") var fileBytes: Int = 256 << 20
@@ -37,15 +39,38 @@ struct SandboxExecCommand: ParsableCommand {
         let temporary = tmp ?? NSTemporaryDirectory()
         #if os(Linux)
             if namespaced {
-                for path in hidden where FileManager.default.fileExists(atPath: path) {
-                    // Empty, and mode 000: the connector sees a folder it cannot even list.
-                    guard mount("tmpfs", path, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "size=4k,mode=000") == 0
-                    else { Self.fail("cannot hide \(path): \(String(cString: strerror(errno)))") }
-                }
                 // In memory, of a bounded size, gone with the namespace.
                 if let tmp, mount("tmpfs", tmp, "tmpfs", UInt(MS_NOSUID | MS_NODEV), "size=\(tmpBytes),mode=0700") != 0
                 {
                     Self.fail("cannot mount the private temporary folder: \(String(cString: strerror(errno)))")
+                }
+                // What stays visible is set aside before it is hidden…
+                var stashed: [(path: String, stash: String)] = []
+                for (index, path) in expose.enumerated() where FileManager.default.fileExists(atPath: path) {
+                    let stash = temporary + "/.max-exposed-\(index)"
+                    guard mkdir(stash, 0o700) == 0, mount(path, stash, nil, UInt(MS_BIND | MS_REC), nil) == 0 else {
+                        Self.fail("cannot keep \(path) visible: \(String(cString: strerror(errno)))")
+                    }
+                    stashed.append((path, stash))
+                }
+                for path in hidden where FileManager.default.fileExists(atPath: path) {
+                    // Empty, and mode 111: the connector (its owner, without capabilities) cannot list it.
+                    guard
+                        mount("tmpfs", path, "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "size=64k,mode=111") == 0
+                    else { Self.fail("cannot hide \(path): \(String(cString: strerror(errno)))") }
+                }
+                // …and put back at its own path, alone in the hidden folder.
+                for (path, stash) in stashed {
+                    do {
+                        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                    } catch {
+                        Self.fail("cannot keep \(path) visible: \(error.localizedDescription)")
+                    }
+                    guard mount(stash, path, nil, UInt(MS_BIND | MS_REC), nil) == 0 else {
+                        Self.fail("cannot keep \(path) visible: \(String(cString: strerror(errno)))")
+                    }
+                    umount2(stash, Int32(MNT_DETACH))
+                    rmdir(stash)
                 }
             }
         #endif

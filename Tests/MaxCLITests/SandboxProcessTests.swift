@@ -76,6 +76,29 @@ struct SandboxProcessTests {
         #expect(try await runMax(["-C", folder.url.path, "count", "good", "Note"]).stdout == "25\n")
     }
 
+    /// A program inside the project's `.max/` (where `max install` puts what it builds) still runs,
+    /// and still sees nothing else there.
+    @Test func aConnectorBuiltIntoDotMaxRunsAndSeesNothingElseThere() async throws {
+        let folder = try await SubprocessConnectorTests.notesProject()
+        let bin = folder.file(".max/connectors/notes-0123/bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: SubprocessConnectorTests.notes, to: bin.appendingPathComponent("notes.py"))
+        try editProjectFile(in: folder.url) {
+            $0["connectors"] = ["notes": "file:./.max/connectors/notes-0123/bin/notes.py"]
+        }
+        for (name, config) in [
+            ("good", [String]()), ("prying", ["fault=read:" + folder.file(".max/installations").path]),
+        ] {
+            let connected = try await SubprocessConnectorTests.connectNotes(
+                folder, name: name, key: "nk_test", config: config)
+            try #require(connected.status == 0, "\(connected.output)")
+        }
+        let good = try await runMax(["-C", folder.url.path, "sync", "good"])
+        #expect(good.status == 0, "\(good.output)")
+        let prying = try await runMax(["-C", folder.url.path, "sync", "prying", "--progress", "none"])
+        #expect(prying.stderr.contains("failed: [Errno 2] No such file or directory"), "\(prying.stderr)")
+    }
+
     @Test func aMalformedSandboxSettingNamesTheKey() async throws {
         let folder = try await SubprocessConnectorTests.notesProject()
         let connected = try await SubprocessConnectorTests.connectNotes(folder, name: "notes", key: "nk_test")

@@ -94,6 +94,10 @@ public struct ConnectorSandbox: Sendable, Hashable {
         }
         var setup = [helper, "sandbox-exec", "--tmp", temporary]
         setup += hidden.flatMap { ["--hide", $0] }
+        // A program Max built into the project's `.max/connectors/` stays where it is, visible.
+        if let program = command.first, hidden.contains(where: { program.hasPrefix($0 + "/") }) {
+            setup += ["--expose", URL(fileURLWithPath: program).deletingLastPathComponent().path]
+        }
         setup += [
             "--cpu-seconds", String(cpuSeconds), "--file-bytes", String(maximumFileBytes), "--open-files",
             String(maximumOpenFiles), "--processes", String(maximumProcesses), "--tmp-bytes", String(temporaryBytes),
