@@ -73,8 +73,10 @@ public struct ConnectorInstaller: Sendable {
             progress("building \(name) from \(text) (swift build -c release; the first build takes minutes)")
             let started = ContinuousClock.now
             let executable = try await build(name: name, package: package, source: text)
-            let module = try await SubprocessConnector.describe(
-                name: name, settings: ConnectorProcess.Settings(command: [executable.path]))
+            // What was just built is untrusted: it describes itself in its sandbox.
+            var settings = ConnectorProcess.Settings(command: [executable.path])
+            if ConnectorSandbox.helper != nil { settings.sandbox = ConnectorSandbox(hidden: [project.runtimeURL.path]) }
+            let module = try await SubprocessConnector.describe(name: name, settings: settings)
             try trust.requireApproved(name, version: module.def.version)
             let pin = Pin(
                 name: name, source: text, revision: revision, version: module.def.version, executable: executable.path)
