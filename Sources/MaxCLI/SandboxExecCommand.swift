@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MaxConnector
 
 #if canImport(Glibc)
     import Glibc
@@ -107,8 +108,7 @@ struct SandboxExecCommand: ParsableCommand {
                 // Root of its own namespace no more: no capability, now or after any exec, so the
                 // hidden folders' mode holds it out.
                 guard
-                    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first(
-                        where: FileManager.default.isExecutableFile)
+                    let setpriv = ChildLauncher.setpriv
                 else { Self.fail("cannot drop privileges: setpriv (util-linux) is missing") }
                 command = [setpriv, "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"] + command
             }

@@ -96,11 +96,7 @@ extension MaxWorkspace {
         let credentials = try project.credentialsURL(name)
         try project.update { file in file.installations[name] = nil }
         try Self.remove(credentials, of: name)
-        if try storage().postgres != nil
-            || FileManager.default.fileExists(atPath: project.runtimeURL.appendingPathComponent("operations.db").path)
-        {
-            try await operationRecords().purge(installation: name)
-        }
+        try await forgetOperationRecords(of: name)
         try project.refuseLink(at: deletedURL)
         try Project.makePrivateFolder(deletedURL)
         try Project.makePrivateFolder(target)

@@ -25,6 +25,19 @@ extension MaxWorkspace {
         return try await ProjectTables.operations(in: shared)
     }
 
+    /// Forgets an installation's idempotency records and jobs (their results hold its data), where
+    /// the project keeps any: no `.max/operations.db` is made for nothing.
+    ///
+    /// - Throws: the records' store's errors.
+    func forgetOperationRecords(of installation: String) async throws {
+        guard
+            try storage().postgres != nil
+                || FileManager.default.fileExists(
+                    atPath: project.runtimeURL.appendingPathComponent("operations.db").path)
+        else { return }
+        try await operationRecords().purge(installation: installation)
+    }
+
     /// Whether a job queued for `installation` needs a runner started for it: always on a SQLite
     /// project; on a PostgreSQL project, only when no live `max worker` works for it.
     package func jobsNeedARunner(_ installation: String) async -> Bool {

@@ -764,12 +764,7 @@ public struct MaxWorkspace: Sendable {
         let folder = try project.installationURL(name)
         let credentials = try project.credentialsURL(name)
         try project.update { file in file.installations[name] = nil }
-        // Its idempotency records and jobs go with it (their results hold its data).
-        if try storage().postgres != nil
-            || FileManager.default.fileExists(atPath: project.runtimeURL.appendingPathComponent("operations.db").path)
-        {
-            try await operationRecords().purge(installation: name)
-        }
+        try await forgetOperationRecords(of: name)
         if !keepData { OpenStores.evict(under: folder) }
         let doomed = keepData ? [credentials] : [folder] + (try project.logURLs(name))
         for url in doomed where FileManager.default.fileExists(atPath: url.path) {

@@ -120,6 +120,8 @@ struct DeletionRetentionTests {
         #expect(deletion.kept != nil && deleted(folder).count == 1)
         let (server, base) = try await startServe(folder.url)
         try #require(base.hasPrefix("http://"), "\(server.stderrSoFar)")
+        // A real wait: the purge runs in the server, another process on its own clock; polled
+        // (25 ms apart, 5 s at most) until the folder is gone.
         for _ in 0..<200 where !deleted(folder).isEmpty { try await Task.sleep(for: .milliseconds(25)) }
         #expect(deleted(folder).isEmpty, "serve purged it")
         server.send(SIGTERM)

@@ -27,15 +27,27 @@ struct PolicyProcessTests {
         return folder
     }
 
+    /// A serve token of `user` in `groups`, with `scope`.
+    static func token(_ folder: TemporaryDirectory, user: String, groups: [String], scope: String) async throws
+        -> String
+    {
+        let made = try await runMax(
+            ["-C", folder.url.path, "serve", "tokens", "create", "--scope", scope, "--user", user]
+                + groups.flatMap { ["--group", $0] })
+        try #require(made.status == 0, "\(made.output)")
+        return String(made.stdout.split(separator: "\n").last ?? "")
+    }
+
+    /// The installation names of a listing's body, sorted.
+    static func names(_ body: JSONValue) -> [String] {
+        (body["installations"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
+    }
+
     @Test func serveAllowsAndDeniesAsTheGrantsSayAndAuditsEachDenial() async throws {
         let acme = try AcmeProcess()
         let folder = try await Self.project(acme)
         func token(_ user: String, _ groups: [String], scope: String) async throws -> String {
-            let made = try await runMax(
-                ["-C", folder.url.path, "serve", "tokens", "create", "--scope", scope, "--user", user]
-                    + groups.flatMap { ["--group", $0] })
-            try #require(made.status == 0, "\(made.output)")
-            return String(made.stdout.split(separator: "\n").last ?? "")
+            try await Self.token(folder, user: user, groups: groups, scope: scope)
         }
         let ann = try await token("ann", ["support"], scope: "operate")
         let bob = try await token("bob", ["ops", "support"], scope: "operate")
@@ -47,9 +59,7 @@ struct PolicyProcessTests {
         }
 
         // Listings show what each may read.
-        let names: (JSONValue) -> [String] = { body in
-            (body["installations"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
-        }
+        let names = Self.names
         #expect(names(try await get("/v1/installations", ann).body) == ["acme", "beta", "delta"])
         #expect(names(try await get("/v1/installations", bob).body) == ["acme", "beta", "gamma"])
         let nothing = try await get("/v1/installations", cai)
@@ -196,11 +206,7 @@ struct PolicyProcessTests {
         #expect(file["installations"]?["beta"]?["group"] == "sales")
         #expect(try await runMax(["-C", folder.url.path, "sync", "beta"]).status == 0)
         func token(_ user: String, _ groups: [String]) async throws -> String {
-            let made = try await runMax(
-                ["-C", folder.url.path, "serve", "tokens", "create", "--scope", "read", "--user", user]
-                    + groups.flatMap { ["--group", $0] })
-            try #require(made.status == 0, "\(made.output)")
-            return String(made.stdout.split(separator: "\n").last ?? "")
+            try await Self.token(folder, user: user, groups: groups, scope: "read")
         }
         let inside = try await token("sal", ["sales"])
         let outside = try await token("out", ["support"])
@@ -209,9 +215,7 @@ struct PolicyProcessTests {
         func get(_ path: String, _ token: String) async throws -> (status: Int, body: JSONValue, text: String) {
             try await ServeProcessTests.get(base + path, token: token)
         }
-        let names: (JSONValue) -> [String] = { body in
-            (body["installations"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.sorted()
-        }
+        let names = Self.names
         #expect(names(try await get("/v1/installations", inside).body) == ["acme", "beta"])
         #expect(names(try await get("/v1/installations", outside).body) == ["acme"])
         let found = try await get("/v1/installations/beta/search?entityType=AcmeTask&limit=1", inside)

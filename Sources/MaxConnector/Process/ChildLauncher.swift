@@ -9,8 +9,8 @@ public import Foundation
 /// (never from a pool thread, which may retire while the child still runs). Where `setpriv` is
 /// missing (macOS), children are started as they are, and only Max's own cleanup ends them.
 public enum ChildLauncher {
-    /// `setpriv`, where this system has it.
-    static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first {
+    /// `setpriv` (util-linux), where this system has it.
+    public static let setpriv: String? = ["/usr/bin/setpriv", "/bin/setpriv"].first {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
