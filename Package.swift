@@ -164,11 +164,25 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // max connector certify: the certification suite, and the fault-injecting proxy it puts
+        // between a connector and its source (Hummingbird, as in MaxServer: both are Max's own
+        // servers).
+        .target(
+            name: "MaxCertification",
+            dependencies: [
+                "MaxCore", "MaxConnector", "MaxRuntime", "MaxCredentials",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The command line, as a library so tests can parse commands without a process.
         .target(
             name: "MaxCLI",
             dependencies: [
-                "MaxCore", "MaxConnector", "MaxCredentials", "MaxRuntime", "MaxMCP", "MaxServer",
+                "MaxCore", "MaxConnector", "MaxCredentials", "MaxRuntime", "MaxMCP", "MaxServer", "MaxCertification",
                 // The built-in connectors: composed here, by the max executable, not by the runtime.
                 "AcmeConnector", "GitConnector", "DeclarativeConnector", "FilesConnector", "PostgresConnector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -273,6 +287,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        .testTarget(name: "MaxCertificationTests", dependencies: ["MaxCertification", "MaxCore"]),
         .testTarget(
             name: "DeclarativeConnectorTests",
             dependencies: ["DeclarativeConnector", "MaxConnector", "MaxCore", "MaxTestSupport"]

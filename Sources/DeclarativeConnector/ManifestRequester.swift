@@ -120,7 +120,12 @@ struct ManifestRequester: Sendable {
         if body != nil && !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             headers.append(("Content-Type", "application/json"))
         }
-        return ConnectorHTTPClient.Request(method, url, headers: headers, body: body)
+        var request = ConnectorHTTPClient.Request(method, url, headers: headers, body: body)
+        // A GraphQL query reads: repeating it after a 500 or a timeout is safe (a mutation is not).
+        if let graphql = spec.graphql {
+            request.repeatable = !graphql.query.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("mutation")
+        }
+        return request
     }
 
     /// A JSON template with every string rendered (a string that is one placeholder keeps its

@@ -22,7 +22,7 @@ struct ConnectorCommand: AsyncParsableCommand {
             """,
         subcommands: [
             New.self, Validate.self, ManifestSchemaCommand.self, Host.self, ConnectorKeygen.self, ConnectorSign.self,
-            ConnectorApprove.self,
+            ConnectorApprove.self, ConnectorCertify.self,
         ])
 
     /// `max connector new <name>`: a Swift package for a new connector.

@@ -87,14 +87,15 @@ extension MaxWorkspace {
     /// requires approval (``ConnectorTrust``).
     ///
     /// - Parameter progress: Hears what each check found.
-    /// - Throws: `connector.unsigned`, `connector.signature_invalid`, `connector.not_approved`;
-    ///   the manifest's own errors.
+    /// - Throws: `connector.unsigned`, `connector.signature_invalid`, `connector.not_approved`,
+    ///   `connector.not_certified`; the manifest's own errors.
     public func checkManifests(progress: @Sendable (String) -> Void) async throws {
         let file = try project.load()
         let trust = try ConnectorTrust(json: file.otherKeys["trust"])
         for (name, source) in try ConnectorSource.table(in: file, root: project.root).sorted(by: { $0.key < $1.key }) {
             guard case .manifest(let url) = source else { continue }
             let signer = try trust.verify(name, source: url)
+            try trust.requireCertified(name, source: url, reports: project.certificationURL)
             let module = try await registry.manifest(at: url, name: name)
             try trust.requireApproved(name, version: module.info.version)
             progress(

@@ -91,6 +91,9 @@ extension MaxWorkspace {
                 _ = try MaxWorkspace.undeclaredRateLimit.overridden(by: json, at: "\(path).rateLimit")
             }
         }
+        if let json = record.otherKeys["timeout"] {
+            await check("timeout") { _ = try ConnectorHTTPClient.timeout(from: json, at: "\(path).timeout") }
+        }
         if let json = record.otherKeys["circuitBreaker"] {
             await check("circuitBreaker") {
                 _ = try CircuitBreaker.Settings.standard.overridden(by: json, at: "\(path).circuitBreaker")

@@ -368,7 +368,7 @@ public struct MaxWorkspace: Sendable {
 
     /// Builds the live installation (no I/O yet), with its own HTTP client: the connector's retry
     /// policy and rate limit and a circuit breaker, as overridden by the installation's `retry`,
-    /// `rateLimit` and `circuitBreaker` in `max.json`.
+    /// `rateLimit`, `circuitBreaker` and `timeout` (of one request, in seconds) in `max.json`.
     ///
     /// - Parameters:
     ///   - name: The installation.
@@ -402,6 +402,9 @@ public struct MaxWorkspace: Sendable {
         }
         if let override = record.otherKeys["rateLimit"] {
             rateLimit = try rateLimit.overridden(by: override, at: "\(path).rateLimit")
+        }
+        if let override = record.otherKeys["timeout"] {
+            http.timeout = try ConnectorHTTPClient.timeout(from: override, at: "\(path).timeout")
         }
         var breaker = CircuitBreaker.Settings.standard
         if let override = record.otherKeys["circuitBreaker"] {

@@ -22,6 +22,10 @@ extension Project {
     /// `.max/installations/`.
     var installationsURL: URL { runtimeURL.appendingPathComponent("installations", isDirectory: true) }
 
+    /// `certification/`: the reports of `max connector certify`, beside `max.json` (tracked, like
+    /// it), where `max install` looks for them.
+    public var certificationURL: URL { root.appendingPathComponent("certification", isDirectory: true) }
+
     /// `.max/installations/<name>/`, after checking the name and that no part of the path is a link.
     ///
     /// - Throws: `installation.invalid_name`, `project.unsafe_path`.

@@ -1,3 +1,5 @@
+import MaxCore
+
 /// Generates random and adversarial filter expressions for fuzz tests: token soup, grammatical
 /// filters with random mutations, and the shapes that break parsers (deep nesting, long chains,
 /// huge strings and lists, odd numbers, unicode, control characters).

@@ -12,8 +12,9 @@ import NIOHTTP1
 /// a 5xx (but 501), a 429. A `Retry-After` (seconds or an HTTP date) on a 429 or 503 sets the wait;
 /// otherwise the wait is exponential backoff with full jitter. POST and PATCH, which may not be safe
 /// to repeat, are retried only after a 429 or 503 (the server did not process them) or a refused
-/// connection. Every attempt first passes the installation's ``limiter``, whose rate halves on a 429
-/// and recovers gradually.
+/// connection, unless the request says it is ``Request/repeatable`` (a GraphQL query). Every
+/// attempt first passes the installation's ``limiter``, whose rate halves on a 429 and recovers
+/// gradually.
 ///
 /// Failures come back as `MaxError`s with stable codes: `http.unreachable` when the host cannot be
 /// reached, `http.timeout`, and from ``Response/requireSuccess()`` `http.unauthorized`,
@@ -71,6 +72,19 @@ public struct ConnectorHTTPClient: Sendable {
         self.followsRedirects = followsRedirects
     }
 
+    /// The request timeout of an installation's `"timeout"` in `max.json` (seconds, above 0 and at
+    /// most 3600): `"timeout": 5` fails a request that has not answered in 5 s with `http.timeout`
+    /// (a transient failure, retried under the retry policy).
+    ///
+    /// - Parameters:
+    ///   - json: The value.
+    ///   - path: Where it is, for errors (`installations.acme.timeout`).
+    /// - Returns: The timeout.
+    /// - Throws: `connector.invalid_policy` for anything but a number of seconds in range.
+    public static func timeout(from json: JSONValue, at path: String) throws -> Duration {
+        try PolicyOverride(key: "timeout", value: json, name: path).seconds(zeroAllowed: false)
+    }
+
     /// The process-wide AsyncHTTPClient instances, one following redirects and one not.
     ///
     /// Like `HTTPClient.shared` they live as long as the process and are never shut down.
@@ -106,7 +120,7 @@ public struct ConnectorHTTPClient: Sendable {
     public func send(_ request: Request) async throws -> Response {
         var schedule = RetrySchedule(policy: retryPolicy)
         let started = clock.elapsed()
-        let repeatable = ![.post, .patch].contains(request.method)
+        let repeatable = request.repeatable ?? ![.post, .patch].contains(request.method)
         while true {
             try Task.checkCancellation()
             if let breaker, let changed = try await breaker.admit() {
@@ -320,6 +334,11 @@ extension ConnectorHTTPClient {
         public var headers: [(String, String)]
         /// The body, if any.
         public var body: Data?
+        /// Whether repeating the request cannot change the source.
+        ///
+        /// Any transient failure of a repeatable request may be retried; `nil` decides by method
+        /// (POST and PATCH are not repeatable). A GraphQL query sent by POST is.
+        public var repeatable: Bool?
 
         /// Creates a request.
         public init(_ method: Method, _ url: String, headers: [(String, String)] = [], body: Data? = nil) {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import MaxConnector
 public import MaxCore
 import MaxCredentials
@@ -47,8 +47,8 @@ public struct ConnectorInstaller: Sendable {
     /// there), and approved at its version when the project requires approval.
     ///
     /// - Throws: `connector.build_failed` naming the connector and what failed;
-    ///   `connector.unsigned`, `connector.signature_invalid`, `connector.not_approved` (see
-    ///   ``ConnectorTrust``); what reading the table throws.
+    ///   `connector.unsigned`, `connector.signature_invalid`, `connector.not_approved`,
+    ///   `connector.not_certified` (see ``ConnectorTrust``); what reading the table throws.
     public func installAll(progress: @Sendable (String) -> Void) async throws -> [Pin] {
         let file = try project.load()
         let trust = try ConnectorTrust(json: file.otherKeys["trust"])
@@ -69,6 +69,7 @@ public struct ConnectorInstaller: Sendable {
             }
             // What is built is what its publisher signed (or what the project trusts unsigned).
             let signer = try trust.verify(name, source: package)
+            try trust.requireCertified(name, source: package, reports: project.certificationURL)
             progress(signer.map { "\(name) is signed by \($0)" } ?? "\(name) is unsigned, trusted by max.json")
             progress("building \(name) from \(text) (swift build -c release; the first build takes minutes)")
             let started = ContinuousClock.now
@@ -87,6 +88,20 @@ public struct ConnectorInstaller: Sendable {
         }
         try save(all)
         return built
+    }
+
+    /// The folder whose files `max install` verifies and builds for connector `name`: the
+    /// package's own folder, or the clone of a `git+` source (`nil` when it has not been cloned).
+    ///
+    /// - Throws: `project.unsafe_path` for a runtime folder that is a link.
+    public func packageFolder(of name: String, source: ConnectorSource, text: String) throws -> URL? {
+        switch source {
+        case .package(let url): return url
+        case .git:
+            let folder = try cacheFolder(name, source: text).appendingPathComponent("source", isDirectory: true)
+            return FileManager.default.fileExists(atPath: folder.path) ? folder : nil
+        case .executable, .manifest: return nil
+        }
     }
 
     // MARK: Building

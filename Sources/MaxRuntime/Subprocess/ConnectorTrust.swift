@@ -9,7 +9,8 @@ import MaxCredentials
 ///   "signers": {"acme-corp": "<Ed25519 public key, base64>"},
 ///   "unsigned": ["hello"],
 ///   "requireApproval": true,
-///   "approved": ["notes@1.0.0"]
+///   "approved": ["notes@1.0.0"],
+///   "requireCertification": true
 /// }
 /// ```
 ///
@@ -17,7 +18,8 @@ import MaxCredentials
 /// signature (``ConnectorSignature``) by one of `signers`, over exactly its bytes, unless it is
 /// named in `unsigned` (`max connector new` puts the packages it makes there). With
 /// `requireApproval`, its `name@version` must also be in `approved` (`max connector approve`).
-/// A `file:` program is run as it is, never checked.
+/// With `requireCertification`, the project's `certification/<name>.json` must be a passing
+/// report of `max connector certify` over exactly its current files. A `file:` program is run as it is, never checked.
 public struct ConnectorTrust: Sendable, Hashable {
     /// Trusted signers' public keys, by name.
     public var signers: [String: String]
@@ -27,6 +29,8 @@ public struct ConnectorTrust: Sendable, Hashable {
     public var requireApproval: Bool
     /// The approved `name@version`s.
     public var approved: Set<String>
+    /// Whether a connector needs a passing certification report for its current files.
+    public var requireCertification: Bool
 
     /// The trust of `max.json`'s `"trust"` value (none given: no signer, nothing allowed unsigned).
     ///
@@ -40,8 +44,12 @@ public struct ConnectorTrust: Sendable, Hashable {
         }
         let object = json?.objectValue ?? [:]
         if json != nil, json?.objectValue == nil { throw invalid("", "must be an object") }
-        for key in object.keys where !["signers", "unsigned", "requireApproval", "approved"].contains(key) {
-            throw invalid(key, "is not a trust key (signers, unsigned, requireApproval, approved)")
+        for key in object.keys
+        where !["signers", "unsigned", "requireApproval", "approved", "requireCertification"]
+            .contains(key)
+        {
+            throw invalid(
+                key, "is not a trust key (signers, unsigned, requireApproval, approved, requireCertification)")
         }
         var signers: [String: String] = [:]
         for (name, value) in object["signers"]?.objectValue ?? [:] {
@@ -64,6 +72,10 @@ public struct ConnectorTrust: Sendable, Hashable {
             throw invalid("requireApproval", "must be true or false")
         }
         self.requireApproval = object["requireApproval"]?.boolValue ?? false
+        guard object["requireCertification"] == nil || object["requireCertification"]?.boolValue != nil else {
+            throw invalid("requireCertification", "must be true or false")
+        }
+        self.requireCertification = object["requireCertification"]?.boolValue ?? false
     }
 
     /// Checks the signature of connector `name`'s source at `url`.
@@ -118,6 +130,42 @@ public struct ConnectorTrust: Sendable, Hashable {
             hint: "review it, then: max connector approve \(name)@\(version)",
             context: ["connector": name, "version": version])
     }
+
+    /// Checks that connector `name`, whose source is at `url`, has a passing certification report
+    /// in `folder` (`certification/<name>.json`) over exactly its current files, when the project
+    /// requires certification.
+    ///
+    /// - Throws: `connector.not_certified` saying what is missing: the report, a pass, or the
+    ///   same files.
+    public func requireCertified(_ name: String, source url: URL, reports folder: URL) throws {
+        guard requireCertification else { return }
+        let location = folder.appendingPathComponent("\(name).json")
+        func refuse(_ why: String) -> MaxError {
+            MaxError(
+                .connectorNotCertified, "the \(name) connector is not certified: \(why)",
+                hint:
+                    "certify it against its source or a simulator: max connector certify \(name) --config <url key>=<url> --credential …",
+                context: ["connector": name, "report": location.path])
+        }
+        struct Report: Decodable {
+            struct Subject: Decodable {
+                var name: String
+                var digest: String?
+            }
+            var connector: Subject
+            var passed: Bool
+        }
+        guard let data = FileManager.default.contents(atPath: location.path) else {
+            throw refuse("the project requires certification, and \(location.path) does not exist")
+        }
+        guard let report = try? JSONDecoder().decode(Report.self, from: data), report.connector.name == name else {
+            throw refuse("\(location.lastPathComponent) is not a certification report of \(name)")
+        }
+        guard report.passed else { throw refuse("its last certification failed (see certification/\(name).md)") }
+        guard try report.connector.digest == ConnectorSignature.digest(of: url) else {
+            throw refuse("its files changed after it was certified (the digest differs)")
+        }
+    }
 }
 
 extension MaxError.Code {
@@ -128,4 +176,7 @@ extension MaxError.Code {
         domain: "connector", name: "signature_invalid", category: .policyDenied)
     /// A connector's version is not approved in a project that requires approval.
     public static let connectorNotApproved = Self(domain: "connector", name: "not_approved", category: .policyDenied)
+    /// A connector has no passing certification report over its current files, in a project that
+    /// requires one.
+    public static let connectorNotCertified = Self(domain: "connector", name: "not_certified", category: .policyDenied)
 }

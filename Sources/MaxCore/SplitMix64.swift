@@ -1,5 +1,5 @@
-/// A small deterministic random number generator, so property and fuzz tests reproduce from their
-/// seed.
+/// A small deterministic random number generator (SplitMix64), so what is drawn from it (property
+/// and fuzz tests, the certification suite's fuzzer) reproduces from its seed.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
