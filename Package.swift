@@ -64,6 +64,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 // Connector processes' pipes and the connector protocol's framing.
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // An installation's private certificate authority and client certificate (mTLS).
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // SQLite through GRDB: the only target that imports GRDB (and its tests, to damage a file).

@@ -31,6 +31,11 @@ struct ConnectCommand: AsyncParsableCommand {
             again (a new token, a new OAuth approval): only the steps that ask for secrets run, \
             and its id, config and synced data stay. Ctrl-C at any step exits 130 and saves nothing.
 
+            A source with a private certificate authority: --tls-ca ca.pem (recorded in max.json \
+            as "tls": {"ca": …}; certificates are always validated). Mutual TLS: \
+            --tls-client-certificate file:client.pem --tls-client-key file:client.key (stored \
+            sealed, like any credential).
+
             --remote <url> records an installation of another Max node ("max serve" there) under a \
             name of this project: ls, search and count then ask that node. An env: token stays a \
             reference in max.json; any other source is stored sealed. The installation "acme" of \
@@ -57,6 +62,14 @@ struct ConnectCommand: AsyncParsableCommand {
         help:
             "Record an installation served by another Max node at this URL (the argument is its name there; --credential token=… gives the node's token)."
     ) var remote: String?
+    @Option(
+        help:
+            "A private certificate authority the source's certificate is signed by (a PEM file; recorded in max.json as \"tls\": {\"ca\": …})."
+    ) var tlsCA: String?
+    @Option(help: "The client certificate for mutual TLS (PEM), as env:VAR, file:PATH or -; stored sealed.")
+    var tlsClientCertificate: String?
+    @Option(help: "The client certificate's private key (PEM), as env:VAR, file:PATH or -; stored sealed.")
+    var tlsClientKey: String?
 
     func validate() throws {
         if let group, !Principal.isName(group) {
@@ -71,6 +84,13 @@ struct ConnectCommand: AsyncParsableCommand {
         }
         if remote != nil, reauth || !config.isEmpty {
             throw ValidationError("--remote takes only --name and --credential token=…")
+        }
+        if (tlsClientCertificate == nil) != (tlsClientKey == nil) {
+            throw ValidationError("--tls-client-certificate and --tls-client-key go together")
+        }
+        if reauth || remote != nil, tlsCA != nil || tlsClientCertificate != nil {
+            throw ValidationError(
+                "the --tls options are for a new installation (set \"tls\" in max.json to change one)")
         }
         if reauth, !config.isEmpty {
             throw ValidationError(
@@ -102,6 +122,7 @@ struct ConnectCommand: AsyncParsableCommand {
             Terminal.err("next: max search \(local) <EntityType>")
             return
         }
+        let tls = try tlsInput(project: workspace.project)
         let interactive = !noInput && Terminal.stdinIsTTY
         var runner = OnboardingRunner(
             config: values, credentialSources: sources, prompter: interactive ? TerminalPrompter() : nil)
@@ -132,11 +153,33 @@ struct ConnectCommand: AsyncParsableCommand {
                 }
                 Terminal.err("next: max sync \(subject)")
             } else {
-                let (name, record) = try await workspace.connect(subject, name: name, group: group, runner: ready)
+                let (name, record) = try await workspace.connect(
+                    subject, name: name, group: group, tls: tls, runner: ready)
                 Terminal.out("Connected \(record.connectorName) as \(name) (\(record.id))")
                 Terminal.err("next: max sync \(name)")
             }
         }
+    }
+
+    /// The `--tls-*` options: the authority's path (from the project's folder when it is inside it)
+    /// and the client certificate and key, read from their sources.
+    func tlsInput(project: Project) throws -> (ca: String?, certificate: Secret?, key: Secret?)? {
+        guard tlsCA != nil || tlsClientCertificate != nil else { return nil }
+        var ca: String?
+        if let tlsCA {
+            let url = URL(fileURLWithPath: tlsCA, relativeTo: global.startURL).standardizedFileURL
+            let root = project.root.standardizedFileURL.path + "/"
+            ca = url.path.hasPrefix(root) ? String(url.path.dropFirst(root.count)) : url.path
+        }
+        let certificate = try tlsClientCertificate.map {
+            try CredentialSource(parsing: $0, key: InstallationTLS.certificateCredential).read(
+                key: InstallationTLS.certificateCredential, origin: "--tls-client-certificate")
+        }
+        let key = try tlsClientKey.map {
+            try CredentialSource(parsing: $0, key: InstallationTLS.keyCredential).read(
+                key: InstallationTLS.keyCredential, origin: "--tls-client-key")
+        }
+        return (ca, certificate, key)
     }
 
     /// Says what became of the old tokens at the provider.

@@ -91,6 +91,14 @@ extension MaxWorkspace {
                 _ = try MaxWorkspace.undeclaredRateLimit.overridden(by: json, at: "\(path).rateLimit")
             }
         }
+        if let json = record.otherKeys["tls"] {
+            await check("tls") {
+                // The authority only: the client certificate and key are secrets, read when used.
+                let tls = try InstallationTLS(json: json, path: "\(path).tls")
+                _ = try await InstallationTLS(ca: tls.ca).settings(
+                    root: project.root, credentials: InMemoryCredentialStore())
+            }
+        }
         if let json = record.otherKeys["timeout"] {
             await check("timeout") { _ = try ConnectorHTTPClient.timeout(from: json, at: "\(path).timeout") }
         }

@@ -406,6 +406,10 @@ public struct MaxWorkspace: Sendable {
         if let override = record.otherKeys["timeout"] {
             http.timeout = try ConnectorHTTPClient.timeout(from: override, at: "\(path).timeout")
         }
+        if let json = record.otherKeys["tls"] {
+            http.tls = try await InstallationTLS(json: json, path: "\(path).tls").settings(
+                root: project.root, credentials: try connectorCredentials(name, record))
+        }
         var breaker = CircuitBreaker.Settings.standard
         if let override = record.otherKeys["circuitBreaker"] {
             breaker = try breaker.overridden(by: override, at: "\(path).circuitBreaker")
@@ -445,13 +449,16 @@ public struct MaxWorkspace: Sendable {
     ///   - connector: The connector's registry name.
     ///   - name: The installation's name; by default the connector's, then `-2`, `-3`…
     ///   - group: The group it is scoped to (``InstallationRecord/group``), if any.
+    ///   - tls: A private certificate authority (a PEM file, from the project's folder) and a
+    ///     client certificate and key, stored sealed as credentials; onboarding's requests use them.
     ///   - runner: How onboarding gets its values.
     ///   - date: The time recorded as `connectedAt`.
     /// - Returns: The name and record.
     /// - Throws: `connector.not_found`, `project.invalid_config`, `installation.invalid_name`,
     ///   `installation.exists`, and onboarding's errors; nothing is written then.
     public func connect(
-        _ connector: String, name: String? = nil, group: String? = nil, runner: OnboardingRunner, at date: Date = Date()
+        _ connector: String, name: String? = nil, group: String? = nil,
+        tls: (ca: String?, certificate: Secret?, key: Secret?)? = nil, runner: OnboardingRunner, at date: Date = Date()
     )
         async throws -> (name: String, record: InstallationRecord)
     {
@@ -468,7 +475,23 @@ public struct MaxWorkspace: Sendable {
         // `--config` keys onboarding does not ask for: the schema's other keys, or a mistake.
         let extra = try Self.extraConfig(runner.config, for: module)
         let staging = InMemoryCredentialStore()
-        let state = try await runner.run(module.onboarding, store: staging)
+        var tlsRecord: InstallationTLS?
+        var tlsSettings: TLSSettings?
+        if let tls {
+            var chosen = InstallationTLS(ca: tls.ca)
+            if let certificate = tls.certificate, let key = tls.key {
+                try await staging.setSecret(certificate, named: InstallationTLS.certificateCredential)
+                try await staging.setSecret(key, named: InstallationTLS.keyCredential)
+                chosen.clientCertificate = InstallationTLS.certificateCredential
+                chosen.clientKey = InstallationTLS.keyCredential
+            }
+            tlsRecord = chosen
+            tlsSettings = try await chosen.settings(root: project.root, credentials: staging)
+        }
+        // Onboarding's requests (through the shared client) use the installation's TLS.
+        let state = try await ConnectorHTTPClient.$installationTLS.withValue(tlsSettings) {
+            try await runner.run(module.onboarding, store: staging)
+        }
         let config = JSONValue.object(state.merging(extra) { asked, _ in asked })
         _ = try module.decodeConfig(config)  // the connector accepts what onboarding produced
         // The connector is recorded by the name the project knows it by (its key in the
@@ -479,6 +502,7 @@ public struct MaxWorkspace: Sendable {
             connectedAt: ISO8601.format(date), config: config)
         record.configVersion = module.configSchema.version
         record.group = group
+        if let tlsRecord { record.otherKeys["tls"] = tlsRecord.json }
 
         // Nothing was written so far. The name is taken for good, the credentials stored and
         // max.json written in one critical section of the project's lock: parallel connects never
@@ -718,22 +742,37 @@ public struct MaxWorkspace: Sendable {
             runner.credentialValues[key] = try reference.read(
                 key: key, origin: "max.json (installations.\(name).credentials.\(key))", environment: environment)
         }
+        // The installation's TLS holds for the checks and the revocations, and its client
+        // certificate and key are kept: they are not the onboarding's to replace.
+        var tls: TLSSettings?
+        var kept: [String] = []
+        if let json = record.otherKeys["tls"] {
+            let settings = try InstallationTLS(json: json, path: "installations.\(name).tls")
+            tls = try await settings.settings(root: project.root, credentials: try connectorCredentials(name, record))
+            kept = [settings.clientCertificate, settings.clientKey].compactMap { $0 }
+        }
         let staging = InMemoryCredentialStore()
         do {
-            try await runner.reauthenticate(module.onboarding, config: config, store: staging)
+            try await ConnectorHTTPClient.$installationTLS.withValue(tls) {
+                try await runner.reauthenticate(module.onboarding, config: config, store: staging)
+            }
         } catch let error as MaxError {
             throw error.naming(installation: name)
         }
         for key in record.credentialReferences.keys { try await staging.removeSecret(named: key) }
+        let stored = try await staging.names()
         try project.prepareInstallationFolder(name)
         let store = try credentials(for: name, installation: record.id)
+        for key in kept {
+            if let value = try await store.secret(named: key) { try await staging.setSecret(value, named: key) }
+        }
         // The old tokens are read before they are replaced, and revoked once the new ones are stored.
         let old = await TokenRevocation.held(by: module.onboarding, config: config, in: store)
             .excluding(tokensIn: staging, of: module.onboarding, config: config)
         try await store.replaceAll(with: staging)
-        let revocation = await old.revoke()
+        let revocation = await ConnectorHTTPClient.$installationTLS.withValue(tls) { await old.revoke() }
         return Reauthentication(
-            stored: try await staging.names(), revoked: revocation.revoked, provider: revocation.provider,
+            stored: stored, revoked: revocation.revoked, provider: revocation.provider,
             revocationError: revocation.error)
     }
 

@@ -4,6 +4,7 @@ public import Logging
 public import MaxCore
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// The HTTP client every connector shares, so the runtime's policies (timeouts, retries, rate
 /// limits) apply to all connectors at once.
@@ -57,6 +58,14 @@ public struct ConnectorHTTPClient: Sendable {
     /// held), returns how long no request may go out (a window with nothing left until its reset),
     /// which pauses the ``limiter``; `nil` to read none.
     public var pauseAfter: (@Sendable (Response) -> Duration?)?
+    /// The installation's TLS beyond the defaults: a private certificate authority, a client certificate.
+    ///
+    /// `nil` trusts the system's authorities alone. Certificates are always validated.
+    public var tls: TLSSettings?
+    /// The TLS of the installation being connected, for the requests of its onboarding.
+    ///
+    /// Onboarding steps use ``shared``; the runtime sets this around them. ``tls`` takes precedence.
+    @TaskLocal public static var installationTLS: TLSSettings?
     /// Where each attempt goes instead of the network, when set.
     ///
     /// A connector served out of process by ``ConnectorHost`` sends its requests to Max this way
@@ -247,6 +256,9 @@ public struct ConnectorHTTPClient: Sendable {
         }
         if let transport { return try await transport(request) }
         var outgoing = HTTPClientRequest(url: request.url)
+        if scheme == "https", let tls = tls ?? Self.installationTLS {
+            outgoing.tlsConfiguration = try tls.configuration()
+        }
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         for (name, value) in request.headers {
             outgoing.headers.add(name: name, value: value)
@@ -281,6 +293,20 @@ public struct ConnectorHTTPClient: Sendable {
         return components.string ?? "<invalid URL>"
     }
 
+    /// What a TLS failure's text says, in words.
+    static func tlsReason(_ text: String) -> String {
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
+            return "its certificate is not signed by an authority Max trusts"
+        }
+        if text.contains("CERTIFICATE_REQUIRED") || text.contains("certificate required") {
+            return "it requires a client certificate"
+        }
+        if text.contains("BAD_CERTIFICATE") || text.contains("UNKNOWN_CA") {
+            return "it refused the client certificate"
+        }
+        return "the connection was refused during the handshake"
+    }
+
     private static func convert(_ error: any Error, description: String, host: String) -> MaxError {
         let text = String(describing: error)
         if let clientError = error as? HTTPClientError,
@@ -288,6 +314,15 @@ public struct ConnectorHTTPClient: Sendable {
         {
             return MaxError(
                 .httpTimeout, "\(description) timed out", hint: "check that \(host) is up and responding",
+                context: ["host": host], cause: ForeignError(text))
+        }
+        if error is NIOSSLError || error is BoringSSLError || text.contains("CERTIFICATE_VERIFY_FAILED")
+            || text.contains("handshakeFailed")
+        {
+            return MaxError(
+                .httpTLSFailed, "the TLS handshake with \(host) failed (\(description)): \(Self.tlsReason(text))",
+                hint:
+                    "if \(host) uses a private certificate authority, give it on the installation (\"tls\": {\"ca\": \"ca.pem\"}, or max connect --tls-ca); if it asks for a client certificate, connect with --tls-client-certificate and --tls-client-key",
                 context: ["host": host], cause: ForeignError(text))
         }
         if let clientError = error as? HTTPClientError, clientError == .bodyLengthMismatch {
