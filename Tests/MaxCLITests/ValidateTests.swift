@@ -23,7 +23,7 @@ struct ValidateTests {
             "d-policies": {
               "id": "4", "connector": "acme@1.0.0", "connectedAt": "2026-12-06T00:00:00Z",
               "config": {"baseURL": "http://127.0.0.1:9", "workspaceId": "ws_1"}, "retry": {"maxAttempts": -1},
-              "rateLimit": {"rate": "fast"}, "circuitBreaker": {"bogus": 1},
+              "rateLimit": {"rate": "fast"}, "circuitBreaker": {"bogus": 1}, "timeout": 0, "tls": {"bogus": 1},
               "credentials": {"api_token": "env:MAX_TEST_SET_TOKEN"}
             },
             "e-postgres": {
@@ -66,6 +66,8 @@ struct ValidateTests {
                 "installations.c-types.credentials.api_token credentials.missing",
                 "installations.d-policies.retry.maxAttempts connector.invalid_policy",
                 "installations.d-policies.rateLimit.rate connector.invalid_policy",
+                "installations.d-policies.tls project.invalid_config",
+                "installations.d-policies.timeout connector.invalid_policy",
                 "installations.d-policies.circuitBreaker.bogus connector.invalid_policy",
                 "installations.e-postgres.config.sslmode connector.invalid_config",
                 "installations.f-newer.connector connector.not_installed",
@@ -74,7 +76,7 @@ struct ValidateTests {
 
         let text = try await runMax(["-C", folder.url.path, "validate"], environment: ["MAX_TEST_SET_TOKEN": "x"])
         #expect(text.status == 2)
-        #expect(text.stdout.hasPrefix("max.json: 16 problems"), "\(text.stdout)")
+        #expect(text.stdout.hasPrefix("max.json: 18 problems"), "\(text.stdout)")
         #expect(text.stdout.contains("export MAX_TEST_UNSET_TOKEN=…"), "\(text.stdout)")
         #expect(text.stdout.contains("installations.c-types.config.baseURL must be a string, not a number"))
         #expect(text.stdout.contains("acme@3.0.0 is not installed"), "\(text.stdout)")
