@@ -354,6 +354,22 @@ public actor PostgresEntityStore: EntityStoring {
         return try Int(rows.first?.decode(Int64.self) ?? 0)
     }
 
+    /// How many entities `query` matches for each combination of its fields' values, most first.
+    ///
+    /// - Throws: the errors of ``Query/checked(against:)``; `storage.postgres_failed`.
+    public func countGroups(_ query: Query) async throws -> [GroupCount] {
+        let checked = try query.checked(against: schema)
+        let rows = try await self.rows(SQLCompiler(checked, dialect: Self.dialect).countGroups())
+        return try rows.map { row in
+            let cells = Array(row)
+            return GroupCount(
+                values: try checked.fields.enumerated().map { index, field in
+                    try PostgresRecordReader.value(cells[index], as: field.type)
+                },
+                count: Int(try cells[checked.fields.count].decode(Int64.self)))
+        }
+    }
+
     // MARK: Running statements
 
     func execute(_ sql: String) async throws {

@@ -20,6 +20,8 @@ extension MaxError.Code {
     public static let invalidCursor = Self(domain: "search", name: "invalid_cursor", category: .validationError)
     /// A page size is out of range.
     public static let invalidLimit = Self(domain: "search", name: "invalid_limit", category: .validationError)
+    /// A count's `--group-by` is not a list of field names.
+    public static let invalidGroupBy = Self(domain: "search", name: "invalid_group_by", category: .validationError)
 }
 
 extension MaxError {

@@ -109,6 +109,24 @@ public struct LocalNode: MaxAPI {
     public func count(_ request: CountRequest) async throws -> CountResult {
         _ = try localRecord(request.installation)
         let store = try await workspace.readingStore(request.installation, keepingOpen: keptReaders)
+        if let groupBy = request.groupBy {
+            let names = try Self.groupFields(groupBy)
+            let selection = try FieldSelection(parsing: groupBy)
+            let groups = try await explainingNeverSynced(request.installation) {
+                try await store.countGroups(
+                    try Query(
+                        EntityType(request.entityType), filter: request.filter, selection: selection,
+                        includeDeleted: request.includeDeleted ?? false))
+            }
+            return CountResult(
+                count: groups.map(\.count).reduce(0, +),
+                groups: groups.map { group in
+                    CountResult.Group(
+                        values: Dictionary(
+                            zip(names, group.values.map(\.jsonValue)), uniquingKeysWith: { first, _ in first }),
+                        count: group.count)
+                })
+        }
         let count = try await explainingNeverSynced(request.installation) {
             try await store.count(
                 try Query(
@@ -116,6 +134,21 @@ public struct LocalNode: MaxAPI {
                     includeDeleted: request.includeDeleted ?? false))
         }
         return CountResult(count: count)
+    }
+
+    /// The field names of a `groupBy`: plain fields and ref paths only (a group is one value).
+    ///
+    /// - Throws: `search.invalid_group_by` for an empty name or a `.props`-style set.
+    static func groupFields(_ groupBy: String) throws -> [String] {
+        let names = groupBy.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty && !$0.hasPrefix(".") }) else {
+            throw MaxError(
+                .invalidGroupBy, "--group-by takes field names separated by commas, not '\(groupBy.prefix(80))'",
+                hint: "for example --group-by status,assignee.displayName (max schema lists the fields)")
+        }
+        return names
     }
 
     /// Runs `body`; an unknown entity type of an installation never synced says so (a source whose

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 public import MaxCore
 public import MaxQuery
+public import MaxStore
 
 extension EntityStore {
     /// Runs `query` and returns one page of results.
@@ -35,6 +36,21 @@ extension EntityStore {
         let compiled = QueryCompiler(query).count()
         return try await read("counting \(query.entity.name)") { db in
             try Int.fetchOne(db, sql: compiled.sql, arguments: compiled.statementArguments) ?? 0
+        }
+    }
+
+    /// How many entities `query` matches for each combination of its fields' values, most first.
+    public func countGroups(_ query: Query) async throws -> [GroupCount] {
+        let checked = try query.checked(against: schema)
+        let compiled = QueryCompiler(checked).countGroups()
+        return try await read("counting \(checked.entity.name) by group") { db in
+            try Row.fetchAll(db, sql: compiled.sql, arguments: compiled.statementArguments).map { row in
+                GroupCount(
+                    values: checked.fields.enumerated().map { index, field in
+                        FieldValue(stored: row[index] as DatabaseValue, as: field.type)
+                    },
+                    count: row[checked.fields.count] as Int? ?? 0)
+            }
         }
     }
 

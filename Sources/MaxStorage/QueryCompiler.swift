@@ -24,6 +24,8 @@ package struct QueryCompiler: Sendable {
 
     /// The count of the matching rows.
     package func count() -> SQLFragment { SQLFragment(compiler.count()) }
+    /// `SELECT <fields>, COUNT(*) … GROUP BY …`.
+    package func countGroups() -> SQLFragment { SQLFragment(compiler.countGroups()) }
 
     /// The statements that remove the matching rows for good.
     func erase() -> [SQLFragment] { compiler.erase().map(SQLFragment.init) }

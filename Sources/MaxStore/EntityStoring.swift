@@ -18,6 +18,10 @@ public protocol EntityStoring: Sendable {
     /// How many entities `query` matches, ignoring its cursor and limit.
     func count(_ query: Query) async throws -> Int
 
+    /// How many entities `query` matches for each combination of the values of its selected
+    /// fields (`status`, `assignee.displayName`), most first: `GROUP BY` without SQL.
+    func countGroups(_ query: Query) async throws -> [GroupCount]
+
     /// Inserts or updates entities: the fields each input gives are set, the others kept; a
     /// tombstoned entity comes back; a collection field given replaces its members.
     func upsert(_ inputs: [EntityInput], at date: Date) async throws
@@ -34,6 +38,20 @@ public protocol EntityStoring: Sendable {
     ///
     /// - Returns: How many entities were removed.
     func erase(_ query: Query) async throws -> Int
+}
+
+/// One group of ``EntityStoring/countGroups(_:)``: the values its fields share, and how many.
+public struct GroupCount: Sendable, Hashable {
+    /// The values, in the order of the query's fields.
+    public var values: [FieldValue]
+    /// How many entities have them.
+    public var count: Int
+
+    /// A group.
+    public init(values: [FieldValue], count: Int) {
+        self.values = values
+        self.count = count
+    }
 }
 
 extension EntityStoring {

@@ -3,6 +3,7 @@ import MaxCore
 import MaxPostgresStore
 import MaxQuery
 import MaxStorage
+import MaxStore
 import MaxTestSupport
 import Testing
 
@@ -116,6 +117,24 @@ struct StoreContractTests {
         try await Self.expectSame(projects, sqlite, postgres)
         try await Self.expectSame(
             try Query("Person", filter: #"active = true OR email ~= "P1@""#), sqlite, postgres)
+
+        // Counts by group: the same groups in the same order, equal to grouping the records.
+        for (fields, filter) in [
+            ("status", nil), ("status,done", nil), ("assignee.name", nil), ("done", #"priority > 0"#),
+            ("project.owner.name,status", nil),
+        ] as [(String, String?)] {
+            let query = try Query("Item", filter: filter, selection: try FieldSelection(parsing: fields))
+            let groups = try await sqlite.countGroups(query)
+            #expect(groups == (try await postgres.countGroups(query)), "\(fields)")
+            var oracle: [[FieldValue]: Int] = [:]
+            var page = try Query("Item", filter: filter, selection: try FieldSelection(parsing: fields), limit: 1000)
+            page.ordering = .byID
+            for record in try await sqlite.page(page).items {
+                oracle[fields.split(separator: ",").map { record[String($0)] ?? .null }, default: 0] += 1
+            }
+            #expect(Dictionary(uniqueKeysWithValues: groups.map { ($0.values, $0.count) }) == oracle, "\(fields)")
+            #expect(groups.map(\.count) == groups.map(\.count).sorted(by: >), "most first: \(fields)")
+        }
 
         // Erasing for good: the same entities go (tombstones too when asked), with the
         // collection members they own, and the rest answers alike.

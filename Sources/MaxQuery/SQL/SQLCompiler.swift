@@ -99,6 +99,20 @@ public struct SQLCompiler: Sendable {
             .statement(dialect)
     }
 
+    /// `SELECT <fields>, COUNT(*) … GROUP BY …`: how many matches share each combination of the
+    /// query's fields (read through refs too), most first, then by the values (nulls first); the
+    /// filter and the tombstone rule apply, the cursor and limit do not.
+    public func countGroups() -> SQLStatement {
+        let selected = query.fields.map(selectExpression)
+        let positions = (1...max(1, selected.count)).map(String.init)
+        let order =
+            [dialect.order("\(selected.count + 1)", .descending)] + positions.map { dialect.order($0, .ascending) }
+        return
+            ("SELECT " + selected.joined(separator: ", ") + ", COUNT(*) FROM \(table)" + whereClause(after: nil)
+            + " GROUP BY \(positions.joined(separator: ", ")) ORDER BY \(order.joined(separator: ", "))")
+            .statement(dialect)
+    }
+
     /// The statements that remove the matching rows for good.
     ///
     /// The tombstone rule applies; the cursor and limit do not. First the collection members they

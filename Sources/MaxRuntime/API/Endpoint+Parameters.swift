@@ -31,7 +31,14 @@ extension Endpoint {
                     "Records per page (default \(SearchRequest.defaultLimit), at most \(SearchPage.maximumLimit))."),
                 APIParameter("cursor", .string, "The cursor a previous page returned."), includeDeleted,
             ]
-        case .count: return [installation, entityType, filter, includeDeleted]
+        case .count:
+            return [
+                installation, entityType, filter, includeDeleted,
+                APIParameter(
+                    "groupBy", .string,
+                    "Comma-separated fields to count by (status; a ref's target's field as assignee.displayName): the answer's groups give each combination's count, most first."
+                ),
+            ]
         case .runs: return [installation, APIParameter("limit", .integer(1...1000), "How many runs (20).")]
         case .sync:
             return [

@@ -92,13 +92,19 @@ public struct CountRequest: Codable, Sendable, Hashable {
     public var filter: String?
     /// Whether entities deleted upstream are counted.
     public var includeDeleted: Bool?
+    /// Comma-separated fields to count by (`status`, `assignee.displayName`); `nil` for one total.
+    public var groupBy: String?
 
     /// A count.
-    public init(installation: String, entityType: String, filter: String? = nil, includeDeleted: Bool = false) {
+    public init(
+        installation: String, entityType: String, filter: String? = nil, includeDeleted: Bool = false,
+        groupBy: String? = nil
+    ) {
         self.installation = installation
         self.entityType = entityType
         self.filter = filter
         self.includeDeleted = includeDeleted
+        self.groupBy = groupBy
     }
 }
 

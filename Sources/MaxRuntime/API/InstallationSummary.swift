@@ -132,12 +132,29 @@ public struct InstallationHealth: Codable, Sendable, Hashable {
 
 /// A count.
 public struct CountResult: Codable, Sendable, Hashable {
+    /// One group of a count by fields.
+    public struct Group: Codable, Sendable, Hashable {
+        /// The values the group's entities share, by field (`{"status": "todo"}`).
+        public var values: [String: JSONValue]
+        /// How many.
+        public var count: Int
+
+        /// A group.
+        public init(values: [String: JSONValue], count: Int) {
+            self.values = values
+            self.count = count
+        }
+    }
+
     /// How many matched.
     public var count: Int
+    /// With `groupBy`: how many for each combination of the fields' values, most first.
+    public var groups: [Group]?
 
     /// A count.
-    public init(count: Int) {
+    public init(count: Int, groups: [Group]? = nil) {
         self.count = count
+        self.groups = groups
     }
 }
 
