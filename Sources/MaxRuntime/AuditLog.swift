@@ -116,7 +116,17 @@ public struct AuditLog: Sendable {
 
     /// Appends `event`; a log that cannot be written is reported on `failure`, never thrown: the
     /// work the event describes is done either way.
+    ///
+    /// The write is not cancelled with the caller: the work is done, and a shutdown that cancels
+    /// the task (SIGTERM to `max serve` in the middle of a purge) must not lose its record.
     public func record(_ event: Event, failure: (MaxError) -> Void = { _ in }) async {
+        let log = self
+        let error = await Task.detached { await log.write(event) }.value
+        if let error { failure(error) }
+    }
+
+    /// Writes `event`; the error, if it could not be written.
+    private func write(_ event: Event) async -> MaxError? {
         do {
             let store = try await writingStore()
             var fields: [String: FieldValue] = [
@@ -132,8 +142,9 @@ public struct AuditLog: Sendable {
             fields["idempotencyKey"] = event.idempotencyKey.map(FieldValue.string) ?? .null
             fields["context"] = event.context.map(FieldValue.string) ?? .null
             try await store.upsert([EntityInput(Self.eventType, id: event.requestID, fields: fields)], at: Date())
+            return nil
         } catch {
-            failure((error as? MaxError) ?? MaxError(.internalError, "\(error)"))
+            return (error as? MaxError) ?? MaxError(.internalError, "\(error)")
         }
     }
 

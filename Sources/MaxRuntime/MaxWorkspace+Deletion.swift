@@ -54,9 +54,11 @@ extension MaxWorkspace {
         var revocation = TokenRevocation.Outcome()
         if record.remoteURL == nil, let module = try? await module(for: record) {
             let store = try credentials(for: name, installation: record.id)
-            revocation = await TokenRevocation.held(
-                by: module.onboarding, config: record.config.objectValue ?? [:], in: store
-            ).revoke()
+            let held = await TokenRevocation.held(
+                by: module.onboarding, config: record.config.objectValue ?? [:], in: store)
+            // Through the installation's TLS, like its other requests (none if it cannot be read).
+            let tls = try? await tls(of: name, record)?.settings
+            revocation = await ConnectorHTTPClient.$installationTLS.withValue(tls) { await held.revoke() }
         }
         let keep = mode == .retain && retention.deletedInstallations > .zero
         var kept: DeletedInstallation?

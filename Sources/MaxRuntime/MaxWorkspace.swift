@@ -406,10 +406,7 @@ public struct MaxWorkspace: Sendable {
         if let override = record.otherKeys["timeout"] {
             http.timeout = try ConnectorHTTPClient.timeout(from: override, at: "\(path).timeout")
         }
-        if let json = record.otherKeys["tls"] {
-            http.tls = try await InstallationTLS(json: json, path: "\(path).tls").settings(
-                root: project.root, credentials: try connectorCredentials(name, record))
-        }
+        http.tls = try await tls(of: name, record)?.settings
         var breaker = CircuitBreaker.Settings.standard
         if let override = record.otherKeys["circuitBreaker"] {
             breaker = try breaker.overridden(by: override, at: "\(path).circuitBreaker")
@@ -426,6 +423,20 @@ public struct MaxWorkspace: Sendable {
         return try module.initialise(
             config: try config(of: name, record, module: module), credentials: try connectorCredentials(name, record),
             http: http)
+    }
+
+    /// The TLS settings of installation `name` (its `"tls"` in `max.json`, read with its
+    /// credentials), and the names of the credentials they hold; `nil` when it has none.
+    ///
+    /// - Throws: `project.invalid_config` for a malformed `"tls"`; `http.tls_invalid`;
+    ///   `credentials.missing`.
+    func tls(of name: String, _ record: InstallationRecord) async throws -> (
+        settings: TLSSettings, credentials: [String]
+    )? {
+        guard let json = record.otherKeys["tls"] else { return nil }
+        let tls = try InstallationTLS(json: json, path: "installations.\(name).tls")
+        let settings = try await tls.settings(root: project.root, credentials: try connectorCredentials(name, record))
+        return (settings, [tls.clientCertificate, tls.clientKey].compactMap { $0 })
     }
 
     /// The credentials an installation's connector reads: the references of `max.json`, read from
@@ -744,13 +755,9 @@ public struct MaxWorkspace: Sendable {
         }
         // The installation's TLS holds for the checks and the revocations, and its client
         // certificate and key are kept: they are not the onboarding's to replace.
-        var tls: TLSSettings?
-        var kept: [String] = []
-        if let json = record.otherKeys["tls"] {
-            let settings = try InstallationTLS(json: json, path: "installations.\(name).tls")
-            tls = try await settings.settings(root: project.root, credentials: try connectorCredentials(name, record))
-            kept = [settings.clientCertificate, settings.clientKey].compactMap { $0 }
-        }
+        let installationTLS = try await tls(of: name, record)
+        let tls = installationTLS?.settings
+        let kept = installationTLS?.credentials ?? []
         let staging = InMemoryCredentialStore()
         do {
             try await ConnectorHTTPClient.$installationTLS.withValue(tls) {

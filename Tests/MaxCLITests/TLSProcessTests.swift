@@ -196,7 +196,12 @@ struct TLSProcessTests {
         // The canary: the key's body is nowhere in max.json, .max/ or the outputs.
         let body = key.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
         try CanaryScan.expectNoSecret(
-            [String(body.prefix(40)), token], in: folder.url, outputs: [connected, synced, anonymous, reauth, again])
+            [String(body.prefix(40)), token], in: folder.url,
+            outputs: [connected, synced, anonymous, reauth, again])
+        // Disconnecting reads the TLS settings for its revocations, and says nothing secret.
+        let disconnected = try await runMax(["-C", path, "disconnect", "mutual", "--purge", "--yes"])
+        #expect(disconnected.status == 0, "\(disconnected.output)")
+        #expect(!disconnected.output.contains(token) && !disconnected.output.contains(String(body.prefix(40))))
     }
 
     @Test func badTLSFlagsAreRefusedBeforeAnythingIsWritten() async throws {
