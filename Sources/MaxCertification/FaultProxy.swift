@@ -28,7 +28,7 @@ public final class FaultProxy: Sendable {
     public struct Exchange: Sendable, Hashable {
         /// The request as reports show it: method, path and query, sensitive values hidden.
         public var request: String
-        /// The status the connector received (0 when it went away first).
+        /// The status the connector received (0 until the exchange ends).
         public var status: Int
         /// The fault injected, if any (`429`, `503`, `stall`, `truncate`, `mutate`).
         public var fault: String?
