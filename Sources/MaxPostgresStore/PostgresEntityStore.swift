@@ -75,7 +75,7 @@ public actor PostgresEntityStore: EntityStoring {
     /// The TLS setting of a connection, as `settings` asks.
     ///
     /// - Throws: `storage.postgres_unreachable` when the authorities' file cannot be read.
-    private static func tls(_ settings: PostgresStoreSettings) throws -> PostgresConnection.Configuration.TLS {
+    static func tls(_ settings: PostgresStoreSettings) throws -> PostgresConnection.Configuration.TLS {
         switch settings.tls {
         case .disable:
             return .disable
@@ -480,7 +480,7 @@ public actor PostgresEntityStore: EntityStoring {
             .postgresStoreFailed, "the PostgreSQL store at \(settings.address) failed: \(message)", context: context)
     }
 
-    private static func reason(_ error: any Error) -> String {
+    static func reason(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let server = error.serverInfo?[.message] { return server }
             if error.code == .sslUnsupported { return "the server does not accept TLS, which sslmode asks for" }

@@ -48,6 +48,9 @@ extension Endpoint {
         case .count:
             let count = try await api.count(try request(CountRequest.self))
             return answer(count, "\(count.count)")
+        case .sql:
+            let result = try await api.sql(try request(SQLRequest.self))
+            return answer(result, plural(result.rows.count, "row"))
         case .runs:
             let runs = try await api.runs(try request(RunsRequest.self))
             return answer(runs, plural(runs.runs.count, "run"))

@@ -39,6 +39,24 @@ extension Endpoint {
                     "Comma-separated fields to count by (status; a ref's target's field as assignee.displayName): the answer's groups give each combination's count, most first."
                 ),
             ]
+        case .sql:
+            return [
+                APIParameter(
+                    "query", .string, required: true,
+                    "One SELECT (or WITH … SELECT), for example: SELECT status, count(*) AS n FROM AcmeTask GROUP BY status ORDER BY n DESC"
+                ),
+                APIParameter(
+                    "installations", .string,
+                    "The installations to read, comma-separated (acme,github); every installation of the node when absent."
+                ),
+                APIParameter(
+                    "maxRows", .integer(1...SQLRequest.maximumMaxRows),
+                    "The most rows to return (\(SQLRequest.defaultMaxRows)); more is the error sql.too_many_rows: add a LIMIT or aggregate."
+                ),
+                APIParameter(
+                    "timeout", .integer(1...SQLRequest.maximumTimeout),
+                    "Seconds the statement may run (\(SQLRequest.defaultTimeout)); longer is the error sql.timeout."),
+            ]
         case .runs: return [installation, APIParameter("limit", .integer(1...1000), "How many runs (20).")]
         case .sync:
             return [

@@ -17,6 +17,8 @@ public enum Endpoint: String, CaseIterable, Sendable {
     case search
     /// `GET /v1/installations/:installation/count`.
     case count
+    /// `GET /v1/sql`.
+    case sql
     /// `GET /v1/installations/:installation/runs`.
     case runs
     /// `POST /v1/installations/:installation/sync`.
@@ -48,7 +50,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
     public var method: String {
         switch self {
         case .sync, .invoke, .cancelJob, .retryJob, .diff, .apply: "POST"
-        case .installations, .installation, .schema, .status, .search, .count, .runs, .operations, .credentials,
+        case .installations, .installation, .schema, .status, .search, .count, .sql, .runs, .operations, .credentials,
             .jobs, .job, .audit, .validate:
             "GET"
         }
@@ -63,6 +65,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .status: "/v1/installations/:installation/status"
         case .search: "/v1/installations/:installation/search"
         case .count: "/v1/installations/:installation/count"
+        case .sql: "/v1/sql"
         case .runs: "/v1/installations/:installation/runs"
         case .sync: "/v1/installations/:installation/sync"
         case .operations: "/v1/installations/:installation/operations"
@@ -83,7 +86,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
     public var action: PolicyAction {
         switch self {
         case .installations, .installation, .schema, .status, .operations, .validate, .diff: .catalogRead
-        case .search, .count, .runs, .jobs, .job, .audit: .operationRead
+        case .search, .count, .sql, .runs, .jobs, .job, .audit: .operationRead
         case .sync, .apply: .instanceManage
         case .invoke, .cancelJob, .retryJob: .operationInvoke
         case .credentials: .credentialManage
@@ -102,6 +105,7 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .status: "max_status"
         case .search: "max_search"
         case .count: "max_count"
+        case .sql: "max_sql"
         case .runs: "max_runs"
         case .sync: "max_sync"
         case .operations: "max_ops"
@@ -138,6 +142,8 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .search:
             "Search an installation's local copy of its source: instant, no API calls. Returns one page of records; pass the returned cursor to get the next. Prefer max_count first when you only need how many."
         case .count: "Count an installation's local records of one entity type that match a filter (or all)."
+        case .sql:
+            "Run one read-only SQL statement (SQLite's dialect; PostgreSQL's on a project that stores there) over the local data of one or more installations: joins, GROUP BY, aggregates, JSON functions. Each entity type is a view named after it (AcmeTask), also as installation.Type (acme.AcmeTask) to join installations; a collection field is a view Type_field (owner_id, member_id). Columns: _id, the fields (dates as ISO-8601 text, refs as the target's _id, JSON as text), _synced_at, _deleted_at, _deleted. Entities deleted upstream appear only when the statement names _deleted or _deleted_at. No writes; limited rows and time. Use max_schema for the fields."
         case .runs: "An installation's recent syncs, newest first: kind, status, times, entities, requests, errors."
         case .sync:
             "Sync an installation from its source now (it calls the source's API). Only with the user's consent. Incremental after a first full sync unless full is true."

@@ -23,6 +23,9 @@ public protocol MaxAPI: Sendable {
     func searchAll(_ request: SearchRequest, batchSize: Int) async throws -> SearchStream
     /// The number of an installation's entities that match a filter.
     func count(_ request: CountRequest) async throws -> CountResult
+    /// One read-only SQL statement over installations' local data, through views named after
+    /// their entity types.
+    func sql(_ request: SQLRequest) async throws -> SQLResult
     /// An installation's syncs, newest first.
     func runs(_ request: RunsRequest) async throws -> RunList
     /// Syncs an installation; `observer` hears its events when the sync runs in this process.

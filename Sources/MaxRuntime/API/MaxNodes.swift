@@ -67,6 +67,23 @@ public struct MaxNodes: MaxAPI {
         try await node(of: request.installation).count(request)
     }
 
+    /// On this node, or on the node of the one installation it reads.
+    ///
+    /// Installations of different nodes cannot be joined: `remote.unsupported`.
+    public func sql(_ request: SQLRequest) async throws -> SQLResult {
+        let names = request.installationNames
+        var remote: [String] = []
+        for name in names where try workspace.record(name).remoteURL != nil { remote.append(name) }
+        guard let first = remote.first else { return try await local.sql(request) }
+        guard names.count == 1 else {
+            throw MaxError(
+                .remoteUnsupported,
+                "max sql reads installations of one node at a time, and \(remote.joined(separator: ", ")) \(remote.count == 1 ? "is" : "are") served by another",
+                hint: "query \(first) alone (max sql \(first) \"…\"), or sync its data to this node")
+        }
+        return try await node(of: first).sql(request)
+    }
+
     /// From the installation's node.
     public func runs(_ request: RunsRequest) async throws -> RunList {
         try await node(of: request.installation).runs(request)

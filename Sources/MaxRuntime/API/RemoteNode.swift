@@ -116,6 +116,14 @@ public struct RemoteNode: MaxAPI {
         try await call(.search, request, as: SearchPage.self)
     }
 
+    /// A statement run by the node over this installation (named as the node names it, so its
+    /// views' unqualified names are the ones to use).
+    public func sql(_ request: SQLRequest) async throws -> SQLResult {
+        var forwarded = request
+        forwarded.installations = remoteName
+        return try await call(.sql, forwarded, as: SQLResult.self)
+    }
+
     /// A count from the node.
     public func count(_ request: CountRequest) async throws -> CountResult {
         try await call(.count, request, as: CountResult.self)

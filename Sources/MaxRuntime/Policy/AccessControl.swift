@@ -92,8 +92,9 @@ extension AccessControl {
     /// from them), or throws as ``authorize(_:principal:scope:caller:)``.
     ///
     /// Listing the installations is allowed to anyone some grant lets read an installation; the
-    /// list is then cut to what they may read (``visible(_:to:)``). Every other call without an
-    /// installation is about the whole project and needs a grant on every installation.
+    /// list is then cut to what they may read (``visible(_:to:)``). A SQL statement needs a grant
+    /// on each installation it names. Every other call without an installation is about the whole
+    /// project and needs a grant on every installation.
     public func authorize(
         _ endpoint: Endpoint, arguments: JSONValue, principal: Principal, scope: ServeTokens.Scope, caller: String
     ) async throws {
@@ -101,6 +102,15 @@ extension AccessControl {
         if endpoint == .installations, let policy = try policy(), policy.mayEver(.catalogRead, principal),
             scope.actions.contains(.catalogRead)
         {
+            return
+        }
+        if endpoint == .sql, let names = arguments["installations"]?.stringValue {
+            // A statement reads every installation it names: each must be readable.
+            for name in SQLRequest(installations: [names], query: "").installationNames {
+                try await authorize(
+                    ProjectPolicy.Request(action: endpoint.action, installation: name), principal: principal,
+                    scope: scope, caller: caller)
+            }
             return
         }
         try await authorize(
