@@ -28,6 +28,8 @@ import Synchronization
 public enum ReadOnlySQLite {
     /// The `PRAGMA`s a statement may use: they describe tables and change nothing.
     static let allowedPragmas: Set<String> = ["table_info", "table_xinfo", "table_list", "index_list", "index_info"]
+    /// The prefix of the names the stores are attached under.
+    static let sourcePrefix = "_max_src_"
     /// The words a statement may start with: the rest write or change the connection.
     static let readingWords: Set<String> = ["SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN", "("]
     /// The functions a statement may not call.
@@ -79,6 +81,7 @@ public enum ReadOnlySQLite {
         let deadline: ContinuousClock.Instant
         private let cancelled = Atomic<Bool>(false)
         private let refusal = Mutex<String?>(nil)
+        private let tableRead = Mutex<String?>(nil)
 
         init(deadline: ContinuousClock.Instant) {
             self.deadline = deadline
@@ -94,13 +97,21 @@ public enum ReadOnlySQLite {
         func refuse(_ what: String) {
             refusal.withLock { if $0 == nil { $0 = what } }
         }
+
+        /// The first of Max's tables a statement named directly (not through a view).
+        var table: String? { tableRead.withLock { $0 } }
+
+        /// Records the first name a statement read that is not a view's.
+        func refuseTable(_ name: String) {
+            tableRead.withLock { if $0 == nil { $0 = name } }
+        }
     }
 
     /// One connection, closed when it goes.
     final class Connection {
         private var db: OpaquePointer?
         private let watch: Watch
-        private var authorizing = false
+        private var views: SQLViews?
 
         init(watch: Watch) throws {
             self.watch = watch
@@ -121,7 +132,7 @@ public enum ReadOnlySQLite {
         func run(_ sql: String, over installations: [(name: String, url: URL)], limits: SQLLimits) throws -> SQLRows {
             var sources: [SQLViews.Source] = []
             for (index, installation) in installations.enumerated() {
-                let schemaName = "_max_src_\(index + 1)"
+                let schemaName = "\(ReadOnlySQLite.sourcePrefix)\(index + 1)"
                 try attach(installation.url, as: schemaName, installation: installation.name)
                 sources.append(
                     SQLViews.Source(
@@ -130,8 +141,18 @@ public enum ReadOnlySQLite {
             }
             let names = SQLViews(sources, dialect: .sqlite, includeDeleted: false).qualifiedNames
             let text = SQLText(sql, qualifiedViews: names, dialect: .sqlite)
+            if let store = text.identifiers.first(where: { $0.lowercased().hasPrefix(ReadOnlySQLite.sourcePrefix) }) {
+                // The stores' tables are read through the views only: their dates are numbers and
+                // their tombstones are not hidden.
+                throw MaxError(
+                    .sqlInvalid, "\(store) is a store attached by Max, which max sql reads through its views only",
+                    hint: "read the views named after the entity types, as installation.Type (acme.AcmeTask)",
+                    context: ["table": store])
+            }
             let views = SQLViews(sources, dialect: .sqlite, includeDeleted: text.mentionsDeleted)
+            self.views = views
             for view in views.views { try execute(view.create(in: .sqlite), while: "making the view \(view.name)") }
+            try shadowTablesThatAreNotViews(views, sources: sources)
             try execute("PRAGMA query_only = 1", while: "making the connection read-only")
             installGuards()
             return try query(text, limits: limits)
@@ -193,6 +214,50 @@ public enum ReadOnlySQLite {
         private func execute(_ sql: String, while action: String) throws {
             guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
                 throw MaxError(.databaseError, "max sql failed \(action): \(message)")
+            }
+        }
+
+        /// Makes a view that fails when read of each name SQLite would otherwise find in an
+        /// attached store: an entity type several installations have (SQLite would read the
+        /// first store's table, whose dates are numbers and whose tombstones are not hidden), and
+        /// Max's own tables (`_max_links`).
+        ///
+        /// The view's condition calls `max_not_a_view`, a deterministic function of no column,
+        /// which SQLite evaluates once before reading any row (a function that is not declared
+        /// deterministic is evaluated per row, so never over an empty table): a `count(*)`, an
+        /// empty table, and a statement that reads no column all fail alike.
+        private func shadowTablesThatAreNotViews(_ views: SQLViews, sources: [SQLViews.Source]) throws {
+            let context = Unmanaged.passUnretained(watch).toOpaque()
+            sqlite3_create_function_v2(
+                db, "max_not_a_view", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, context,
+                { function, _, arguments in
+                    guard let function, let context = sqlite3_user_data(function) else { return }
+                    let watch = Unmanaged<Watch>.fromOpaque(context).takeUnretainedValue()
+                    let name = arguments?[0].flatMap { sqlite3_value_text($0) }.map { String(cString: $0) } ?? ""
+                    watch.refuseTable(name)
+                    sqlite3_result_error(function, "\(name) is not a view max sql reads", -1)
+                }, nil, nil, nil)
+            let viewNames = Set(views.views.map { $0.name.lowercased() })
+            var shadowed: [String: (String, String)] = [:]
+            for source in sources {
+                let statement = try prepare(
+                    "SELECT name FROM \(source.databaseSchema).sqlite_master WHERE type IN ('table', 'view')")
+                defer { sqlite3_finalize(statement) }
+                while sqlite3_step(statement) == SQLITE_ROW {
+                    let table = sqlite3_column_text(statement, 0).map { String(cString: $0) } ?? ""
+                    guard !viewNames.contains(table.lowercased()), shadowed[table.lowercased()] == nil,
+                        !table.hasPrefix("sqlite_")
+                    else { continue }
+                    shadowed[table.lowercased()] = (
+                        table, "\(SQLDialect.sqlite.quote(source.databaseSchema)).\(SQLDialect.sqlite.quote(table))"
+                    )
+                }
+            }
+            for (name, table) in shadowed.values.sorted(by: { $0.0 < $1.0 }) {
+                let literal = "'" + name.replacing("'", with: "''") + "'"
+                try execute(
+                    "CREATE TEMP VIEW \(SQLDialect.sqlite.quote(name)) AS SELECT * FROM \(table) WHERE max_not_a_view(\(literal))",
+                    while: "naming \(name)")
             }
         }
 
@@ -284,6 +349,27 @@ public enum ReadOnlySQLite {
             return SQLRows(columns: columns, rows: rows)
         }
 
+        /// The error of a statement that names one of Max's tables rather than a view: an entity
+        /// type two installations have, named without its installation, or an internal table.
+        private func notAView(_ table: String) -> MaxError {
+            let candidates = (views?.views ?? []).filter {
+                $0.name != $0.localName && $0.localName.lowercased() == table.lowercased()
+            }.map { view in
+                let plain = view.installation.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+                return "\(plain ? view.installation : SQLDialect.sqlite.quote(view.installation)).\(view.localName)"
+            }
+            guard candidates.isEmpty else {
+                return MaxError(
+                    .sqlInvalid,
+                    "\(table) is in more than one of the installations read, so it has no view of that name alone",
+                    hint: "name it with its installation: " + candidates.joined(separator: " or "),
+                    context: ["table": table])
+            }
+            return MaxError(
+                .sqlInvalid, "\(table) is one of Max's own tables, not a view max sql reads",
+                hint: "read the views named after the entity types (max schema lists them)", context: ["table": table])
+        }
+
         private func value(_ statement: OpaquePointer, _ index: Int32) -> JSONValue {
             switch sqlite3_column_type(statement, index) {
             case SQLITE_INTEGER: .int(Int(sqlite3_column_int64(statement, index)))
@@ -306,11 +392,13 @@ public enum ReadOnlySQLite {
                 if watch.isCancelled { return CancellationError() }
                 return MaxError.sqlTimeout(limits.timeout)
             case SQLITE_AUTH:
+                if let table = watch.table, watch.refused == nil { return notAView(table) }
                 return MaxError.sqlReadOnly(watch.refused ?? "the statement")
             case SQLITE_READONLY:
                 return MaxError.sqlReadOnly("a statement that writes")
             default:
                 if let refused = watch.refused { return MaxError.sqlReadOnly(refused) }
+                if let table = watch.table { return notAView(table) }
                 if message.hasPrefix("cannot modify") {
                     return MaxError.sqlReadOnly("a statement that writes (\(message))")
                 }

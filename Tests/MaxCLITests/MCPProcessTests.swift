@@ -76,7 +76,8 @@ struct MCPProcessTests {
         let names = Set(tools.map(\.name))
         #expect(
             names == [
-                "max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs", "max_ops", "max_jobs",
+                "max_ls", "max_schema", "max_search", "max_count", "max_sql", "max_status", "max_runs", "max_ops",
+                "max_jobs",
                 "max_job", "max_audit", "max_validate", "max_diff",
             ])
         let search = try #require(tools.first { $0.name == "max_search" })
@@ -213,7 +214,8 @@ struct MCPProcessTests {
         let (tools, _) = try await reader.listTools()
         #expect(
             Set(tools.map(\.name)) == [
-                "max_ls", "max_schema", "max_search", "max_count", "max_status", "max_runs", "max_ops", "max_jobs",
+                "max_ls", "max_schema", "max_search", "max_count", "max_sql", "max_status", "max_runs", "max_ops",
+                "max_jobs",
                 "max_job", "max_audit", "max_validate", "max_diff",
             ])
         let filter = #"status = "todo""#

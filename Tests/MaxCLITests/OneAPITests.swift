@@ -237,6 +237,7 @@ extension Endpoint {
         case .status: _ = try APICoding.request(StatusRequest.self, from: arguments)
         case .search: _ = try APICoding.request(SearchRequest.self, from: arguments)
         case .count: _ = try APICoding.request(CountRequest.self, from: arguments)
+        case .sql: _ = try APICoding.request(SQLRequest.self, from: arguments)
         case .runs: _ = try APICoding.request(RunsRequest.self, from: arguments)
         case .sync: _ = try APICoding.request(SyncRequest.self, from: arguments)
         case .invoke: _ = try APICoding.request(InvokeRequest.self, from: arguments)

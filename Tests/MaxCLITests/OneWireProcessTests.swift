@@ -30,6 +30,11 @@ struct OneWireProcessTests {
                 "/v1/installations/acme/search?entityType=AcmeTask&filter=status%20%3D%20", "max_search",
                 ["installation": "acme", "entityType": "AcmeTask", "filter": "status = "]
             ),
+            (
+                ["sql", "acme", "SELECT titel FROM AcmeTask"],
+                "/v1/sql?installations=acme&query=SELECT%20titel%20FROM%20AcmeTask", "max_sql",
+                ["installations": "acme", "query": "SELECT titel FROM AcmeTask"]
+            ),
         ]
         for (cli, path, tool, arguments) in cases {
             let fromCLI = try Self.cliError(try await runMax(["-C", folder.url.path] + cli + ["-o", "json"]))
@@ -91,6 +96,24 @@ struct OneWireProcessTests {
         #expect(fromServe == page)
         #expect(fromMCP == page)
         #expect(fromRemote == page)
+
+        // The same rows of a SQL statement, from each front end and from node B.
+        let statement = "SELECT status, count(*) AS n FROM AcmeTask GROUP BY status ORDER BY status"
+        let rows = try JSONValue(
+            parsing: try await runMax(["-C", folder.url.path, "sql", "acme", statement, "-o", "json"]).stdout)
+        #expect((rows["rows"]?.arrayValue?.count ?? 0) >= 3, "\(rows)")
+        var sqlURL = URLComponents(string: base + "/v1/sql")
+        sqlURL?.queryItems = [.init(name: "installations", value: "acme"), .init(name: "query", value: statement)]
+        let sqlFromServe = try await ServeProcessTests.get(try #require(sqlURL?.string), token: read).body
+        let sqlFromMCP = MCPProcessTests.json(
+            try await mcp.call("max_sql", ["installations": "acme", "query": .string(statement)]).structuredContent)
+        let sqlFromRemote = try JSONValue(
+            parsing: try await runMax(
+                ["-C", nodeB.url.path, "sql", "far", statement, "-o", "json"], environment: ["T": read]
+            ).stdout)
+        #expect(sqlFromServe == rows)
+        #expect(sqlFromMCP == rows)
+        #expect(sqlFromRemote == rows)
         await mcp.close()
 
         // max install asks the node: ready with the token, unauthorised with a wrong one.

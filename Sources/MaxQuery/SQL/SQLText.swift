@@ -11,6 +11,8 @@ public struct SQLText: Sendable {
     public let original: String
     /// The statement as it runs.
     public let rewritten: String
+    /// Every identifier the statement names (unquoted), in order, keywords included.
+    public let identifiers: [String]
     /// The dialect it was read in.
     public let dialect: SQLDialect
     /// Whether the statement names `_deleted` or `_deleted_at`, which brings tombstoned entities
@@ -42,12 +44,14 @@ public struct SQLText: Sendable {
         output.reserveCapacity(bytes.count + 16)
         var edits: [Edit] = []
         var mentionsDeleted = false
+        var identifiers: [String] = []
         var copied = 0
         let significant = tokens.filter { $0.kind != .space }
         var index = 0
         while index < significant.count {
             let token = significant[index]
             if let name = token.identifier(in: bytes) {
+                identifiers.append(name)
                 let lowered = name.lowercased()
                 if lowered == "_deleted" || lowered == "_deleted_at" { mentionsDeleted = true }
                 let afterDot = index > 0 && significant[index - 1].isDot(in: bytes)
@@ -73,6 +77,7 @@ public struct SQLText: Sendable {
         output += bytes[copied...]
         self.original = sql
         self.dialect = dialect
+        self.identifiers = identifiers
         self.rewritten = String(decoding: output, as: UTF8.self)
         self.mentionsDeleted = mentionsDeleted
         self.edits = edits
