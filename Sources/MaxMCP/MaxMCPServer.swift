@@ -66,11 +66,14 @@ public struct MaxMCPServer: Sendable {
             capabilities: .init(
                 resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in
-            ListTools.Result(
+            // max_sql's description names the views of this project's installations, with their columns.
+            let views = tools.offered.contains { $0.endpoint == .sql } ? await api.local.sqlViewsDescription() : ""
+            return ListTools.Result(
                 tools: tools.offered.map {
-                    Tool(
-                        name: $0.name, description: $0.endpoint.summary,
-                        inputSchema: Value($0.endpoint.inputSchema))
+                    let description =
+                        $0.endpoint == .sql && !views.isEmpty
+                        ? $0.endpoint.summary + "\n\nThe views (name and columns):\n" + views : $0.endpoint.summary
+                    return Tool(name: $0.name, description: description, inputSchema: Value($0.endpoint.inputSchema))
                 })
         }
         await server.withMethodHandler(CallTool.self) { params in

@@ -58,6 +58,21 @@ extension LocalNode {
             "  member does (`tasks.status = \"todo\"`). `max schema` lists what each type can follow.",
             "- A value must fit its field's type: a wrong one is an error naming the column, not an empty result.",
             "",
+            "## SQL",
+            "",
+            "Questions a filter cannot ask (GROUP BY, joins, several installations at once) take one read-only",
+            "statement: `max sql [<installation>…] \"<SELECT …>\" -o json` (or the MCP tool max_sql). Each entity type",
+            "is a view named after it (`AcmeTask`, or `acme.AcmeTask` to join installations); its columns are `_id`, the",
+            "fields (dates as ISO-8601 text in UTC, refs as the target's `_id`, JSON as text for `json_each`), `_synced_at`,",
+            "`_deleted_at` and `_deleted`; a collection field is a view `Type_field` (`owner_id`, `member_id`). Entities",
+            "deleted upstream appear only when the statement names `_deleted` or `_deleted_at`. No writes; at most",
+            "`--max-rows` rows (10,000) and `--timeout` seconds (10). For example, over this project:",
+            "",
+        ]
+        let examples = await sqlExamples()
+        lines += examples.isEmpty ? ["(None yet: sync an installation first.)"] : examples.map { "    \($0)" }
+        lines += [
+            "",
             "## Acting (only with the user's consent)",
             "",
             "- `max sync <installation>` refreshes the local copy from the source.",
@@ -69,7 +84,7 @@ extension LocalNode {
             "Errors read `error[<code>]: <message>` with a `hint:` saying what to do; exit codes: 0 ok, 1 failed, 2 bad input,",
             "3 partial, 4 not found. With `-o json|ndjson` the error is also one JSON line on stderr.",
             "",
-            "Agents that speak MCP can use `max mcp` instead (tools max_ls, max_schema, max_search, max_count, …).",
+            "Agents that speak MCP can use `max mcp` instead (tools max_ls, max_schema, max_search, max_count, max_sql, …).",
         ]
         return lines.joined(separator: "\n")
     }

@@ -49,3 +49,81 @@ extension LocalNode {
         return SQLResult(columns: rows.columns, rows: rows.rows)
     }
 }
+
+extension LocalNode {
+    /// The views `max sql` reads over this node's installations, one line each with its columns
+    /// and their types (`acme.AcmeTask (_id text, title text, …)`): for agents, in the `max_sql`
+    /// tool's description and the guide. Installations without a store yet are left out.
+    public func sqlViewsDescription() async -> String {
+        let dialect: SQLDialect = ((try? workspace.storage().postgres) ?? nil) == nil ? .sqlite : .postgres
+        return SQLViews(await sqlSources(), dialect: dialect, includeDeleted: false).description
+    }
+
+    /// Each local installation with its stored schema (an installation never synced has none).
+    func sqlSources() async -> [SQLViews.Source] {
+        var sources: [SQLViews.Source] = []
+        for (name, record) in (try? workspace.installations()) ?? [] where record.remoteURL == nil {
+            guard let schema = try? await Self.schema(of: name, in: workspace) else { continue }
+            sources.append(SQLViews.Source(name: name, schema: schema, databaseSchema: name))
+        }
+        return sources
+    }
+
+    /// A few statements over this project's views, made from its schemas: counts by a field,
+    /// a join through a ref, counts per month, a JSON array's values (for the first installation
+    /// with data), and two installations joined.
+    func sqlExamples() async -> [String] {
+        let sources = await sqlSources()
+        let postgres = ((try? workspace.storage().postgres) ?? nil) != nil
+        /// The entity type with the most fields that is not a root.
+        func main(_ source: SQLViews.Source) -> EntityDef? {
+            source.schema.entities.filter { !source.schema.roots.contains($0.type) }
+                .max { $0.fields.count < $1.fields.count }
+        }
+        var examples: [String] = []
+        if let source = sources.first, let def = main(source) {
+            let space = Self.sqlName(source.name)
+            let name = "\(space).\(def.name)"
+            let strings = def.rowFields.filter { $0.type == .string }
+            if let field = strings.first(where: \.isIndexed) ?? strings.last {
+                examples.append(
+                    "SELECT \(field.name), count(*) AS n FROM \(name) GROUP BY \(field.name) ORDER BY n DESC")
+            }
+            if let ref = def.rowFields.first(where: { $0.type.target != nil }),
+                let target = ref.type.target.flatMap({ source.schema.definition(of: $0) }),
+                let label = target.rowFields.first(where: { $0.type == .string })
+            {
+                examples.append(
+                    "SELECT r.\(label.name), count(*) AS n FROM \(name) e JOIN \(space).\(target.name) r ON r._id = e.\(ref.name) GROUP BY r.\(label.name) ORDER BY n DESC LIMIT 10"
+                )
+            }
+            if let date = def.rowFields.first(where: { $0.type == .date }) {
+                examples.append(
+                    "SELECT substr(\(date.name), 1, 7) AS month, count(*) AS n FROM \(name) GROUP BY month ORDER BY month"
+                )
+            }
+            if let json = def.rowFields.first(where: { $0.type == .json }) {
+                examples.append(
+                    postgres
+                        ? "SELECT j, count(*) AS n FROM \(name) e, jsonb_array_elements_text(e.\(json.name)) j GROUP BY j ORDER BY n DESC"
+                        : "SELECT j.value, count(*) AS n FROM \(name) e, json_each(e.\(json.name)) j GROUP BY j.value ORDER BY n DESC"
+                )
+            }
+        }
+        if sources.count >= 2, let left = main(sources[0]), let right = main(sources[1]),
+            let text = right.rowFields.last(where: { $0.type == .string })
+        {
+            examples.append(
+                "SELECT a._id, b._id FROM \(Self.sqlName(sources[0].name)).\(left.name) a JOIN \(Self.sqlName(sources[1].name)).\(right.name) b ON b.\(text.name) LIKE '%' || a._id || '%'"
+            )
+        }
+        return examples
+    }
+
+    /// An installation's name as SQL names it: quoted unless it is a plain word.
+    static func sqlName(_ name: String) -> String {
+        let plain = name.first.map { $0.isLetter || $0 == "_" } == true
+            && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+        return plain ? name : SQLDialect.sqlite.quote(name)
+    }
+}

@@ -87,6 +87,15 @@ struct SQLCommandTests {
         #expect(objects.count == 2 && objects.allSatisfy { $0["_id"] != nil && $0["_id"] == $0["_id_2"] })
         let table = try await runMax(["-C", path, "sql", "acme", "SELECT count(*) AS n FROM AcmeTask"])
         #expect(table.stdout.hasPrefix("n"), "\(table.output)")
+
+        // Every example the guide for agents gives runs, and answers something.
+        let guide = try await runMax(["-C", path, "llm-bootstrap"])
+        let examples = guide.stdout.split(separator: "\n").filter { $0.hasPrefix("    SELECT") }
+        #expect(examples.count >= 4, "\(guide.stdout)")
+        for example in examples {
+            let rows = try Self.rows(try await runMax(["-C", path, "sql", String(example.dropFirst(4)), "-o", "json"]))
+            #expect(!rows.isEmpty, "\(example)")
+        }
     }
 
     @Test func installationsJoinRefusalsChangeNoByteAndRunawaysStop() async throws {
