@@ -10,7 +10,9 @@ import PostgresNIO
 /// ``SQLViews`` defines, the same limits as in SQLite.
 ///
 /// A connection of its own, closed after the statement:
-/// - the views are made as temporary views of the session;
+/// - the views are made as temporary views of the session, and a bare name written in other
+///   case than a view's or a column's (`acmetask`, `duedate`) is quoted as theirs, since
+///   PostgreSQL folds bare names to lower case where SQLite ignores case;
 /// - the statement runs alone (PostgreSQL's extended protocol takes one statement) in a read-only
 ///   transaction, which is rolled back, so a write, `CREATE`, `COPY … FROM` or `LOCK` is refused
 ///   by the server, as `sql.read_only`;
@@ -28,8 +30,10 @@ public enum PostgresReadOnlySQL {
         _ sql: String, over sources: [SQLViews.Source], settings: PostgresStoreSettings, limits: SQLLimits,
         logger: Logger = Logger(label: "max.sql.postgres")
     ) async throws -> SQLRows {
-        let names = SQLViews(sources, dialect: .postgres, includeDeleted: false).qualifiedNames
-        let text = SQLText(sql, qualifiedViews: names, dialect: .postgres)
+        let plain = SQLViews(sources, dialect: .postgres, includeDeleted: false)
+        // PostgreSQL folds bare names to lower case: `AcmeTask` and `dueDate` are written quoted.
+        let text = SQLText(
+            sql, qualifiedViews: plain.qualifiedNames, dialect: .postgres, foldedNames: plain.foldedNames)
         let views = SQLViews(sources, dialect: .postgres, includeDeleted: text.mentionsDeleted)
         try refuseIfNotARead(text)
         var configuration = PostgresConnection.Configuration(

@@ -122,7 +122,8 @@ extension LocalNode {
 
     /// An installation's name as SQL names it: quoted unless it is a plain word.
     static func sqlName(_ name: String) -> String {
-        let plain = name.first.map { $0.isLetter || $0 == "_" } == true
+        let plain =
+            name.first.map { $0.isLetter || $0 == "_" } == true
             && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
         return plain ? name : SQLDialect.sqlite.quote(name)
     }

@@ -25,6 +25,19 @@ struct StorageMigrateTests {
                     }.joined(separator: "\n"))
             }
         }
+        // The same SQL answers, through the same views over either database.
+        for statement in [
+            "SELECT status, count(*) AS n FROM AcmeTask GROUP BY status ORDER BY status",
+            "SELECT u.displayName, count(*) AS n FROM AcmeTask t JOIN AcmeUser u ON u._id = t.assignee GROUP BY u.displayName ORDER BY u.displayName",
+            "SELECT _id, dueDate, priority, project FROM acme.AcmeTask ORDER BY _id LIMIT 20",
+            "SELECT count(*) AS n FROM AcmeTask WHERE _deleted",
+            "SELECT owner_id, count(*) AS n FROM AcmeProject_tasks GROUP BY owner_id ORDER BY owner_id",
+        ] {
+            let outcome = try await runMax(
+                ["-C", folder.url.path, "sql", "acme", statement, "-o", "json"], environment: environment)
+            try #require(outcome.status == 0, "\(statement): \(outcome.stderr)")
+            answers.append(outcome.stdout)
+        }
         return answers
     }
 

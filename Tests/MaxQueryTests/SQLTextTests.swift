@@ -32,6 +32,17 @@ struct SQLTextTests {
                 == "SELECT $tag$ acme.AcmeTask $tag$, $$acme.AcmeUser$$ FROM \"acme.AcmeTask\"")
     }
 
+    @Test func postgresGetsTheCaseOfViewsAndColumnsQuoted() {
+        let text = SQLText(
+            "SELECT duedate, DueDate, count(*), t.assignee FROM acmetask t WHERE \"dueDate\" > 'dueDate'",
+            qualifiedViews: [:], dialect: .postgres,
+            foldedNames: ["duedate": "\"dueDate\"", "acmetask": "\"AcmeTask\"", "count": "\"Count\""])
+        #expect(
+            text.rewritten
+                == "SELECT \"dueDate\", \"dueDate\", count(*), t.assignee FROM \"AcmeTask\" t WHERE \"dueDate\" > 'dueDate'"
+        )
+    }
+
     @Test func positionsInTheRewrittenTextMapBackToTheUsers() throws {
         let sql = "SELECT t.title\nFROM acme.AcmeTask t JOIN acme.AcmeUser u ON u._id = t.asignee"
         let text = SQLText(sql, qualifiedViews: Self.views, dialect: .sqlite)

@@ -37,7 +37,13 @@ public struct SQLText: Sendable {
     ///   - qualifiedViews: The views' names by their qualifier (an installation), and within it by
     ///     the view's name, both lowercased; the value is the quoted name to write.
     ///   - dialect: The database's, for PostgreSQL's `$tag$` strings.
-    public init(_ sql: String, qualifiedViews: [String: [String: String]], dialect: SQLDialect) {
+    ///   - foldedNames: For PostgreSQL, which folds a bare name to lower case: names whose case
+    ///     matters (views' and columns' such as `AcmeTask`, `dueDate`) by their lowercased form,
+    ///     each the quoted name to write in place of a bare word that matches it.
+    public init(
+        _ sql: String, qualifiedViews: [String: [String: String]], dialect: SQLDialect,
+        foldedNames: [String: String] = [:]
+    ) {
         let bytes = Array(sql.utf8)
         let tokens = SQLTokenizer(bytes: bytes, dialect: dialect).tokens()
         var output: [UInt8] = []
@@ -70,6 +76,17 @@ public struct SQLText: Sendable {
                     copied = end
                     index += 3
                     continue
+                }
+                let isCall = index + 1 < significant.count && bytes[significant[index + 1].range] == [UInt8(ascii: "(")]
+                if token.kind == .word, !isCall, let quoted = foldedNames[lowered] {
+                    output += bytes[copied..<token.range.lowerBound]
+                    let replacement = Array(quoted.utf8)
+                    edits.append(
+                        Edit(
+                            original: token.range.lowerBound, originalLength: token.range.count,
+                            rewritten: output.count, rewrittenLength: replacement.count))
+                    output += replacement
+                    copied = token.range.upperBound
                 }
             }
             index += 1

@@ -182,6 +182,19 @@ public struct SQLViews: Sendable {
         "'" + text.replacing("'", with: "''") + "'"
     }
 
+    /// The names whose case matters (views' and columns' with capitals, as `AcmeTask` and
+    /// `dueDate`) by their lowercased form, each quoted: what PostgreSQL, which folds bare names
+    /// to lower case, needs written quoted (``SQLText``'s `foldedNames`).
+    public var foldedNames: [String: String] {
+        var names: [String: String] = [:]
+        for view in views {
+            for name in [view.localName] + view.columns.map(\.name) where name != name.lowercased() {
+                if names[name.lowercased()] == nil { names[name.lowercased()] = SQLDialect.postgres.quote(name) }
+            }
+        }
+        return names
+    }
+
     /// The views for people and agents: one line per qualified view, with its columns and types.
     public var description: String {
         views.filter { $0.name != $0.localName }
