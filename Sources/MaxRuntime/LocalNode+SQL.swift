@@ -51,9 +51,10 @@ extension LocalNode {
 }
 
 extension LocalNode {
-    /// The views `max sql` reads over this node's installations, one line each with its columns
-    /// and their types (`acme.AcmeTask (_id text, title text, …)`): for agents, in the `max_sql`
-    /// tool's description and the guide. Installations without a store yet are left out.
+    /// The views `max sql` reads over this node's installations, for agents.
+    ///
+    /// One line each with its columns and their types (`acme.AcmeTask (_id text, title text, …)`),
+    /// as the `max_sql` tool's description shows them.
     public func sqlViewsDescription() async -> String {
         let dialect: SQLDialect = ((try? workspace.storage().postgres) ?? nil) == nil ? .sqlite : .postgres
         return SQLViews(await sqlSources(), dialect: dialect, includeDeleted: false).description
