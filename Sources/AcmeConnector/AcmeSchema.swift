@@ -12,7 +12,8 @@ public enum AcmeSchema {
         "AcmeWorkspace",
         fields: [
             .string("name"), .date("createdAt"), .date("updatedAt"),
-            .collection("users", of: "AcmeUser"), .collection("projects", of: "AcmeProject"),
+            .collection("users", of: "AcmeUser", inverse: "workspace"),
+            .collection("projects", of: "AcmeProject", inverse: "workspace"),
         ],
         summary: "An Acme workspace: the people and projects of one organisation.")
 
@@ -33,7 +34,8 @@ public enum AcmeSchema {
             .string("name"), .string("description"),
             .string("status", indexed: true, summary: "active, paused, completed or archived"),
             .ref("owner", to: "AcmeUser"), .ref("workspace", to: "AcmeWorkspace"), .date("createdAt"),
-            .date("updatedAt"), .collection("tasks", of: "AcmeTask"), .collection("files", of: "AcmeFile"),
+            .date("updatedAt"), .collection("tasks", of: "AcmeTask", inverse: "project"),
+            .collection("files", of: "AcmeFile", inverse: "project"),
         ],
         summary: "A project of a workspace, holding tasks and files.")
 

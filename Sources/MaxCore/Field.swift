@@ -19,13 +19,20 @@ public struct Field: Sendable, Hashable, Codable {
     public let isIndexed: Bool
     /// A short description for `max schema` and agents.
     public let summary: String?
+    /// For a collection, the ref field of its members that names their owner (`project` of
+    /// `AcmeTask`, for `AcmeProject.tasks`): the members are the live entities whose ref is the
+    /// owner, read through that ref's index, and no link is stored for them.
+    public let inverse: String?
 
     /// Creates a field.
-    public init(_ name: String, _ type: FieldType, indexed: Bool = false, summary: String? = nil) {
+    public init(
+        _ name: String, _ type: FieldType, indexed: Bool = false, summary: String? = nil, inverse: String? = nil
+    ) {
         self.name = name
         self.type = type
         self.isIndexed = indexed
         self.summary = summary
+        self.inverse = inverse
     }
 
     /// A text field.
@@ -66,7 +73,13 @@ public struct Field: Sendable, Hashable, Codable {
     }
 
     /// A collection of references to entities of type `target`.
-    public static func collection(_ name: String, of target: EntityType, summary: String? = nil) -> Field {
-        Field(name, .collection(target), summary: summary)
+    ///
+    /// Give `inverse`, the ref field of `target` that names the owner, when every member has it
+    /// (a project's tasks are the tasks whose `project` is the project): the store reads the
+    /// collection from it instead of keeping links, which a sync writes for every member.
+    public static func collection(
+        _ name: String, of target: EntityType, inverse: String? = nil, summary: String? = nil
+    ) -> Field {
+        Field(name, .collection(target), summary: summary, inverse: inverse)
     }
 }

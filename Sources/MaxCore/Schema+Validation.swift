@@ -4,7 +4,8 @@ extension Schema {
     /// A valid schema has a namespace of lowercase letters, digits, `-` and `_`; entity type names
     /// that are identifiers and unique; field names that are identifiers, unique within their type,
     /// and do not start with `_` (meta fields do); refs and collections that point at types in the
-    /// schema; roots that are among its entities; and composite indexes over row fields.
+    /// schema; a collection's inverse that is a ref of its members back to its owner; roots that
+    /// are among its entities; and composite indexes over row fields.
     ///
     /// - Throws: `schema.invalid`, naming every problem found.
     public func validate() throws {
@@ -53,6 +54,15 @@ extension Schema {
             }
             if let target = field.type.target, definition(of: target) == nil {
                 problems.append("field '\(path)' points at '\(target)', which is not in the schema")
+            }
+            if let inverse = field.inverse {
+                let back = field.type.target.flatMap { definition(of: $0)?.field(named: inverse) }
+                if case .collection = field.type, case .ref(let owner)? = back?.type, owner == def.type {
+                } else {
+                    problems.append(
+                        "collection '\(path)' names '\(inverse)' as its inverse, which is not a ref of its members to \(def.name)"
+                    )
+                }
             }
         }
         for index in def.indexes {

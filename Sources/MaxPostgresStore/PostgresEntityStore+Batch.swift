@@ -20,12 +20,15 @@ extension PostgresEntityStore {
         statements += try upserts(batch.upserts, in: schema, now: now)
         for links in batch.links {
             _ = try collection(links.field, of: links.owner.type, holding: links.targets.first?.type, in: schema)
+            // A collection read through its members' ref keeps no links: their upserts set it.
+            if inverse(of: links.field, in: links.owner.type, schema) != nil { continue }
             statements += linkRows(
                 ownerType: links.owner.type.name, field: links.field, ownerID: links.owner.id,
                 targets: links.targets.map(\.id), now: now)
         }
         for membership in batch.memberships {
             _ = try collection(membership.field, of: membership.ownerType, holding: membership.member.type, in: schema)
+            if inverse(of: membership.field, in: membership.ownerType, schema) != nil { continue }
             statements.append(
                 SQLStatement(
                     sql: "DELETE FROM _max_links WHERE owner_type = $1 AND field = $2 AND target_id = $3",
@@ -40,6 +43,19 @@ extension PostgresEntityStore {
         for sweep in batch.sweeps {
             let target = try collection(sweep.field, of: sweep.owner.type, holding: nil, in: schema)
             let since = sweep.notSyncedSince.epochMilliseconds
+            if let inverse = inverse(of: sweep.field, in: sweep.owner.type, schema) {
+                // The members are the entities whose ref names the owner: those not stored again
+                // by this run's listing were deleted upstream.
+                statements.append(
+                    SQLStatement(
+                        sql: """
+                            UPDATE \(dialect.quote(target.name)) SET "_deleted_at" = $1
+                            WHERE \(dialect.quote(inverse)) = $2 AND "_deleted_at" IS NULL
+                            AND ("_synced_at" IS NULL OR "_synced_at" < $3)
+                            """,
+                        values: [.int(now), .text(sweep.owner.id), .int(since)]))
+                continue
+            }
             let owner: [SQLValue] = [.text(sweep.owner.type.name), .text(sweep.field), .text(sweep.owner.id)]
             statements.append(
                 SQLStatement(
@@ -112,6 +128,11 @@ extension PostgresEntityStore {
                 ON CONFLICT (owner_type, field, owner_id, target_id) DO UPDATE SET seen_at = excluded.seen_at
                 """,
             values: [.text(owner.type.name), .text(field), .text(owner.id), .text(target), .int(now)])
+    }
+
+    /// The inverse ref of collection `field` of `owner`, when it is read through one.
+    static func inverse(of field: String, in owner: EntityType, _ schema: Schema) -> String? {
+        schema.definition(of: owner)?.field(named: field)?.inverse
     }
 
     /// The target type's definition of collection `field` of `owner`, checked to hold `member`.

@@ -259,7 +259,8 @@ public actor PostgresEntityStore: EntityStoring {
             if field.type.isStoredInRow {
                 row.columns.append(name)
                 row.values.append(SQLValue(value, dialect: dialect))
-            } else if case .refs(let refs) = value {
+            } else if case .refs(let refs) = value, field.inverse == nil {
+                // A collection read through its members' ref keeps no links: they say.
                 row.collections.append((name, refs))
             }
         }
@@ -281,11 +282,13 @@ public actor PostgresEntityStore: EntityStoring {
         return statements
     }
 
-    /// The collections that hold `type`'s entities: owner type and field.
+    /// The collections kept as links that hold `type`'s entities: owner type and field.
     static func holders(of type: EntityType, in schema: Schema) -> [(String, String)] {
         schema.entities.flatMap { def in
             def.collectionFields.compactMap { field -> (String, String)? in
-                guard case .collection(let target) = field.type, target == type else { return nil }
+                guard case .collection(let target) = field.type, target == type, field.inverse == nil else {
+                    return nil
+                }
                 return (def.name, field.name)
             }
         }

@@ -79,11 +79,16 @@ struct EntityWriter {
         return count
     }
 
-    /// The collection fields (with their owner types) that hold entities of `type`.
+    /// The collection fields kept as links (with their owner types) that hold entities of `type`.
+    ///
+    /// Collections read through an inverse ref need nothing: a tombstoned member is not live, so
+    /// it is no member.
     private func collections(holding type: EntityType) throws -> [(EntityType, String)] {
         schema.entities.flatMap { def in
             def.collectionFields.compactMap { field -> (EntityType, String)? in
-                guard case .collection(let target) = field.type, target == type else { return nil }
+                guard case .collection(let target) = field.type, target == type, field.inverse == nil else {
+                    return nil
+                }
                 return (def.type, field.name)
             }
         }
@@ -99,6 +104,8 @@ struct EntityWriter {
                 "\(def.name) has no collection field '\(membership.field)' of \(membership.member.type)",
                 context: ["entityType": def.name, "field": membership.field])
         }
+        // Read through the member's ref: its upsert moved it.
+        guard field.inverse == nil else { return }
         try db.cachedStatement(sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND target_id = ?")
             .execute(arguments: [def.name, membership.field, membership.member.id])
         for owner in membership.owners {
@@ -113,13 +120,26 @@ struct EntityWriter {
     /// that moved to another owner leaves this one whatever order the listings ran in.
     private func apply(_ sweep: EntityWriteBatch.Sweep, in db: Database, now: Int64) throws {
         let def = try definition(of: sweep.owner.type)
-        guard case .collection(let targetType) = def.field(named: sweep.field)?.type else {
+        guard let field = def.field(named: sweep.field), case .collection(let targetType) = field.type else {
             throw MaxError(
                 .storageUnknownField, "\(def.name) has no collection field '\(sweep.field)'",
                 context: ["entityType": def.name, "field": sweep.field])
         }
         let target = try definition(of: targetType).name.quoted
         let since = sweep.notSyncedSince.storedMilliseconds
+        if let inverse = field.inverse {
+            // The members are the entities whose ref names the owner: those this run's listing
+            // did not store again were deleted upstream (one that moved names its new owner).
+            if !loading.contains(targetType) {
+                try db.execute(
+                    sql: """
+                        UPDATE \(target) SET "_deleted_at" = ?
+                        WHERE \(inverse.quoted) = ? AND "_deleted_at" IS NULL AND ("_synced_at" IS NULL OR "_synced_at" < ?)
+                        """,
+                    arguments: [now, sweep.owner.id, since])
+            }
+            return
+        }
         let members = "SELECT target_id FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?"
         // A table loaded from empty in this run holds nothing older than it: nothing to tombstone.
         if !loading.contains(targetType) {
@@ -228,6 +248,8 @@ struct EntityWriter {
         for field in def.collectionFields {
             guard let value = input[field.name] else { continue }
             guard case .refs(let refs) = value, value.fits(field.type) else { throw mismatch(input, field, value) }
+            // Read through the members' ref: what they say is the collection.
+            guard field.inverse == nil else { continue }
             try db.cachedStatement(sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ? AND owner_id = ?")
                 .execute(arguments: [def.name, field.name, input.ref.id])
             try insertLinks(owner: input.ref, field: field.name, targets: refs, in: db, now: now)
@@ -247,6 +269,8 @@ struct EntityWriter {
                 "\(def.name).\(links.field) holds \(target) entities, not \(wrong.type) (\(wrong.id))",
                 context: ["entityType": def.name, "field": links.field])
         }
+        // Read through the members' ref, which their upserts (in the same batch) set.
+        guard field.inverse == nil else { return }
         try insertLinks(owner: links.owner, field: links.field, targets: links.targets, in: db, now: now)
     }
 

@@ -20,6 +20,12 @@ enum StoreTables {
         let now = Date().storedMilliseconds
         for def in schema.entities {
             let previous = try storedDefinition(of: def.type, in: db)
+            for field in def.collectionFields
+            where field.inverse != nil && previous?.field(named: field.name)?.inverse == nil {
+                // Read through its members' ref from now on: the links kept before are not needed.
+                try db.execute(
+                    sql: "DELETE FROM _max_links WHERE owner_type = ? AND field = ?", arguments: [def.name, field.name])
+            }
             if try db.tableExists(def.name) {
                 try evolve(def, previous: previous, in: db)
             } else {

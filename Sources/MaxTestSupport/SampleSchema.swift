@@ -3,11 +3,13 @@ public import MaxCore
 
 /// A small project-tracker schema with every field type, for storage and query tests.
 public enum SampleSchema {
-    /// `Person`: string, bool, indexed string.
+    /// `Person`: string, bool, indexed string, and the items assigned to them (a collection read
+    /// through `Item.assignee`, its inverse).
     public static let person = EntityDef(
         "Person",
         fields: [
             .string("name"), .string("email", indexed: true), .bool("active"),
+            .collection("items", of: "Item", inverse: "assignee"),
         ])
 
     /// `Project`: a ref, a collection of tasks, JSON.

@@ -58,7 +58,8 @@ struct SyncBenchmark: AsyncParsableCommand {
         print(
             "max-bench sync: \(tasks) tasks (\(projects) projects × \(tasksPerProject)), \(filesPerProject) files per project, \(users) users; page size \(AcmeLoaders.pageSize); connector \(provider)"
         )
-        print("run | fetch floor | max sync | ratio | entities/s | max CPU (user + sys) | peak RSS | server CPU")
+        print(
+            "run | fetch floor | max sync | ratio | entities/s | max CPU (user + sys) | peak RSS | server CPU | store")
         var project: String?
         for run in 1...runs {
             let floor = try await FetchFloor(baseURL: url, apiKey: apiKey, pageSize: AcmeLoaders.pageSize).run()
@@ -77,9 +78,10 @@ struct SyncBenchmark: AsyncParsableCommand {
             let entities = Self.entitiesWritten(sync.stdout) ?? tasks
             print(
                 String(
-                    format: "%d | %.2f s (%d requests) | %.2f s | %.2f× | %.0f | %.2f + %.2f s | %@ | %.2f s", run,
+                    format: "%d | %.2f s (%d requests) | %.2f s | %.2f× | %.0f | %.2f + %.2f s | %@ | %.2f s | %@", run,
                     floor.wall, floor.requests, sync.wall, sync.wall / floor.wall, Double(entities) / sync.wall,
-                    sync.user, sync.system, Measurements.megabytes(sync.peakResidentBytes), serverCPU))
+                    sync.user, sync.system, Measurements.megabytes(sync.peakResidentBytes), serverCPU,
+                    Measurements.megabytes(Self.storeBytes(in: folder))))
         }
         guard let project else { return }
         if changes > 0 {
@@ -97,6 +99,14 @@ struct SyncBenchmark: AsyncParsableCommand {
             print("kept the project in \(keep) (its acme-server is gone: queries only)")
         } else {
             try? FileManager.default.removeItem(atPath: project)
+        }
+    }
+
+    /// The bytes of the installation's store: `data.db` and its write-ahead log.
+    static func storeBytes(in project: String) -> Int {
+        let data = URL(fileURLWithPath: project).appendingPathComponent(".max/installations/acme/data.db").path
+        return [data, data + "-wal"].reduce(0) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
         }
     }
 

@@ -12,11 +12,24 @@ struct SchemaTests {
         let relationships = SampleSchema.schema.relationships.map(\.description)
         #expect(
             relationships == [
+                "Person.items -> Item (many)",
                 "Project.owner -> Person (one)",
                 "Project.tasks -> Item (many)",
                 "Item.assignee -> Person (one)",
                 "Item.project -> Project (one)",
             ])
+    }
+
+    @Test(arguments: [("assignee", true), ("project", false), ("title", false), ("nope", false)])
+    func aCollectionsInverseIsARefOfItsMembersBackToItsOwner(inverse: String, valid: Bool) {
+        let person = EntityDef("Person", fields: [.collection("items", of: "Item", inverse: inverse)])
+        let schema = Schema(namespace: "s", entities: [person, SampleSchema.project, SampleSchema.item])
+        if valid {
+            #expect(throws: Never.self) { try schema.validate() }
+        } else {
+            let error = try? #require(throws: MaxError.self) { try schema.validate() }
+            #expect(error?.message.contains("names '\(inverse)' as its inverse") == true)
+        }
     }
 
     @Test func findsDefinitionsAndListsTypes() throws {

@@ -86,6 +86,7 @@ struct PostgresReadOnlySQLTests {
                 "SELECT p.name, count(*) AS n FROM Item i JOIN Person p ON p._id = i.assignee GROUP BY p.name ORDER BY p.name",
                 "SELECT count(*) AS n FROM Item WHERE _deleted",
                 "SELECT owner_id, count(*) AS n FROM Project_tasks GROUP BY owner_id ORDER BY owner_id",
+                "SELECT owner_id, count(*) AS n FROM Person_items GROUP BY owner_id ORDER BY owner_id",
                 "SELECT CAST(done AS INTEGER) AS done, sum(priority) AS total FROM tasks.Item GROUP BY 1 ORDER BY 1",
                 """
                 SELECT i._id, t._id, t.status FROM tracker.Issue i JOIN tasks.Item t ON i.body LIKE '%' || t._id || '%'

@@ -76,4 +76,54 @@ struct CollectionMembershipTests {
         try await store.upsert([EntityInput("Item", id: "b", fields: ["title": "back"])])
         #expect(try await store.record(Ref("Item", "b")) != nil)
     }
+
+    // MARK: A collection read through its members' ref (Person.items, the inverse of Item.assignee)
+
+    func items(_ person: String) async throws -> [String] {
+        let record = try await store.record(Ref("Person", person), selection: try FieldSelection(parsing: "items"))
+        guard case .refs(let refs)? = record?["items"] else { return [] }
+        return refs.map(\.id).sorted()
+    }
+
+    static func assigned(_ person: String, _ items: [String], sweepSince: Date?) -> EntityWriteBatch {
+        EntityWriteBatch(
+            upserts: items.map {
+                EntityInput("Item", id: $0, fields: ["title": .string($0), "assignee": .ref(Ref("Person", person))])
+            },
+            links: [.init(owner: Ref("Person", person), field: "items", targets: items.map { Ref("Item", $0) })],
+            sweeps: sweepSince.map { [.init(owner: Ref("Person", person), field: "items", notSyncedSince: $0)] } ?? [])
+    }
+
+    @Test func anInverseCollectionIsReadFromItsMembersRef() async throws {
+        try await store.upsert([EntityInput("Person", id: "u1"), EntityInput("Person", id: "u2")])
+        let first = Date(timeIntervalSince1970: 1_000)
+        try await store.write(Self.assigned("u1", ["a", "b", "c"], sweepSince: nil), at: first)
+        try await store.write(Self.assigned("u2", ["d"], sweepSince: nil), at: first)
+        #expect(try await items("u1") == ["a", "b", "c"])
+        #expect(try await items("u2") == ["d"])
+        // Filters through it, as through a collection of links.
+        let holders = try await store.page(try Query("Person", filter: #"items = "d""#)).items.map(\.ref.id)
+        #expect(holders == ["u2"])
+        #expect(try await store.count(try Query("Person", filter: "items IS NULL")) == 0)
+        #expect(try await store.count(try Query("Person", filter: #"items.title IN ("a", "d")"#)) == 2)
+
+        // The next run: b moved to u2 (listed first), c was deleted upstream.
+        let second = Date(timeIntervalSince1970: 2_000)
+        try await store.write(Self.assigned("u2", ["b", "d"], sweepSince: second), at: second.addingTimeInterval(1))
+        try await store.write(Self.assigned("u1", ["a"], sweepSince: second), at: second.addingTimeInterval(2))
+        #expect(try await items("u1") == ["a"])
+        #expect(try await items("u2") == ["b", "d"])
+        #expect(try await store.record(Ref("Item", "b")) != nil, "b moved, it was not deleted")
+        #expect(try await store.record(Ref("Item", "c")) == nil, "c was not listed again: deleted upstream")
+
+        // A tombstone is no member; a change feed's membership is the member's ref.
+        try await store.write(EntityWriteBatch(deletions: [Ref("Item", "d")]))
+        try await store.write(
+            EntityWriteBatch(
+                upserts: [EntityInput("Item", id: "a", fields: ["assignee": .ref(Ref("Person", "u2"))])],
+                memberships: [.init(member: Ref("Item", "a"), ownerType: "Person", field: "items", owners: ["u2"])]))
+        #expect(try await items("u1") == [])
+        #expect(try await items("u2") == ["a", "b"])
+        #expect(try await store.count(try Query("Person", filter: "items IS NULL")) == 1)
+    }
 }

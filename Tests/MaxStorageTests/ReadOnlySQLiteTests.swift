@@ -122,6 +122,12 @@ struct ReadOnlySQLiteTests {
             "SELECT owner_id, count(*) FROM Project_tasks GROUP BY owner_id ORDER BY owner_id")
         #expect(members.rows.map { $0[0] } == ["prj_0", "prj_1", "prj_2"])
         #expect(members.rows.map { $0[1].intValue ?? 0 }.reduce(0, +) == live, "deleted items left their collections")
+        // A collection read through its members' ref (Person.items, by Item.assignee) is a view too.
+        let inverse = try await stores.run(
+            "SELECT owner_id, count(*) FROM Person_items GROUP BY owner_id ORDER BY owner_id")
+        let byRef = try await stores.run(
+            "SELECT assignee, count(*) FROM Item WHERE assignee IS NOT NULL GROUP BY assignee ORDER BY assignee")
+        #expect(!inverse.rows.isEmpty && inverse.rows == byRef.rows)
     }
 
     @Test func answersEqualTheFilterLanguagesAndGroupByEqualsCountGroups() async throws {

@@ -5,7 +5,7 @@ public import MaxCore
 /// so a connector in any language reads and writes them without knowing Swift's encodings.
 ///
 /// - A schema is `{"namespace", "roots": [type], "entities": [{"name", "summary"?, "fields":
-///   [{"name", "type", "indexed"?, "summary"?}], "indexes"?: [[field]]}]}`, a field's type written as `max schema`
+///   [{"name", "type", "indexed"?, "summary"?, "inverse"?}], "indexes"?: [[field]]}]}`, a field's type written as `max schema`
 ///   prints it: `string`, `int`, `double`, `bool`, `date`, `json`, `ref<Type>`,
 ///   `collection<Type>`.
 /// - An entity is `{"type", "id", "fields": {name: value}}`, each value as
@@ -29,6 +29,7 @@ public enum WireFormat {
                                     "name": .string(field.name), "type": .string(field.type.displayName),
                                 ]
                                 if field.isIndexed { object["indexed"] = true }
+                                if let inverse = field.inverse { object["inverse"] = .string(inverse) }
                                 if let summary = field.summary { object["summary"] = .string(summary) }
                                 return .object(object)
                             }),
@@ -66,7 +67,7 @@ public enum WireFormat {
                 parsed.append(
                     Field(
                         fieldName, type, indexed: field["indexed"]?.boolValue ?? false,
-                        summary: field["summary"]?.stringValue))
+                        summary: field["summary"]?.stringValue, inverse: field["inverse"]?.stringValue))
             }
             let indexes = (entity["indexes"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
             definitions.append(

@@ -58,6 +58,13 @@ public struct SQLCompiler: Sendable {
                 [SQLBuilder("\(alias).\"_id\" = \(column(hop.field, in: scope))"), live]
             )
         }
+        if let inverse = hop.field.inverse {
+            // The members are the live targets whose ref names this row, read by that ref's index.
+            return (
+                target, SQLBuilder("\(targetTable) AS \(alias)"),
+                [SQLBuilder("\(alias).\(dialect.quote(inverse)) = \(scope.table).\"_id\""), live]
+            )
+        }
         let links = dialect.quote("_l\(depth)")
         return (
             target,
@@ -137,7 +144,22 @@ public struct SQLCompiler: Sendable {
     }
 
     private func selectExpression(_ field: Field, in scope: Scope) -> SQLBuilder {
-        guard case .collection = field.type else { return SQLBuilder(column(field, in: scope)) }
+        guard case .collection(let targetType) = field.type else { return SQLBuilder(column(field, in: scope)) }
+        if let inverse = field.inverse {
+            let members = dialect.quote("_m")
+            let from =
+                "FROM \(dialect.quote(targetType.name)) AS \(members) WHERE \(members).\(dialect.quote(inverse)) = \(scope.table).\"_id\" AND \(members).\"_deleted_at\" IS NULL"
+            switch dialect {
+            case .sqlite:
+                return SQLBuilder(
+                    "(SELECT json_group_array(\"_id\") FROM (SELECT \(members).\"_id\" \(from) ORDER BY \(members).\"_id\"))"
+                )
+            case .postgres:
+                return SQLBuilder(
+                    "(SELECT coalesce(json_agg(\(members).\"_id\" ORDER BY \(members).\"_id\"), '[]'::json)::text \(from))"
+                )
+            }
+        }
         let owner = value(.string(scope.entity.name))
         let name = value(.string(field.name))
         let members = "FROM _max_links WHERE owner_type = " + owner + " AND field = " + name
@@ -209,7 +231,7 @@ public struct SQLCompiler: Sendable {
             return SQLBuilder("\(column(field, in: scope)) IS NOT NULL")
         case .oneOf(let field, let values):
             let list = "(" + values.map(value).joined(separator: ", ") + ")"
-            if case .collection = field.type { return membership(field, " AND target_id IN " + list, in: scope) }
+            if case .collection = field.type { return membership(field, { " AND \($0) IN " + list }, in: scope) }
             return "\(column(field, in: scope)) IN " + list
         case .compare(let field, let op, let value):
             return compare(field, op, value, in: scope)
@@ -228,7 +250,7 @@ public struct SQLCompiler: Sendable {
     {
         let column = column(field, in: scope)
         if case .collection = field.type {
-            let member = membership(field, " AND target_id = " + value(compared), in: scope)
+            let member = membership(field, { " AND \($0) = " + value(compared) }, in: scope)
             return op == .notEqual ? "NOT " + member : member
         }
         if op == .contains {
@@ -245,10 +267,23 @@ public struct SQLCompiler: Sendable {
         return "\(column) \(op.rawValue) " + value(compared)
     }
 
-    private func membership(_ field: Field, _ targetCondition: SQLBuilder?, in scope: Scope) -> SQLBuilder {
+    /// Whether the row of `scope` has a member in `field` (one the condition, given the member's
+    /// id column, holds for).
+    private func membership(_ field: Field, _ targetCondition: ((String) -> SQLBuilder)?, in scope: Scope)
+        -> SQLBuilder
+    {
+        if let inverse = field.inverse, let target = field.type.target {
+            // The live targets whose ref names this row, by that ref's index.
+            let members = dialect.quote("_m\(scope.depth)")
+            var fragment = SQLBuilder(
+                "EXISTS (SELECT 1 FROM \(dialect.quote(target.name)) AS \(members) WHERE \(members).\(dialect.quote(inverse)) = \(scope.table).\"_id\" AND \(members).\"_deleted_at\" IS NULL"
+            )
+            if let targetCondition { fragment = fragment + targetCondition("\(members).\"_id\"") }
+            return fragment + ")"
+        }
         var fragment = "EXISTS (SELECT 1 FROM _max_links WHERE owner_type = " + value(.string(scope.entity.name))
         fragment = fragment + " AND field = " + value(.string(field.name)) + " AND owner_id = \(scope.table).\"_id\""
-        if let targetCondition { fragment = fragment + targetCondition }
+        if let targetCondition { fragment = fragment + targetCondition("target_id") }
         return fragment + ")"
     }
 

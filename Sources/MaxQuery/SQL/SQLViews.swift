@@ -149,10 +149,19 @@ public struct SQLViews: Sendable {
             includeDeleted
             ? ""
             : " AND owner_id IN (SELECT \(dialect.quote(MetaField.id.rawValue)) FROM \(space).\(dialect.quote(def.name)) WHERE \(dialect.quote(MetaField.deletedAt.rawValue)) IS NULL)"
-        let select = """
+        var select = """
             SELECT owner_id, target_id AS member_id FROM \(space)._max_links \
             WHERE owner_type = \(literal(def.name)) AND field = \(literal(field.name))\(owners)
             """
+        if let inverse = field.inverse, let target = field.type.target {
+            // Read through the members' ref: the live members (all, with `_deleted`) that name an owner.
+            let ref = dialect.quote(inverse)
+            let live = includeDeleted ? "" : " AND \(dialect.quote(MetaField.deletedAt.rawValue)) IS NULL"
+            select = """
+                SELECT \(ref) AS owner_id, \(dialect.quote(MetaField.id.rawValue)) AS member_id \
+                FROM \(space).\(dialect.quote(target.name)) WHERE \(ref) IS NOT NULL\(live)\(owners.replacing("owner_id IN", with: "\(ref) IN"))
+                """
+        }
         let target = field.type.target?.name ?? "entity"
         let local = "\(def.name)_\(field.name)"
         return View(
