@@ -4,8 +4,8 @@ import MaxCore
 import MaxQuery
 import MaxStorage
 
-/// `max-bench query`: cold-process `max search` and `max count` against the `sqlite3` shell running
-/// the SQL Max generates, on the same file.
+/// `max-bench query`: cold-process `max search`, `max count` and `max sql` against the `sqlite3`
+/// shell running the SQL Max generates (written by hand for the two `GROUP BY`s), on the same file.
 struct QueryBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
@@ -53,6 +53,17 @@ struct QueryBenchmark: AsyncParsableCommand {
                 #"count AcmeTask --filter 'status = "todo"'"#,
                 ["count", installation, "AcmeTask", "--filter", #"status = "todo""#],
                 try store.sqlText(of: filtered, counting: true)
+            ),
+            // GROUP BY both ways: max count's, and max sql's over its views (made per process).
+            (
+                "count AcmeTask --group-by status",
+                ["count", installation, "AcmeTask", "--group-by", "status"],
+                #"SELECT status, COUNT(*) FROM "AcmeTask" WHERE "_deleted_at" IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"#
+            ),
+            (
+                #"sql "SELECT status, count(*) FROM AcmeTask GROUP BY status""#,
+                ["sql", installation, "SELECT status, count(*) FROM AcmeTask GROUP BY status"],
+                #"SELECT status, COUNT(*) FROM "AcmeTask" WHERE "_deleted_at" IS NULL GROUP BY status"#
             ),
         ]
         for (label, arguments, sql) in cases {
