@@ -338,7 +338,15 @@ public struct CompiledManifest: Sendable {
     ) throws -> Schema {
         func collections(of parent: String) -> [Field] {
             (children[parent] ?? []).compactMap { name in
-                streams[name].map { .collection($0.collectionField, of: EntityType($0.entity)) }
+                streams[name].map { child in
+                    // A child whose `parentField` refs the parent's type names its owner itself: the
+                    // collection is read through that ref, and no link is kept.
+                    let parentEntity = streams[parent]?.entity
+                    let inverse = child.parentField.flatMap { field in
+                        child.fields[field]?.type == "ref" && child.fields[field]?.to == parentEntity ? field : nil
+                    }
+                    return .collection(child.collectionField, of: EntityType(child.entity), inverse: inverse)
+                }
             }
         }
         var entities: [EntityDef] = []

@@ -23,7 +23,8 @@ extension LocalNode {
                 "timeout must be between 1 and \(SQLRequest.maximumTimeout) seconds, not \(timeout)")
         }
         let limits = SQLLimits(maxRows: maxRows, timeout: .seconds(timeout))
-        var names = request.installationNames
+        // Each once, in the order given: the first names the views that are unique.
+        var names = request.installationNames.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         if names.isEmpty {
             names = try workspace.installations().filter { $0.record.remoteURL == nil }.map(\.name)
             guard !names.isEmpty else {

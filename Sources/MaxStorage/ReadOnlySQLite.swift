@@ -98,7 +98,7 @@ public enum ReadOnlySQLite {
             refusal.withLock { if $0 == nil { $0 = what } }
         }
 
-        /// The first of Max's tables a statement named directly (not through a view).
+        /// The first name a statement read that is not a view's (``refuseTable(_:)``).
         var table: String? { tableRead.withLock { $0 } }
 
         /// Records the first name a statement read that is not a view's.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MaxCore
 import MaxQuery
 import MaxStorage
@@ -125,5 +126,38 @@ struct CollectionMembershipTests {
         #expect(try await items("u1") == [])
         #expect(try await items("u2") == ["a", "b"])
         #expect(try await store.count(try Query("Person", filter: "items IS NULL")) == 1)
+    }
+
+    @Test func aCollectionThatBecomesInverseDropsItsLinks() async throws {
+        let folder = try TemporaryDirectory(prefix: "inverse")
+        let file = folder.file("data.db")
+        // Before: Person.items kept as links.
+        let linked = EntityDef(
+            "Person", fields: [.string("name"), .collection("items", of: "Item")])
+        let before = Schema(namespace: "sample", entities: [linked, SampleSchema.project, SampleSchema.item])
+        do {
+            let store = try EntityStore.open(at: file, schema: before)
+            try await store.write(
+                EntityWriteBatch(
+                    upserts: [EntityInput("Person", id: "u1")]
+                        + ["a", "b"].map {
+                            EntityInput("Item", id: $0, fields: ["assignee": .ref(Ref("Person", "u1"))])
+                        },
+                    links: [
+                        .init(
+                            owner: Ref("Person", "u1"), field: "items", targets: [Ref("Item", "a"), Ref("Item", "b")])
+                    ]))
+        }
+        func links() throws -> Int {
+            try DatabaseQueue(path: file.path).read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM _max_links WHERE field = 'items'") ?? -1
+            }
+        }
+        #expect(try links() == 2)
+        // After: the same field read through Item.assignee; the links go when the store is opened.
+        let store = try EntityStore.open(at: file, schema: SampleSchema.schema)
+        #expect(try links() == 0)
+        let record = try await store.record(Ref("Person", "u1"), selection: try FieldSelection(parsing: "items"))
+        #expect(record?["items"] == .refs([Ref("Item", "a"), Ref("Item", "b")]))
     }
 }

@@ -61,9 +61,6 @@ public struct SQLViews: Sendable {
 
     /// Every view, qualified ones first.
     public let views: [View]
-    /// The names more than one installation has (`AcmeTask` in `acme` and `acme-2`), with their
-    /// qualified views: none of them is a view of the name alone.
-    public let ambiguous: [(name: String, views: [View])]
     /// The quoted names of the qualified views by installation and view name (lowercased), for
     /// ``SQLText``.
     public let qualifiedNames: [String: [String: String]]
@@ -99,8 +96,6 @@ public struct SQLViews: Sendable {
         }
         self.views = qualified + unqualified
         self.qualifiedNames = names
-        self.ambiguous = byLocalName.values.filter { $0.count > 1 }.map { ($0[0].localName, $0) }
-            .sorted { $0.name < $1.name }
     }
 
     private static func entityView(_ def: EntityDef, in source: Source, dialect: SQLDialect, includeDeleted: Bool)
