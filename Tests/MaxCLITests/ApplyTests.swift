@@ -55,12 +55,7 @@ struct ApplyTests {
         let acme = try AcmeProcess()
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let path = folder.url.path
-        let second = try await runMax(
-            [
-                "-C", path, "connect", "acme", "--name", "acme-2", "--config", "baseURL=\(acme.url)", "--credential",
-                "api_token=env:T",
-            ], environment: ["T": acme.apiKey])
-        try #require(second.status == 0, "\(second.output)")
+        try await ResilienceProcessTests.connectAnother(acme, named: "acme-2", in: folder)
         try editInstallations(in: folder.url) { $0["acme-2"] = nil }
         let kept = folder.file(".max/installations/acme-2")
 

@@ -27,6 +27,16 @@ struct ResilienceProcessTests {
         return folder
     }
 
+    /// Connects `acme` once more to the project in `folder`, as the installation `name`.
+    static func connectAnother(_ acme: AcmeProcess, named name: String, in folder: TemporaryDirectory) async throws {
+        let connected = try await runMax(
+            [
+                "-C", folder.url.path, "connect", "acme", "--name", name, "--config", "baseURL=\(acme.url)",
+                "--credential", "api_token=env:T",
+            ], environment: ["T": acme.apiKey])
+        try #require(connected.status == 0, "\(connected.output)")
+    }
+
     static func expectStoreEqualsTheAPI(_ folder: TemporaryDirectory, _ acme: AcmeProcess) async throws {
         for (type, path) in paths {
             let outcome = try await runMax(["-C", folder.url.path, "search", "acme", type, "-a", "-o", "ndjson"])

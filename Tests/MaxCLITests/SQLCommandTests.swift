@@ -102,12 +102,7 @@ struct SQLCommandTests {
         let acme = try AcmeProcess()
         let folder = try await ResilienceProcessTests.connectedProject(acme)
         let path = folder.url.path
-        let second = try await runMax(
-            [
-                "-C", path, "connect", "acme", "--name", "acme-2", "--config", "baseURL=\(acme.url)", "--credential",
-                "api_token=env:T",
-            ], environment: ["T": acme.apiKey])
-        try #require(second.status == 0, "\(second.output)")
+        try await ResilienceProcessTests.connectAnother(acme, named: "acme-2", in: folder)
         try #require(try await runMax(["-C", path, "sync", "acme"]).status == 0)
         try #require(try await runMax(["-C", path, "sync", "acme-2"]).status == 0)
 
