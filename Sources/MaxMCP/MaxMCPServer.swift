@@ -66,14 +66,22 @@ public struct MaxMCPServer: Sendable {
             capabilities: .init(
                 resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in
-            // max_sql's description names the views of this project's installations, with their columns.
+            // max_sql's input schema names the views of this project's installations, with their columns.
             let views = tools.offered.contains { $0.endpoint == .sql } ? await api.local.sqlViewsDescription() : ""
             return ListTools.Result(
                 tools: tools.offered.map {
-                    let description =
-                        $0.endpoint == .sql && !views.isEmpty
-                        ? $0.endpoint.summary + "\n\nThe views (name and columns):\n" + views : $0.endpoint.summary
-                    return Tool(name: $0.name, description: description, inputSchema: Value($0.endpoint.inputSchema))
+                    var schema = $0.endpoint.inputSchema
+                    if $0.endpoint == .sql, !views.isEmpty, case .object(var root) = schema,
+                        case .object(var properties)? = root["properties"],
+                        case .object(var query)? = properties["query"]
+                    {
+                        query["description"] = .string(
+                            (query["description"]?.stringValue ?? "") + "\n\nThe views (name and columns):\n" + views)
+                        properties["query"] = .object(query)
+                        root["properties"] = .object(properties)
+                        schema = .object(root)
+                    }
+                    return Tool(name: $0.name, description: $0.endpoint.summary, inputSchema: Value(schema))
                 })
         }
         await server.withMethodHandler(CallTool.self) { params in

@@ -55,7 +55,7 @@ extension LocalNode {
     /// The views `max sql` reads over this node's installations, for agents.
     ///
     /// One line each with its columns and their types (`acme.AcmeTask (_id text, title text, …)`),
-    /// as the `max_sql` tool's description shows them.
+    /// as the `max_sql` tool's input schema shows them (its `query` parameter's description).
     public func sqlViewsDescription() async -> String {
         let dialect: SQLDialect = ((try? workspace.storage().postgres) ?? nil) == nil ? .sqlite : .postgres
         return SQLViews(await sqlSources(), dialect: dialect, includeDeleted: false).description

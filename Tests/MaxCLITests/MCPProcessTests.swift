@@ -81,7 +81,8 @@ struct MCPProcessTests {
                 "max_job", "max_audit", "max_validate", "max_diff",
             ])
         let sql = try #require(tools.first { $0.name == "max_sql" })
-        #expect(sql.description?.contains("acme.AcmeTask (_id text, title text") == true, "\(sql.description ?? "")")
+        let query = Self.json(sql.inputSchema)["properties"]?["query"]?["description"]?.stringValue ?? ""
+        #expect(query.contains("acme.AcmeTask (_id text, title text"), "\(query)")
         let search = try #require(tools.first { $0.name == "max_search" })
         #expect(
             Self.json(search.inputSchema)["properties"]?["filter"]?["description"]?.stringValue?.contains("IN (")
