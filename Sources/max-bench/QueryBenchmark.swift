@@ -58,12 +58,12 @@ struct QueryBenchmark: AsyncParsableCommand {
             (
                 "count AcmeTask --group-by status",
                 ["count", installation, "AcmeTask", "--group-by", "status"],
-                #"SELECT status, COUNT(*) FROM "AcmeTask" WHERE "_deleted_at" IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"#
+                #"SELECT status, COUNT(*) FROM "AcmeTask" WHERE +"_deleted_at" IS NULL GROUP BY 1 ORDER BY 2 DESC, 1"#
             ),
             (
                 #"sql "SELECT status, count(*) FROM AcmeTask GROUP BY status""#,
                 ["sql", installation, "SELECT status, count(*) FROM AcmeTask GROUP BY status"],
-                #"SELECT status, COUNT(*) FROM "AcmeTask" WHERE "_deleted_at" IS NULL GROUP BY status"#
+                #"SELECT status, COUNT(*) FROM "AcmeTask" WHERE +"_deleted_at" IS NULL GROUP BY status"#
             ),
         ]
         for (label, arguments, sql) in cases {

@@ -129,7 +129,10 @@ public struct SQLViews: Sendable {
         }
         columns.append("(\(deletedAt) IS NOT NULL) AS \(dialect.quote("_deleted"))")
         described.append(("_deleted", dialect == .postgres ? "boolean" : "integer (0 or 1)"))
-        let filter = includeDeleted ? "" : " WHERE \(deletedAt) IS NULL"
+        // In SQLite, `+` keeps the tombstone test from choosing the live rows' index, as
+        // SQLCompiler does: else a `GROUP BY status` reads every row through it instead of the
+        // index on `status` (30 ms against 4 ms in `sqlite3` for 100,000 tasks).
+        let filter = includeDeleted ? "" : " WHERE \(dialect == .sqlite ? "+" : "")\(deletedAt) IS NULL"
         return View(
             name: "\(source.name).\(def.name)",
             select: "SELECT \(columns.joined(separator: ", ")) FROM \(table)\(filter)",
