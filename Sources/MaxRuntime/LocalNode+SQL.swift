@@ -84,7 +84,7 @@ extension LocalNode {
         }
         var examples: [String] = []
         if let source = sources.first, let def = main(source) {
-            let space = Self.sqlName(source.name)
+            let space = SQLViews.qualifier(source.name)
             let name = "\(space).\(def.name)"
             let strings = def.rowFields.filter { $0.type == .string }
             if let field = strings.first(where: \.isIndexed) ?? strings.last {
@@ -116,17 +116,9 @@ extension LocalNode {
             let text = right.rowFields.last(where: { $0.type == .string })
         {
             examples.append(
-                "SELECT a._id, b._id FROM \(Self.sqlName(sources[0].name)).\(left.name) a JOIN \(Self.sqlName(sources[1].name)).\(right.name) b ON b.\(text.name) LIKE '%' || a._id || '%'"
+                "SELECT a._id, b._id FROM \(SQLViews.qualifier(sources[0].name)).\(left.name) a JOIN \(SQLViews.qualifier(sources[1].name)).\(right.name) b ON b.\(text.name) LIKE '%' || a._id || '%'"
             )
         }
         return examples
-    }
-
-    /// An installation's name as SQL names it: quoted unless it is a plain word.
-    static func sqlName(_ name: String) -> String {
-        let plain =
-            name.first.map { $0.isLetter || $0 == "_" } == true
-            && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
-        return plain ? name : SQLDialect.sqlite.quote(name)
     }
 }

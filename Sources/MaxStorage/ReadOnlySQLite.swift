@@ -354,10 +354,7 @@ public enum ReadOnlySQLite {
         private func notAView(_ table: String) -> MaxError {
             let candidates = (views?.views ?? []).filter {
                 $0.name != $0.localName && $0.localName.lowercased() == table.lowercased()
-            }.map { view in
-                let plain = view.installation.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
-                return "\(plain ? view.installation : SQLDialect.sqlite.quote(view.installation)).\(view.localName)"
-            }
+            }.map { "\(SQLViews.qualifier($0.installation)).\($0.localName)" }
             guard candidates.isEmpty else {
                 return MaxError(
                     .sqlInvalid,

@@ -32,7 +32,7 @@ public struct SQLViews: Sendable {
     }
 
     /// One view: its name and its `SELECT`.
-    public struct View: Sendable, Hashable {
+    public struct View: Sendable {
         /// The name, unquoted (`acme.AcmeTask`, `AcmeTask`).
         public let name: String
         /// The query it stands for.
@@ -47,15 +47,6 @@ public struct SQLViews: Sendable {
         /// `CREATE TEMP VIEW …` of the view.
         public func create(in dialect: SQLDialect) -> String {
             "CREATE TEMP VIEW \(dialect.quote(name)) AS \(select)"
-        }
-
-        /// Views are equal when their names and queries are.
-        public static func == (lhs: View, rhs: View) -> Bool { lhs.name == rhs.name && lhs.select == rhs.select }
-
-        /// Hashes the name and the query.
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(name)
-            hasher.combine(select)
         }
     }
 
@@ -187,6 +178,15 @@ public struct SQLViews: Sendable {
 
     private static func literal(_ text: String) -> String {
         "'" + text.replacing("'", with: "''") + "'"
+    }
+
+    /// An installation's name as a statement writes it before `.View`: as it is when it is a plain
+    /// word (`acme`), quoted otherwise (`"acme-2"`).
+    public static func qualifier(_ installation: String) -> String {
+        let plain =
+            installation.first.map { $0.isLetter || $0 == "_" } == true
+            && installation.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+        return plain ? installation : SQLDialect.sqlite.quote(installation)
     }
 
     /// The names whose case matters (views' and columns' with capitals, as `AcmeTask` and
